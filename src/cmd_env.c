@@ -1,0 +1,11 @@
+/* cmd_env: placeholder until the owning module lands (see issues). */
+#include <stdio.h>
+
+#include "cli.h"
+
+int cmd_env(struct mvctx *ctx, int argc, char **argv)
+{
+	(void)ctx; (void)argc; (void)argv;
+	fprintf(stderr, "mvbuild: 'env' is not available in this build yet\n");
+	return EXIT_USAGE;
+}

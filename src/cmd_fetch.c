@@ -1,0 +1,11 @@
+/* cmd_fetch: placeholder until the owning module lands (see issues). */
+#include <stdio.h>
+
+#include "cli.h"
+
+int cmd_fetch(struct mvctx *ctx, int argc, char **argv)
+{
+	(void)ctx; (void)argc; (void)argv;
+	fprintf(stderr, "mvbuild: 'fetch' is not available in this build yet\n");
+	return EXIT_USAGE;
+}

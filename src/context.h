@@ -1,0 +1,32 @@
+/*
+ * context: the one struct passed explicitly through a command's work:
+ * options from the command line and environment, the loaded recipe, the
+ * cache, and the progress reporter.  No module keeps global state besides
+ * what a signal handler needs.
+ */
+#ifndef MVBUILD_CONTEXT_H
+#define MVBUILD_CONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct recipe;
+struct cache;
+struct progress;
+struct digest_memo;
+
+struct mvctx {
+	const char *recipe_path;   /* -f, default "mvbuild.yaml" */
+	const char *cache_dir;     /* --cache, $MVBUILD_CACHE, default "./cache" */
+	int jobs;                  /* -j, default the number of online cores */
+	bool json;                 /* --json: events as JSON lines on stderr */
+	int verbose;               /* -v count */
+	char **mirrors;            /* --mirror (repeatable) then $MVBUILD_MIRROR */
+	size_t n_mirrors;
+	struct recipe *recipe;     /* loaded recipe, or NULL before loading */
+	struct cache *cache;       /* opened cache, or NULL before opening */
+	struct progress *progress; /* reporter for events, status lines, notes */
+	struct digest_memo *memo;  /* memoized file digests, or NULL */
+};
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * engine: the dependency graph of a recipe, action keys, staleness,
+ * parallel scheduling and explain.  Builders plug in through builder.h.
+ */
+#ifndef MVBUILD_ENGINE_H
+#define MVBUILD_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "builder.h"
+#include "context.h"
+#include "error.h"
+
+struct engine;
+
+/* the graph of ctx->recipe (which must be loaded); ctx->cache must be open */
+struct engine *engine_new(struct mvctx *ctx);
+/* free the graph */
+void engine_free(struct engine *e);
+
+/* every node, in dependency order (dependencies first) */
+size_t engine_nodes(const struct engine *e, struct node *const **nodes);
+/* the node with this id ("kernel:microvm"), or NULL */
+struct node *engine_find(const struct engine *e, const char *id);
+/*
+ * Resolve command-line targets ("kernel:NAME", "image:NAME", "profile:NAME",
+ * "source:NAME", or a bare NAME that is unique) into nodes; no targets means
+ * every node that has no dependents.  *out is allocated; -1 with a usage error
+ * naming the target that does not resolve.
+ */
+int engine_resolve(const struct engine *e, char *const *targets, size_t n,
+		   struct node ***out, size_t *n_out, struct error *err);
+
+/*
+ * Bring targets (and everything they need) up to date, in parallel up to
+ * ctx->jobs.  Nodes whose key is cached are not built and their inputs are
+ * not fetched.  Returns 0, or -1 with the first failure.
+ */
+int engine_build(struct engine *e, struct node **targets, size_t n, struct error *err);
+
+/*
+ * Outputs of a node that is up to date (after engine_build, or when its key
+ * is already cached): *outs points at an array owned by the engine.
+ * Returns the count, or -1 with err when the node is not built.
+ */
+int engine_outputs(struct engine *e, struct node *node, const struct build_input **outs,
+		   struct error *err);
+
+/*
+ * Explain node: append to out whether it is up to date and, if not, each
+ * input that differs from its last build.  Returns 1 when up to date, 0
+ * when stale, -1 with err.
+ */
+int engine_explain(struct engine *e, struct node *node, struct buf *out, struct error *err);
+
+/* write the graph in Graphviz dot to out */
+void engine_graph_dot(const struct engine *e, struct buf *out);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * progress: everything mvbuild tells the user while it works, on standard
+ * error.  On a terminal, one live status line that is rewritten in place;
+ * otherwise plain lines, throttled; with --json, one JSON object per line.
+ * Thread-safe: builders running in parallel report through one reporter.
+ */
+#ifndef MVBUILD_PROGRESS_H
+#define MVBUILD_PROGRESS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct progress;
+
+/* create a reporter writing to out; live is true for a terminal */
+struct progress *progress_new(FILE *out, bool live, bool json, int verbose);
+/* clear any live line and free the reporter */
+void progress_free(struct progress *p);
+
+/*
+ * A node event: "started", "cached", "built", "failed", "skipped".
+ * seconds is the duration (negative: none).  detail may be NULL.
+ * Printed as a line ("built kernel:microvm (175.2 s)") or a JSON event.
+ */
+void progress_event(struct progress *p, const char *node_id, const char *event,
+		    double seconds, const char *detail);
+/*
+ * Live status for a node, e.g. "412 objects, 31 s" or "12.0 MiB of
+ * 131.0 MiB, 24.5 MiB/s, ETA 5 s".  On a terminal it rewrites the status
+ * line; otherwise it prints at most one line per node every few seconds;
+ * with --json it emits a "progress" event at the same rate.
+ */
+void progress_status(struct progress *p, const char *node_id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* a message that is always shown (a warning, a fallback taken) */
+void progress_note(struct progress *p, const char *node_id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* a message shown only with -v */
+void progress_debug(struct progress *p, const char *node_id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

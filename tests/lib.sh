@@ -1,0 +1,40 @@
+# Shared helpers for the end-to-end tests: TAP output, a scratch directory
+# removed on exit, and runners for the mvbuild binary under test.
+# Source it: . "$(dirname "$0")/../lib.sh"
+set -u
+: "${MVBUILD:?set MVBUILD to the mvbuild binary under test}"
+: "${REPO_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+TESTS_DIR=$REPO_DIR/tests
+tap_n=0
+tap_failed=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/mvbuild-test.XXXXXX")
+cleanup_hooks=()
+on_exit() { cleanup_hooks+=("$1"); }
+run_cleanup() {
+	local h
+	for h in "${cleanup_hooks[@]:-}"; do [ -n "$h" ] && eval "$h"; done
+	chmod -R u+w "$T" 2>/dev/null
+	rm -rf "$T"
+}
+trap run_cleanup EXIT
+
+ok()   { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+nok()  { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1 # SKIP ${2:-}"; }
+diag() { sed 's/^/# /' <<<"$*"; }
+# check DESC CMD...: ok when CMD succeeds
+check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+# check_eq DESC GOT WANT
+check_eq() {
+	if [ "$2" == "$3" ]; then ok "$1"; else nok "$1"; diag "got:  $2"; diag "want: $3"; fi
+}
+# check_contains DESC HAYSTACK NEEDLE
+check_contains() {
+	if [[ "$2" == *"$3"* ]]; then ok "$1"; else nok "$1"; diag "missing: $3"; diag "in: $2"; fi
+}
+# mv ARGS...: run mvbuild, capturing stdout in $out, stderr in $errout, status in $rc
+mvb() {
+	out=$("$MVBUILD" "$@" 2>"$T/.stderr"); rc=$?
+	errout=$(cat "$T/.stderr")
+}
+done_testing() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
