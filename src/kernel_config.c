@@ -1,0 +1,246 @@
+/*
+ * kernel_config: parse Kconfig fragments and .config files, merge
+ * assignments with their locations, and report redefinitions (see
+ * kernel_config.h for the line format).
+ */
+#include "kernel_config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct kconf_entry *find_entry(const struct kconf *c, const char *symbol)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->entries[i].symbol, symbol) == 0)
+			return &c->entries[i];
+	return NULL;
+}
+
+static void add_note(struct kconf *c, char *note)
+{
+	c->notes = xrealloc(c->notes, (c->n_notes + 1) * sizeof(*c->notes));
+	c->notes[c->n_notes++] = note;
+}
+
+void kconf_set(struct kconf *c, const char *symbol, const char *value, const char *where)
+{
+	struct kconf_entry *e = find_entry(c, symbol);
+	if (e) {
+		if (where && e->where)
+			add_note(c, xasprintf("%s: %s=%s redefines %s=%s from %s", where, symbol,
+					      value, symbol, e->value, e->where));
+		free(e->value);
+		free(e->where);
+		e->value = xstrdup(value);
+		e->where = xstrdup(where);
+		return;
+	}
+	if (c->n == c->alloc) {
+		c->alloc = c->alloc ? 2 * c->alloc : 64;
+		c->entries = xrealloc(c->entries, c->alloc * sizeof(*c->entries));
+	}
+	e = &c->entries[c->n++];
+	e->symbol = xstrdup(symbol);
+	e->value = xstrdup(value);
+	e->where = xstrdup(where);
+}
+
+const struct kconf_entry *kconf_get(const struct kconf *c, const char *symbol)
+{
+	return find_entry(c, symbol);
+}
+
+const char *kconf_value(const struct kconf *c, const char *symbol)
+{
+	const struct kconf_entry *e = find_entry(c, symbol);
+	return e ? e->value : "n";
+}
+
+/* length of a CONFIG_ symbol name at s, or 0 when s does not start with one */
+static size_t symbol_len(const char *s, size_t n)
+{
+	if (n < 8 || strncmp(s, "CONFIG_", 7) != 0)
+		return 0;
+	size_t i = 7;
+	while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '_'))
+		i++;
+	return i > 7 ? i : 0;
+}
+
+/*
+ * Parse one line (without its newline, trailing blanks trimmed).  Sets
+ * *sym and *val (allocated) for an assignment; leaves them NULL for a blank
+ * line or comment.  Returns -1 when the line is neither.
+ */
+static int parse_line(const char *s, size_t n, char **sym, char **val)
+{
+	static const char not_set[] = " is not set";
+	*sym = *val = NULL;
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	while (n && isspace((unsigned char)*s))
+		s++, n--;
+	if (n == 0)
+		return 0;
+	if (s[0] == '#') {
+		const char *p = s + 1;
+		size_t m = n - 1;
+		if (m && *p == ' ')
+			p++, m--;
+		size_t sl = symbol_len(p, m);
+		if (sl && m == sl + strlen(not_set) && memcmp(p + sl, not_set, strlen(not_set)) == 0) {
+			*sym = xstrndup(p, sl);
+			*val = xstrdup("n");
+		}
+		return 0;
+	}
+	size_t sl = symbol_len(s, n);
+	if (!sl || sl + 1 >= n || s[sl] != '=')
+		return -1;
+	*sym = xstrndup(s, sl);
+	*val = xstrndup(s + sl + 1, n - sl - 1);
+	return 0;
+}
+
+/* parse assignments; record "fragment DISPLAY:LINE" locations when located */
+static int parse_text(struct kconf *c, const char *text, size_t len, const char *display,
+		      bool located, struct error *err)
+{
+	const char *p = text, *end = text + len;
+	for (int line = 1; p < end; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char *sym, *val;
+		if (parse_line(p, n, &sym, &val) < 0)
+			return error_usage(err, "%s:%d: not a config line (want CONFIG_X=value or "
+					   "'# CONFIG_X is not set'): '%.*s'", display, line,
+					   (int)(n > 60 ? 60 : n), p);
+		if (sym) {
+			char *where = located ? xasprintf("fragment %s:%d", display, line) : NULL;
+			kconf_set(c, sym, val, where);
+			free(where);
+		}
+		free(sym);
+		free(val);
+		p += n + 1;
+	}
+	return 0;
+}
+
+int kconf_parse_fragment(struct kconf *c, const char *text, size_t len, const char *display,
+			 struct error *err)
+{
+	return parse_text(c, text, len, display, true, err);
+}
+
+int kfile_read(const char *path, struct buf *out, struct error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_errno(err, errno, "cannot open '%s'", path);
+	for (;;) {
+		buf_grow(out, 65536);
+		ssize_t r = read(fd, out->data + out->len, 65536);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			return error_errno(err, e, "cannot read '%s'", path);
+		}
+		if (r == 0)
+			break;
+		out->len += (size_t)r;
+		out->data[out->len] = '\0';
+	}
+	close(fd);
+	return 0;
+}
+
+int kfile_write(const char *path, const char *data, size_t len, struct error *err)
+{
+	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	int ret = -1;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		error_errno(err, errno, "cannot create '%s'", tmp);
+		goto out;
+	}
+	size_t done = 0;
+	while (done < len) {
+		ssize_t w = write(fd, data + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			error_errno(err, errno, "cannot write '%s'", tmp);
+			close(fd);
+			unlink(tmp);
+			goto out;
+		}
+		done += (size_t)w;
+	}
+	if (close(fd) < 0) {
+		error_errno(err, errno, "cannot write '%s'", tmp);
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		error_errno(err, errno, "cannot rename '%s' to '%s'", tmp, path);
+		unlink(tmp);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(tmp);
+	return ret;
+}
+
+int kconf_load_fragment(struct kconf *c, const char *path, const char *display, struct error *err)
+{
+	struct buf text = BUF_INIT;
+	int ret = kfile_read(path, &text, err);
+	if (ret == 0)
+		ret = kconf_parse_fragment(c, text.data ? text.data : "", text.len, display, err);
+	buf_release(&text);
+	return ret;
+}
+
+int kconf_load_dotconfig(struct kconf *c, const char *path, struct error *err)
+{
+	struct buf text = BUF_INIT;
+	int ret = kfile_read(path, &text, err);
+	if (ret == 0)
+		ret = parse_text(c, text.data ? text.data : "", text.len, path, false, err);
+	buf_release(&text);
+	return ret;
+}
+
+void kconf_write(const struct kconf *c, struct buf *out)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct kconf_entry *e = &c->entries[i];
+		if (strcmp(e->value, "n") == 0)
+			buf_addf(out, "# %s is not set\n", e->symbol);
+		else
+			buf_addf(out, "%s=%s\n", e->symbol, e->value);
+	}
+}
+
+void kconf_release(struct kconf *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->entries[i].symbol);
+		free(c->entries[i].value);
+		free(c->entries[i].where);
+	}
+	free(c->entries);
+	for (size_t i = 0; i < c->n_notes; i++)
+		free(c->notes[i]);
+	free(c->notes);
+	*c = (struct kconf)KCONF_INIT;
+}
