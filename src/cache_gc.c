@@ -162,6 +162,22 @@ static unsigned long clean_dir(const char *root, const char *sub, time_t cutoff,
 	return removed;
 }
 
+/* rmdir each fan-out directory that gc emptied (rmdir fails on the others) */
+static void remove_empty_fanouts(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *sub = path_join(dir, e->d_name);
+		rmdir(sub);
+		free(sub);
+	}
+	if (d)
+		closedir(d);
+}
+
 static void gc_state_release(struct gc_state *g)
 {
 	for (size_t i = 0; i < g->n_acs; i++) {
@@ -218,6 +234,8 @@ int cache_gc(struct cache *c, const struct gc_options *opt, struct gc_stats *st,
 		st->blobs_removed++;
 	}
 	st->bytes_after = kept;
+	remove_empty_fanouts(cas);
+	remove_empty_fanouts(ac);
 	if (cutoff)
 		st->trees_removed = clean_dir(root, "kbuild", cutoff, false) +
 				    clean_dir(root, "src", cutoff, false);
