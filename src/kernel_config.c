@@ -5,13 +5,12 @@
  */
 #include "kernel_config.h"
 
+#include "fileutil.h"
+
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static struct kconf_entry *find_entry(const struct kconf *c, const char *symbol)
 {
@@ -32,8 +31,9 @@ void kconf_set(struct kconf *c, const char *symbol, const char *value, const cha
 	struct kconf_entry *e = find_entry(c, symbol);
 	if (e) {
 		if (where && e->where)
-			add_note(c, xasprintf("%s: %s=%s redefines %s=%s from %s", where, symbol,
-					      value, symbol, e->value, e->where));
+			add_note(c, xasprintf("%s: %s=%s redefines %s=%s from %s%s", where, symbol,
+					      value, symbol, e->value, e->where,
+					      strcmp(value, e->value) == 0 ? " (same value)" : ""));
 		free(e->value);
 		free(e->where);
 		e->value = xstrdup(value);
@@ -138,72 +138,10 @@ int kconf_parse_fragment(struct kconf *c, const char *text, size_t len, const ch
 	return parse_text(c, text, len, display, true, err);
 }
 
-int kfile_read(const char *path, struct buf *out, struct error *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return error_errno(err, errno, "cannot open '%s'", path);
-	for (;;) {
-		buf_grow(out, 65536);
-		ssize_t r = read(fd, out->data + out->len, 65536);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			close(fd);
-			return error_errno(err, e, "cannot read '%s'", path);
-		}
-		if (r == 0)
-			break;
-		out->len += (size_t)r;
-		out->data[out->len] = '\0';
-	}
-	close(fd);
-	return 0;
-}
-
-int kfile_write(const char *path, const char *data, size_t len, struct error *err)
-{
-	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	int ret = -1;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		error_errno(err, errno, "cannot create '%s'", tmp);
-		goto out;
-	}
-	size_t done = 0;
-	while (done < len) {
-		ssize_t w = write(fd, data + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			error_errno(err, errno, "cannot write '%s'", tmp);
-			close(fd);
-			unlink(tmp);
-			goto out;
-		}
-		done += (size_t)w;
-	}
-	if (close(fd) < 0) {
-		error_errno(err, errno, "cannot write '%s'", tmp);
-		unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		error_errno(err, errno, "cannot rename '%s' to '%s'", tmp, path);
-		unlink(tmp);
-		goto out;
-	}
-	ret = 0;
-out:
-	free(tmp);
-	return ret;
-}
-
 int kconf_load_fragment(struct kconf *c, const char *path, const char *display, struct error *err)
 {
 	struct buf text = BUF_INIT;
-	int ret = kfile_read(path, &text, err);
+	int ret = read_file(path, KCONF_MAX_FILE, &text, err);
 	if (ret == 0)
 		ret = kconf_parse_fragment(c, text.data ? text.data : "", text.len, display, err);
 	buf_release(&text);
@@ -213,7 +151,7 @@ int kconf_load_fragment(struct kconf *c, const char *path, const char *display, 
 int kconf_load_dotconfig(struct kconf *c, const char *path, struct error *err)
 {
 	struct buf text = BUF_INIT;
-	int ret = kfile_read(path, &text, err);
+	int ret = read_file(path, KCONF_MAX_FILE, &text, err);
 	if (ret == 0)
 		ret = parse_text(c, text.data ? text.data : "", text.len, path, false, err);
 	buf_release(&text);

@@ -36,6 +36,9 @@ struct kconf {
 
 #define KCONF_INIT { NULL, 0, 0, NULL, 0 }
 
+/* the largest fragment or .config read (a full .config is about 300 KiB) */
+#define KCONF_MAX_FILE ((size_t)16 << 20)
+
 /* assign symbol=value from where; a reassignment wins and adds a note when where is set */
 void kconf_set(struct kconf *c, const char *symbol, const char *value, const char *where);
 /* the entry for symbol, or NULL */
@@ -57,10 +60,5 @@ const char *kconf_value(const struct kconf *c, const char *symbol);
 void kconf_write(const struct kconf *c, struct buf *out);
 /* free everything */
 void kconf_release(struct kconf *c);
-
-/* read a whole file into out (appending); 0, or -1 with err naming path */
-int kfile_read(const char *path, struct buf *out, struct error *err);
-/* write data to path through a temp file and rename; 0, or -1 with err */
-int kfile_write(const char *path, const char *data, size_t len, struct error *err);
 
 #endif

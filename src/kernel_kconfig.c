@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fileutil.h"
 #include "kernel_config.h"
 #include "util.h"
 
@@ -247,7 +248,7 @@ static void scan_text(struct scan *s, char *text)
 static int scan_file(struct scan *s, const char *path, const char *relpath, struct error *err)
 {
 	struct buf text = BUF_INIT;
-	if (kfile_read(path, &text, err) < 0)
+	if (read_file(path, KCONF_MAX_FILE, &text, err) < 0)
 		return -1;
 	s->relpath = relpath;
 	if (text.data)
@@ -296,7 +297,8 @@ static int walk(struct scan *s, const char *root, const char *rel, const char *s
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), compare_names);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), compare_names);
 	int ret = 0;
 	for (size_t i = 0; i < n; i++) {
 		char *sub = *rel ? path_join(rel, names[i]) : xstrdup(names[i]);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileutil.h"
 #include "kernel_proc.h"
 #include "progress.h"
 #include "util.h"
@@ -157,7 +158,7 @@ static int add_tree_file(const struct kmake *m, const char *rel, struct buf *out
 	int ret = 0;
 	if (access(path, F_OK) == 0) {
 		buf_addf(out, "# from %s\n", rel);
-		ret = kfile_read(path, out, err);
+		ret = read_file(path, KCONF_MAX_FILE, out, err);
 		buf_addc(out, '\n');
 	}
 	free(path);
@@ -202,7 +203,7 @@ static int base_text(const struct kmake *m, enum kernel_base_kind base, const ch
 		break;
 	case KBASE_FILE:
 		*target = "olddefconfig";
-		ret = kfile_read(base_file, text, err);
+		ret = read_file(base_file, KCONF_MAX_FILE, text, err);
 		buf_addc(text, '\n');
 		break;
 	}
@@ -225,7 +226,7 @@ int kmake_configure(struct kmake *m, enum kernel_base_kind base, const char *bas
 	kconf_write(request, &text);
 	/* a full base file is the .config itself; the others go through KCONFIG_ALLCONFIG */
 	const char *dest = base == KBASE_FILE ? dotconfig : allconfig;
-	if (kfile_write(dest, text.data, text.len, err) < 0)
+	if (write_file_atomic(dest, text.data, text.len, 0644, err) < 0)
 		goto out;
 	if (base != KBASE_FILE)
 		env = xasprintf("KCONFIG_ALLCONFIG=%s", allconfig);

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kernel_config.h"
+#include "fileutil.h"
 #include "kernel_proc.h"
 #include "util.h"
 
@@ -92,7 +92,7 @@ int kernel_toolchain_identify(const char *memo_path, struct kernel_toolchain *tc
 	char *versions[ARRAY_SIZE(tool_names)] = { NULL };
 	bool changed = false;
 	int ret = -1;
-	if (kfile_read(memo_path, &memo, &ignored) < 0)
+	if (read_file(memo_path, 1 << 20, &memo, &ignored) < 0)
 		error_release(&ignored); /* no memo yet */
 	for (size_t i = 0; i < ARRAY_SIZE(tool_names); i++) {
 		struct tool t = { .path = find_in_path(tool_names[i]) };
@@ -115,7 +115,7 @@ int kernel_toolchain_identify(const char *memo_path, struct kernel_toolchain *tc
 		free(key);
 		free(t.path);
 	}
-	if (changed && kfile_write(memo_path, fresh.data, fresh.len, &ignored) < 0)
+	if (changed && write_file_atomic(memo_path, fresh.data, fresh.len, 0644, &ignored) < 0)
 		error_release(&ignored); /* a memo we cannot write only costs time */
 	tc->compiler = versions[0];
 	tc->binutils = versions[1];

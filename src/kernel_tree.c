@@ -11,14 +11,34 @@
 #include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileutil.h"
+#include "hash.h"
 #include "util.h"
 
-/* the path with its first component removed, or NULL when nothing is left */
+/* true when path stays inside the tree: relative, and no ".." component */
+static bool path_is_inside(const char *path)
+{
+	if (path[0] == '/')
+		return false;
+	for (const char *p = path; (p = strstr(p, "..")); p += 2)
+		if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+			return false;
+	return true;
+}
+
+/*
+ * The path with its first component removed, or NULL when nothing is left
+ * or the path would leave the tree (archive paths are made absolute beneath
+ * the destination, so libarchive's own absolute-path check cannot be used).
+ */
 static const char *strip_top(const char *path)
 {
+	if (!path_is_inside(path))
+		return NULL;
 	const char *slash = strchr(path, '/');
 	if (!slash)
 		return NULL;
@@ -72,8 +92,7 @@ static int unpack(const char *tarball, const char *dest, struct error *err)
 	archive_read_support_filter_all(in);
 	archive_read_support_format_all(in);
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
-				       ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-				       ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+				       ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
 	if (archive_read_open_filename(in, tarball, 1 << 20) != ARCHIVE_OK) {
 		error_set(err, "%s", archive_error_string(in));
 		goto out;
@@ -117,31 +136,6 @@ static int drop_write(const char *path, const struct stat *st, int type, struct 
 	return 0;
 }
 
-static int make_writable(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)ftw;
-	if (type == FTW_D)
-		chmod(path, (st->st_mode & 07777) | 0700);
-	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-void kernel_tree_remove(const char *path)
-{
-	nftw(path, make_writable, 64, FTW_PHYS);
-	nftw(path, remove_entry, 64, FTW_PHYS | FTW_DEPTH);
-}
-
 int kernel_tree_get(const char *cache_dir, const char *tarball, const char *digest,
 		    char **srcdir, struct error *err)
 {
@@ -153,17 +147,15 @@ int kernel_tree_get(const char *cache_dir, const char *tarball, const char *dige
 	int ret = -1;
 	if (stat(final, &st) == 0 && S_ISDIR(st.st_mode))
 		goto done;
-	if ((mkdir(parent, 0755) < 0 && errno != EEXIST) || (mkdir(tmpdir, 0755) < 0 && errno != EEXIST)) {
-		error_errno(err, errno, "cannot create '%s'", parent);
+	if (mkdir_p(parent, 0755, err) < 0 || mkdir_p(tmpdir, 0755, err) < 0)
 		goto out;
-	}
 	if (!mkdtemp(tmp)) {
 		error_errno(err, errno, "cannot create '%s'", tmp);
 		goto out;
 	}
 	if (unpack(tarball, tmp, err) < 0) {
 		error_prefix(err, "cannot unpack '%s'", tarball);
-		kernel_tree_remove(tmp);
+		remove_tree(tmp);
 		goto out;
 	}
 	/* read-only: a build that writes into the shared tree is a bug to see at once */
@@ -171,7 +163,7 @@ int kernel_tree_get(const char *cache_dir, const char *tarball, const char *dige
 	chmod(tmp, 0755); /* keep the top writable only until it is renamed */
 	if (rename(tmp, final) < 0) {
 		int e = errno;
-		kernel_tree_remove(tmp);
+		remove_tree(tmp);
 		if (e != EEXIST && e != ENOTEMPTY) {
 			error_errno(err, e, "cannot rename '%s' to '%s'", tmp, final);
 			goto out;
@@ -188,4 +180,46 @@ out:
 	free(tmpdir);
 	free(tmp);
 	return ret;
+}
+
+int kernel_objdir_lock(const char *cache_dir, const char *name, const char *digest,
+		       const char *arch, char **objdir, int *lock_fd, struct error *err)
+{
+	char *ident = xasprintf("%s %s", digest, arch);
+	char hex[HASH_MAX_HEX];
+	hash_buffer_hex(HASH_SHA256, ident, strlen(ident), hex);
+	char *dir = xasprintf("%s/kbuild/%s-%.12s", cache_dir, name, hex);
+	char *lock = xasprintf("%s.lock", dir);
+	int fd = -1, ret = -1;
+	if (mkdir_p(dir, 0755, err) < 0)
+		goto out;
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		error_errno(err, errno, "cannot open '%s'", lock);
+		goto out;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			error_errno(err, errno, "cannot lock '%s'", lock);
+			goto out;
+		}
+	}
+	*objdir = dir;
+	*lock_fd = fd;
+	dir = NULL;
+	fd = -1;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(ident);
+	free(dir);
+	free(lock);
+	return ret;
+}
+
+void kernel_objdir_unlock(int lock_fd)
+{
+	if (lock_fd >= 0)
+		close(lock_fd); /* closing the only descriptor releases the flock */
 }
