@@ -50,17 +50,40 @@ static struct kconfig_symbol *wanted(struct scan *s, const char *name, size_t le
 	return NULL;
 }
 
-/* append expr to an " && " conjunction, in parentheses when it has an || */
+/*
+ * Append expr to the conjunction in b, with its blanks collapsed and in
+ * parentheses when it has an ||, so every stored condition is a
+ * conjunction that can be joined to another with a plain " && ".
+ */
 static void and_expr(struct buf *b, const char *expr)
 {
+	while (isspace((unsigned char)*expr))
+		expr++;
 	if (!*expr)
 		return;
 	if (b->len)
 		buf_adds(b, " && ");
-	if (strstr(expr, "||"))
-		buf_addf(b, "(%s)", expr);
-	else
-		buf_adds(b, expr);
+	bool paren = strstr(expr, "||") != NULL;
+	if (paren)
+		buf_addc(b, '(');
+	for (const char *p = expr; *p; p++) {
+		if (!isspace((unsigned char)*p))
+			buf_addc(b, *p);
+		else if (p[1] && !isspace((unsigned char)p[1]))
+			buf_addc(b, ' ');
+	}
+	if (paren)
+		buf_addc(b, ')');
+}
+
+/* join two conjunctions */
+static void and_conj(struct buf *b, const struct buf *conj)
+{
+	if (!conj->len)
+		return;
+	if (b->len)
+		buf_adds(b, " && ");
+	buf_add(b, conj->data, conj->len);
 }
 
 /* finish the config block being read: record its dependencies if it was asked about */
@@ -72,10 +95,8 @@ static void end_block(struct scan *s)
 	if (sym && !sym->found) {
 		struct buf deps = BUF_INIT;
 		for (size_t i = 0; i < s->n_nests; i++)
-			if (s->nests[i].cond.len)
-				and_expr(&deps, s->nests[i].cond.data);
-		if (s->block_deps.len)
-			and_expr(&deps, s->block_deps.data);
+			and_conj(&deps, &s->nests[i].cond);
+		and_conj(&deps, &s->block_deps);
 		sym->found = true;
 		sym->depends = deps.len ? buf_detach(&deps) : NULL;
 		sym->defined_at = xasprintf("%s:%d", s->relpath, s->block_line);
@@ -101,7 +122,7 @@ static void push_nest(struct scan *s, enum nest_kind kind, const char *cond)
 	struct nest *n = &s->nests[s->n_nests++];
 	n->kind = kind;
 	n->cond = (struct buf)BUF_INIT;
-	buf_adds(&n->cond, cond);
+	and_expr(&n->cond, cond);
 }
 
 static void pop_nest(struct scan *s, enum nest_kind kind)
