@@ -157,14 +157,10 @@ static int build_in_objdir(struct build_ctx *b, struct kmake *m, struct error *e
 {
 	const struct kernel *k = b->node->u.kernel;
 	struct kconf req = KCONF_INIT;
-	char *base_file = k->base == KBASE_FILE ? kernel_recipe_path(&k->base_file) : NULL;
 	char *targets[2];
 	size_t n_targets = 0;
 	int ret = -1;
-	if (kmake_open_log(m, err) < 0 || kernel_request_load(k, &req, err) < 0)
-		goto out;
-	progress_status(m->progress, m->node_id, "configuring (%s)", kernel_base_name(k->base));
-	if (kmake_configure(m, k->base, base_file, &req, err) < 0 || verify_config(b, m, &req, err) < 0)
+	if (kernel_request_configure(k, m, &req, err) < 0 || verify_config(b, m, &req, err) < 0)
 		goto out;
 	if (k->target_bzimage)
 		targets[n_targets++] = "bzImage";
@@ -175,7 +171,6 @@ static int build_in_objdir(struct build_ctx *b, struct kmake *m, struct error *e
 	ret = take_outputs(b, m, err);
 out:
 	kconf_release(&req);
-	free(base_file);
 	return ret;
 }
 

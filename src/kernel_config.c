@@ -158,15 +158,38 @@ int kconf_load_dotconfig(struct kconf *c, const char *path, struct error *err)
 	return ret;
 }
 
+static void write_entry(struct buf *out, const char *symbol, const char *value)
+{
+	if (strcmp(value, "n") == 0)
+		buf_addf(out, "# %s is not set\n", symbol);
+	else
+		buf_addf(out, "%s=%s\n", symbol, value);
+}
+
 void kconf_write(const struct kconf *c, struct buf *out)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		const struct kconf_entry *e = &c->entries[i];
-		if (strcmp(e->value, "n") == 0)
-			buf_addf(out, "# %s is not set\n", e->symbol);
-		else
-			buf_addf(out, "%s=%s\n", e->symbol, e->value);
+	for (size_t i = 0; i < c->n; i++)
+		write_entry(out, c->entries[i].symbol, c->entries[i].value);
+}
+
+size_t kconf_diff(const struct kconf *before, const struct kconf *after, struct buf *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < after->n; i++) {
+		const struct kconf_entry *e = &after->entries[i];
+		if (strcmp(e->value, kconf_value(before, e->symbol)) != 0) {
+			write_entry(out, e->symbol, e->value);
+			n++;
+		}
 	}
+	for (size_t i = 0; i < before->n; i++) {
+		const struct kconf_entry *e = &before->entries[i];
+		if (!find_entry(after, e->symbol) && strcmp(e->value, "n") != 0) {
+			write_entry(out, e->symbol, "n");
+			n++;
+		}
+	}
+	return n;
 }
 
 void kconf_release(struct kconf *c)

@@ -58,6 +58,12 @@ int kconf_load_dotconfig(struct kconf *c, const char *path, struct error *err);
 const char *kconf_value(const struct kconf *c, const char *symbol);
 /* append the assignments as fragment text (KCONFIG_ALLCONFIG form) */
 void kconf_write(const struct kconf *c, struct buf *out);
+/*
+ * Append to out, as fragment lines in after's order, every symbol whose
+ * value in after differs from before (absent reads as n), then every symbol
+ * set in before that after lacks.  Returns the count of lines written.
+ */
+size_t kconf_diff(const struct kconf *before, const struct kconf *after, struct buf *out);
 /* free everything */
 void kconf_release(struct kconf *c);
 

@@ -118,17 +118,23 @@ static void free_argv(char **argv)
 	free(argv);
 }
 
+/* the fixed environment plus extra (may be NULL), into env (ARRAY_SIZE(fixed_env) + 1 slots) */
+static void make_env(char **env, const char *extra)
+{
+	size_t n = 0;
+	for (size_t i = 0; fixed_env[i]; i++)
+		env[n++] = fixed_env[i];
+	if (extra) /* last, so it wins over a removal above */
+		env[n++] = (char *)extra;
+	env[n] = NULL;
+}
+
 /* run make with args and extra environment; on failure err holds the log's tail */
 static int run_make(struct kmake *m, char *const args[], size_t n_args, const char *extra_env,
 		    struct error *err)
 {
 	char *env[ARRAY_SIZE(fixed_env) + 1];
-	size_t n_env = 0;
-	for (size_t i = 0; fixed_env[i]; i++)
-		env[n_env++] = fixed_env[i];
-	if (extra_env) /* last, so it wins over a removal above */
-		env[n_env++] = (char *)extra_env;
-	env[n_env] = NULL;
+	make_env(env, extra_env);
 	char **argv = make_argv(m, args, n_args);
 	struct watch w = { .m = m, .started = now_monotonic() };
 	int status = 0, ret = kproc_run(argv, env, m->log_fd, watch_line, &w, &status, err);
@@ -245,4 +251,17 @@ out:
 int kmake_build(struct kmake *m, char *const targets[], size_t n_targets, struct error *err)
 {
 	return run_make(m, targets, n_targets, NULL, err);
+}
+
+int kmake_interactive(struct kmake *m, const char *target, struct error *err)
+{
+	char *env[ARRAY_SIZE(fixed_env) + 1];
+	make_env(env, NULL);
+	char *args[] = { (char *)target };
+	char **argv = make_argv(m, args, 1);
+	int status = 0, ret = kproc_run_interactive(argv, env, &status, err);
+	if (ret == 0 && status != 0)
+		ret = error_set(err, "make %s failed (exit %d)", target, status);
+	free_argv(argv);
+	return ret;
 }

@@ -44,6 +44,8 @@ int kmake_configure(struct kmake *m, enum kernel_base_kind base, const char *bas
 		    const struct kconf *request, struct error *err);
 /* run make for targets, reporting "N objects compiled, T s"; 0, or -1 with the log's tail */
 int kmake_build(struct kmake *m, char *const targets[], size_t n_targets, struct error *err);
+/* run make target (menuconfig, nconfig) on the terminal, in the same environment; 0, or -1 */
+int kmake_interactive(struct kmake *m, const char *target, struct error *err);
 /* close the log */
 void kmake_release(struct kmake *m);
 

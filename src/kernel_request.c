@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 
+#include "progress.h"
 #include "util.h"
 
 char *kernel_recipe_path(const struct recipe_path *p)
@@ -45,4 +46,18 @@ int kernel_request_load(const struct kernel *k, struct kconf *req, struct error 
 		free(where);
 	}
 	return 0;
+}
+
+int kernel_request_configure(const struct kernel *k, struct kmake *m, struct kconf *req,
+			     struct error *err)
+{
+	char *base_file = k->base == KBASE_FILE ? kernel_recipe_path(&k->base_file) : NULL;
+	int ret = -1;
+	if (kmake_open_log(m, err) < 0 || kernel_request_load(k, req, err) < 0)
+		goto out;
+	progress_status(m->progress, m->node_id, "configuring (%s)", kernel_base_name(k->base));
+	ret = kmake_configure(m, k->base, base_file, req, err);
+out:
+	free(base_file);
+	return ret;
 }

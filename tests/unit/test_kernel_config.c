@@ -78,8 +78,26 @@ static void test_merge(void)
 	kconf_release(&c);
 }
 
+static void test_diff(void)
+{
+	struct kconf before = KCONF_INIT, after = KCONF_INIT;
+	struct error err = ERROR_INIT;
+	const char *b = "CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=y\nCONFIG_D=\"x\"\n";
+	const char *a = "CONFIG_A=y\nCONFIG_B=y\nCONFIG_D=\"y\"\nCONFIG_E=m\n# CONFIG_F is not set\n";
+	kconf_parse_fragment(&before, b, strlen(b), "before", &err);
+	kconf_parse_fragment(&after, a, strlen(a), "after", &err);
+	struct buf out = BUF_INIT;
+	ok(kconf_diff(&before, &after, &out) == 4, "four changes");
+	is_str(out.data, "CONFIG_B=y\nCONFIG_D=\"y\"\nCONFIG_E=m\n# CONFIG_C is not set\n",
+	       "changed, new, then vanished symbols, in fragment form");
+	buf_release(&out);
+	kconf_release(&before);
+	kconf_release(&after);
+}
+
 int main(void)
 {
+	test_diff();
 	test_parse();
 	test_errors();
 	test_merge();
