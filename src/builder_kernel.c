@@ -81,6 +81,7 @@ static int kernel_describe(struct mvctx *ctx, const struct node *node, struct re
 	describe_targets(k, rec);
 	if (kernel_request_load(k, &req, err) < 0)
 		goto out;
+	kconf_sort(&req); /* the merged request has no order: reordering must not rebuild */
 	for (size_t i = 0; i < req.n; i++)
 		record_add_at(rec, req.entries[i].symbol, req.entries[i].where, "%s",
 			      req.entries[i].value);

@@ -192,6 +192,17 @@ size_t kconf_diff(const struct kconf *before, const struct kconf *after, struct 
 	return n;
 }
 
+static int compare_entries(const void *a, const void *b)
+{
+	return strcmp(((const struct kconf_entry *)a)->symbol, ((const struct kconf_entry *)b)->symbol);
+}
+
+void kconf_sort(struct kconf *c)
+{
+	if (c->n > 1)
+		qsort(c->entries, c->n, sizeof(*c->entries), compare_entries);
+}
+
 void kconf_release(struct kconf *c)
 {
 	for (size_t i = 0; i < c->n; i++) {

@@ -64,6 +64,8 @@ void kconf_write(const struct kconf *c, struct buf *out);
  * set in before that after lacks.  Returns the count of lines written.
  */
 size_t kconf_diff(const struct kconf *before, const struct kconf *after, struct buf *out);
+/* sort the entries by symbol, so order of writing no longer matters (for keys) */
+void kconf_sort(struct kconf *c);
 /* free everything */
 void kconf_release(struct kconf *c);
 

@@ -66,10 +66,10 @@ static void and_expr(struct buf *b, const char *expr)
 	bool paren = strstr(expr, "||") != NULL;
 	if (paren)
 		buf_addc(b, '(');
-	for (const char *p = expr; *p; p++) {
+	for (const char *p = expr; *p && *p != '#'; p++) {
 		if (!isspace((unsigned char)*p))
 			buf_addc(b, *p);
-		else if (p[1] && !isspace((unsigned char)p[1]))
+		else if (p[1] && p[1] != '#' && !isspace((unsigned char)p[1]))
 			buf_addc(b, ' ');
 	}
 	if (paren)
