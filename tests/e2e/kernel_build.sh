@@ -32,7 +32,7 @@ if [ "$rc" != 0 ]; then
 	done_testing; exit
 fi
 C1=$T/cache1 C2=$T/cache2
-events() { grep -o '"event":"[a-z]*","node":"kernel:[^"]*"' <<<"$errout" | sed 's/"event":"\([a-z]*\)","node":"\([^"]*\)"/\1 \2/' | sort | tr '\n' ' '; }
+events() { grep -oE '"event":"(started|built|cached|failed)","node":"kernel:[^"]*"' <<<"$errout" | sed 's/"event":"\([a-z]*\)","node":"\([^"]*\)"/\1 \2/' | sort | tr '\n' ' '; }
 output() { awk -v o="$1" '$2 == o {print $3}' <<<"$out"; }
 timed() { local t0=$(date +%s.%N); mvb "$@"; secs=$(echo "$(date +%s.%N) - $t0" | bc); secs=$(printf '%.1f' "$secs"); }
 
@@ -79,7 +79,7 @@ if command -v qemu-system-x86_64 >/dev/null && command -v mke2fs >/dev/null; the
 	mkdir "$T/root" && tar -xzf "$T/rootfs.tar.gz" -C "$T/root"
 	printf '#!/bin/sh\necho KERNEL-E2E-INIT $(uname -r)\nreboot -f\n' >"$T/root/init"
 	chmod +x "$T/root/init"
-	mke2fs -q -t ext4 -d "$T/root" "$T/root.img" 64M
+	mke2fs -q -t ext4 -d "$T/root" "$T/root.img" 64M >/dev/null
 	boot=$(timeout 120 qemu-system-x86_64 -M microvm,acpi=off,pit=on,pic=on,rtc=on -nodefaults \
 		-no-user-config -nographic -no-reboot -serial stdio -m 128 -kernel "$(output vmlinux)" \
 		-append "console=ttyS0 root=/dev/vda rw reboot=t init=/init" \

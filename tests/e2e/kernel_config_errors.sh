@@ -64,4 +64,12 @@ Y
 mvb --cache "$T/cache" explain kernel:redef
 check_contains "a redefinition is reported with both locations" "$errout" \
 	"fragment kernel/redef.config:1: CONFIG_PRINTK=y redefines CONFIG_PRINTK=y from fragment kernel/base.config:"
+
+mvb --cache "$T/cache" kernel menuconfig
+check_eq "kernel menuconfig without a kernel is a usage error" "$rc" 2
+mvb --cache "$T/cache" kernel menuconfig nosuch
+check_eq "kernel menuconfig of an unknown kernel is a usage error" "$rc" 2
+check_contains "it names the kernel" "$errout" "no kernel 'nosuch'"
+mvb --cache "$T/cache" kernel oldconfig typo
+check_eq "only menuconfig and nconfig are offered" "$rc" 2
 done_testing
