@@ -3,7 +3,8 @@
 # a cold build of the demo kernel (allnoconfig + recipes/kernel/base.config),
 # a second request that is a cache hit running no make at all, a second
 # cache giving the identical bzImage, a one-option toggle that rebuilds in
-# seconds (times printed), and a boot of the result under qemu microvm.
+# seconds (times printed), `strict: false` turning a mismatch into a
+# warning, and a boot of the result under qemu microvm.
 # Costs two cold kernel builds (a few minutes on two cores).
 . "$(dirname "$0")/../lib.sh"
 
@@ -72,6 +73,14 @@ check_eq "one option toggled rebuilds" "$(events)" "built kernel:demo started ke
 check "the toggled option took" grep -qx 'CONFIG_PRINTK_TIME=y' "$(output config)"
 check "one-option rebuild takes seconds, not minutes ($secs s)" [ "${secs%.*}" -lt 90 ]
 diag "one option toggled: $secs s"
+
+# strict: false turns a value that did not take into a warning (an incremental build)
+echo "CONFIG_VIRTIO_BLKK=y" >>kernel/base.config
+echo "    strict: false" >>mvbuild.yaml
+mvb --cache "$C1" build kernel:demo
+check_eq "with strict: false a mismatch does not fail the build" "$rc" 0
+check_contains "it is reported as a warning naming the fragment line" "$errout" \
+	"warning: fragment kernel/base.config:$((line + 1)): CONFIG_VIRTIO_BLKK: requested y, got n: the symbol does not exist in this kernel"
 
 # boot the rebuilt vmlinux (PVH entry) under TCG to init and back
 if command -v qemu-system-x86_64 >/dev/null && command -v mke2fs >/dev/null; then
