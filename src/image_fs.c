@@ -92,6 +92,7 @@ static void set_params(struct ext2_super_block *param, const struct image_fs_par
 static void set_identity(ext2_filsys fs, const struct image_fs_params *p)
 {
 	struct ext2_super_block *sb = fs->super;
+	sb->s_checksum_type = EXT2_CRC32C_CHKSUM;
 	derive_bytes("uuid", p->key, sb->s_uuid);
 	ext2fs_init_csum_seed(fs);
 	derive_bytes("hash seed", p->key, (unsigned char *)sb->s_hash_seed);

@@ -64,8 +64,9 @@ static int copy_data(struct tree *t, struct archive *a, const char *path,
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK) {
+			const char *msg = archive_error_string(a);
 			tree_file_abort(f);
-			return archive_fail(a, layer, err);
+			return error_set(err, "'/%s': %s", path, msg ? msg : "unreadable data");
 		}
 		/* sparse entries come as blocks at increasing offsets: gaps stay holes */
 		if (tree_file_write(f, (uint64_t)offset, block, len, err) < 0) {
