@@ -10,7 +10,8 @@
  *   PATH \t TYPE \t MODE(octal, 4 digits) \t UID \t GID \t SIZE \t TARGET \n
  * TYPE is dir, file, symlink, hardlink, fifo, char, block or socket; TARGET
  * is the symlink target as stored, the first path of a hardlinked inode,
- * "MAJOR:MINOR" for devices, or "-".
+ * "MAJOR:MINOR" for devices, or "-".  In PATH and TARGET a backslash,
+ * tab or newline is written as \\, \t or \n.
  */
 #ifndef MVBUILD_IMAGE_H
 #define MVBUILD_IMAGE_H

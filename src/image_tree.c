@@ -395,6 +395,8 @@ static int make_room(struct tree *t, const char *path, uint32_t mode, struct tno
 		*keep = old;
 		return 0;
 	}
+	if (old == t->lost_found)
+		return error_set(err, "'/lost+found' must stay a directory");
 	return remove_node(t, old, err);
 }
 
@@ -910,6 +912,21 @@ static const char *first_path(struct first_paths *fp, ext2_ino_t ino, const char
 	return NULL;
 }
 
+/* names may hold any byte but '/' and NUL: escape the manifest's separators */
+static void add_escaped(struct buf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			buf_adds(out, "\\\\");
+		else if (*s == '\t')
+			buf_adds(out, "\\t");
+		else if (*s == '\n')
+			buf_adds(out, "\\n");
+		else
+			buf_addc(out, *s);
+	}
+}
+
 static int manifest_node(struct tree *t, struct tnode *n, struct buf *path,
 			 struct first_paths *fp, struct buf *out, struct error *err)
 {
@@ -940,9 +957,11 @@ static int manifest_node(struct tree *t, struct tnode *n, struct buf *path,
 			target = first;
 		}
 	}
-	buf_addf(out, "%s\t%s\t%04o\t%u\t%u\t%llu\t%s\n", shown, type, in.i_mode & 07777,
-		 inode_uid(in), inode_gid(in),
-		 (unsigned long long)EXT2_I_SIZE(&in), target);
+	add_escaped(out, shown);
+	buf_addf(out, "\t%s\t%04o\t%u\t%u\t%llu\t", type, in.i_mode & 07777,
+		 inode_uid(in), inode_gid(in), (unsigned long long)EXT2_I_SIZE(&in));
+	add_escaped(out, target);
+	buf_addc(out, '\n');
 	if (S_ISDIR(n->mode))
 		for (struct tnode *c = n->first_child; c; c = c->next_sibling)
 			if (!c->removed && manifest_node(t, c, path, fp, out, err) < 0)
