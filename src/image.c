@@ -19,6 +19,7 @@
 #include "image.h"
 #include "image_fs.h"
 #include "image_layer.h"
+#include "image_manifest.h"
 #include "image_overlay.h"
 #include "image_tree.h"
 #include "util.h"
@@ -107,7 +108,7 @@ static int populate(struct tree *t, const struct image *img, const struct image_
 			return -1;
 	if (tree_finish(t, err) < 0)
 		return -1;
-	return tree_manifest(t, manifest, err);
+	return image_manifest(t, manifest, err);
 }
 
 int image_write(const struct image *img, const struct image_write_opts *o, struct error *err)

@@ -874,97 +874,22 @@ int tree_finish(struct tree *t, struct error *err)
 	return 0;
 }
 
-/* ---- manifest ------------------------------------------------------------- */
+/* ---- walking ------------------------------------------------------------ */
 
-static const char *type_name(uint32_t mode)
+static int walk_node(struct tree *t, struct tnode *n, struct buf *path, tree_walk_fn fn,
+		     void *arg, struct error *err)
 {
-	switch (mode & S_IFMT) {
-	case S_IFREG: return "file";
-	case S_IFDIR: return "dir";
-	case S_IFLNK: return "symlink";
-	case S_IFCHR: return "char";
-	case S_IFBLK: return "block";
-	case S_IFIFO: return "fifo";
-	case S_IFSOCK: return "socket";
-	}
-	return "unknown";
-}
-
-/* first path seen of each inode with more than one link */
-struct first_paths {
-	ext2_ino_t *ino;
-	char **path;
-	size_t n, alloc;
-};
-
-static const char *first_path(struct first_paths *fp, ext2_ino_t ino, const char *path)
-{
-	for (size_t i = 0; i < fp->n; i++)
-		if (fp->ino[i] == ino)
-			return fp->path[i];
-	if (fp->n == fp->alloc) {
-		fp->alloc = fp->alloc ? fp->alloc * 2 : 16;
-		fp->ino = xrealloc(fp->ino, fp->alloc * sizeof(*fp->ino));
-		fp->path = xrealloc(fp->path, fp->alloc * sizeof(*fp->path));
-	}
-	fp->ino[fp->n] = ino;
-	fp->path[fp->n++] = xstrdup(path);
-	return NULL;
-}
-
-/* names may hold any byte but '/' and NUL: escape the manifest's separators */
-static void add_escaped(struct buf *out, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			buf_adds(out, "\\\\");
-		else if (*s == '\t')
-			buf_adds(out, "\\t");
-		else if (*s == '\n')
-			buf_adds(out, "\\n");
-		else
-			buf_addc(out, *s);
-	}
-}
-
-static int manifest_node(struct tree *t, struct tnode *n, struct buf *path,
-			 struct first_paths *fp, struct buf *out, struct error *err)
-{
-	struct ext2_inode_large in;
 	size_t saved = path->len;
 	if (n != t->root) {
 		buf_addc(path, '/');
 		buf_adds(path, n->name);
 	}
-	const char *shown = path->len ? path->data : "/";
-	if (read_inode(t, n->ino, &in, shown, err) < 0)
+	struct tree_entry e = { path->len ? path->data : "/", n->ino, n->mode, n->target };
+	if (fn(arg, &e, err) < 0)
 		return -1;
-	const char *type = type_name(n->mode);
-	char devs[32];
-	const char *target = "-";
-	if (S_ISLNK(n->mode)) {
-		target = n->target;
-	} else if (S_ISCHR(n->mode) || S_ISBLK(n->mode)) {
-		uint32_t b0 = in.i_block[0], b1 = in.i_block[1];
-		unsigned major = b0 ? (b0 >> 8) & 0xff : (b1 >> 8) & 0xfff;
-		unsigned minor = b0 ? b0 & 0xff : (b1 & 0xff) | ((b1 >> 12) & 0xfff00);
-		snprintf(devs, sizeof(devs), "%u:%u", major, minor);
-		target = devs;
-	} else if (S_ISREG(n->mode) && in.i_links_count > 1) {
-		const char *first = first_path(fp, n->ino, shown);
-		if (first) {
-			type = "hardlink";
-			target = first;
-		}
-	}
-	add_escaped(out, shown);
-	buf_addf(out, "\t%s\t%04o\t%u\t%u\t%llu\t", type, in.i_mode & 07777,
-		 inode_uid(in), inode_gid(in), (unsigned long long)EXT2_I_SIZE(&in));
-	add_escaped(out, target);
-	buf_addc(out, '\n');
 	if (S_ISDIR(n->mode))
 		for (struct tnode *c = n->first_child; c; c = c->next_sibling)
-			if (!c->removed && manifest_node(t, c, path, fp, out, err) < 0)
+			if (!c->removed && walk_node(t, c, path, fn, arg, err) < 0)
 				return -1;
 	path->len = saved;
 	if (path->data)
@@ -972,15 +897,15 @@ static int manifest_node(struct tree *t, struct tnode *n, struct buf *path,
 	return 0;
 }
 
-int tree_manifest(struct tree *t, struct buf *out, struct error *err)
+int tree_walk(struct tree *t, tree_walk_fn fn, void *arg, struct error *err)
 {
 	struct buf path = BUF_INIT;
-	struct first_paths fp = { NULL, NULL, 0, 0 };
-	int ret = manifest_node(t, t->root, &path, &fp, out, err);
-	for (size_t i = 0; i < fp.n; i++)
-		free(fp.path[i]);
-	free(fp.ino);
-	free(fp.path);
+	int ret = walk_node(t, t->root, &path, fn, arg, err);
 	buf_release(&path);
 	return ret;
+}
+
+ext2_filsys tree_fs(const struct tree *t)
+{
+	return t->fs;
 }

@@ -82,7 +82,18 @@ void tree_file_abort(struct tree_file *f);
 
 /* write every directory to the filesystem; 0 or -1 */
 int tree_finish(struct tree *t, struct error *err);
-/* append the manifest (format in image.h) to out; 0 or -1 */
-int tree_manifest(struct tree *t, struct buf *out, struct error *err);
+/* one entry as tree_walk() shows it */
+struct tree_entry {
+	const char *path;     /* absolute path in the image ("/" for the root) */
+	ext2_ino_t ino;       /* inode number (shared by hardlinks) */
+	uint32_t mode;        /* type and permissions as placed */
+	const char *target;   /* symlink target, else NULL */
+};
+
+typedef int (*tree_walk_fn)(void *arg, const struct tree_entry *e, struct error *err);
+/* call fn for every entry, depth first, children in input order; 0 or fn's -1 */
+int tree_walk(struct tree *t, tree_walk_fn fn, void *arg, struct error *err);
+/* the filesystem the tree writes to */
+ext2_filsys tree_fs(const struct tree *t);
 
 #endif
