@@ -127,7 +127,8 @@ static int image_build(struct build_ctx *b, struct error *err)
 	const char **layers = xcalloc(img->n_layers + 1, sizeof(*layers));
 	char *out = path_join(b->workdir, "rootfs.ext4");
 	char *manifest = path_join(b->workdir, "manifest");
-	struct image_write_opts o = { out, manifest, layers, b->key, 0 };
+	struct image_write_opts o = { out, manifest, layers, (const char *const *)img->layers,
+				      b->key, 0 };
 	int ret = -1;
 
 	if (image_epoch(img, &o.epoch, err) < 0)

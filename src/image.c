@@ -101,7 +101,9 @@ static int populate(struct tree *t, const struct image *img, const struct image_
 		    struct buf *manifest, struct error *err)
 {
 	for (size_t i = 0; i < img->n_layers; i++)
-		if (image_layer_apply(t, o->layer_paths[i], img->allow_devices, err) < 0)
+		if (image_layer_apply(t, o->layer_paths[i],
+				      o->layer_names ? o->layer_names[i] : o->layer_paths[i],
+				      img->allow_devices, err) < 0)
 			return -1;
 	for (size_t i = 0; i < img->n_overlays; i++)
 		if (image_overlay_apply(t, &img->overlays[i], img->allow_devices, o->epoch, err) < 0)

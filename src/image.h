@@ -29,6 +29,7 @@ struct image_write_opts {
 	const char *out_path;            /* image file to create (must not exist) */
 	const char *manifest_path;       /* manifest to write, or NULL */
 	const char *const *layer_paths;  /* one archive path per image->layers entry */
+	const char *const *layer_names;  /* names for messages (NULL: the paths) */
 	const char *key;                 /* hex string seeding the UUID and hash seed */
 	int64_t epoch;                   /* timestamp for everything written (image_epoch()) */
 };

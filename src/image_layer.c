@@ -205,7 +205,8 @@ done:
  * the read end of its socket pair in *fd (else *fd is -1 and the file is read
  * directly).  Returns 0 or -1.
  */
-static int inflater_start(struct inflater *in, const char *path, int *fd, struct error *err)
+static int inflater_start(struct inflater *in, const char *path, const char *name, int *fd,
+			  struct error *err)
 {
 	struct archive_entry *e;
 	int fds[2];
@@ -216,7 +217,7 @@ static int inflater_start(struct inflater *in, const char *path, int *fd, struct
 	archive_read_support_format_raw(in->raw);
 	if (archive_read_open_filename(in->raw, path, READ_BLOCK) != ARCHIVE_OK ||
 	    archive_read_next_header(in->raw, &e) != ARCHIVE_OK)
-		return archive_fail(in->raw, path, err);
+		return archive_fail(in->raw, name, err);
 	if (archive_filter_count(in->raw) <= 1 ||
 	    archive_filter_code(in->raw, 0) == ARCHIVE_FILTER_NONE) {
 		archive_read_free(in->raw);
@@ -238,7 +239,7 @@ static int inflater_start(struct inflater *in, const char *path, int *fd, struct
 }
 
 /* stop the thread (closing fd first so it cannot block) and free; returns its error or 0 */
-static int inflater_stop(struct inflater *in, int fd, const char *path, struct error *err)
+static int inflater_stop(struct inflater *in, int fd, const char *name, struct error *err)
 {
 	int ret = 0;
 	if (fd >= 0)
@@ -246,7 +247,7 @@ static int inflater_stop(struct inflater *in, int fd, const char *path, struct e
 	if (in->raw && fd >= 0) {
 		pthread_join(in->thread, NULL);
 		if (in->error)
-			ret = error_set(err, "layer '%s': %s", path, in->error);
+			ret = error_set(err, "layer '%s': %s", name, in->error);
 	}
 	free(in->error);
 	if (in->raw)
@@ -267,13 +268,14 @@ static struct archive *open_tar(const char *path, int fd)
 	return a;
 }
 
-int image_layer_apply(struct tree *t, const char *path, bool allow_devices, struct error *err)
+int image_layer_apply(struct tree *t, const char *path, const char *name, bool allow_devices,
+		      struct error *err)
 {
 	struct inflater in = { NULL, -1, NULL, 0 };
 	struct archive_entry *e;
 	int fd, ret = -1;
-	if (inflater_start(&in, path, &fd, err) < 0) {
-		inflater_stop(&in, -1, path, err);
+	if (inflater_start(&in, path, name, &fd, err) < 0) {
+		inflater_stop(&in, -1, name, err);
 		return -1;
 	}
 	struct archive *a = open_tar(path, fd);
@@ -282,11 +284,11 @@ int image_layer_apply(struct tree *t, const char *path, bool allow_devices, stru
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK) {
-			archive_fail(a, path, err);
+			archive_fail(a, name, err);
 			goto out;
 		}
 		if (apply_entry(t, a, e, allow_devices, path, err) < 0) {
-			error_prefix(err, "layer '%s'", path);
+			error_prefix(err, "layer '%s'", name);
 			goto out;
 		}
 	}
@@ -295,7 +297,7 @@ out:
 	archive_read_free(a);
 	/* a decompression error explains a tar error better than the tar reader can */
 	struct error inflate_err = ERROR_INIT;
-	if (inflater_stop(&in, fd, path, &inflate_err) < 0) {
+	if (inflater_stop(&in, fd, name, &inflate_err) < 0) {
 		error_move(err, &inflate_err);
 		ret = -1;
 	}
