@@ -120,6 +120,9 @@ with open(os.path.join(H, "huge.tar"), "r+b") as f:   # declare 8 GiB in the hea
     hdr[148:156] = b"%06o\0 " % sum(hdr)
     f.seek(0)
     f.write(hdr)
+# three 3 MiB files of incompressible data: more than a 12 MiB image holds
+rnd = bytes((i * 2654435761 >> 13) & 0xff for i in range(3 << 20))
+write_tar(os.path.join(H, "full.tar"), [(info("./r%d" % i), bytes([i]) + rnd[1:]) for i in range(3)])
 write_tar(os.path.join(H, "devices.tar"), [info("./dev/mem", tarfile.CHRTYPE, 0o600, devmajor=1, devminor=1)])
 write_tar(os.path.join(H, "many.tar"), [(info("./f%05d" % i), b"") for i in range(5000)])
 with open(rich_tar, "rb") as f:
