@@ -322,8 +322,9 @@ static const struct tree_attrs default_dir_attrs = { S_IFDIR | 0755, 0, 0, INT64
 
 /*
  * Find the directory that holds path's last component, creating missing
- * directories when create is true.  A symlink on the way is an error: a
- * path must never lead through a link placed by an earlier entry.
+ * directories when create is true (else *dir is NULL when one is missing).
+ * A symlink on the way is an error: a path must never lead through a link
+ * placed by an earlier entry.
  */
 static int walk_parent(struct tree *t, const char *path, bool create, struct tnode **dir,
 		       const char **leaf, struct error *err)
@@ -337,9 +338,10 @@ static int walk_parent(struct tree *t, const char *path, bool create, struct tno
 		size_t len = (size_t)(slash - p);
 		struct tnode *c = table_find(t, cur, p, len);
 		if (!c) {
-			if (!create)
-				return error_set(err, "'/%s': '/%.*s' does not exist", path,
-						 (int)(slash - path), path);
+			if (!create) {
+				*dir = NULL; /* missing: not an error for every caller */
+				return 0;
+			}
 			if (make_dir(t, cur, p, len, &default_dir_attrs, &c, err) < 0)
 				return -1;
 		} else if (S_ISLNK(c->mode)) {
@@ -365,7 +367,7 @@ static struct tnode *lookup(struct tree *t, const char *path, struct error *err)
 		return t->root;
 	if (walk_parent(t, path, false, &dir, &leaf, err) < 0)
 		return NULL;
-	struct tnode *n = table_find(t, dir, leaf, strlen(leaf));
+	struct tnode *n = dir ? table_find(t, dir, leaf, strlen(leaf)) : NULL;
 	if (!n)
 		error_set(err, "'/%s' does not exist", path);
 	return n;
@@ -603,11 +605,9 @@ int tree_remove(struct tree *t, const char *path, struct error *err)
 	const char *leaf;
 	if (!*path)
 		return error_set(err, "cannot remove the root");
-	if (walk_parent(t, path, false, &dir, &leaf, err) < 0) {
-		error_release(err);
-		return 0;
-	}
-	struct tnode *n = table_find(t, dir, leaf, strlen(leaf));
+	if (walk_parent(t, path, false, &dir, &leaf, err) < 0)
+		return -1;
+	struct tnode *n = dir ? table_find(t, dir, leaf, strlen(leaf)) : NULL;
 	if (n == t->lost_found)
 		return error_set(err, "cannot remove '/lost+found'");
 	return n ? remove_node(t, n, err) : 0;
