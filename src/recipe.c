@@ -45,6 +45,37 @@ char *recipe_resolve_path(const char *base_dir, const char *path)
 	return path_join(base_dir, path);
 }
 
+/*
+ * Lexically clean an include target ("a/b/../c" -> "a/c", "./x" -> "x"),
+ * so marks read as the user would write the path.  ".." that climbs above
+ * the start of a relative path is kept.
+ */
+static char *path_clean(const char *path)
+{
+	bool absolute = path[0] == '/';
+	char *copy = xstrdup(path), *save = NULL;
+	const char **parts = xcalloc(strlen(path) + 1, sizeof(*parts));
+	size_t n = 0;
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0 && n > 0 && strcmp(parts[n - 1], "..") != 0)
+			n--;
+		else if (!(strcmp(c, "..") == 0 && absolute && n == 0))
+			parts[n++] = c;
+	}
+	struct buf b = BUF_INIT;
+	if (absolute)
+		buf_addc(&b, '/');
+	for (size_t i = 0; i < n; i++)
+		buf_addf(&b, "%s%s", i ? "/" : "", parts[i]);
+	if (b.len == 0)
+		buf_addc(&b, '.');
+	free(parts);
+	free(copy);
+	return buf_detach(&b);
+}
+
 static int cannot_open(struct loader *l, const char *file, const struct mark *from, int errnum)
 {
 	if (from)
@@ -112,9 +143,11 @@ static int load_file(struct loader *l, const char *name, const struct mark *from
 	for (size_t i = 0; ret == 0 && i < p.n_includes; i++) {
 		o->via = p.includes[i].mark;
 		o->via_path = p.includes[i].path;
-		char *target = recipe_resolve_path(p.base_dir, p.includes[i].path);
+		char *joined = recipe_resolve_path(p.base_dir, p.includes[i].path);
+		char *target = path_clean(joined);
 		ret = load_file(l, target, &p.includes[i].mark);
 		free(target);
+		free(joined);
 	}
 	l->depth--;
 	l->done[l->n_done].dev = st.st_dev;

@@ -24,15 +24,14 @@ static char *show(const struct ynode *v)
 {
 	if (v->kind != YNODE_SCALAR)
 		return xstrdup(ynode_describe(v));
-	const char *kind = v->type == YSCALAR_INT ? "the integer" :
-			   v->type == YSCALAR_BOOL ? "the boolean" :
-			   v->type == YSCALAR_NULL ? NULL : "the string";
-	if (!kind)
+	if (v->type == YSCALAR_NULL)
 		return xstrdup("empty");
-	size_t len = strlen(v->text);
-	if (len > 40)
-		return xasprintf("%s '%.37s...'", kind, v->text);
-	return xasprintf("%s '%s'", kind, v->text);
+	if (v->type == YSCALAR_INT || v->type == YSCALAR_BOOL)
+		return xasprintf("%s %.40s", v->type == YSCALAR_INT ? "the integer" : "the boolean",
+				 v->text);
+	if (strlen(v->text) > 40)
+		return xasprintf("the string '%.37s...'", v->text);
+	return xasprintf("the string '%s'", v->text);
 }
 
 /* "'size' in image 'rootfs'", "item 2 of 'layers' in ...", "top-level 'name'" */
@@ -187,18 +186,20 @@ static int want_list(struct recipe_parser *p, const struct ynode *v, const char 
 
 /* a recipe-relative file that must exist (as a directory when want_dir) */
 static int check_exists(struct recipe_parser *p, const struct ynode *at, const char *what,
-			const char *path, bool want_dir)
+			const char *ctx, bool want_dir)
 {
-	char *full = recipe_resolve_path(p->base_dir, path);
+	char *full = recipe_resolve_path(p->base_dir, at->text);
 	struct stat st;
-	int ret = 0;
-	if (stat(full, &st) < 0)
-		ret = fail(p, at, "%s '%s' does not exist ('%s': %s)", what, path, full,
+	int ret = 0, rc = stat(full, &st);
+	if (rc < 0 && errno == ENOENT)
+		ret = fail(p, at, "%s '%s' of %s does not exist (no '%s')", what, at->text, ctx, full);
+	else if (rc < 0)
+		ret = fail(p, at, "%s '%s' of %s: cannot stat '%s': %s", what, at->text, ctx, full,
 			   strerror(errno));
 	else if (want_dir && !S_ISDIR(st.st_mode))
-		ret = fail(p, at, "%s '%s' is not a directory", what, path);
+		ret = fail(p, at, "%s '%s' of %s is not a directory", what, at->text, ctx);
 	else if (!want_dir && S_ISDIR(st.st_mode))
-		ret = fail(p, at, "%s '%s' is a directory", what, path);
+		ret = fail(p, at, "%s '%s' of %s is a directory", what, at->text, ctx);
 	free(full);
 	return ret;
 }
@@ -357,7 +358,7 @@ static int parse_kernel_base(struct recipe_parser *p, struct kernel *k, const st
 	if (ret == 0 && (!is_string(f) || !*f->text))
 		ret = want(p, f, "file", 0, bctx, "a non-empty string");
 	if (ret == 0)
-		ret = check_exists(p, f, "base config file", f->text, false);
+		ret = check_exists(p, f, "base config file", ctx, false);
 	if (ret == 0) {
 		k->base = KBASE_FILE;
 		recipe_path_set(p, &k->base_file, f);
@@ -376,7 +377,7 @@ static int parse_fragments(struct recipe_parser *p, struct kernel *k, const stru
 		const struct ynode *item = v->items[i];
 		if (!is_string(item) || !*item->text)
 			return want(p, item, "fragments", i + 1, ctx, "a file name");
-		if (check_exists(p, item, "fragment", item->text, false) < 0)
+		if (check_exists(p, item, "fragment", ctx, false) < 0)
 			return -1;
 		recipe_path_set(p, &k->fragments[k->n_fragments++], item);
 	}
@@ -637,8 +638,7 @@ static int parse_overlay_source(struct recipe_parser *p, struct overlay *ov, con
 	case OVERLAY_DIR:
 	case OVERLAY_FILE:
 		if (get_nonempty(p, v, kind, 0, ctx, &ov->src) < 0 ||
-		    check_exists(p, v, ov->kind == OVERLAY_DIR ? "overlay directory" : "overlay file",
-				 v->text, ov->kind == OVERLAY_DIR) < 0)
+		    check_exists(p, v, kind, ctx, ov->kind == OVERLAY_DIR) < 0)
 			return -1;
 		break;
 	case OVERLAY_SYMLINK:
@@ -1033,10 +1033,10 @@ static int check_version(struct recipe_parser *p, const struct ynode *root)
 		return fail(p, root, "missing 'mvbuild: 1' (the recipe format version)");
 	if (v->kind == YNODE_SCALAR && v->type == YSCALAR_INT && strcmp(v->text, "1") == 0)
 		return 0;
-	char *got = show(v);
-	fail(p, v, "unsupported recipe format version: %s (supported versions: 1)", got);
-	free(got);
-	return -1;
+	if (v->kind == YNODE_SCALAR && strlen(v->text) <= 40)
+		return fail(p, v, "unsupported recipe format version '%s' (supported versions: 1)",
+			    v->text);
+	return want(p, v, "mvbuild", 0, NULL, "the recipe format version 1");
 }
 
 static const char *const top_keys[] = { "mvbuild", "name", "include", "sources", "kernels",
@@ -1048,8 +1048,12 @@ int recipe_parse_file(struct recipe_parser *p, const struct ynode *root)
 		struct mark start = { p->file, 1, 1 };
 		return recipe_fail(p->err, &start, "empty recipe (a recipe starts with 'mvbuild: 1')");
 	}
-	if (root->kind != YNODE_MAP)
-		return want(p, root, "recipe", 0, p->file, "a map of keys starting with 'mvbuild: 1'");
+	if (root->kind != YNODE_MAP) {
+		char *got = show(root);
+		fail(p, root, "a recipe must be a map of keys starting with 'mvbuild: 1', not %s", got);
+		free(got);
+		return -1;
+	}
 	if (check_version(p, root) < 0 || check_keys(p, root, top_keys, ARRAY_SIZE(top_keys), NULL) < 0)
 		return -1;
 	for (size_t i = 0; i < root->n; i++) {

@@ -321,6 +321,9 @@ int ynode_parse_text(const char *text, size_t len, const char *file, struct ynod
 	}
 	yaml_parser_delete(&parser);
 	if (ret < 0) {
+		/* a key still waiting for its value is not in the tree yet */
+		for (int i = 0; i < b.depth; i++)
+			ynode_free(b.stack[i].key);
 		ynode_free(b.root);
 		return -1;
 	}
