@@ -256,9 +256,11 @@ static int parse_checksum(struct recipe_parser *p, struct source *s, const struc
 {
 	const char *key = hash_algo_name(algo);
 	size_t len = hash_hex_len(algo);
-	if (!is_string(v) || !hex_is_valid(v->text, len)) {
+	/* a digest of digits only reads as a plain integer; its text is what counts */
+	bool text = is_string(v) || (v->kind == YNODE_SCALAR && v->type == YSCALAR_INT);
+	if (!text || !hex_is_valid(v->text, len)) {
 		char *desc = xasprintf("%zu lowercase hex digits", len);
-		if (is_string(v) && strlen(v->text) != len) {
+		if (text && strlen(v->text) != len) {
 			char *subj = subject(key, 0, ctx);
 			fail(p, v, "%s must be %s (got %zu characters)", subj, desc, strlen(v->text));
 			free(subj);
