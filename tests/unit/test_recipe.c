@@ -104,7 +104,7 @@ static void test_images(const struct recipe *r)
 	ok(img->allow_devices, "devices: true");
 	ok(img->n_layers == 2 && img->layer_refs[0] == recipe_find_source(r, "alpine") &&
 	   img->layer_refs[1] == recipe_find_source(r, "extras"), "layers resolved in order");
-	ok(img->layer_marks[1].line == 40 && img->layer_marks[1].column == 21, "layer mark");
+	ok(img->layer_marks[1].line == 40 && img->layer_marks[1].column == 22, "layer mark");
 	test_overlays(img);
 	const struct image *scratch = recipe_find_image(r, "scratch");
 	ok(scratch->size_auto && !scratch->has_epoch && !scratch->allow_devices && !scratch->label,
