@@ -23,6 +23,7 @@
 #include "remote.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,9 @@ struct remote {
 	size_t n_trusted;
 	int down;                      /* set once it failed: unused for the rest of the run */
 	int warned_untrusted;          /* "no trusted keys" said once */
+	pthread_mutex_t lock;          /* guards misses */
+	char **misses;                 /* keys already found absent or rejected this run */
+	size_t n_misses;
 };
 
 /* one output's transit line */
@@ -82,6 +86,25 @@ static void failed(struct remote *r, const char *node_id, const char *why)
 					__ATOMIC_ACQUIRE))
 		note(r, node_id, "remote cache %s: %s; building without it for the rest of this run",
 		     remote_http_url(r->http), why);
+}
+
+/* true when key was already a miss this run (the engine asks again under its key lock) */
+static bool known_miss(struct remote *r, const char *key)
+{
+	bool found = false;
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n_misses && !found; i++)
+		found = strcmp(r->misses[i], key) == 0;
+	pthread_mutex_unlock(&r->lock);
+	return found;
+}
+
+static void remember_miss(struct remote *r, const char *key)
+{
+	pthread_mutex_lock(&r->lock);
+	r->misses = xrealloc(r->misses, (r->n_misses + 1) * sizeof(*r->misses));
+	r->misses[r->n_misses++] = xstrdup(key);
+	pthread_mutex_unlock(&r->lock);
 }
 
 /*
@@ -124,6 +147,7 @@ int remote_open(struct remote **out, const struct config *cfg, struct progress *
 		return 0;
 	struct remote *r = xcalloc(1, sizeof(*r));
 	r->progress = p;
+	pthread_mutex_init(&r->lock, NULL);
 	r->max_upload = cfg->max_upload;
 	if (remote_http_open(&r->http, cfg->remote_url, cfg, err) < 0 || load_keys(r, cfg, err) < 0) {
 		remote_close(r);
@@ -148,6 +172,10 @@ void remote_close(struct remote *r)
 	for (size_t i = 0; i < r->n_trusted; i++)
 		remote_key_free(r->trusted[i]);
 	free(r->trusted);
+	for (size_t i = 0; i < r->n_misses; i++)
+		free(r->misses[i]);
+	free(r->misses);
+	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
 
@@ -303,7 +331,7 @@ out:
 
 int remote_fetch(struct remote *r, struct cache *c, const char *key, const char *node_id)
 {
-	if (!r || !usable(r))
+	if (!r || !usable(r) || known_miss(r, key))
 		return 0;
 	struct error err = ERROR_INIT;
 	struct buf text = BUF_INIT;
@@ -327,6 +355,8 @@ int remote_fetch(struct remote *r, struct cache *c, const char *key, const char 
 		progress_event(r->progress, node_id, "fetched", now_monotonic() - start,
 			       "from the remote cache");
 out:
+	if (!ret)
+		remember_miss(r, key);
 	error_release(&err);
 	buf_release(&text);
 	free(path);

@@ -157,6 +157,12 @@ static void handle_give(struct remote_http *h, CURL *c)
 		curl_easy_cleanup(c);
 }
 
+/* response bodies of HEAD and PUT are not wanted (curl would print them) */
+static size_t discard(char *data, size_t size, size_t n, void *opaque)
+{
+	return n;
+}
+
 /* the options every request shares; bounded says whether the whole request is time-bounded */
 static void setup(struct remote_http *h, CURL *c, const char *url, bool bounded)
 {
@@ -169,6 +175,7 @@ static void setup(struct remote_http *h, CURL *c, const char *url, bool bounded)
 	if (bounded)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "mvbuild/" MVBUILD_VERSION);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	if (h->headers)
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
 	if (h->userpwd) {
