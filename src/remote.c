@@ -150,6 +150,7 @@ int remote_open(struct remote **out, const struct config *cfg, struct progress *
 	pthread_mutex_init(&r->lock, NULL);
 	r->max_upload = cfg->max_upload;
 	if (remote_http_open(&r->http, cfg->remote_url, cfg, err) < 0 || load_keys(r, cfg, err) < 0) {
+		err->kind = ERROR_USAGE; /* unreadable keys or credentials are bad settings */
 		remote_close(r);
 		return -1;
 	}
