@@ -70,6 +70,9 @@ static int want(struct recipe_parser *p, const struct ynode *v, const char *key,
 	return -1;
 }
 
+static const char *const overlay_keys[] = { "dir", "file", "content", "symlink", "mkdir",
+					    "remove", "to", "mode", "uid", "gid" };
+
 /* every key of map must be one of keys[]; the error suggests the closest */
 static int check_keys(struct recipe_parser *p, const struct ynode *map, const char *const *keys,
 		      size_t n, const char *ctx)
@@ -82,6 +85,11 @@ static int check_keys(struct recipe_parser *p, const struct ynode *map, const ch
 		if (known)
 			continue;
 		char *hint = recipe_did_you_mean(k->text, keys, n);
+		/* early drafts of the format wrote an overlay's destination as path: */
+		if (!*hint && !strcmp(k->text, "path") && keys == overlay_keys) {
+			free(hint);
+			hint = xstrdup(" (did you mean 'to'?)");
+		}
 		if (ctx)
 			fail(p, k, "unknown key '%s' in %s%s", k->text, ctx, hint);
 		else
@@ -542,8 +550,6 @@ static int parse_kernel(struct recipe_parser *p, struct kernel *k, const struct 
 
 static const char *const image_keys[] = { "size", "fs", "label", "inodes", "epoch", "devices",
 					  "layers", "overlays" };
-static const char *const overlay_keys[] = { "dir", "file", "content", "symlink", "mkdir",
-					    "remove", "to", "mode", "uid", "gid" };
 /* the kinds in enum overlay_kind order */
 static const char *const overlay_kinds[] = { "dir", "file", "content", "symlink", "mkdir",
 					     "remove" };
