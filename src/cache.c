@@ -1,21 +1,391 @@
-/* cache: placeholder until the cache module lands. */
+/*
+ * cache: the content-addressed store and the action cache on disk.
+ *
+ * Layout under the cache root (see docs/cache.md):
+ *   VERSION                  "mvbuild-cache 1\n"
+ *   cas/sha256/ab/cdef...    blobs named by the sha256 of their content,
+ *                            mode 0444, never modified once published
+ *   ac/ab/<key>              action entries (format below), mode 0444
+ *   tmp/                     scratch: temp files and builders' work dirs
+ *   locks/gc.lock            shared by builds, exclusive for gc
+ *   locks/<key>              held while one process builds that key
+ *   memo/                    memoized digests (digest_memo.c)
+ *   last/<recipe>/<node>     key of a node's last build, for explain
+ *   src/, kbuild/            unpacked kernel trees and object dirs (kernel)
+ *
+ * Action entry format:
+ *   mvbuild-action 1
+ *   output NAME SHA256 SIZE      (one line per output)
+ *   record
+ *   <the action record, record.h's on-disk form>
+ *
+ * Publishing never exposes a partial file: content goes to a temp file in
+ * tmp/, is fsynced, then link()ed to its final name (EEXIST means another
+ * process already published the same content), then the directory is
+ * fsynced.  A crash leaves at most a stray temp file, which gc removes.
+ */
 #include "cache.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileutil.h"
+#include "util.h"
+
+#define CACHE_VERSION "mvbuild-cache 1\n"
+#define ACTION_MAGIC "mvbuild-action 1\n"
+#define ACTION_MAX_SIZE (16u << 20)
+
+struct cache {
+	char *root;      /* absolute path of the cache directory */
+	int gc_lock_fd;  /* locks/gc.lock, -1 until a lock is taken */
+};
+
+static int ensure_layout(const char *root, struct error *err)
+{
+	static const char *dirs[] = { "cas/sha256", "ac", "tmp", "locks", "memo", "last" };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		char *d = path_join(root, dirs[i]);
+		int r = mkdir_p(d, 0755, err);
+		free(d);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int check_version(const char *root, struct error *err)
+{
+	char *vpath = path_join(root, "VERSION");
+	struct buf v = BUF_INIT;
+	struct error ignored = ERROR_INIT;
+	int ret = 0;
+	if (read_file(vpath, 4096, &v, &ignored) < 0) {
+		error_release(&ignored);
+		ret = write_file_atomic(vpath, CACHE_VERSION, strlen(CACHE_VERSION), 0644, err);
+	} else if (strcmp(v.data, CACHE_VERSION) != 0) {
+		ret = error_set(err, "cache '%s' has an unsupported format ('%.*s'); use another --cache",
+				root, (int)strcspn(v.data, "\n"), v.data);
+	}
+	buf_release(&v);
+	free(vpath);
+	return ret;
+}
 
 int cache_open(struct cache **out, const char *dir, struct error *err)
 {
 	*out = NULL;
-	return error_set(err, "cache '%s': not available in this build yet", dir);
+	char *root = path_absolute(dir);
+	if (mkdir_p(root, 0755, err) < 0 || ensure_layout(root, err) < 0 ||
+	    check_version(root, err) < 0) {
+		error_prefix(err, "cannot open cache '%s'", dir);
+		free(root);
+		return -1;
+	}
+	struct cache *c = xcalloc(1, sizeof(*c));
+	c->root = root;
+	c->gc_lock_fd = -1;
+	*out = c;
+	return 0;
 }
 
 void cache_close(struct cache *c)
 {
-	(void)c;
+	if (!c)
+		return;
+	if (c->gc_lock_fd >= 0)
+		close(c->gc_lock_fd);
+	free(c->root);
+	free(c);
 }
 
 const char *cache_root(const struct cache *c)
 {
-	(void)c;
-	return "";
+	return c->root;
+}
+
+char *cache_blob_path(const struct cache *c, const char *digest)
+{
+	return xasprintf("%s/cas/sha256/%.2s/%s", c->root, digest, digest + 2);
+}
+
+static char *action_path(const struct cache *c, const char *key)
+{
+	return xasprintf("%s/ac/%.2s/%s", c->root, key, key);
+}
+
+bool cache_has_blob(const struct cache *c, const char *digest)
+{
+	char *p = cache_blob_path(c, digest);
+	bool ok = access(p, F_OK) == 0;
+	free(p);
+	return ok;
+}
+
+bool cache_blob_intact(const struct cache *c, const char *digest)
+{
+	char *p = cache_blob_path(c, digest);
+	char hex[HASH_MAX_HEX];
+	struct error err = ERROR_INIT;
+	bool ok = hash_file_hex(HASH_SHA256, p, hex, &err) == 0 && strcmp(hex, digest) == 0;
+	error_release(&err);
+	free(p);
+	return ok;
+}
+
+void cache_remove_blob(struct cache *c, const char *digest)
+{
+	char *p = cache_blob_path(c, digest);
+	unlink(p);
+	free(p);
+}
+
+/* link tmp into final (creating its directory); EEXIST is success */
+static int publish_link(const char *tmp, const char *final, struct error *err)
+{
+	char *dir = path_dirname(final);
+	int ret = mkdir_p(dir, 0755, err);
+	if (ret == 0 && link(tmp, final) < 0 && errno != EEXIST)
+		ret = error_errno(err, errno, "cannot publish '%s'", final);
+	if (ret == 0)
+		fsync_dir(dir);
+	free(dir);
+	return ret;
+}
+
+static char *temp_name(const struct cache *c, const char *what)
+{
+	static unsigned counter;
+	unsigned n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+	return xasprintf("%s/tmp/%s.%d.%u.%ld", c->root, what, (int)getpid(), n, (long)time(NULL));
+}
+
+int cache_put_file(struct cache *c, const char *path, bool move, char digest[SHA256_HEX],
+		   struct error *err)
+{
+	if (hash_file_hex(HASH_SHA256, path, digest, err) < 0)
+		return -1;
+	char *final = cache_blob_path(c, digest);
+	char *tmp = temp_name(c, "blob");
+	int ret = -1;
+	if (access(final, F_OK) == 0) {
+		ret = 0; /* already stored; a corrupt one was removed by the caller */
+		goto out;
+	}
+	/*
+	 * Rename a file we own (it is in our scratch dir on the same
+	 * filesystem) to a temp name first, so a concurrent reader never sees
+	 * it writable; otherwise copy, keeping holes.
+	 */
+	if (!(move && rename(path, tmp) == 0) && copy_file_sparse(path, tmp, 0444, err) < 0)
+		goto out;
+	if (chmod(tmp, 0444) < 0) {
+		error_errno(err, errno, "cannot make '%s' read-only", tmp);
+		goto out;
+	}
+	int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0) {
+		error_errno(err, errno, "cannot sync '%s'", tmp);
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	ret = publish_link(tmp, final, err);
+out:
+	unlink(tmp);
+	free(tmp);
+	free(final);
+	return ret;
+}
+
+static int parse_output_line(const char *line, struct cache_output *o)
+{
+	char name[256], digest[SHA256_HEX];
+	unsigned long long size;
+	if (sscanf(line, "output %255s %64s %llu", name, digest, &size) != 3 ||
+	    !hex_is_valid(digest, 64))
+		return -1;
+	o->name = xstrdup(name);
+	memcpy(o->digest, digest, SHA256_HEX);
+	o->size = size;
+	return 0;
+}
+
+/* parse an action entry's text; -1 when malformed */
+static int parse_action(const char *text, size_t len, struct record *rec,
+			struct cache_output **outs, size_t *n_outs, struct error *err)
+{
+	if (!str_startswith(text, ACTION_MAGIC))
+		return error_set(err, "not an action entry");
+	const char *p = text + strlen(ACTION_MAGIC), *end = text + len;
+	while (p < end && str_startswith(p, "output ")) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			return error_set(err, "truncated action entry");
+		char *line = xstrndup(p, (size_t)(nl - p));
+		*outs = xrealloc(*outs, (*n_outs + 1) * sizeof(**outs));
+		int r = parse_output_line(line, &(*outs)[*n_outs]);
+		free(line);
+		if (r < 0)
+			return error_set(err, "malformed output line in action entry");
+		(*n_outs)++;
+		p = nl + 1;
+	}
+	if (!str_startswith(p, "record\n"))
+		return error_set(err, "action entry has no record");
+	p += strlen("record\n");
+	return record_parse(rec, p, (size_t)(end - p), err);
+}
+
+int cache_get_action(struct cache *c, const char *key, struct record *rec,
+		     struct cache_output **outs, size_t *n_outs, struct error *err)
+{
+	*outs = NULL;
+	*n_outs = 0;
+	char *path = action_path(c, key);
+	struct buf text = BUF_INIT;
+	struct error local = ERROR_INIT;
+	int ret = 0;
+	if (read_file(path, ACTION_MAX_SIZE, &text, &local) < 0) {
+		error_release(&local); /* missing or unreadable: a miss */
+		goto out;
+	}
+	if (parse_action(text.data, text.len, rec, outs, n_outs, &local) < 0) {
+		/* a damaged entry is a miss; it is replaced when rebuilt */
+		error_release(&local);
+		record_release(rec);
+		cache_outputs_free(*outs, *n_outs);
+		*outs = NULL;
+		*n_outs = 0;
+		unlink(path);
+		goto out;
+	}
+	ret = 1;
+out:
+	(void)err;
+	buf_release(&text);
+	free(path);
+	return ret;
+}
+
+int cache_put_action(struct cache *c, const char *key, const struct record *rec,
+		     const struct cache_output *outs, size_t n_outs, struct error *err)
+{
+	struct buf text = BUF_INIT;
+	buf_adds(&text, ACTION_MAGIC);
+	for (size_t i = 0; i < n_outs; i++)
+		buf_addf(&text, "output %s %s %llu\n", outs[i].name, outs[i].digest,
+			 (unsigned long long)outs[i].size);
+	buf_adds(&text, "record\n");
+	record_serialize(rec, &text);
+	char *final = action_path(c, key);
+	char *tmp = temp_name(c, "action");
+	int ret = write_file_atomic(tmp, text.data, text.len, 0444, err);
+	if (ret == 0) {
+		/* replace a stale entry for the same key (e.g. one naming a corrupt blob) */
+		char *dir = path_dirname(final);
+		ret = mkdir_p(dir, 0755, err);
+		if (ret == 0 && rename(tmp, final) < 0)
+			ret = error_errno(err, errno, "cannot publish '%s'", final);
+		if (ret == 0)
+			fsync_dir(dir);
+		free(dir);
+	}
+	unlink(tmp);
+	free(tmp);
+	free(final);
+	buf_release(&text);
+	return ret;
+}
+
+void cache_outputs_free(struct cache_output *outs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(outs[i].name);
+	free(outs);
+}
+
+int cache_mkscratch(struct cache *c, const char *prefix, char **path, struct error *err)
+{
+	char *tmpl = xasprintf("%s/tmp/%s.XXXXXX", c->root, prefix);
+	for (char *s = tmpl + strlen(c->root) + 5; *s; s++)
+		if (*s == '/' || *s == ':')
+			*s = '_';
+	if (!mkdtemp(tmpl)) {
+		int e = errno;
+		free(tmpl);
+		return error_errno(err, e, "cannot create a scratch directory in '%s/tmp'", c->root);
+	}
+	*path = tmpl;
+	return 0;
+}
+
+static int open_lock(struct cache *c, const char *name, struct error *err)
+{
+	char *p = xasprintf("%s/locks/%s", c->root, name);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		error_errno(err, errno, "cannot open lock '%s'", p);
+	free(p);
+	return fd;
+}
+
+static int take_gc_lock(struct cache *c, int op, struct error *err)
+{
+	if (c->gc_lock_fd < 0 && (c->gc_lock_fd = open_lock(c, "gc.lock", err)) < 0)
+		return -1;
+	while (flock(c->gc_lock_fd, op) < 0) {
+		if (errno != EINTR)
+			return error_errno(err, errno, "cannot lock cache '%s'", c->root);
+	}
+	return 0;
+}
+
+int cache_lock_shared(struct cache *c, struct error *err)
+{
+	return take_gc_lock(c, LOCK_SH, err);
+}
+
+int cache_lock_exclusive(struct cache *c, struct error *err)
+{
+	return take_gc_lock(c, LOCK_EX, err);
+}
+
+int cache_lock_key(struct cache *c, const char *key, struct error *err)
+{
+	int fd = open_lock(c, key, err);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			error_errno(err, errno, "cannot lock '%s'", key);
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+void cache_unlock_key(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+void cache_touch_action(struct cache *c, const char *key)
+{
+	char *p = action_path(c, key);
+	struct stat st;
+	time_t now = time(NULL);
+	if (stat(p, &st) == 0 && now - st.st_mtime > 3600)
+		utimensat(AT_FDCWD, p, NULL, 0);
+	free(p);
 }

@@ -58,7 +58,18 @@ void cache_outputs_free(struct cache_output *outs, size_t n);
 
 /* a new empty scratch directory under tmp/; caller frees the path */
 int cache_mkscratch(struct cache *c, const char *prefix, char **path, struct error *err);
-/* remove a directory tree (scratch directories); errors are ignored */
-void remove_tree(const char *path);
+
+/* take the cache-wide shared lock that keeps gc out while a build runs */
+int cache_lock_shared(struct cache *c, struct error *err);
+/* take the exclusive lock (gc), waiting for running builds; -1 with err */
+int cache_lock_exclusive(struct cache *c, struct error *err);
+/* lock one action key for building (blocks while another process builds it); returns an fd */
+int cache_lock_key(struct cache *c, const char *key, struct error *err);
+/* release a key lock */
+void cache_unlock_key(int fd);
+/* remove a blob (a corrupt one, before it is replaced) */
+void cache_remove_blob(struct cache *c, const char *digest);
+/* refresh an action entry's use time (for LRU gc); cheap, at most once an hour */
+void cache_touch_action(struct cache *c, const char *key);
 
 #endif

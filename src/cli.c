@@ -13,6 +13,7 @@
 
 #include "cache.h"
 #include "digest_memo.h"
+#include "engine.h"
 #include "progress.h"
 #include "recipe.h"
 #include "util.h"
@@ -152,6 +153,21 @@ int cli_open_cache(struct mvctx *ctx, struct error *err)
 	if (cache_open(&ctx->cache, ctx->cache_dir, err) < 0)
 		return -1;
 	ctx->memo = digest_memo_open(cache_root(ctx->cache));
+	return 0;
+}
+
+int cli_prepare_engine(struct mvctx *ctx, char *const *names, size_t n_names, struct engine **e,
+		       struct node ***targets, size_t *n_targets, struct error *err)
+{
+	*e = NULL;
+	if (cli_load_recipe(ctx, err) < 0 || cli_open_cache(ctx, err) < 0)
+		return -1;
+	*e = engine_new(ctx);
+	if (engine_resolve(*e, names, n_names, targets, n_targets, err) < 0) {
+		engine_free(*e);
+		*e = NULL;
+		return -1;
+	}
 	return 0;
 }
 

@@ -24,6 +24,14 @@ struct command {
 int cli_load_recipe(struct mvctx *ctx, struct error *err);
 /* open ctx->cache_dir into ctx->cache (and the digest memo); -1 with err */
 int cli_open_cache(struct mvctx *ctx, struct error *err);
+struct engine;
+struct node;
+/*
+ * Load the recipe, open the cache and make the engine, then resolve the
+ * targets (none: every top-level node).  *targets is allocated.  -1 with err.
+ */
+int cli_prepare_engine(struct mvctx *ctx, char *const *names, size_t n_names, struct engine **e,
+		       struct node ***targets, size_t *n_targets, struct error *err);
 /* print "mvbuild: MESSAGE" once and return the exit status for err's kind */
 int cli_fail(struct mvctx *ctx, struct error *err);
 /* print a usage error for cmd and return EXIT_USAGE */

@@ -14,7 +14,7 @@
 
 struct engine;
 
-/* the graph of ctx->recipe (which must be loaded); ctx->cache must be open */
+/* the graph of ctx->recipe (no nodes when it is NULL); ctx->cache must be open */
 struct engine *engine_new(struct mvctx *ctx);
 /* free the graph */
 void engine_free(struct engine *e);
@@ -53,6 +53,16 @@ int engine_outputs(struct engine *e, struct node *node, const struct build_input
  * when stale, -1 with err.
  */
 int engine_explain(struct engine *e, struct node *node, struct buf *out, struct error *err);
+
+/* replace the builder for a kind (tests use this to plug in their own) */
+void engine_set_builder(struct engine *e, enum node_kind kind, const struct builder *b);
+
+/*
+ * Store the file at path in the cache so that a source declaring its
+ * sha256 or sha512 is satisfied without a download; fills both digests.
+ */
+int engine_import(struct engine *e, const char *path, char sha256[SHA256_HEX],
+		  char sha512[HASH_MAX_HEX], struct error *err);
 
 /* write the graph in Graphviz dot to out */
 void engine_graph_dot(const struct engine *e, struct buf *out);

@@ -1,0 +1,297 @@
+/*
+ * engine_key: action keys, cache lookups with verification, and explain.
+ *
+ * A node's record is: its kind, its builder's name and version, whatever
+ * the builder's describe() adds (parameters, local input digests), and one
+ * entry per input: a source dependency by its own key (which its declared
+ * checksum determines, so no download is needed to key a dependent), any
+ * other dependency by the digest of each of its outputs (so a dependency
+ * rebuilt into the same bytes changes nothing downstream: early cutoff).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest_memo.h"
+#include "engine_internal.h"
+#include "fileutil.h"
+#include "progress.h"
+#include "recipe.h"
+
+static const char *kind_label[] = { "source", "kernel", "image", "profile" };
+
+static bool dep_identity_known(const struct node *dep)
+{
+	const struct node_state *s = node_state(dep);
+	return dep->kind == NODE_SOURCE ? s->keyed : s->done;
+}
+
+static void describe_inputs(const struct node *n, struct record *rec)
+{
+	for (size_t i = 0; i < n->n_deps; i++) {
+		const struct node *dep = n->deps[i];
+		const struct node_state *s = node_state(dep);
+		if (dep->kind == NODE_SOURCE) {
+			char *label = xasprintf("input %s", dep->id);
+			record_add(rec, label, "%s", s->key);
+			free(label);
+			continue;
+		}
+		for (size_t j = 0; j < s->n_outs; j++) {
+			char *label = xasprintf("input %s %s", dep->id, s->outs[j].name);
+			record_add(rec, label, "%s", s->outs[j].digest);
+			free(label);
+		}
+	}
+}
+
+int engine_describe(struct engine *e, struct node *n, struct record *rec, struct error *err)
+{
+	const struct builder *b = e->builders[n->kind];
+	if (!b)
+		return error_set(err, "%s: this mvbuild was built without a %s builder", n->id,
+				 kind_label[n->kind]);
+	record_add(rec, "kind", "%s", kind_label[n->kind]);
+	record_add(rec, "builder", "%s %d", b->name, b->version);
+	if (b->describe(e->ctx, n, rec, err) < 0)
+		return error_prefix(err, "%s", n->id);
+	describe_inputs(n, rec);
+	return 0;
+}
+
+void engine_set_views(struct engine *e, struct node *n)
+{
+	struct node_state *s = node_state(n);
+	s->views = xcalloc(s->n_outs + 1, sizeof(*s->views));
+	s->view_paths = xcalloc(s->n_outs + 1, sizeof(*s->view_paths));
+	for (size_t i = 0; i < s->n_outs; i++) {
+		s->view_paths[i] = cache_blob_path(e->ctx->cache, s->outs[i].digest);
+		s->views[i].dep_id = n->id;
+		s->views[i].output = s->outs[i].name;
+		s->views[i].path = s->view_paths[i];
+		s->views[i].digest = s->outs[i].digest;
+	}
+}
+
+/* true when every output blob is present and (through the memo) matches */
+static bool outputs_intact(struct engine *e, struct node *n, struct cache_output *outs,
+			   size_t n_outs)
+{
+	for (size_t i = 0; i < n_outs; i++) {
+		char *path = cache_blob_path(e->ctx->cache, outs[i].digest);
+		char hex[SHA256_HEX];
+		struct error err = ERROR_INIT;
+		bool missing = access(path, F_OK) < 0;
+		bool ok = !missing && digest_memo_file(e->ctx->memo, path, hex, &err) == 0 &&
+			  strcmp(hex, outs[i].digest) == 0;
+		error_release(&err);
+		if (!ok && !missing) {
+			progress_note(e->ctx->progress, n->id,
+				      "cached output '%s' is corrupt (blob %s); rebuilding",
+				      outs[i].name, path);
+			cache_remove_blob(e->ctx->cache, outs[i].digest);
+		}
+		free(path);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+int engine_lookup(struct engine *e, struct node *n, struct error *err)
+{
+	struct node_state *s = node_state(n);
+	struct record rec = RECORD_INIT;
+	struct cache_output *outs;
+	size_t n_outs;
+	int hit = cache_get_action(e->ctx->cache, s->key, &rec, &outs, &n_outs, err);
+	record_release(&rec);
+	if (hit <= 0)
+		return hit;
+	if (!outputs_intact(e, n, outs, n_outs)) {
+		cache_outputs_free(outs, n_outs);
+		return 0;
+	}
+	cache_outputs_free(s->outs, s->n_outs);
+	s->outs = outs;
+	s->n_outs = n_outs;
+	engine_set_views(e, n);
+	cache_touch_action(e->ctx->cache, s->key);
+	return 1;
+}
+
+int engine_key_node(struct engine *e, struct node *n, struct error *err)
+{
+	struct node_state *s = node_state(n);
+	if (s->keyed)
+		return 1;
+	for (size_t i = 0; i < n->n_deps; i++)
+		if (!dep_identity_known(n->deps[i]))
+			return 0;
+	record_release(&s->rec);
+	if (engine_describe(e, n, &s->rec, err) < 0)
+		return -1;
+	record_key(&s->rec, s->key);
+	s->keyed = true;
+	int hit = engine_lookup(e, n, err);
+	if (hit < 0)
+		return -1;
+	if (hit) {
+		s->done = true;
+		engine_remember(e, n);
+	}
+	return 1;
+}
+
+static char *last_path(struct engine *e, const struct node *n)
+{
+	char *id = xstrdup(n->id);
+	for (char *p = id; *p; p++)
+		if (*p == ':' || *p == '/')
+			*p = '_';
+	char *path = xasprintf("%s/last/%s/%s", cache_root(e->ctx->cache), e->recipe_id, id);
+	free(id);
+	return path;
+}
+
+void engine_remember(struct engine *e, struct node *n)
+{
+	char *path = last_path(e, n);
+	struct buf old = BUF_INIT;
+	struct error err = ERROR_INIT;
+	const char *key = node_state(n)->key;
+	/* write only on change: the no-op build path stays read-only */
+	if (read_file(path, 256, &old, &err) < 0 || strcmp(old.data, key) != 0) {
+		error_release(&err);
+		char *dir = path_dirname(path);
+		if (mkdir_p(dir, 0755, &err) == 0)
+			write_file_atomic(path, key, strlen(key), 0644, &err);
+		free(dir);
+	}
+	error_release(&err);
+	buf_release(&old);
+	free(path);
+}
+
+int engine_key_closure(struct engine *e, struct node *target, struct error *err)
+{
+	for (size_t i = 0; i < target->n_deps; i++)
+		if (engine_key_closure(e, target->deps[i], err) < 0)
+			return -1;
+	return engine_key_node(e, target, err) < 0 ? -1 : 0;
+}
+
+static int explain_against_last(struct engine *e, struct node *n, struct buf *out,
+				struct error *err)
+{
+	struct node_state *s = node_state(n);
+	char *path = last_path(e, n);
+	struct buf last = BUF_INIT;
+	struct error ignored = ERROR_INIT;
+	int ret = 0;
+	if (read_file(path, 256, &last, &ignored) < 0 || !hex_is_valid(last.data, 64)) {
+		buf_addf(out, "%s: never built with this recipe\n", n->id);
+		goto out;
+	}
+	struct record old = RECORD_INIT;
+	struct cache_output *outs;
+	size_t n_outs;
+	int hit = cache_get_action(e->ctx->cache, last.data, &old, &outs, &n_outs, err);
+	if (hit < 0) {
+		ret = -1;
+		goto out;
+	}
+	if (hit == 0) {
+		buf_addf(out, "%s: its last build is no longer in the cache\n", n->id);
+	} else if (strcmp(last.data, s->key) == 0) {
+		buf_addf(out, "%s: same inputs as its last build, but its outputs are missing or corrupt\n",
+			 n->id);
+	} else {
+		buf_addf(out, "%s: stale, since its last build:\n", n->id);
+		struct buf diff = BUF_INIT;
+		record_diff(&old, &s->rec, &diff);
+		for (char *line = diff.data, *nl; line && *line; line = nl + 1) {
+			nl = strchr(line, '\n');
+			buf_addf(out, "  %.*s\n", (int)(nl - line), line);
+		}
+		buf_release(&diff);
+		cache_outputs_free(outs, n_outs);
+	}
+	record_release(&old);
+out:
+	error_release(&ignored);
+	buf_release(&last);
+	free(path);
+	return ret;
+}
+
+static int explain_node(struct engine *e, struct node *n, struct buf *out, struct error *err)
+{
+	struct node_state *s = node_state(n);
+	if (s->done) {
+		buf_addf(out, "%s: up to date\n", n->id);
+		return 1;
+	}
+	if (!s->keyed) {
+		for (size_t i = 0; i < n->n_deps; i++) {
+			if (dep_identity_known(n->deps[i]))
+				continue;
+			buf_addf(out, "%s: stale, because it needs %s, which is stale\n", n->id,
+				 n->deps[i]->id);
+			if (explain_node(e, n->deps[i], out, err) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (n->kind == NODE_SOURCE)
+		buf_addf(out, "%s: not in the cache yet (needs a download or copy)\n", n->id);
+	return explain_against_last(e, n, out, err) < 0 ? -1 : 0;
+}
+
+int engine_explain(struct engine *e, struct node *node, struct buf *out, struct error *err)
+{
+	if (engine_key_closure(e, node, err) < 0)
+		return -1;
+	return explain_node(e, node, out, err);
+}
+
+/*
+ * Import a file as the content of any source declaring its sha256 or
+ * sha512: store the blob, then one action entry per checksum, keyed
+ * exactly as a source node with that checksum is keyed.
+ */
+int engine_import(struct engine *e, const char *path, char sha256[SHA256_HEX],
+		  char sha512[HASH_MAX_HEX], struct error *err)
+{
+	if (hash_file_hex(HASH_SHA512, path, sha512, err) < 0)
+		return -1;
+	struct cache_output out = { .name = "file" };
+	struct stat st;
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return error_set(err, "cannot import '%s': not a regular file", path);
+	out.size = (uint64_t)st.st_size;
+	if (cache_put_file(e->ctx->cache, path, false, out.digest, err) < 0)
+		return -1;
+	memcpy(sha256, out.digest, SHA256_HEX);
+	const char *digests[] = { sha256, sha512 };
+	const enum hash_algo algos[] = { HASH_SHA256, HASH_SHA512 };
+	for (size_t i = 0; i < 2; i++) {
+		struct source src = { .name = "import", .kind = SOURCE_URL, .has_checksum = true,
+				      .algo = algos[i], .checksum = (char *)digests[i] };
+		struct node n = { .kind = NODE_SOURCE, .id = "source:import", .name = "import" };
+		struct node_state s = { 0 };
+		n.u.source = &src;
+		n.engine_state = &s;
+		int r = engine_describe(e, &n, &s.rec, err);
+		if (r == 0) {
+			record_key(&s.rec, s.key);
+			r = cache_put_action(e->ctx->cache, s.key, &s.rec, &out, 1, err);
+		}
+		record_release(&s.rec);
+		if (r < 0)
+			return error_prefix(err, "cannot import '%s'", path);
+	}
+	return 0;
+}

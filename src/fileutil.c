@@ -1,0 +1,261 @@
+#include "fileutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int mkdir_p(const char *path, unsigned mode, struct error *err)
+{
+	char *p = xstrdup(path);
+	int ret = 0;
+	for (char *s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char saved = *s;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			ret = error_errno(err, errno, "cannot create directory '%s'", p);
+			break;
+		}
+		*s = saved;
+		if (!saved)
+			break;
+	}
+	free(p);
+	return ret;
+}
+
+int read_file(const char *path, size_t max, struct buf *out, struct error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_errno(err, errno, "cannot open '%s'", path);
+	int ret = 0;
+	size_t total = 0;
+	for (;;) {
+		buf_grow(out, 65536);
+		ssize_t n = read(fd, out->data + out->len, out->cap - out->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = error_errno(err, errno, "cannot read '%s'", path);
+			break;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+		total += (size_t)n;
+		if (total > max) {
+			ret = error_set(err, "cannot read '%s': larger than %zu bytes", path, max);
+			break;
+		}
+	}
+	close(fd);
+	return ret;
+}
+
+void fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+void fsync_parent(const char *path)
+{
+	char *dir = path_dirname(path);
+	fsync_dir(dir);
+	free(dir);
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
+		      struct error *err)
+{
+	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int ret = -1;
+	if (fd < 0) {
+		error_errno(err, errno, "cannot create '%s'", tmp);
+		goto out;
+	}
+	if (write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+		error_errno(err, errno, "cannot write '%s'", tmp);
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (close(fd) < 0) {
+		error_errno(err, errno, "cannot write '%s'", tmp);
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		error_errno(err, errno, "cannot rename '%s' to '%s'", tmp, path);
+		unlink(tmp);
+		goto out;
+	}
+	fsync_parent(path);
+	ret = 0;
+out:
+	free(tmp);
+	return ret;
+}
+
+/* copy [start, end) from in to out at the same offsets */
+static int copy_range(int in, int out, off_t start, off_t end, char *block, size_t bsize)
+{
+	while (start < end) {
+		size_t want = (size_t)(end - start) < bsize ? (size_t)(end - start) : bsize;
+		ssize_t got = pread(in, block, want, start);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return got < 0 ? -1 : (errno = EIO, -1);
+		for (ssize_t done = 0; done < got;) {
+			ssize_t n = pwrite(out, block + done, (size_t)(got - done), start + done);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return -1;
+			done += n;
+		}
+		start += got;
+	}
+	return 0;
+}
+
+static int copy_extents(int in, int out, off_t size)
+{
+	const size_t bsize = 1 << 20;
+	char *block = xmalloc(bsize);
+	int ret = 0;
+	off_t pos = 0;
+	while (pos < size) {
+		off_t data = lseek(in, pos, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break;
+		if (data < 0)
+			data = pos; /* no SEEK_DATA: copy everything */
+		off_t hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0 || hole > size)
+			hole = size;
+		if (copy_range(in, out, data, hole, block, bsize) < 0) {
+			ret = -1;
+			break;
+		}
+		pos = hole;
+	}
+	free(block);
+	/* a trailing hole: set the length without writing zeros */
+	if (ret == 0 && ftruncate(out, size) < 0)
+		ret = -1;
+	return ret;
+}
+
+int copy_file_sparse(const char *src, const char *dst, unsigned mode, struct error *err)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return error_errno(err, errno, "cannot open '%s'", src);
+	int ret = -1;
+	struct stat st;
+	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		error_errno(err, errno, "cannot create '%s'", dst);
+		goto out_in;
+	}
+	if (fstat(in, &st) < 0) {
+		error_errno(err, errno, "cannot stat '%s'", src);
+		goto out_out;
+	}
+	if (ioctl(out, FICLONE, in) < 0 && copy_extents(in, out, st.st_size) < 0) {
+		error_errno(err, errno, "cannot copy '%s' to '%s'", src, dst);
+		goto out_out;
+	}
+	if (fchmod(out, mode) < 0 || fsync(out) < 0) {
+		error_errno(err, errno, "cannot write '%s'", dst);
+		goto out_out;
+	}
+	ret = 0;
+out_out:
+	if (close(out) < 0 && ret == 0)
+		ret = error_errno(err, errno, "cannot write '%s'", dst);
+	if (ret < 0)
+		unlink(dst);
+out_in:
+	close(in);
+	return ret;
+}
+
+void remove_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlink(path);
+		return;
+	}
+	chmod(path, 0700);
+	DIR *d = opendir(path);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			char *child = path_join(path, e->d_name);
+			remove_tree(child);
+			free(child);
+		}
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+char *path_absolute(const char *path)
+{
+	if (path[0] == '/')
+		return xstrdup(path);
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return xstrdup(path);
+	if (strcmp(path, ".") == 0)
+		return xstrdup(cwd);
+	if (str_startswith(path, "./"))
+		path += 2;
+	return path_join(cwd, path);
+}
+
+uint64_t file_allocated(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_blocks * 512;
+}

@@ -1,0 +1,44 @@
+/*
+ * fileutil: file operations with the care a cache needs: atomic writes
+ * (temp file, fsync, rename, fsync of the directory), sparse-preserving
+ * copies (reflink first, then SEEK_DATA/SEEK_HOLE), whole-file reads with a
+ * size bound, recursive mkdir and removal.
+ */
+#ifndef MVBUILD_FILEUTIL_H
+#define MVBUILD_FILEUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "util.h"
+
+/* mkdir -p with mode for created directories; 0, or -1 with err */
+int mkdir_p(const char *path, unsigned mode, struct error *err);
+/* read a whole file of at most max bytes into out (appended); 0, or -1 with err */
+int read_file(const char *path, size_t max, struct buf *out, struct error *err);
+/*
+ * Write data to path atomically: a temp file in the same directory, fsync,
+ * rename over path, fsync of the directory.  mode is the final mode.
+ */
+int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
+		      struct error *err);
+/* fsync the directory at path (errors ignored where unsupported) */
+void fsync_dir(const char *path);
+/* fsync the directory containing path */
+void fsync_parent(const char *path);
+/*
+ * Copy src to a new file dst (which must not exist), keeping holes: a reflink
+ * (FICLONE) when the filesystem can, else data extents only via
+ * SEEK_DATA/SEEK_HOLE.  The copy is fsynced.  0, or -1 with err.
+ */
+int copy_file_sparse(const char *src, const char *dst, unsigned mode, struct error *err);
+/* remove a file or directory tree, making directories writable first; errors ignored */
+void remove_tree(const char *path);
+/* the absolute form of path (not resolving symlinks); caller frees */
+char *path_absolute(const char *path);
+/* bytes allocated on disk for a file (st_blocks * 512), 0 when it cannot be stat'ed */
+uint64_t file_allocated(const char *path);
+
+#endif
