@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileutil.h"
 #include "progress.h"
 #include "recipe.h"
 #include "util.h"
@@ -35,17 +36,9 @@ static char *url_or_path(const char *s, const char *base)
 {
 	if (!fetch_is_local_path(s))
 		return xstrdup(s);
-	char *abs;
-	if (s[0] == '/') {
-		abs = xstrdup(s);
-	} else {
-		char *cwd = getcwd(NULL, 0);
-		char *dir = base && base[0] == '/' ? xstrdup(base)
-			  : base ? path_join(cwd ? cwd : ".", base) : xstrdup(cwd ? cwd : ".");
-		abs = path_join(dir, s);
-		free(dir);
-		free(cwd);
-	}
+	char *joined = s[0] == '/' || !base ? xstrdup(s) : path_join(base, s);
+	char *abs = path_absolute(joined);
+	free(joined);
 	char *url = fetch_file_url(abs);
 	free(abs);
 	return url;
