@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fetch_digest.h"
 #include "progress.h"
 #include "util.h"
 
@@ -35,9 +36,7 @@
 struct transfer {
 	const struct fetch_request *req;
 	struct fetch_result *res;
-	struct hash digest;          /* req->algo */
-	struct hash sha256;          /* only when a second digest is wanted */
-	bool two_digests;            /* sha256 is in use */
+	struct fetch_digest *digest; /* req->algo (and sha256), hashed on a second thread */
 	uint64_t offset;             /* bytes written and hashed */
 	uint64_t range_from;         /* this transfer asked for bytes from here (0: all) */
 	uint64_t attempt_start;      /* offset when this transfer began */
@@ -163,17 +162,6 @@ static bool scheme_allowed(const char *scheme)
 	       strcmp(scheme, "file") == 0;
 }
 
-static int transfer_reset_digests(struct transfer *t, struct error *err)
-{
-	hash_release(&t->digest);
-	hash_release(&t->sha256);
-	if (hash_init(&t->digest, t->req->algo, err) < 0)
-		return -1;
-	if (t->two_digests && hash_init(&t->sha256, HASH_SHA256, err) < 0)
-		return -1;
-	return 0;
-}
-
 /* the server ignored our Range: throw away what we have and take the body from zero */
 static int transfer_start_over(struct transfer *t)
 {
@@ -182,7 +170,7 @@ static int transfer_start_over(struct transfer *t)
 		t->write_errno = errno;
 		return -1;
 	}
-	if (transfer_reset_digests(t, &err) < 0) {
+	if (fetch_digest_reset(t->digest, &err) < 0) {
 		error_release(&err);
 		t->write_errno = ENOMEM;
 		return -1;
@@ -247,9 +235,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *arg)
 		t->write_errno = errno;
 		return 0;
 	}
-	hash_update(&t->digest, data, n);
-	if (t->two_digests)
-		hash_update(&t->sha256, data, n);
+	fetch_digest_update(t->digest, data, n);
 	t->offset += n;
 	return n;
 }
@@ -479,28 +465,23 @@ int fetch_url(const struct fetch_request *req, struct fetch_result *res, struct 
 	if (ftruncate(req->fd, 0) < 0)
 		return error_errno(err, errno, "cannot truncate the download file for '%s'", req->url);
 	struct transfer t = { .req = req, .res = res };
-	t.two_digests = req->want_sha256 && req->algo != HASH_SHA256;
-	if (transfer_reset_digests(&t, err) < 0)
-		goto out_digests;
+	t.digest = fetch_digest_new(req->algo, req->want_sha256, err);
+	if (!t.digest)
+		return -1;
 	CURL *curl = curl_easy_init();
+	int ret = -1;
 	if (!curl) {
 		error_set(err, "cannot download '%s': cannot create a libcurl handle", req->url);
-		goto out_digests;
+		goto out;
 	}
-	int ret = transfer_run(&t, curl, err);
+	ret = transfer_run(&t, curl, err);
 	curl_easy_cleanup(curl);
 	if (ret < 0)
-		goto out_digests;
+		goto out;
 	res->status = FETCH_OK;
 	res->size = t.offset;
-	hash_final_hex(&t.digest, res->digest);
-	if (t.two_digests)
-		hash_final_hex(&t.sha256, res->sha256);
-	else if (req->algo == HASH_SHA256)
-		memcpy(res->sha256, res->digest, SHA256_HEX);
-	return 0;
-out_digests:
-	hash_release(&t.digest);
-	hash_release(&t.sha256);
-	return -1;
+	fetch_digest_final(t.digest, res->digest, res->sha256);
+out:
+	fetch_digest_free(t.digest);
+	return ret;
 }

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# bench/fetch.sh: throughput of `mvbuild fetch` against `curl -o` of the same
+# file from the same nginx on 127.0.0.1, in one run.  mvbuild hashes while
+# it streams and publishes into a fresh cache each time; curl only writes.
+#
+#   bench/fetch.sh            (MVBUILD=path/to/mvbuild, SIZE_MB=500, RUNS=3)
+#
+# MODE=url measures `mvbuild fetch --print-checksums URL` instead: no recipe
+# and no cache, but sha256 and sha512 both computed while streaming.
+#
+# Prints both throughputs in MB/s (best of RUNS) and their ratio.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+MVBUILD=${MVBUILD:-$here/../mvbuild}
+SIZE_MB=${SIZE_MB:-500}
+RUNS=${RUNS:-3}
+MODE=${MODE:-recipe}
+unset http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY
+command -v nginx >/dev/null || PATH=$PATH:/usr/sbin
+command -v nginx >/dev/null || { echo "bench/fetch.sh: nginx is not installed" >&2; exit 2; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/mvbuild-bench-fetch.XXXXXX")
+nginx_pid=
+cleanup() {
+	[ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+chmod 755 "$T"   # nginx workers may run as another user
+mkdir -p "$T/www" "$T/work"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$T/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $T/nginx.pid;
+error_log $T/error.log;
+events { worker_connections 64; }
+http {
+	access_log off;
+	sendfile on;
+	client_body_temp_path $T/body;
+	proxy_temp_path $T/proxy;
+	fastcgi_temp_path $T/fastcgi;
+	uwsgi_temp_path $T/uwsgi;
+	scgi_temp_path $T/scgi;
+	server {
+		listen 127.0.0.1:$port;
+		root $T/www;
+	}
+}
+CONF
+head -c "${SIZE_MB}M" /dev/urandom >"$T/www/big.bin"
+chmod 644 "$T/www/big.bin"
+sha=$(sha256sum "$T/www/big.bin" | cut -d' ' -f1)
+nginx -p "$T" -c "$T/nginx.conf" &
+nginx_pid=$!
+url=http://127.0.0.1:$port/big.bin
+for _ in $(seq 50); do curl -sf -r 0-0 -o /dev/null "$url" && break; sleep 0.1; done
+
+cat >"$T/work/mvbuild.yaml" <<Y
+mvbuild: 1
+name: bench-fetch
+sources:
+  big: { url: "$url", sha256: $sha }
+Y
+
+now() { date +%s.%N; }
+mbps() { echo "scale=1; $SIZE_MB / ($2 - $1)" | bc; }
+best_curl=0 best_mv=0
+for run in $(seq "$RUNS"); do
+	t0=$(now)
+	curl -sf -o "$T/work/curl.out" "$url"
+	t1=$(now)
+	rm -f "$T/work/curl.out"
+	if [ "$MODE" = url ]; then
+		set -- fetch --print-checksums "$url"
+	else
+		set -- fetch big
+	fi
+	(cd "$T/work" && "$MVBUILD" --cache "$T/cache" "$@" >/dev/null 2>"$T/mvbuild.err") ||
+		{ cat "$T/mvbuild.err" >&2; exit 1; }
+	t2=$(now)
+	rm -rf "$T/cache"
+	c=$(mbps "$t0" "$t1") m=$(mbps "$t1" "$t2")
+	echo "run $run: curl -o $c MB/s, mvbuild fetch $m MB/s"
+	[ "$(echo "$c > $best_curl" | bc)" = 1 ] && best_curl=$c
+	[ "$(echo "$m > $best_mv" | bc)" = 1 ] && best_mv=$m
+done
+echo "curl -o:        $best_curl MB/s"
+if [ "$MODE" = url ]; then
+	echo "mvbuild fetch:  $best_mv MB/s (--print-checksums URL: sha256 and sha512 while streaming)"
+else
+	echo "mvbuild fetch:  $best_mv MB/s (sha256 while streaming, then published to the cache)"
+fi
+echo "ratio:          $(echo "scale=2; $best_mv / $best_curl" | bc)"
