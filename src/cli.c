@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "config.h"
 #include "digest_memo.h"
 #include "engine.h"
 #include "progress.h"
 #include "recipe.h"
+#include "remote.h"
 #include "util.h"
 
 static const struct command commands[] = {
@@ -77,6 +79,10 @@ static void print_usage(FILE *out)
 		"  -j, --jobs N        nodes built at once (default: number of cores)\n"
 		"  --mirror URL        try URL/<digest> and URL/<file name> first (repeatable;\n"
 		"                      also $MVBUILD_MIRROR, space-separated)\n"
+		"  --remote URL        a shared HTTP cache to read (also $MVBUILD_REMOTE)\n"
+		"  --remote-upload     also upload what is built or found locally\n"
+		"  --config FILE       machine settings (default\n"
+		"                      $XDG_CONFIG_HOME/mvbuild/config.yaml)\n"
 		"  --json              progress as one JSON object per line on stderr\n"
 		"  -v, --verbose       more detail\n"
 		"  -h, --help          this help; COMMAND --help for a command's\n"
@@ -153,7 +159,7 @@ int cli_open_cache(struct mvctx *ctx, struct error *err)
 	if (cache_open(&ctx->cache, ctx->cache_dir, err) < 0)
 		return -1;
 	ctx->memo = digest_memo_open(cache_root(ctx->cache));
-	return 0;
+	return remote_open(&ctx->remote, ctx->config, ctx->progress, err);
 }
 
 int cli_prepare_engine(struct mvctx *ctx, char *const *names, size_t n_names, struct engine **e,
@@ -214,6 +220,10 @@ static int parse_globals(struct mvctx *ctx, int *argcp, char **argv)
 			ctx->recipe_path = v;
 		else if ((v = option_value(argc, argv, &i, NULL, "--cache", &missing)))
 			ctx->cache_dir = v;
+		else if ((v = option_value(argc, argv, &i, NULL, "--config", &missing)))
+			ctx->config_path = v;
+		else if ((v = option_value(argc, argv, &i, NULL, "--remote", &missing)))
+			ctx->remote_flag = v;
 		else if ((v = option_value(argc, argv, &i, NULL, "--mirror", &missing)))
 			add_mirror(ctx, v);
 		else if ((v = option_value(argc, argv, &i, "-j", "--jobs", &missing))) {
@@ -250,8 +260,36 @@ static void env_mirrors(struct mvctx *ctx)
 	free(copy);
 }
 
+/*
+ * Settle the machine settings: flags beat the environment, which beats the
+ * config file, which beats the defaults.
+ */
+static int load_settings(struct mvctx *ctx)
+{
+	struct error err = ERROR_INIT;
+	ctx->config = xcalloc(1, sizeof(*ctx->config));
+	if (config_load(ctx->config, ctx->config_path, &err) < 0) {
+		fprintf(stderr, "mvbuild: %s\n", err.msg);
+		error_release(&err);
+		return -1;
+	}
+	if (ctx->remote_flag) {
+		free(ctx->config->remote_url);
+		ctx->config->remote_url = xstrdup(ctx->remote_flag);
+	}
+	if (ctx->remote_upload_flag)
+		ctx->config->remote_upload = true;
+	if (!ctx->cache_dir) {
+		const char *env = getenv("MVBUILD_CACHE");
+		ctx->cache_dir = env && *env ? env
+			       : ctx->config->cache_dir ? ctx->config->cache_dir : "cache";
+	}
+	return 0;
+}
+
 static void ctx_release(struct mvctx *ctx)
 {
+	remote_close(ctx->remote);
 	digest_memo_close(ctx->memo);
 	cache_close(ctx->cache);
 	if (ctx->recipe) {
@@ -259,6 +297,10 @@ static void ctx_release(struct mvctx *ctx)
 		free(ctx->recipe);
 	}
 	progress_free(ctx->progress);
+	if (ctx->config) {
+		config_release(ctx->config);
+		free(ctx->config);
+	}
 	for (size_t i = 0; i < ctx->n_mirrors; i++)
 		free(ctx->mirrors[i]);
 	free(ctx->mirrors);
@@ -268,13 +310,10 @@ int cli_main(int argc, char **argv)
 {
 	struct mvctx ctx = { 0 };
 	ctx.recipe_path = "mvbuild.yaml";
-	ctx.cache_dir = getenv("MVBUILD_CACHE");
-	if (!ctx.cache_dir || !*ctx.cache_dir)
-		ctx.cache_dir = "cache";
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	ctx.jobs = cores > 0 ? (int)cores : 1;
 
-	if (parse_globals(&ctx, &argc, argv) < 0) {
+	if (parse_globals(&ctx, &argc, argv) < 0 || load_settings(&ctx) < 0) {
 		ctx_release(&ctx);
 		return EXIT_USAGE;
 	}

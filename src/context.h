@@ -14,6 +14,8 @@ struct recipe;
 struct cache;
 struct progress;
 struct digest_memo;
+struct config;
+struct remote;
 
 struct mvctx {
 	const char *recipe_path;   /* -f, default "mvbuild.yaml" */
@@ -27,6 +29,11 @@ struct mvctx {
 	struct cache *cache;       /* opened cache, or NULL before opening */
 	struct progress *progress; /* reporter for events, status lines, notes */
 	struct digest_memo *memo;  /* memoized file digests, or NULL */
+	const char *config_path;   /* --config, or NULL for the default location */
+	const char *remote_flag;   /* --remote URL, or NULL */
+	bool remote_upload_flag;   /* --remote-upload */
+	struct config *config;     /* machine settings (config.h), always loaded */
+	struct remote *remote;     /* the remote cache, or NULL when none */
 };
 
 #endif

@@ -19,6 +19,7 @@
 #include "fileutil.h"
 #include "progress.h"
 #include "recipe.h"
+#include "remote.h"
 
 static const char *kind_label[] = { "source", "kernel", "image", "profile" };
 
@@ -107,6 +108,8 @@ int engine_lookup(struct engine *e, struct node *n, struct error *err)
 	struct cache_output *outs;
 	size_t n_outs;
 	int hit = cache_get_action(e->ctx->cache, s->key, &rec, &outs, &n_outs, err);
+	if (hit == 0 && e->ctx->remote && remote_fetch(e->ctx->remote, e->ctx->cache, s->key, n->id))
+		hit = cache_get_action(e->ctx->cache, s->key, &rec, &outs, &n_outs, err);
 	record_release(&rec);
 	if (hit <= 0)
 		return hit;
@@ -119,6 +122,8 @@ int engine_lookup(struct engine *e, struct node *n, struct error *err)
 	s->n_outs = n_outs;
 	engine_set_views(e, n);
 	cache_touch_action(e->ctx->cache, s->key);
+	if (e->ctx->remote)
+		remote_upload(e->ctx->remote, e->ctx->cache, s->key, n->id);
 	return 1;
 }
 

@@ -17,6 +17,7 @@
 #include "engine_internal.h"
 #include "fileutil.h"
 #include "progress.h"
+#include "remote.h"
 #include "util.h"
 
 struct worker {
@@ -91,6 +92,8 @@ static int publish(struct engine *e, struct node *n, struct build_ctx *b, struct
 	s->outs = outs;
 	s->n_outs = b->n_outputs;
 	engine_set_views(e, n);
+	if (e->ctx->remote)
+		remote_upload(e->ctx->remote, e->ctx->cache, s->key, n->id);
 	return 0;
 }
 

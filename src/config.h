@@ -1,0 +1,42 @@
+/*
+ * config: settings that belong to a machine, not a recipe, read from
+ * $XDG_CONFIG_HOME/mvbuild/config.yaml (else ~/.config/mvbuild/config.yaml)
+ * or --config FILE: the remote cache, its credentials and trusted keys, the
+ * cache location and size.  Precedence: command-line flags, then the
+ * environment, then this file, then defaults.
+ */
+#ifndef MVBUILD_CONFIG_H
+#define MVBUILD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+struct config {
+	char *cache_dir;          /* cache: {dir:} or NULL */
+	uint64_t cache_max_size;  /* cache: {max_size:}, 0 = none (a gc default) */
+	char *remote_url;         /* remote: {url:} / MVBUILD_REMOTE / --remote */
+	bool remote_upload;       /* remote: {upload:} / MVBUILD_REMOTE_UPLOAD=1 / --remote-upload */
+	char *token_file;         /* remote: {token_file:}: bearer token (never printed) */
+	char *basic_auth_file;    /* remote: {basic_auth_file:}: "user:password" */
+	char *signing_key;        /* remote: {signing_key:}: ed25519 private key (PEM) for uploads */
+	char **trusted_keys;      /* remote: {trusted_keys: [...]}: ed25519 public keys (PEM) */
+	size_t n_trusted_keys;
+	uint64_t max_upload;      /* remote: {max_upload:}: larger outputs are not uploaded; 0 = none */
+	double timeout;           /* remote: {timeout:} seconds for one request (default 30) */
+};
+
+/*
+ * Load the config file at path (must exist), or when path is NULL the
+ * default location (a missing default file is an empty config), then apply
+ * the environment (MVBUILD_REMOTE, MVBUILD_REMOTE_UPLOAD,
+ * MVBUILD_REMOTE_TOKEN_FILE, MVBUILD_REMOTE_TRUSTED_KEYS (colon-separated),
+ * MVBUILD_REMOTE_SIGNING_KEY).  Errors name file:line:column.
+ */
+int config_load(struct config *cfg, const char *path, struct error *err);
+/* free everything */
+void config_release(struct config *cfg);
+
+#endif
