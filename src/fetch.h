@@ -45,6 +45,7 @@ struct fetch_request {
 	int fd;                       /* output; truncated and written from offset 0 */
 	enum hash_algo algo;          /* digest computed while streaming */
 	bool want_sha256;             /* also compute sha256 (when algo is sha512) */
+	bool write_behind;            /* start writeback as data arrives: the file will be fsynced */
 	const struct fetch_limits *limits;
 	struct progress *progress;    /* may be NULL */
 	const char *node_id;          /* id for progress lines ("source:linux"), may be NULL */

@@ -108,6 +108,7 @@ static int fetch_candidate(const struct fetch_source_request *req, const char *u
 		.fd = fd,
 		.algo = src->has_checksum ? src->algo : HASH_SHA256,
 		.want_sha256 = true,
+		.write_behind = true,
 		.limits = req->limits,
 		.progress = req->progress,
 		.node_id = req->node_id,
