@@ -71,7 +71,7 @@ static int verify_file(const struct source *src, const char *path, const char *o
 }
 
 static int build_path_source(struct build_ctx *b, const struct source *src, const char *dest,
-			     struct error *err)
+			     char sha256[SHA256_HEX], struct error *err)
 {
 	char *from = source_local_path(src);
 	int ret = copy_file_sparse(from, dest, 0644, err);
@@ -79,12 +79,14 @@ static int build_path_source(struct build_ctx *b, const struct source *src, cons
 		ret = verify_file(src, dest, from, err);
 	if (ret < 0)
 		unlink(dest);
+	else if (src->has_checksum && src->algo == HASH_SHA256)
+		memcpy(sha256, src->checksum, SHA256_HEX); /* just verified */
 	free(from);
 	return ret;
 }
 
 static int build_url_source(struct build_ctx *b, const struct source *src, const char *dest,
-			    struct error *err)
+			    char sha256[SHA256_HEX], struct error *err)
 {
 	struct fetch_limits limits;
 	if (fetch_limits_from_env(&limits, err) < 0)
@@ -99,16 +101,23 @@ static int build_url_source(struct build_ctx *b, const struct source *src, const
 		.node_id = b->node->id,
 	};
 	struct fetch_result res;
-	return fetch_source(&req, &res, err);
+	if (fetch_source(&req, &res, err) < 0)
+		return -1;
+	memcpy(sha256, res.sha256, SHA256_HEX);
+	return 0;
 }
 
 static int source_build(struct build_ctx *b, struct error *err)
 {
 	const struct source *src = b->node->u.source;
 	char *dest = path_join(b->workdir, "file");
-	int ret = src->kind == SOURCE_PATH ? build_path_source(b, src, dest, err)
-					   : build_url_source(b, src, dest, err);
-	if (ret == 0)
+	char sha256[SHA256_HEX] = "";
+	int ret = src->kind == SOURCE_PATH ? build_path_source(b, src, dest, sha256, err)
+					   : build_url_source(b, src, dest, sha256, err);
+	/* a digest computed on the way in spares the cache a second read of the file */
+	if (ret == 0 && sha256[0])
+		build_output_hashed(b, "file", "file", sha256);
+	else if (ret == 0)
 		build_output(b, "file", "file");
 	free(dest);
 	return ret;
