@@ -30,8 +30,6 @@
 #define FETCH_MAX_REDIRS 5
 /* transfers that made progress may be resumed this often without counting as retries */
 #define FETCH_MAX_RESUMES 50
-/* with write_behind, ask the kernel to start writing back every this many bytes */
-#define FETCH_WRITE_BEHIND (16u << 20)
 /* seconds between progress updates */
 #define FETCH_PROGRESS_INTERVAL 0.25
 
@@ -41,7 +39,6 @@ struct transfer {
 	struct fetch_result *res;
 	struct fetch_digest *digest; /* req->algo (and sha256), hashed on a second thread */
 	uint64_t offset;             /* bytes written and hashed */
-	uint64_t written_back;       /* writeback was started for bytes before this */
 	uint64_t range_from;         /* this transfer asked for bytes from here (0: all) */
 	uint64_t attempt_start;      /* offset when this transfer began */
 	bool body_started;           /* the first body byte of this transfer arrived */
@@ -180,7 +177,6 @@ static int transfer_start_over(struct transfer *t)
 		return -1;
 	}
 	t->offset = 0;
-	t->written_back = 0;
 	t->attempt_start = 0;
 	t->res->restarts++;
 	progress_note(t->req->progress, t->req->node_id,
@@ -242,12 +238,6 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *arg)
 	}
 	fetch_digest_update(t->digest, data, n);
 	t->offset += n;
-	if (t->req->write_behind && t->offset - t->written_back >= FETCH_WRITE_BEHIND) {
-		/* so the fsync when publishing finds little left to write; advisory only */
-		sync_file_range(t->req->fd, (off_t)t->written_back,
-				(off_t)(t->offset - t->written_back), SYNC_FILE_RANGE_WRITE);
-		t->written_back = t->offset;
-	}
 	return n;
 }
 
@@ -476,7 +466,7 @@ int fetch_url(const struct fetch_request *req, struct fetch_result *res, struct 
 	if (ftruncate(req->fd, 0) < 0)
 		return error_errno(err, errno, "cannot truncate the download file for '%s'", req->url);
 	struct transfer t = { .req = req, .res = res };
-	t.digest = fetch_digest_new(req->algo, req->want_sha256, err);
+	t.digest = fetch_digest_new(req->algo, req->want_sha256, req->write_behind ? req->fd : -1, err);
 	if (!t.digest)
 		return -1;
 	CURL *curl = curl_easy_init();

@@ -7,7 +7,9 @@
  */
 #include "fetch_digest.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,8 @@ struct fetch_digest {
 	size_t head;               /* next chunk to hash */
 	size_t queued;             /* full chunks waiting, including the one being hashed */
 	bool stop;                 /* the thread should exit once the ring is empty */
+	int writeback_fd;          /* file to start writeback on, or -1 */
+	uint64_t hashed;           /* bytes hashed, i.e. the file offset reached */
 	pthread_mutex_t lock;
 	pthread_cond_t changed;    /* queued or stop changed */
 	pthread_t thread;
@@ -49,6 +53,10 @@ static void *hasher_main(void *arg)
 		hash_update(&d->main, c->data, c->len);
 		if (d->two)
 			hash_update(&d->sha256, c->data, c->len);
+		if (d->writeback_fd >= 0) /* advisory: errors show up at fsync */
+			sync_file_range(d->writeback_fd, (off_t)d->hashed, (off_t)c->len,
+					SYNC_FILE_RANGE_WRITE);
+		d->hashed += c->len;
 		c->len = 0;
 		pthread_mutex_lock(&d->lock);
 		d->head = (d->head + 1) % FETCH_DIGEST_CHUNKS;
@@ -68,9 +76,11 @@ static int digests_start(struct fetch_digest *d, struct error *err)
 	return 0;
 }
 
-struct fetch_digest *fetch_digest_new(enum hash_algo algo, bool want_sha256, struct error *err)
+struct fetch_digest *fetch_digest_new(enum hash_algo algo, bool want_sha256, int writeback_fd,
+				      struct error *err)
 {
 	struct fetch_digest *d = xcalloc(1, sizeof(*d));
+	d->writeback_fd = writeback_fd;
 	d->algo = algo;
 	d->two = want_sha256 && algo != HASH_SHA256;
 	for (size_t i = 0; i < FETCH_DIGEST_CHUNKS; i++)
@@ -146,6 +156,7 @@ static void drain(struct fetch_digest *d)
 int fetch_digest_reset(struct fetch_digest *d, struct error *err)
 {
 	drain(d);
+	d->hashed = 0;
 	hash_release(&d->main);
 	hash_release(&d->sha256);
 	return digests_start(d, err);

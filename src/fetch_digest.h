@@ -15,9 +15,16 @@
 
 struct fetch_digest;
 
-/* start the digests (algo, plus sha256 when want_sha256) and their thread; NULL with err */
-struct fetch_digest *fetch_digest_new(enum hash_algo algo, bool want_sha256, struct error *err);
-/* feed n bytes (copied; blocks only while every chunk waits to be hashed) */
+/*
+ * Start the digests (algo, plus sha256 when want_sha256) and their thread.
+ * With writeback_fd >= 0 (the file the same bytes were written to, from
+ * offset 0) the thread also starts writeback of each hashed range, so a
+ * later fsync finds little left to do, without ever stalling the download.
+ * NULL with err.
+ */
+struct fetch_digest *fetch_digest_new(enum hash_algo algo, bool want_sha256, int writeback_fd,
+				      struct error *err);
+/* feed n bytes already written to the file (copied; blocks only while every chunk waits) */
 void fetch_digest_update(struct fetch_digest *d, const void *data, size_t n);
 /* forget everything fed so far and start the digests again; -1 with err */
 int fetch_digest_reset(struct fetch_digest *d, struct error *err);
