@@ -58,6 +58,28 @@ tests/fixtures: recipes/rootfs/busybox-rootfs.tar.gz
 recipes/rootfs/busybox-rootfs.tar.gz: tests/make-busybox-rootfs.sh
 	tests/make-busybox-rootfs.sh $@
 
+# --- fuzzing (clang's libFuzzer) -------------------------------------------
+FUZZ_CC     ?= clang
+FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+FUZZ_SRCS   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 60
+
+build/fuzz/obj:
+	mkdir -p $@
+
+build/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) | build/fuzz/obj
+	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -Wno-unknown-warning-option -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS:src/%.c=build/fuzz/obj/%.o)
+	$(FUZZ_CC) $(BASE_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -o $@ $^ $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# Run every harness for FUZZ_SECONDS each (CI: 60); prints inputs and crashes.
+fuzz: fuzz-build
+	MVBUILD=$(CURDIR)/mvbuild FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/e2e/fuzz.sh
+
 # --- the demo: build the offline recipe and boot it -------------------------
 demo: deps mvbuild recipes/rootfs/busybox-rootfs.tar.gz
 	./mvbuild -f recipes/demo.yaml build
@@ -68,7 +90,7 @@ DEB_PACKAGES := build-essential pkg-config libyaml-dev libarchive-dev libext2fs-
 	libcurl4-openssl-dev libssl-dev e2fsprogs qemu-system-x86 busybox-static \
 	linux-source-6.1 flex bison libelf-dev bc cpio xz-utils zstd bzip2 gzip \
 	nginx python3 python3-jsonschema iproute2 iputils-ping libncurses-dev \
-	clang curl util-linux
+	clang libclang-rt-14-dev curl util-linux strace time
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -93,5 +115,6 @@ install: mvbuild
 clean:
 	rm -rf build mvbuild
 
-.PHONY: all check check-build deps deps-check demo install clean tests/fixtures
+.PHONY: all check check-build deps deps-check demo install clean tests/fixtures fuzz fuzz-build
 .DELETE_ON_ERROR:
+.SECONDARY:

@@ -5,11 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static void die_oom(size_t size)
 {
+	/*
+	 * Nothing half-written can be published (see cache.c), so stopping
+	 * here is safe; _exit skips handlers that might allocate again.
+	 */
 	fprintf(stderr, "mvbuild: out of memory allocating %zu bytes\n", size);
-	abort();
+	_exit(1);
 }
 
 void *xmalloc(size_t size)
