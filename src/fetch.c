@@ -334,6 +334,7 @@ static CURLcode transfer_once(struct transfer *t, CURL *curl, long *http_code)
 	t->location[0] = '\0';
 	t->errbuf[0] = '\0';
 	t->started = now_monotonic();
+	t->last_progress = t->started; /* the first status once there is something to say */
 	if (t->range_from > 0) {
 		snprintf(range, sizeof(range), "%" PRIu64 "-", t->range_from);
 		curl_easy_setopt(curl, CURLOPT_RANGE, range);
