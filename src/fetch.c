@@ -108,6 +108,8 @@ int fetch_limits_from_env(struct fetch_limits *l, struct error *err)
 		return -1;
 	l->retries = (int)retries;
 	l->low_speed_limit = (long)limit;
+	const char *ca = getenv("MVBUILD_FETCH_CA_BUNDLE");
+	l->ca_bundle = ca && *ca ? ca : NULL;
 	const char *b = getenv("MVBUILD_FETCH_BACKOFF");
 	if (b && *b) {
 		char *end;
@@ -311,6 +313,8 @@ static void transfer_setopts(struct transfer *t, CURL *curl, struct write_ctx *w
 	curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "mvbuild/" MVBUILD_VERSION);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, t->errbuf);
+	if (l->ca_bundle)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, l->ca_bundle);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, w);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);

@@ -28,6 +28,8 @@ struct fetch_limits {
 	int retries;            /* further attempts after a transient failure ($MVBUILD_FETCH_RETRIES, default 3) */
 	double backoff;         /* seconds before the first retry, doubled after each
 				   ($MVBUILD_FETCH_BACKOFF, default 1) */
+	const char *ca_bundle;  /* CA certificates for https ($MVBUILD_FETCH_CA_BUNDLE);
+				   NULL: the system's */
 };
 
 /* how a download failed, which decides what the caller does next */

@@ -3,9 +3,10 @@
 
 Used by the fetch tests; it never listens anywhere but 127.0.0.1.
 
-    fault_server.py --root DIR --port-file FILE [--log FILE]
+    fault_server.py --root DIR --port-file FILE [--log FILE] [--tls CERT KEY]
 
-It binds a free port, writes the number to --port-file, and serves:
+It binds a free port, writes the number to --port-file, and serves (over
+TLS with --tls):
 
     /files/NAME              NAME from --root, with Range support (206)
     /404/ANY                 404
@@ -29,6 +30,7 @@ import argparse
 import http.server
 import os
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -196,8 +198,13 @@ def main():
     ap.add_argument("--root", required=True)
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = ap.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
+    if args.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.root = args.root
     srv.log_path = args.log
     tmp = args.port_file + ".tmp"
