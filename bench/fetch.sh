@@ -3,7 +3,7 @@
 # file from the same nginx on 127.0.0.1, in one run.  mvbuild hashes while
 # it streams and publishes into a fresh cache each time; curl only writes.
 #
-#   bench/fetch.sh            (MVBUILD=path/to/mvbuild, SIZE_MB=500, RUNS=3)
+#   bench/fetch.sh            (MVBUILD=path/to/mvbuild, SIZE_MB=500, RUNS=5)
 #
 # MODE=url measures `mvbuild fetch --print-checksums URL` instead: no recipe
 # and no cache, but sha256 and sha512 both computed while streaming.
@@ -18,7 +18,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 MVBUILD=${MVBUILD:-$here/../mvbuild}
 SIZE_MB=${SIZE_MB:-500}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 MODE=${MODE:-recipe}
 unset http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY
 command -v nginx >/dev/null || PATH=$PATH:/usr/sbin
