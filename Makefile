@@ -6,7 +6,7 @@ MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS     := yaml-0.1 libarchive ext2fs libcurl libcrypto
+PKGS     := yaml-0.1 libarchive ext2fs com_err libcurl libcrypto
 VERSION  := 0.1.0
 
 CFLAGS   ?= -O2 -g
