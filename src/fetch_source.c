@@ -71,7 +71,7 @@ static char *mirror_join(const char *mirror, const char *name)
 }
 
 size_t fetch_source_candidates(const struct source *src, char *const *mirrors, size_t n_mirrors,
-			       char ***out)
+			       char ***out, size_t *n_from_mirrors)
 {
 	char **urls = NULL;
 	size_t n = 0;
@@ -85,6 +85,7 @@ size_t fetch_source_candidates(const struct source *src, char *const *mirrors, s
 			free(name);
 		}
 	}
+	*n_from_mirrors = n;
 	for (size_t i = 0; i < src->n_urls; i++)
 		urls_add(&urls, &n, url_or_path(src->urls[i], src->base_dir));
 	*out = urls;
@@ -127,8 +128,9 @@ int fetch_source(const struct fetch_source_request *req, struct fetch_result *re
 		 struct error *err)
 {
 	char **urls;
-	size_t n = fetch_source_candidates(req->source, req->mirrors, req->n_mirrors, &urls);
-	size_t n_mirror_urls = n - req->source->n_urls;
+	size_t n_mirror_urls;
+	size_t n = fetch_source_candidates(req->source, req->mirrors, req->n_mirrors, &urls,
+					   &n_mirror_urls);
 	struct buf failures = BUF_INIT;
 	int ret = -1;
 	int fd = open(req->dest, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -30,11 +30,12 @@ struct fetch_source_request {
  * The URLs tried for a source, in order: MIRROR/<checksum hex> and
  * MIRROR/<file name> for each mirror, then the recipe's urls.  Plain local
  * paths become file:// URLs (recipe paths resolved beneath the source's
- * base_dir, mirror paths beneath the working directory).  Returns the count;
+ * base_dir, mirror paths beneath the working directory); duplicates are
+ * dropped.  Returns the count; the first *n_from_mirrors come from mirrors.
  * *out is allocated and freed with fetch_urls_free().
  */
 size_t fetch_source_candidates(const struct source *src, char *const *mirrors, size_t n_mirrors,
-			       char ***out);
+			       char ***out, size_t *n_from_mirrors);
 /* free what fetch_source_candidates() returned */
 void fetch_urls_free(char **urls, size_t n);
 /* the file name a URL ends in (no query or fragment), newly allocated; NULL when none */

@@ -203,8 +203,9 @@ static void test_candidates(void)
 			      .checksum = data_sha256 };
 	char *mirrors[] = { "http://mirror/m/", "/srv/mirror" };
 	char **c;
-	size_t n = fetch_source_candidates(&src, mirrors, 2, &c);
-	ok(n == 6, "two mirrors x (digest, name) + two urls = 6 candidates (got %zu)", n);
+	size_t from_mirrors;
+	size_t n = fetch_source_candidates(&src, mirrors, 2, &c, &from_mirrors);
+	ok(n == 6 && from_mirrors == 4, "two mirrors x (digest, name) + two urls = 6 candidates (got %zu)", n);
 	char *want0 = xasprintf("http://mirror/m/%s", data_sha256);
 	if (n == 6) {
 		is_str(c[0], want0, "first: mirror by digest");
