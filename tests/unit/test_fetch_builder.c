@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cli.h"
 #include "digest_memo.h"
 #include "engine.h"
 #include "fileutil.h"
@@ -140,6 +141,24 @@ static char *output_of(struct mvctx *ctx, const char *id)
 	return text;
 }
 
+/* run cmd_fetch with the in-memory recipe, returning what it printed on stdout */
+static char *run_fetch(struct mvctx *ctx, char **argv, int argc, int *status)
+{
+	char *path = path_join(dir, "stdout");
+	fflush(stdout);
+	int saved = dup(1);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	dup2(fd, 1);
+	close(fd);
+	*status = cmd_fetch(ctx, argc, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	char *text = slurp(path);
+	free(path);
+	return text;
+}
+
 static size_t entries_in(const char *path)
 {
 	DIR *d = opendir(path);
@@ -169,7 +188,8 @@ int main(void)
 
 	char s_data[HASH_MAX_HEX], s_other[HASH_MAX_HEX], s_mir[HASH_MAX_HEX], s_imp[HASH_MAX_HEX];
 	char s_big[HASH_MAX_HEX], x512[HASH_MAX_HEX], s_local[HASH_MAX_HEX];
-	put("data.bin", "the data\n", s_data, NULL);
+	char s_data512[HASH_MAX_HEX];
+	put("data.bin", "the data\n", s_data, s_data512);
 	put("other.bin", "other bytes\n", s_other, NULL);
 	put("mirrored.bin", "served by the mirror\n", s_mir, NULL);
 	put("imported.bin", "imported, never downloaded\n", s_imp, NULL);
@@ -273,6 +293,21 @@ int main(void)
 	   strstr(msg, "local.txt"), "path source with a wrong checksum fails: %s", msg);
 	free(msg);
 	ok(entries_in(tmp) == 0, "still no temp file left in the cache");
+
+	/* mvbuild fetch itself, on the recipe already in ctx */
+	char *argv1[] = { "fetch", "--print-checksums", "data", "source:big", NULL };
+	int status;
+	text = run_fetch(&ctx, argv1, 4, &status);
+	char *want = xasprintf("data sha256 %s\ndata sha512 %s\nbig sha256 %s\nbig sha512 %s\n",
+			       s_data, s_data512, s_big, x512);
+	ok(status == 0, "mvbuild fetch --print-checksums succeeds");
+	is_str(text, want, "and prints both digests of each source");
+	free(text);
+	free(want);
+	char *argv2[] = { "fetch", "nosuch", NULL };
+	text = run_fetch(&ctx, argv2, 2, &status);
+	ok(status == 2, "mvbuild fetch of an unknown source is a usage error");
+	free(text);
 
 	free(tmp); free(mirror); free(imp_path);
 	free(u_data); free(u_redirect); free(u_other); free(u_refused); free(u_never); free(u_512);
