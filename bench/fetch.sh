@@ -71,7 +71,7 @@ Y
 
 now() { date +%s.%N; }
 mbps() { echo "scale=1; $SIZE_MB / ($2 - $1)" | bc; }
-best_curl=0 best_sync=0 best_mv=0
+best_curl=0 best_sync=0 best_mv=0 ratios=()
 if [ "$MODE" = recipe ] && ! (cd "$T/work" && "$MVBUILD" --cache "$T/cache" check >/dev/null 2>&1); then
 	echo "mvbuild cannot load recipes yet: MODE=engine (bench/fetch_engine.c)"
 	MODE=engine
@@ -80,7 +80,7 @@ if [ "$MODE" = engine ]; then
 	repo=$(cd "$here/.." && pwd)
 	objs=$(ls "$repo"/build/obj/*.o | grep -v '/main\.o$')
 	cc -O2 -std=c17 -D_GNU_SOURCE -I"$repo/src" -o "$T/fetch_engine" "$here/fetch_engine.c" \
-		$objs $(pkg-config --libs yaml-0.1 libarchive ext2fs libcurl libcrypto) -pthread
+		$objs $(pkg-config --libs $(sed -n 's/^PKGS *:= *//p' "$repo/Makefile")) -pthread
 fi
 rm -rf "$T/cache"
 for run in $(seq "$RUNS"); do
@@ -107,7 +107,9 @@ for run in $(seq "$RUNS"); do
 	t2=$(now)
 	rm -rf "$T/cache"
 	c=$(mbps "$t0" "$tc") cs=$(mbps "$t0s" "$t1s") m=$(mbps "$t1" "$t2")
-	echo "run $run: curl -o $c MB/s, curl -o + sync $cs MB/s, mvbuild fetch $m MB/s"
+	r=$(echo "scale=2; $m / $c" | bc)
+	ratios+=("$r")
+	echo "run $run: curl -o $c MB/s, curl -o + sync $cs MB/s, mvbuild fetch $m MB/s (${r}x)"
 	[ "$(echo "$c > $best_curl" | bc)" = 1 ] && best_curl=$c
 	[ "$(echo "$cs > $best_sync" | bc)" = 1 ] && best_sync=$cs
 	[ "$(echo "$m > $best_mv" | bc)" = 1 ] && best_mv=$m
@@ -121,4 +123,7 @@ elif [ "$MODE" = engine ]; then
 else
 	echo "mvbuild fetch:  $best_mv MB/s (sha256 while streaming, then published to the cache)"
 fi
-echo "ratio:          $(echo "scale=2; $best_mv / $best_curl" | bc) of curl -o, $(echo "scale=2; $best_mv / $best_sync" | bc) of curl -o + sync"
+echo "ratio:          $(echo "scale=2; $best_mv / $best_curl" | bc) of curl -o, $(echo "scale=2; $best_mv / $best_sync" | bc) of curl -o + sync (best against best)"
+# runs back to back see the same load, so the median per-run ratio is the steadier figure
+median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}')
+echo "median ratio:   $median of curl -o in the same run"
