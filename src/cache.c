@@ -172,6 +172,12 @@ int cache_put_file(struct cache *c, const char *path, bool move, char digest[SHA
 {
 	if (hash_file_hex(HASH_SHA256, path, digest, err) < 0)
 		return -1;
+	return cache_put_file_hashed(c, path, move, digest, err);
+}
+
+int cache_put_file_hashed(struct cache *c, const char *path, bool move,
+			  const char digest[SHA256_HEX], struct error *err)
+{
 	char *final = cache_blob_path(c, digest);
 	char *tmp = temp_name(c, "blob");
 	int ret = -1;

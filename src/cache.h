@@ -41,6 +41,9 @@ bool cache_has_blob(const struct cache *c, const char *digest);
  */
 int cache_put_file(struct cache *c, const char *path, bool move, char digest[SHA256_HEX],
 		   struct error *err);
+/* the same for a file whose sha256 the caller computed while writing it (not rehashed) */
+int cache_put_file_hashed(struct cache *c, const char *path, bool move,
+			  const char digest[SHA256_HEX], struct error *err);
 /* rehash the blob; true when its content matches its name */
 bool cache_blob_intact(const struct cache *c, const char *digest);
 
