@@ -152,7 +152,7 @@ static void *worker_main(void *arg)
 	int lock = cache_lock_key(e->ctx->cache, s->key, &err);
 	if (lock >= 0) {
 		/* another process may have built it while we waited for the lock */
-		hit = engine_lookup(e, n, &err);
+		hit = engine_lookup(e, n, true, &err);
 		if (hit == 0) {
 			progress_event(e->ctx->progress, n->id, "started", -1, NULL);
 			ret = build_node(e, n, &err);

@@ -26,7 +26,7 @@ images:
     layers: [rootfs]
     overlays:
       - { dir: overlay, to: / }
-      - { path: /etc/hostname, content: "vm\n", mode: "0644" }
+      - { content: "vm\n", to: /etc/hostname, mode: "0644" }
 Y
 
 cd "$T/a"
