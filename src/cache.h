@@ -53,6 +53,15 @@ int cache_get_action(struct cache *c, const char *key, struct record *rec,
 /* publish an action record plus manifest atomically; every output blob must be stored first */
 int cache_put_action(struct cache *c, const char *key, const struct record *rec,
 		     const struct cache_output *outs, size_t n_outs, struct error *err);
+/* append the on-disk text of an action entry (format in cache.c) to out */
+void cache_format_action(const struct record *rec, const struct cache_output *outs,
+			 size_t n_outs, struct buf *out);
+/*
+ * Parse action entry text into rec and outs (appended; the caller releases
+ * both, also on failure); 0, or -1 with err when malformed.
+ */
+int cache_parse_action(const char *text, size_t len, struct record *rec,
+		       struct cache_output **outs, size_t *n_outs, struct error *err);
 /* free an outputs array */
 void cache_outputs_free(struct cache_output *outs, size_t n);
 

@@ -64,6 +64,11 @@ static const struct command commands[] = {
 	  "create or remove a tap device", NULL, cmd_net },
 	{ "kernel", "menuconfig|nconfig KERNEL [--output FILE]",
 	  "edit a kernel's config and write the difference as a fragment", NULL, cmd_kernel },
+	{ "key", "generate [--output PREFIX]", "make an ed25519 key pair for signing remote records",
+	  "Write PREFIX.key (private, mode 0600) and PREFIX.pub (public); PREFIX\n"
+	  "defaults to mvbuild-signing.  The uploader names PREFIX.key as remote\n"
+	  "signing_key; readers list PREFIX.pub in remote trusted_keys.\n",
+	  cmd_key },
 };
 
 static void print_usage(FILE *out)
