@@ -91,8 +91,10 @@ int run_dir_prepare(struct run_dir *rd, const char *cache_root, const char *reci
 		}
 	}
 	free(base);
-	if (ret < 0)
+	if (ret < 0) {
 		error_prefix(err, "run directory for profile '%s'", profile);
+		run_dir_release(rd);
+	}
 	return ret;
 }
 
