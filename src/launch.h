@@ -64,6 +64,7 @@ struct launch_spec {
 	enum accel_choice accel;     /* qemu: {accel: auto|kvm|tcg} */
 	char *tsc_early_khz;         /* qemu: {tsc_early_khz: N}: added under TCG only */
 	char *qemu_binary;           /* qemu: {binary:} or NULL (PATH lookup at run time) */
+	char *qemu_machine;          /* qemu: {machine:}: extra -M options ("x-option-roms=off") */
 	char *fc_binary;             /* firecracker: {binary:} or NULL */
 	bool kernel_pvh;             /* the kernel has CONFIG_PVH=y */
 	bool has_vmlinux;            /* the kernel node has a vmlinux output */

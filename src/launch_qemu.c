@@ -59,16 +59,16 @@ char *launch_qemu_cmdline(const struct launch_spec *spec, enum accel a)
 
 static void add_machine(const struct launch_spec *spec, enum accel a, struct launch_argv *out)
 {
-	(void)spec;
+	const char *extra = spec->qemu_machine ? spec->qemu_machine : "";
+	const char *sep = spec->qemu_machine ? "," : "";
+	launch_argv_add(out, "-M");
 	if (a == ACCEL_KVM) {
-		launch_argv_add(out, "-M");
-		launch_argv_add(out, "microvm,acpi=off,pit=off,pic=off,rtc=off");
+		launch_argv_addf(out, "microvm,acpi=off,pit=off,pic=off,rtc=off%s%s", sep, extra);
 		launch_argv_add(out, "-enable-kvm");
 		launch_argv_add(out, "-cpu");
 		launch_argv_add(out, "host");
 	} else {
-		launch_argv_add(out, "-M");
-		launch_argv_add(out, "microvm,acpi=off,pit=on,pic=on,rtc=on");
+		launch_argv_addf(out, "microvm,acpi=off,pit=on,pic=on,rtc=on%s%s", sep, extra);
 		launch_argv_add(out, "-accel");
 		launch_argv_add(out, "tcg");
 	}

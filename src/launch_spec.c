@@ -109,9 +109,14 @@ static int qemu_option(struct launch_spec *spec, const struct profile *p, const 
 		spec->tsc_early_khz = xstrdup(o->value);
 	} else if (strcmp(o->key, "binary") == 0) {
 		spec->qemu_binary = xstrdup(o->value);
+	} else if (strcmp(o->key, "machine") == 0) {
+		if (!*o->value || has_space(o->value) || o->value[0] == ',')
+			return bad(err, &o->mark, p->name, "qemu machine '%s' is not a list of machine "
+				   "options (key=value,...)", o->value);
+		spec->qemu_machine = xstrdup(o->value);
 	} else {
 		return bad(err, &o->mark, p->name, "unknown qemu option '%s' (known: accel, binary, "
-			   "tsc_early_khz)", o->key);
+			   "machine, tsc_early_khz)", o->key);
 	}
 	return 0;
 }
@@ -218,6 +223,7 @@ void launch_spec_release(struct launch_spec *spec)
 	free(spec->cmdline);
 	free(spec->tsc_early_khz);
 	free(spec->qemu_binary);
+	free(spec->qemu_machine);
 	free(spec->fc_binary);
 	memset(spec, 0, sizeof(*spec));
 }

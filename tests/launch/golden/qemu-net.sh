@@ -14,7 +14,7 @@ kvm)
 	qemu=qemu-system-x86_64
 	if command -v qemu-system-x86_64-microvm >/dev/null; then qemu=qemu-system-x86_64-microvm; fi
 	exec "$qemu" \
-		'-M' 'microvm,acpi=off,pit=off,pic=off,rtc=off' \
+		'-M' 'microvm,acpi=off,pit=off,pic=off,rtc=off,x-option-roms=off' \
 		'-enable-kvm' \
 		'-cpu' 'host' \
 		'-nodefaults' \
@@ -35,7 +35,7 @@ kvm)
 	;;
 tcg)
 	exec qemu-system-x86_64 \
-		'-M' 'microvm,acpi=off,pit=on,pic=on,rtc=on' \
+		'-M' 'microvm,acpi=off,pit=on,pic=on,rtc=on,x-option-roms=off' \
 		'-accel' 'tcg' \
 		'-nodefaults' \
 		'-no-user-config' \
