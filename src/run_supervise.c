@@ -33,7 +33,11 @@
 #define GRACE_SECONDS 2.0
 #define TAIL 64
 
-static const char *const failure_patterns[] = { "KVM internal error", "emulation failure" };
+static const char *const failure_patterns[] = {
+	"KVM internal error",        /* qemu */
+	"emulation failure",         /* qemu */
+	"KVM_EXIT_INTERNAL_ERROR",   /* Firecracker */
+};
 
 /* one output stream of the child: its pipe, where it goes, and a tail for matching */
 struct stream {
