@@ -294,7 +294,8 @@ static int report(struct mvctx *ctx, const struct run_result *res, const char *h
 {
 	if (res->kvm_failure)
 		return error_set(err, "%s stopped after a KVM internal error: this host's KVM cannot "
-				 "run the guest (try --accel tcg)", hv);
+				 "run the guest (%s)", hv, strcmp(hv, "qemu") == 0 ? "try --accel tcg"
+				 : "Firecracker has no TCG: boot it with --hypervisor qemu here");
 	if (res->signalled) {
 		progress_note(ctx->progress, NULL, "interrupted: %s stopped", hv);
 		return res->status ? res->status : 130;

@@ -230,6 +230,8 @@ int run_supervise(const struct run_spec *spec, struct run_result *res, struct er
 		error_errno(err, errno, "cannot watch signals");
 		goto out;
 	}
+	/* what mvbuild said so far must come before the console */
+	fflush(NULL);
 	double t0 = now_monotonic();
 	if (start(&sv, &old_mask, err) < 0)
 		goto out;
