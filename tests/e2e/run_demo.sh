@@ -16,7 +16,7 @@ rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
 command -v qemu-system-x86_64 >/dev/null || { skip "run demo" "no qemu-system-x86_64"; done_testing; exit; }
 
 mvb -f "$recipe" --cache "$cache" build profile:default
-if [[ "$errout" == *"not available in this build"* ]]; then
+if [ ! -f "$recipe" ] || [[ "$errout" == *"not available in this build"* ]]; then
 	skip "run demo" "recipe loader or a builder is not in this build"
 	done_testing; exit
 fi

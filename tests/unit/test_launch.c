@@ -72,13 +72,14 @@ static void test_goldens(void)
 		{ "tap0", NULL, { "demo.yaml", 9, 5 } },
 		{ "tap1", "52:54:00:12:34:56", { "demo.yaml", 10, 5 } },
 	};
-	struct option qopts[] = { { "tsc_early_khz", "2000000", { "demo.yaml", 11, 5 } } };
+	struct option qopts[] = { { "tsc_early_khz", "2000000", { "demo.yaml", 11, 5 } },
+				  { "machine", "x-option-roms=off", { "demo.yaml", 12, 5 } } };
 	struct profile p = base_profile();
 	p.cmdline = "quiet loglevel=3";
 	p.net = nets;
 	p.n_net = 2;
 	p.qemu_opts = qopts;
-	p.n_qemu_opts = 1;
+	p.n_qemu_opts = 2;
 	p.mem = 256;
 	p.cpus = 2;
 	struct launch_spec s;
