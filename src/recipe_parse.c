@@ -795,7 +795,7 @@ static const char *const profile_keys[] = { "hypervisor", "kernel", "image", "me
 					    "firecracker" };
 static const char *const hypervisors[] = { "qemu", "firecracker" };
 static const char *const net_keys[] = { "tap", "mac" };
-static const char *const qemu_keys[] = { "accel", "binary", "machine" };
+static const char *const qemu_keys[] = { "accel", "binary", "machine", "tsc_early_khz" };
 static const char *const fc_keys[] = { "binary" };
 static const char *const accels[] = { "kvm", "tcg", "auto" };
 
