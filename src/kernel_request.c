@@ -1,0 +1,63 @@
+/*
+ * kernel_request: a recipe kernel's fragments and inline config, merged
+ * with locations (see kernel_request.h).
+ */
+#include "kernel_request.h"
+
+#include <stdlib.h>
+
+#include "progress.h"
+#include "util.h"
+
+char *kernel_recipe_path(const struct recipe_path *p)
+{
+	if (p->path[0] == '/' || !p->base_dir || !*p->base_dir)
+		return xstrdup(p->path);
+	return path_join(p->base_dir, p->path);
+}
+
+const char *kernel_base_name(enum kernel_base_kind base)
+{
+	switch (base) {
+	case KBASE_ALLNOCONFIG: return "allnoconfig";
+	case KBASE_TINYCONFIG: return "tinyconfig";
+	case KBASE_DEFCONFIG: return "defconfig";
+	case KBASE_ALLDEFCONFIG: return "alldefconfig";
+	case KBASE_FILE: return "file";
+	}
+	return "unknown";
+}
+
+int kernel_request_load(const struct kernel *k, struct kconf *req, struct error *err)
+{
+	for (size_t i = 0; i < k->n_fragments; i++) {
+		const struct recipe_path *f = &k->fragments[i];
+		char *path = kernel_recipe_path(f);
+		int ret = kconf_load_fragment(req, path, f->path, err);
+		free(path);
+		if (ret < 0)
+			return error_prefix(err, "%s:%d:%d: fragment '%s'", f->mark.file, f->mark.line,
+					    f->mark.column, f->path);
+	}
+	for (size_t i = 0; i < k->n_config; i++) {
+		const struct kconfig_value *v = &k->config[i];
+		char *where = xasprintf("config %s:%d", v->mark.file, v->mark.line);
+		kconf_set(req, v->symbol, v->value, where);
+		free(where);
+	}
+	return 0;
+}
+
+int kernel_request_configure(const struct kernel *k, struct kmake *m, struct kconf *req,
+			     struct error *err)
+{
+	char *base_file = k->base == KBASE_FILE ? kernel_recipe_path(&k->base_file) : NULL;
+	int ret = -1;
+	if (kmake_open_log(m, err) < 0 || kernel_request_load(k, req, err) < 0)
+		goto out;
+	progress_status(m->progress, m->node_id, "configuring (%s)", kernel_base_name(k->base));
+	ret = kmake_configure(m, k->base, base_file, req, err);
+out:
+	free(base_file);
+	return ret;
+}

@@ -1,0 +1,29 @@
+/*
+ * kernel_request: what a recipe's kernel asks Kconfig for: its fragment
+ * files in order, then its inline `config:` map, merged into one struct
+ * kconf with a location on every value ("fragment kernel/net.config:3",
+ * "config mvbuild.yaml:14").
+ */
+#ifndef MVBUILD_KERNEL_REQUEST_H
+#define MVBUILD_KERNEL_REQUEST_H
+
+#include "error.h"
+#include "kernel_config.h"
+#include "kernel_make.h"
+#include "recipe.h"
+
+/* merge k's fragments and inline config into req; 0, or -1 with err naming the file */
+int kernel_request_load(const struct kernel *k, struct kconf *req, struct error *err);
+/*
+ * Resolve k's config in m's object directory: open the log, merge the
+ * request into req (which the caller releases) and run Kconfig over the
+ * base.  0, or -1 with err.
+ */
+int kernel_request_configure(const struct kernel *k, struct kmake *m, struct kconf *req,
+			     struct error *err);
+/* the path of a recipe path beneath the directory of the file that wrote it; caller frees */
+char *kernel_recipe_path(const struct recipe_path *p);
+/* the name of a base ("allnoconfig", ...; "file" for a config file) */
+const char *kernel_base_name(enum kernel_base_kind base);
+
+#endif
