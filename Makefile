@@ -89,8 +89,8 @@ demo: deps mvbuild recipes/rootfs/busybox-rootfs.tar.gz
 DEB_PACKAGES := build-essential pkg-config libyaml-dev libarchive-dev libext2fs-dev \
 	libcurl4-openssl-dev libssl-dev e2fsprogs qemu-system-x86 busybox-static \
 	linux-source-6.1 flex bison libelf-dev bc cpio xz-utils zstd bzip2 gzip \
-	nginx python3 python3-jsonschema iproute2 iputils-ping libncurses-dev \
-	clang libclang-rt-14-dev curl util-linux strace time
+	nginx python3 python3-jsonschema python3-yaml iproute2 iputils-ping libncurses-dev \
+	clang libclang-rt-14-dev curl util-linux strace time file openssl procps mount
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
