@@ -15,7 +15,11 @@ CFLAGS   ?= -O2 -g
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -DMVBUILD_VERSION='"$(VERSION)"' -Wall -Wextra \
 	-Wno-unused-parameter -Wshadow -Wformat=2 -pthread \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-LIBS     := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -pthread
+# libcurl is compiled against but not linked: src/curl_lazy.c loads it on
+# first use, so commands that download nothing don't pay for its ~30
+# dependencies at startup.
+LINK_PKGS := $(filter-out libcurl,$(PKGS))
+LIBS     := $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null) -ldl -pthread
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRCS     := $(sort $(wildcard src/*.c))

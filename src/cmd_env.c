@@ -5,7 +5,7 @@
  * One "name: value" per line on standard output.
  */
 #include <archive.h>
-#include <curl/curl.h>
+#include "curl_lazy.h"
 #include <ext2fs/ext2fs.h>
 #include <openssl/crypto.h>
 #include <stdio.h>

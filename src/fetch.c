@@ -11,7 +11,7 @@
  */
 #include "fetch.h"
 
-#include <curl/curl.h>
+#include "curl_lazy.h"
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
