@@ -111,9 +111,17 @@ const char *cache_root(const struct cache *c)
 	return c->root;
 }
 
+char *cache_blob_relpath(const char *digest)
+{
+	return xasprintf("cas/sha256/%.2s/%s", digest, digest + 2);
+}
+
 char *cache_blob_path(const struct cache *c, const char *digest)
 {
-	return xasprintf("%s/cas/sha256/%.2s/%s", c->root, digest, digest + 2);
+	char *rel = cache_blob_relpath(digest);
+	char *path = path_join(c->root, rel);
+	free(rel);
+	return path;
 }
 
 static char *action_path(const struct cache *c, const char *key)

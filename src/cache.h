@@ -30,6 +30,8 @@ void cache_close(struct cache *c);
 /* absolute path of the cache root */
 const char *cache_root(const struct cache *c);
 
+/* where a blob lives relative to the cache root ("cas/sha256/ab/cdef..."); caller frees */
+char *cache_blob_relpath(const char *digest);
 /* path where the blob with this sha256 lives (whether or not it exists); caller frees */
 char *cache_blob_path(const struct cache *c, const char *digest);
 /* true when the blob exists (not rehashed) */

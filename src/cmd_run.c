@@ -204,25 +204,16 @@ static const char *kernel_path(const struct run_inputs *in, const char *output,
 	return k->path;
 }
 
-static char *recipe_id(const struct mvctx *ctx)
-{
-	char *abs = path_absolute(ctx->recipe->path);
-	char hex[SHA256_HEX];
-	hash_buffer_hex(HASH_SHA256, abs, strlen(abs), hex);
-	free(abs);
-	return xstrndup(hex, 16);
-}
-
 static int prepare_dir(struct mvctx *ctx, const struct launch_spec *spec,
 		       const struct run_inputs *in, struct run_dir *rd, struct error *err)
 {
 	const struct build_input *img = find_output(in->image_outs, in->n_image, "rootfs.ext4");
 	if (!img)
 		return error_set(err, "image has no output 'rootfs.ext4'");
-	char *rid = recipe_id(ctx);
+	char rid[17];
+	recipe_id(ctx->recipe, rid);
 	int ret = run_dir_prepare(rd, cache_root(ctx->cache), rid, spec->profile, spec->persist,
 				  img->path, img->digest, err);
-	free(rid);
 	if (ret == 0 && rd->reused)
 		progress_debug(ctx->progress, NULL, "reusing the persistent image '%s'", rd->image);
 	return ret;

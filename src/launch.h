@@ -111,8 +111,6 @@ void launch_qemu_argv(const struct launch_spec *spec, enum accel a, struct launc
 /* the qemu.json document (both accelerators, content references); appended to out */
 void launch_qemu_json(const struct launch_spec *spec, const struct launch_ref *kernel,
 		      const struct launch_ref *image, struct buf *out);
-/* cache-relative path of the blob with this digest (the cache's CAS layout); caller frees */
-char *launch_blob_relpath(const char *digest);
 /* the qemu.sh script: runnable with the paths taken relative to the cache */
 void launch_qemu_script(const struct launch_spec *spec, const struct launch_ref *kernel,
 			const struct launch_ref *image, struct buf *out);

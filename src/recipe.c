@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fileutil.h"
 #include "recipe_parse.h"
 #include "recipe_yaml.h"
 #include "util.h"
@@ -37,6 +38,16 @@ struct loader {
 	size_t n_done;
 	struct error *err;
 };
+
+void recipe_id(const struct recipe *r, char id[17])
+{
+	char *abs = path_absolute(r->path);
+	char hex[SHA256_HEX];
+	hash_buffer_hex(HASH_SHA256, abs, strlen(abs), hex);
+	free(abs);
+	memcpy(id, hex, 16);
+	id[16] = '\0';
+}
 
 char *recipe_resolve_path(const char *base_dir, const char *path)
 {

@@ -186,6 +186,13 @@ int recipe_load(struct recipe *r, const char *path, struct error *err);
 /* free everything a loaded (or partially loaded) recipe owns */
 void recipe_release(struct recipe *r);
 
+/*
+ * The recipe's identity on this machine, for per-recipe state that is not
+ * part of any key (the cache's last/ and run/ directories): the first 16
+ * hex digits of the sha256 of its absolute path.
+ */
+void recipe_id(const struct recipe *r, char id[17]);
+
 /* lookups by name; NULL when absent */
 struct source *recipe_find_source(const struct recipe *r, const char *name);
 struct kernel *recipe_find_kernel(const struct recipe *r, const char *name);
