@@ -7,22 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 command -v strace >/dev/null || { skip "fault injection" "strace not installed"; done_testing; exit; }
 
-rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
-[ -f "$rootfs" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$rootfs" >/dev/null
-mkdir -p "$T/r/overlay/etc"
-cp "$rootfs" "$T/r/rootfs.tar.gz"
-cat >"$T/r/mvbuild.yaml" <<'Y'
-mvbuild: 1
-sources:
-  rootfs: { path: rootfs.tar.gz }
-images:
-  small:
-    size: 32M
-    epoch: 1700000000
-    layers: [rootfs]
-    overlays:
-      - { dir: overlay, to: / }
-Y
+small_image_recipe "$T/r"
 cd "$T/r"
 C=$T/cache
 injected_total=0 runs=0 clean=0
