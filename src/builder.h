@@ -60,6 +60,7 @@ struct build_input {
 struct build_output {
 	char *name;                 /* output name */
 	char *path;                 /* file inside the scratch directory */
+	char sha256[SHA256_HEX];    /* its content digest when the builder computed it, else "" */
 };
 
 /* what build() gets */
@@ -91,6 +92,9 @@ struct builder {
 
 /* declare the file relpath (inside b->workdir) as the output called name */
 void build_output(struct build_ctx *b, const char *name, const char *relpath);
+/* the same, for a file whose sha256 the builder computed while writing it (not rehashed) */
+void build_output_hashed(struct build_ctx *b, const char *name, const char *relpath,
+			 const char *sha256);
 /* the path of output `output` of dependency dep_id, or NULL when there is none */
 const char *build_input_path(const struct build_ctx *b, const char *dep_id, const char *output);
 /* the same input as a struct, or NULL */

@@ -43,7 +43,7 @@ static int describe_base(struct mvctx *ctx, const struct kernel *k, struct recor
 	if (k->base != KBASE_FILE)
 		return 0;
 	char hex[SHA256_HEX];
-	char *path = kernel_recipe_path(&k->base_file);
+	char *path = recipe_resolve_path(k->base_file.base_dir, k->base_file.path);
 	int ret = digest_memo_file(ctx->memo, path, hex, err);
 	free(path);
 	if (ret == 0) {

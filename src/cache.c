@@ -111,9 +111,17 @@ const char *cache_root(const struct cache *c)
 	return c->root;
 }
 
+char *cache_blob_relpath(const char *digest)
+{
+	return xasprintf("cas/sha256/%.2s/%s", digest, digest + 2);
+}
+
 char *cache_blob_path(const struct cache *c, const char *digest)
 {
-	return xasprintf("%s/cas/sha256/%.2s/%s", c->root, digest, digest + 2);
+	char *rel = cache_blob_relpath(digest);
+	char *path = path_join(c->root, rel);
+	free(rel);
+	return path;
 }
 
 static char *action_path(const struct cache *c, const char *key)
@@ -172,6 +180,12 @@ int cache_put_file(struct cache *c, const char *path, bool move, char digest[SHA
 {
 	if (hash_file_hex(HASH_SHA256, path, digest, err) < 0)
 		return -1;
+	return cache_put_file_hashed(c, path, move, digest, err);
+}
+
+int cache_put_file_hashed(struct cache *c, const char *path, bool move,
+			  const char digest[SHA256_HEX], struct error *err)
+{
 	char *final = cache_blob_path(c, digest);
 	char *tmp = temp_name(c, "blob");
 	int ret = -1;
@@ -219,9 +233,8 @@ static int parse_output_line(const char *line, struct cache_output *o)
 	return 0;
 }
 
-/* parse an action entry's text; -1 when malformed */
-static int parse_action(const char *text, size_t len, struct record *rec,
-			struct cache_output **outs, size_t *n_outs, struct error *err)
+int cache_parse_action(const char *text, size_t len, struct record *rec,
+		       struct cache_output **outs, size_t *n_outs, struct error *err)
 {
 	if (!str_startswith(text, ACTION_MAGIC))
 		return error_set(err, "not an action entry");
@@ -258,7 +271,7 @@ int cache_get_action(struct cache *c, const char *key, struct record *rec,
 		error_release(&local); /* missing or unreadable: a miss */
 		goto out;
 	}
-	if (parse_action(text.data, text.len, rec, outs, n_outs, &local) < 0) {
+	if (cache_parse_action(text.data, text.len, rec, outs, n_outs, &local) < 0) {
 		/* a damaged entry is a miss; it is replaced when rebuilt */
 		error_release(&local);
 		record_release(rec);
@@ -276,16 +289,22 @@ out:
 	return ret;
 }
 
+void cache_format_action(const struct record *rec, const struct cache_output *outs,
+			 size_t n_outs, struct buf *out)
+{
+	buf_adds(out, ACTION_MAGIC);
+	for (size_t i = 0; i < n_outs; i++)
+		buf_addf(out, "output %s %s %llu\n", outs[i].name, outs[i].digest,
+			 (unsigned long long)outs[i].size);
+	buf_adds(out, "record\n");
+	record_serialize(rec, out);
+}
+
 int cache_put_action(struct cache *c, const char *key, const struct record *rec,
 		     const struct cache_output *outs, size_t n_outs, struct error *err)
 {
 	struct buf text = BUF_INIT;
-	buf_adds(&text, ACTION_MAGIC);
-	for (size_t i = 0; i < n_outs; i++)
-		buf_addf(&text, "output %s %s %llu\n", outs[i].name, outs[i].digest,
-			 (unsigned long long)outs[i].size);
-	buf_adds(&text, "record\n");
-	record_serialize(rec, &text);
+	cache_format_action(rec, outs, n_outs, &text);
 	char *final = action_path(c, key);
 	char *tmp = temp_name(c, "action");
 	int ret = write_file_atomic(tmp, text.data, text.len, 0444, err);

@@ -30,6 +30,8 @@ void cache_close(struct cache *c);
 /* absolute path of the cache root */
 const char *cache_root(const struct cache *c);
 
+/* where a blob lives relative to the cache root ("cas/sha256/ab/cdef..."); caller frees */
+char *cache_blob_relpath(const char *digest);
 /* path where the blob with this sha256 lives (whether or not it exists); caller frees */
 char *cache_blob_path(const struct cache *c, const char *digest);
 /* true when the blob exists (not rehashed) */
@@ -41,6 +43,9 @@ bool cache_has_blob(const struct cache *c, const char *digest);
  */
 int cache_put_file(struct cache *c, const char *path, bool move, char digest[SHA256_HEX],
 		   struct error *err);
+/* the same for a file whose sha256 the caller computed while writing it (not rehashed) */
+int cache_put_file_hashed(struct cache *c, const char *path, bool move,
+			  const char digest[SHA256_HEX], struct error *err);
 /* rehash the blob; true when its content matches its name */
 bool cache_blob_intact(const struct cache *c, const char *digest);
 
@@ -53,6 +58,15 @@ int cache_get_action(struct cache *c, const char *key, struct record *rec,
 /* publish an action record plus manifest atomically; every output blob must be stored first */
 int cache_put_action(struct cache *c, const char *key, const struct record *rec,
 		     const struct cache_output *outs, size_t n_outs, struct error *err);
+/* append the on-disk text of an action entry (format in cache.c) to out */
+void cache_format_action(const struct record *rec, const struct cache_output *outs,
+			 size_t n_outs, struct buf *out);
+/*
+ * Parse action entry text into rec and outs (appended; the caller releases
+ * both, also on failure); 0, or -1 with err when malformed.
+ */
+int cache_parse_action(const char *text, size_t len, struct record *rec,
+		       struct cache_output **outs, size_t *n_outs, struct error *err);
 /* free an outputs array */
 void cache_outputs_free(struct cache_output *outs, size_t n);
 

@@ -29,7 +29,16 @@ static const struct command commands[] = {
 	{ "run", "PROFILE [--mem N] [--cpus N] [--init PATH] [--append ARGS] [--tap NAME] [--accel kvm|tcg]",
 	  "build what is stale, then boot a profile", NULL, cmd_run },
 	{ "fetch", "[--print-checksums] [SOURCE...]", "download sources without building",
-	  NULL, cmd_fetch },
+	  "Bring each SOURCE (NAME or source:NAME; default: every source) into the\n"
+	  "cache, trying mirrors (--mirror, $MVBUILD_MIRROR) and then the recipe's\n"
+	  "urls in order, and verifying the declared checksum.  A source already\n"
+	  "cached under its checksum is not downloaded.\n"
+	  "  --print-checksums  print 'NAME sha256 HEX' and 'NAME sha512 HEX' per source;\n"
+	  "                     with URLs instead of names, download each to a temp\n"
+	  "                     file and print 'URL sha256 HEX' and 'URL sha512 HEX'\n"
+	  "Limits: $MVBUILD_FETCH_TIMEOUT, $MVBUILD_FETCH_LOW_SPEED_TIME,\n"
+	  "$MVBUILD_FETCH_MAX_SIZE, $MVBUILD_FETCH_RETRIES (see docs/sources.md).\n",
+	  cmd_fetch },
 	{ "check", "", "load and validate the recipe",
 	  "Load the recipe and everything it includes, check every key, type and\n"
 	  "reference, and print a one-line summary.  Exit 0 when valid, 2 when not.\n",
@@ -64,6 +73,11 @@ static const struct command commands[] = {
 	  "create or remove a tap device", NULL, cmd_net },
 	{ "kernel", "menuconfig|nconfig KERNEL [--output FILE]",
 	  "edit a kernel's config and write the difference as a fragment", NULL, cmd_kernel },
+	{ "key", "generate [--output PREFIX]", "make an ed25519 key pair for signing remote records",
+	  "Write PREFIX.key (private, mode 0600) and PREFIX.pub (public); PREFIX\n"
+	  "defaults to mvbuild-signing.  The uploader names PREFIX.key as remote\n"
+	  "signing_key; readers list PREFIX.pub in remote trusted_keys.\n",
+	  cmd_key },
 };
 
 static void print_usage(FILE *out)

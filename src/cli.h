@@ -54,5 +54,6 @@ int cmd_cache(struct mvctx *ctx, int argc, char **argv);
 int cmd_env(struct mvctx *ctx, int argc, char **argv);
 int cmd_net(struct mvctx *ctx, int argc, char **argv);
 int cmd_kernel(struct mvctx *ctx, int argc, char **argv);
+int cmd_key(struct mvctx *ctx, int argc, char **argv);
 
 #endif

@@ -31,9 +31,11 @@ struct config {
 /*
  * Load the config file at path (must exist), or when path is NULL the
  * default location (a missing default file is an empty config), then apply
- * the environment (MVBUILD_REMOTE, MVBUILD_REMOTE_UPLOAD,
- * MVBUILD_REMOTE_TOKEN_FILE, MVBUILD_REMOTE_TRUSTED_KEYS (colon-separated),
- * MVBUILD_REMOTE_SIGNING_KEY).  Errors name file:line:column.
+ * the environment (MVBUILD_REMOTE, MVBUILD_REMOTE_UPLOAD (1/0),
+ * MVBUILD_REMOTE_TOKEN_FILE, MVBUILD_REMOTE_BASIC_AUTH_FILE,
+ * MVBUILD_REMOTE_TRUSTED_KEYS (colon-separated), MVBUILD_REMOTE_SIGNING_KEY,
+ * MVBUILD_REMOTE_TIMEOUT, MVBUILD_REMOTE_MAX_UPLOAD).  Relative paths in
+ * the file are relative to the file.  Errors name file:line:column.
  */
 int config_load(struct config *cfg, const char *path, struct error *err);
 /* free everything */

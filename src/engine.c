@@ -96,13 +96,11 @@ struct engine *engine_new(struct mvctx *ctx)
 	e->builders[NODE_LAUNCH] = &launch_builder;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->changed, NULL);
-	/* the recipe's identity for last/: its absolute path (never part of a key) */
-	char *abs = path_absolute(ctx->recipe ? ctx->recipe->path : ".");
-	char hex[SHA256_HEX];
-	hash_buffer_hex(HASH_SHA256, abs, strlen(abs), hex);
-	memcpy(e->recipe_id, hex, 16);
-	e->recipe_id[16] = '\0';
-	free(abs);
+	/* names this recipe's last/ directory (never part of a key) */
+	if (ctx->recipe)
+		recipe_id(ctx->recipe, e->recipe_id);
+	else
+		strcpy(e->recipe_id, "none");
 	/* the loader resolved every reference, so every dependency exists */
 	if (ctx->recipe)
 		add_nodes(e, ctx->recipe);

@@ -47,8 +47,11 @@ static inline struct node_state *node_state(const struct node *n)
 int engine_key_node(struct engine *e, struct node *n, struct error *err);
 /* key every node of target's closure that can be keyed without building */
 int engine_key_closure(struct engine *e, struct node *target, struct error *err);
-/* look n's key up in the cache, verifying blobs; 1 hit (outputs set; caller marks done), 0 miss */
-int engine_lookup(struct engine *e, struct node *n, struct error *err);
+/*
+ * Look n's key up in the local cache, then (use_remote) the remote one,
+ * verifying blobs; 1 hit (outputs set; the caller marks n done), 0 miss.
+ */
+int engine_lookup(struct engine *e, struct node *n, bool use_remote, struct error *err);
 /* fill n's output views from its outs */
 void engine_set_views(struct engine *e, struct node *n);
 /* remember n's key as its last build, for explain */

@@ -101,14 +101,14 @@ static bool outputs_intact(struct engine *e, struct node *n, struct cache_output
 	return true;
 }
 
-int engine_lookup(struct engine *e, struct node *n, struct error *err)
+int engine_lookup(struct engine *e, struct node *n, bool use_remote, struct error *err)
 {
 	struct node_state *s = node_state(n);
 	struct record rec = RECORD_INIT;
 	struct cache_output *outs;
 	size_t n_outs;
 	int hit = cache_get_action(e->ctx->cache, s->key, &rec, &outs, &n_outs, err);
-	if (hit == 0 && e->ctx->remote && remote_fetch(e->ctx->remote, e->ctx->cache, s->key, n->id))
+	if (hit == 0 && use_remote && e->ctx->remote && remote_fetch(e->ctx->remote, e->ctx->cache, s->key, n->id))
 		hit = cache_get_action(e->ctx->cache, s->key, &rec, &outs, &n_outs, err);
 	record_release(&rec);
 	if (hit <= 0)
@@ -140,7 +140,11 @@ int engine_key_node(struct engine *e, struct node *n, struct error *err)
 		return -1;
 	record_key(&s->rec, s->key);
 	s->keyed = true;
-	int hit = engine_lookup(e, n, err);
+	/*
+	 * Only a node that must be done may come from the remote: a source
+	 * that is keyed only so its dependents can be keyed is not downloaded.
+	 */
+	int hit = engine_lookup(e, n, s->demanded, err);
 	if (hit < 0)
 		return -1;
 	if (hit) {

@@ -10,6 +10,7 @@
  * building the same key don't both build: the second waits, then finds
  * the first one's entry.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,7 +32,15 @@ void build_output(struct build_ctx *b, const char *name, const char *relpath)
 	b->outputs = xrealloc(b->outputs, (b->n_outputs + 1) * sizeof(*b->outputs));
 	b->outputs[b->n_outputs].name = xstrdup(name);
 	b->outputs[b->n_outputs].path = path_join(b->workdir, relpath);
+	b->outputs[b->n_outputs].sha256[0] = '\0';
 	b->n_outputs++;
+}
+
+void build_output_hashed(struct build_ctx *b, const char *name, const char *relpath,
+			 const char *sha256)
+{
+	build_output(b, name, relpath);
+	snprintf(b->outputs[b->n_outputs - 1].sha256, SHA256_HEX, "%s", sha256);
 }
 
 const struct build_input *build_input_find(const struct build_ctx *b, const char *dep_id,
@@ -81,7 +90,13 @@ static int publish(struct engine *e, struct node *n, struct build_ctx *b, struct
 			break;
 		}
 		outs[i].size = (uint64_t)st.st_size;
-		ret = cache_put_file(e->ctx->cache, b->outputs[i].path, true, outs[i].digest, err);
+		if (b->outputs[i].sha256[0]) {
+			memcpy(outs[i].digest, b->outputs[i].sha256, SHA256_HEX);
+			ret = cache_put_file_hashed(e->ctx->cache, b->outputs[i].path, true,
+						    outs[i].digest, err);
+		} else {
+			ret = cache_put_file(e->ctx->cache, b->outputs[i].path, true, outs[i].digest, err);
+		}
 	}
 	if (ret == 0)
 		ret = cache_put_action(e->ctx->cache, s->key, &s->rec, outs, b->n_outputs, err);
@@ -137,7 +152,7 @@ static void *worker_main(void *arg)
 	int lock = cache_lock_key(e->ctx->cache, s->key, &err);
 	if (lock >= 0) {
 		/* another process may have built it while we waited for the lock */
-		hit = engine_lookup(e, n, &err);
+		hit = engine_lookup(e, n, true, &err);
 		if (hit == 0) {
 			progress_event(e->ctx->progress, n->id, "started", -1, NULL);
 			ret = build_node(e, n, &err);

@@ -180,6 +180,12 @@ static int copy_extents(int in, int out, off_t size)
 
 int copy_file_sparse(const char *src, const char *dst, unsigned mode, struct error *err)
 {
+	return copy_file_sparse_opt(src, dst, mode, true, err);
+}
+
+int copy_file_sparse_opt(const char *src, const char *dst, unsigned mode, bool durable,
+			 struct error *err)
+{
 	int in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return error_errno(err, errno, "cannot open '%s'", src);
@@ -198,7 +204,7 @@ int copy_file_sparse(const char *src, const char *dst, unsigned mode, struct err
 		error_errno(err, errno, "cannot copy '%s' to '%s'", src, dst);
 		goto out_out;
 	}
-	if (fchmod(out, mode) < 0 || fsync(out) < 0) {
+	if (fchmod(out, mode) < 0 || (durable && fsync(out) < 0)) {
 		error_errno(err, errno, "cannot write '%s'", dst);
 		goto out_out;
 	}

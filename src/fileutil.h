@@ -34,6 +34,9 @@ void fsync_parent(const char *path);
  * SEEK_DATA/SEEK_HOLE.  The copy is fsynced.  0, or -1 with err.
  */
 int copy_file_sparse(const char *src, const char *dst, unsigned mode, struct error *err);
+/* the same; durable false skips the fsync (scratch copies such as a VM's run image) */
+int copy_file_sparse_opt(const char *src, const char *dst, unsigned mode, bool durable,
+			 struct error *err);
 /* remove a file or directory tree, making directories writable first; errors ignored */
 void remove_tree(const char *path);
 /* the absolute form of path (not resolving symlinks); caller frees */

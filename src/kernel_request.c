@@ -9,13 +9,6 @@
 #include "progress.h"
 #include "util.h"
 
-char *kernel_recipe_path(const struct recipe_path *p)
-{
-	if (p->path[0] == '/' || !p->base_dir || !*p->base_dir)
-		return xstrdup(p->path);
-	return path_join(p->base_dir, p->path);
-}
-
 const char *kernel_base_name(enum kernel_base_kind base)
 {
 	switch (base) {
@@ -32,7 +25,7 @@ int kernel_request_load(const struct kernel *k, struct kconf *req, struct error 
 {
 	for (size_t i = 0; i < k->n_fragments; i++) {
 		const struct recipe_path *f = &k->fragments[i];
-		char *path = kernel_recipe_path(f);
+		char *path = recipe_resolve_path(f->base_dir, f->path);
 		int ret = kconf_load_fragment(req, path, f->path, err);
 		free(path);
 		if (ret < 0)
@@ -51,7 +44,7 @@ int kernel_request_load(const struct kernel *k, struct kconf *req, struct error 
 int kernel_request_configure(const struct kernel *k, struct kmake *m, struct kconf *req,
 			     struct error *err)
 {
-	char *base_file = k->base == KBASE_FILE ? kernel_recipe_path(&k->base_file) : NULL;
+	char *base_file = k->base == KBASE_FILE ? recipe_resolve_path(k->base_file.base_dir, k->base_file.path) : NULL;
 	int ret = -1;
 	if (kmake_open_log(m, err) < 0 || kernel_request_load(k, req, err) < 0)
 		goto out;

@@ -21,8 +21,6 @@ int kernel_request_load(const struct kernel *k, struct kconf *req, struct error 
  */
 int kernel_request_configure(const struct kernel *k, struct kmake *m, struct kconf *req,
 			     struct error *err);
-/* the path of a recipe path beneath the directory of the file that wrote it; caller frees */
-char *kernel_recipe_path(const struct recipe_path *p);
 /* the name of a base ("allnoconfig", ...; "file" for a config file) */
 const char *kernel_base_name(enum kernel_base_kind base);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "util.h"
 
 /* plain (non-terminal) status lines for one node at most this often */
@@ -62,38 +63,21 @@ void progress_free(struct progress *p)
 	free(p);
 }
 
-static void json_string(struct buf *b, const char *s)
-{
-	buf_addc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			buf_addf(b, "\\%c", c);
-		else if (c == '\n')
-			buf_adds(b, "\\n");
-		else if (c < 0x20)
-			buf_addf(b, "\\u%04x", c);
-		else
-			buf_addc(b, (char)c);
-	}
-	buf_addc(b, '"');
-}
-
 static void emit_json(struct progress *p, const char *event, const char *node_id,
 		      double seconds, const char *message)
 {
 	struct buf b = BUF_INIT;
 	buf_adds(&b, "{\"event\":");
-	json_string(&b, event);
+	json_add_string(&b, event);
 	if (node_id) {
 		buf_adds(&b, ",\"node\":");
-		json_string(&b, node_id);
+		json_add_string(&b, node_id);
 	}
 	if (seconds >= 0)
 		buf_addf(&b, ",\"seconds\":%.3f", seconds);
 	if (message) {
 		buf_adds(&b, ",\"message\":");
-		json_string(&b, message);
+		json_add_string(&b, message);
 	}
 	buf_adds(&b, "}\n");
 	fputs(b.data, p->out);

@@ -1,19 +1,287 @@
-/* recipe: placeholder loader until the recipe module lands. */
+/*
+ * recipe: the public face of the recipe module: recipe_load() reads the top
+ * file and every file it includes (depth first, each file's own
+ * definitions before its includes), then resolves references; and
+ * recipe_release() and the lookups.  A file included twice without a cycle
+ * (a diamond) is loaded once; an include cycle is an error naming both
+ * places.  Reading and validation live in recipe_yaml.c, recipe_parse.c
+ * and recipe_resolve.c.
+ */
 #include "recipe.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "fileutil.h"
+#include "recipe_parse.h"
+#include "recipe_yaml.h"
+#include "util.h"
+
+#define RECIPE_MAX_FILES 64 /* files in one recipe, includes counted */
+
+/* a file being loaded, with the include entry it is following right now */
+struct open_file {
+	dev_t dev;
+	ino_t ino;
+	const char *file;         /* its name in marks */
+	struct mark via;          /* the include entry being followed */
+	const char *via_path;     /* that entry's path as written */
+};
+
+struct loader {
+	struct recipe *r;
+	struct open_file stack[RECIPE_MAX_FILES]; /* the include chain */
+	size_t depth;
+	struct { dev_t dev; ino_t ino; } done[RECIPE_MAX_FILES]; /* files loaded */
+	size_t n_done;
+	struct error *err;
+};
+
+void recipe_id(const struct recipe *r, char id[17])
+{
+	char *abs = path_absolute(r->path);
+	char hex[SHA256_HEX];
+	hash_buffer_hex(HASH_SHA256, abs, strlen(abs), hex);
+	free(abs);
+	memcpy(id, hex, 16);
+	id[16] = '\0';
+}
+
+char *recipe_resolve_path(const char *base_dir, const char *path)
+{
+	if (path[0] == '/' || !base_dir || !*base_dir || strcmp(base_dir, ".") == 0)
+		return xstrdup(path);
+	return path_join(base_dir, path);
+}
+
+/*
+ * Lexically clean an include target ("a/b/../c" -> "a/c", "./x" -> "x"),
+ * so marks read as the user would write the path.  ".." that climbs above
+ * the start of a relative path is kept.
+ */
+static char *path_clean(const char *path)
+{
+	bool absolute = path[0] == '/';
+	char *copy = xstrdup(path), *save = NULL;
+	const char **parts = xcalloc(strlen(path) + 1, sizeof(*parts));
+	size_t n = 0;
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0 && n > 0 && strcmp(parts[n - 1], "..") != 0)
+			n--;
+		else if (!(strcmp(c, "..") == 0 && absolute && n == 0))
+			parts[n++] = c;
+	}
+	struct buf b = BUF_INIT;
+	if (absolute)
+		buf_addc(&b, '/');
+	for (size_t i = 0; i < n; i++)
+		buf_addf(&b, "%s%s", i ? "/" : "", parts[i]);
+	if (b.len == 0)
+		buf_addc(&b, '.');
+	free(parts);
+	free(copy);
+	return buf_detach(&b);
+}
+
+static int cannot_open(struct loader *l, const char *file, const struct mark *from, int errnum)
+{
+	if (from)
+		return recipe_fail(l->err, from, "cannot open included file '%s': %s", file,
+				   strerror(errnum));
+	return error_usage(l->err, "cannot open '%s': %s", file, strerror(errnum));
+}
+
+/* 1: already loaded (skip), 0: load it, -1: a cycle or too many files */
+static int check_seen(struct loader *l, const struct stat *st, const char *file,
+		      const struct mark *from)
+{
+	for (size_t i = 0; i < l->depth; i++) {
+		const struct open_file *o = &l->stack[i];
+		if (o->dev != st->st_dev || o->ino != st->st_ino)
+			continue;
+		if (i + 1 == l->depth)
+			return recipe_fail(l->err, from, "include cycle: '%s' includes itself", file);
+		return recipe_fail(l->err, from, "include cycle: '%s' is already being loaded "
+				   "(%s:%d:%d includes '%s')", file, o->via.file, o->via.line,
+				   o->via.column, o->via_path);
+	}
+	for (size_t i = 0; i < l->n_done; i++)
+		if (l->done[i].dev == st->st_dev && l->done[i].ino == st->st_ino)
+			return 1;
+	if (l->r->n_files >= RECIPE_MAX_FILES)
+		return recipe_fail(l->err, from, "too many recipe files (at most %d with includes)",
+				   RECIPE_MAX_FILES);
+	return 0;
+}
+
+/* parse one file into the recipe; its include: entries are left in p */
+static int parse_one(struct loader *l, const char *name, struct recipe_parser *p)
+{
+	struct recipe *r = l->r;
+	r->files = xrealloc(r->files, (r->n_files + 1) * sizeof(*r->files));
+	r->files[r->n_files] = xstrdup(name);
+	const char *file = r->files[r->n_files++];
+	p->r = r;
+	p->file = file;
+	p->base_dir = path_dirname(file);
+	p->err = l->err;
+	struct ynode *root = NULL;
+	int ret = ynode_parse_file(file, file, &root, l->err);
+	if (ret == 0)
+		ret = recipe_parse_file(p, root);
+	ynode_free(root); /* includes were copied out: one tree alive at a time */
+	return ret;
+}
+
+static int load_file(struct loader *l, const char *name, const struct mark *from)
+{
+	struct stat st;
+	if (stat(name, &st) < 0)
+		return cannot_open(l, name, from, errno);
+	int seen = check_seen(l, &st, name, from);
+	if (seen != 0)
+		return seen < 0 ? -1 : 0;
+	struct recipe_parser p = { 0 };
+	int ret = parse_one(l, name, &p);
+	struct open_file *o = &l->stack[l->depth++];
+	o->dev = st.st_dev;
+	o->ino = st.st_ino;
+	o->file = p.file;
+	for (size_t i = 0; ret == 0 && i < p.n_includes; i++) {
+		o->via = p.includes[i].mark;
+		o->via_path = p.includes[i].path;
+		char *joined = recipe_resolve_path(p.base_dir, p.includes[i].path);
+		char *target = path_clean(joined);
+		ret = load_file(l, target, &p.includes[i].mark);
+		free(target);
+		free(joined);
+	}
+	l->depth--;
+	l->done[l->n_done].dev = st.st_dev;
+	l->done[l->n_done].ino = st.st_ino;
+	l->n_done++;
+	recipe_parser_release(&p);
+	return ret;
+}
 
 int recipe_load(struct recipe *r, const char *path, struct error *err)
 {
-	(void)r;
-	return error_usage(err, "%s: recipe loading is not available in this build yet", path);
+	memset(r, 0, sizeof(*r));
+	r->path = xstrdup(path);
+	r->dir = path_dirname(path);
+	struct loader l = { .r = r, .err = err };
+	if (load_file(&l, path, NULL) < 0 || recipe_resolve(r, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- release ------------------------------------------------------------ */
+
+static void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void source_release(struct source *s)
+{
+	free(s->name);
+	free_strings(s->urls, s->n_urls);
+	free(s->path);
+	free(s->base_dir);
+	free(s->checksum);
+}
+
+static void recipe_path_release(struct recipe_path *p)
+{
+	free(p->path);
+	free(p->base_dir);
+}
+
+static void kernel_release(struct kernel *k)
+{
+	free(k->name);
+	free(k->source);
+	recipe_path_release(&k->base_file);
+	for (size_t i = 0; i < k->n_fragments; i++)
+		recipe_path_release(&k->fragments[i]);
+	free(k->fragments);
+	for (size_t i = 0; i < k->n_config; i++) {
+		free(k->config[i].symbol);
+		free(k->config[i].value);
+	}
+	free(k->config);
+	free(k->arch);
+}
+
+static void image_release(struct image *img)
+{
+	free(img->name);
+	free(img->fs);
+	free(img->label);
+	free_strings(img->layers, img->n_layers);
+	free(img->layer_refs);
+	free(img->layer_marks);
+	for (size_t i = 0; i < img->n_overlays; i++) {
+		free(img->overlays[i].src);
+		free(img->overlays[i].base_dir);
+		free(img->overlays[i].to);
+	}
+	free(img->overlays);
+}
+
+static void options_release(struct option *o, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(o[i].key);
+		free(o[i].value);
+	}
+	free(o);
+}
+
+static void profile_release(struct profile *p)
+{
+	free(p->name);
+	free(p->kernel);
+	free(p->image);
+	free(p->init);
+	free(p->cmdline);
+	for (size_t i = 0; i < p->n_net; i++) {
+		free(p->net[i].tap);
+		free(p->net[i].mac);
+	}
+	free(p->net);
+	options_release(p->qemu_opts, p->n_qemu_opts);
+	options_release(p->fc_opts, p->n_fc_opts);
 }
 
 void recipe_release(struct recipe *r)
 {
-	(void)r;
+	for (size_t i = 0; i < r->n_sources; i++)
+		source_release(&r->sources[i]);
+	for (size_t i = 0; i < r->n_kernels; i++)
+		kernel_release(&r->kernels[i]);
+	for (size_t i = 0; i < r->n_images; i++)
+		image_release(&r->images[i]);
+	for (size_t i = 0; i < r->n_profiles; i++)
+		profile_release(&r->profiles[i]);
+	free(r->sources);
+	free(r->kernels);
+	free(r->images);
+	free(r->profiles);
+	free_strings(r->files, r->n_files);
+	free(r->path);
+	free(r->dir);
+	free(r->name);
+	memset(r, 0, sizeof(*r));
 }
+
+/* ---- lookups ------------------------------------------------------------ */
 
 struct source *recipe_find_source(const struct recipe *r, const char *name)
 {

@@ -69,6 +69,7 @@ struct kernel {
 	struct mark mark;
 	char *source;                   /* name of a source */
 	struct source *source_ref;      /* resolved */
+	struct mark source_mark;        /* where `source:` was written */
 	enum kernel_base_kind base;
 	struct recipe_path base_file;   /* KBASE_FILE only */
 	struct recipe_path *fragments;  /* fragment files in order */
@@ -117,6 +118,7 @@ struct image {
 	bool allow_devices;        /* devices: true allows device nodes from layers */
 	char **layers;             /* source names, applied in order */
 	struct source **layer_refs;/* resolved */
+	struct mark *layer_marks;  /* where each layer was written */
 	size_t n_layers;
 	struct overlay *overlays;
 	size_t n_overlays;
@@ -145,6 +147,8 @@ struct profile {
 	struct kernel *kernel_ref;  /* resolved */
 	char *image;                /* image name */
 	struct image *image_ref;    /* resolved */
+	struct mark kernel_mark;    /* where `kernel:` was written */
+	struct mark image_mark;     /* where `image:` was written */
 	uint32_t mem;               /* MiB, default 128 */
 	uint32_t cpus;              /* default 1 */
 	char *init;                 /* may be NULL */
@@ -182,11 +186,25 @@ int recipe_load(struct recipe *r, const char *path, struct error *err);
 /* free everything a loaded (or partially loaded) recipe owns */
 void recipe_release(struct recipe *r);
 
+/*
+ * The recipe's identity on this machine, for per-recipe state that is not
+ * part of any key (the cache's last/ and run/ directories): the first 16
+ * hex digits of the sha256 of its absolute path.
+ */
+void recipe_id(const struct recipe *r, char id[17]);
+
 /* lookups by name; NULL when absent */
 struct source *recipe_find_source(const struct recipe *r, const char *name);
 struct kernel *recipe_find_kernel(const struct recipe *r, const char *name);
 struct image *recipe_find_image(const struct recipe *r, const char *name);
 struct profile *recipe_find_profile(const struct recipe *r, const char *name);
+
+/*
+ * The path to open for a path written in a recipe: absolute paths as
+ * written, others beneath base_dir (without a "./" prefix when base_dir is
+ * ".").  Newly allocated.
+ */
+char *recipe_resolve_path(const char *base_dir, const char *path);
 
 /* value of key in a profile's qemu:/firecracker: option list, or NULL */
 const char *option_get(const struct option *opts, size_t n, const char *key);

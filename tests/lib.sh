@@ -38,3 +38,28 @@ mvb() {
 	errout=$(cat "$T/.stderr")
 }
 done_testing() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
+
+# small_image_recipe DIR: a recipe in DIR/mvbuild.yaml with one image
+# "small" (32M) made of the busybox rootfs (a path source) and DIR/overlay/
+busybox_rootfs() {
+	local f=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
+	[ -f "$f" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$f" >/dev/null
+	echo "$f"
+}
+small_image_recipe() {
+	mkdir -p "$1/overlay/etc"
+	cp "$(busybox_rootfs)" "$1/rootfs.tar.gz"
+	cat >"$1/mvbuild.yaml" <<'Y'
+mvbuild: 1
+name: small-image
+sources:
+  rootfs: { path: rootfs.tar.gz }
+images:
+  small:
+    size: 32M
+    epoch: 1700000000
+    layers: [rootfs]
+    overlays:
+      - { dir: overlay, to: / }
+Y
+}

@@ -3,25 +3,9 @@
 # corrupt blobs, kill -9 at several moments, concurrent builds, gc bounds.
 . "$(dirname "$0")/../lib.sh"
 
-rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
-[ -f "$rootfs" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$rootfs" >/dev/null
-mkdir -p "$T/r/overlay/etc"
-cp "$rootfs" "$T/r/rootfs.tar.gz"
+small_image_recipe "$T/r"
 echo "hello" >"$T/r/overlay/etc/motd"
 echo "keep" >"$T/r/overlay/etc/other"
-cat >"$T/r/mvbuild.yaml" <<'Y'
-mvbuild: 1
-name: engine-test
-sources:
-  rootfs: { path: rootfs.tar.gz }
-images:
-  small:
-    size: 32M
-    epoch: 1700000000
-    layers: [rootfs]
-    overlays:
-      - { dir: overlay, to: / }
-Y
 C=$T/cache
 cd "$T/r"
 events() { grep -o '"event":"[a-z]*","node":"[^"]*"' <<<"$errout" | sed 's/"event":"\([a-z]*\)","node":"\([^"]*\)"/\1 \2/' | sort | tr '\n' ' '; }

@@ -27,22 +27,7 @@ for f in deep laughs big garbage nul; do
 	check_contains "hostile recipe '$f' gets a located error" "$errout" "$f.yaml"
 done
 
-rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
-[ -f "$rootfs" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$rootfs" >/dev/null
-mkdir -p "$T/r/overlay/etc"
-cp "$rootfs" "$T/r/rootfs.tar.gz"
-cat >"$T/r/mvbuild.yaml" <<'Y'
-mvbuild: 1
-sources:
-  rootfs: { path: rootfs.tar.gz }
-images:
-  small:
-    size: 32M
-    epoch: 1700000000
-    layers: [rootfs]
-    overlays:
-      - { dir: overlay, to: / }
-Y
+small_image_recipe "$T/r"
 cd "$T/r"
 bad=0 built_once=0
 for round in $(seq 20); do

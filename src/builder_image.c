@@ -1,0 +1,163 @@
+/*
+ * builder_image: the image builder.  describe() records every parameter
+ * of an image (size, label, inodes, epoch, devices, fs), each layer's
+ * source name (the engine adds the layers' digests as dependencies
+ * "source:NAME", output "file"), each overlay, and for dir/file overlays
+ * one entry per host file with its sha256, type and mode.  build() writes
+ * the outputs "rootfs.ext4" and "manifest" (see image.h) into the scratch
+ * directory; the UUID and hash seed derive from the action key.
+ */
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "builder.h"
+#include "digest_memo.h"
+#include "image.h"
+#include "image_overlay.h"
+#include "recipe.h"
+#include "util.h"
+
+static const char *const overlay_kinds[] = {
+	[OVERLAY_DIR] = "dir", [OVERLAY_FILE] = "file", [OVERLAY_CONTENT] = "content",
+	[OVERLAY_SYMLINK] = "symlink", [OVERLAY_MKDIR] = "mkdir", [OVERLAY_REMOVE] = "remove",
+};
+
+struct describe_walk {
+	struct mvctx *ctx;
+	struct record *rec;
+	const struct overlay *ov;
+	size_t index;
+};
+
+static const char *stat_type(mode_t mode)
+{
+	if (S_ISDIR(mode)) return "dir";
+	if (S_ISREG(mode)) return "file";
+	if (S_ISLNK(mode)) return "symlink";
+	if (S_ISFIFO(mode)) return "fifo";
+	return "special";
+}
+
+static int describe_host_file(void *arg, const struct overlay_file *f, struct error *err)
+{
+	struct describe_walk *w = arg;
+	char *label = xasprintf("overlay file %s%s%s", w->ov->src, *f->rel ? "/" : "", f->rel);
+	char hex[SHA256_HEX] = "-";
+	int ret = 0;
+	if (S_ISREG(f->st.st_mode)) {
+		if (w->ctx->memo)
+			ret = digest_memo_file(w->ctx->memo, f->abs, hex, err);
+		else
+			ret = hash_file_hex(HASH_SHA256, f->abs, hex, err);
+	} else if (S_ISLNK(f->st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlinkat(f->dirfd, f->name, target, sizeof(target) - 1);
+		if (n >= 0)
+			hash_buffer_hex(HASH_SHA256, target, (size_t)n, hex);
+	} else if (S_ISCHR(f->st.st_mode) || S_ISBLK(f->st.st_mode)) {
+		snprintf(hex, sizeof(hex), "%llu", (unsigned long long)f->st.st_rdev);
+	}
+	if (ret == 0)
+		record_add(w->rec, label, "%s %s %04o", stat_type(f->st.st_mode), hex,
+			   (unsigned)(f->st.st_mode & 07777));
+	free(label);
+	return ret;
+}
+
+static void describe_overlay(struct record *rec, const struct overlay *ov, size_t i)
+{
+	char *label = xasprintf("overlay %zu", i);
+	struct buf v = BUF_INIT;
+	buf_addf(&v, "%s to=%s", overlay_kinds[ov->kind], ov->to ? ov->to : "-");
+	if (ov->kind == OVERLAY_CONTENT) {
+		char hex[HASH_MAX_HEX];
+		hash_buffer_hex(HASH_SHA256, ov->src, strlen(ov->src), hex);
+		buf_addf(&v, " content=%s", hex);
+	} else if (ov->src) {
+		buf_addf(&v, " src=%s", ov->src);
+	}
+	if (ov->has_mode)
+		buf_addf(&v, " mode=%04o", ov->mode);
+	if (ov->has_uid)
+		buf_addf(&v, " uid=%u", ov->uid);
+	if (ov->has_gid)
+		buf_addf(&v, " gid=%u", ov->gid);
+	char *where = xasprintf("%s:%d", ov->mark.file ? ov->mark.file : "recipe", ov->mark.line);
+	record_add_at(rec, label, where, "%s", v.data);
+	free(where);
+	free(label);
+	buf_release(&v);
+}
+
+static int image_describe(struct mvctx *ctx, const struct node *node, struct record *rec,
+			  struct error *err)
+{
+	const struct image *img = node->u.image;
+	int64_t epoch;
+	if (image_epoch(img, &epoch, err) < 0)
+		return -1;
+	if (img->size_auto)
+		record_add(rec, "param size", "auto");
+	else
+		record_add(rec, "param size", "%llu", (unsigned long long)img->size);
+	record_add(rec, "param fs", "%s", img->fs ? img->fs : "ext4");
+	record_add(rec, "param label", "%s", img->label ? img->label : "");
+	record_add(rec, "param inodes", "%llu", (unsigned long long)img->inodes);
+	record_add(rec, "param epoch", "%lld", (long long)epoch);
+	record_add(rec, "param devices", "%s", img->allow_devices ? "true" : "false");
+	for (size_t i = 0; i < img->n_layers; i++) {
+		char *label = xasprintf("layer %zu", i);
+		record_add(rec, label, "%s", img->layers[i]);
+		free(label);
+	}
+	for (size_t i = 0; i < img->n_overlays; i++) {
+		const struct overlay *ov = &img->overlays[i];
+		struct describe_walk w = { ctx, rec, ov, i };
+		describe_overlay(rec, ov, i);
+		if (overlay_walk(ov, describe_host_file, &w, err) < 0)
+			return error_prefix(err, "image '%s'", img->name);
+	}
+	return 0;
+}
+
+static int image_build(struct build_ctx *b, struct error *err)
+{
+	const struct image *img = b->node->u.image;
+	const char **layers = xcalloc(img->n_layers + 1, sizeof(*layers));
+	char *out = path_join(b->workdir, "rootfs.ext4");
+	char *manifest = path_join(b->workdir, "manifest");
+	struct image_write_opts o = { out, manifest, layers, (const char *const *)img->layers,
+				      b->key, 0 };
+	int ret = -1;
+
+	if (image_epoch(img, &o.epoch, err) < 0)
+		goto out;
+	for (size_t i = 0; i < img->n_layers; i++) {
+		char *dep = xasprintf("source:%s", img->layers[i]);
+		layers[i] = build_input_path(b, dep, "file");
+		free(dep);
+		if (!layers[i]) {
+			error_set(err, "image '%s': layer '%s' has no file", img->name, img->layers[i]);
+			goto out;
+		}
+	}
+	if (image_write(img, &o, err) < 0)
+		goto out;
+	build_output(b, "rootfs.ext4", "rootfs.ext4");
+	build_output(b, "manifest", "manifest");
+	ret = 0;
+out:
+	free(layers);
+	free(out);
+	free(manifest);
+	return ret;
+}
+
+const struct builder image_builder = {
+	.kind = NODE_IMAGE,
+	.name = "image",
+	.version = 1,
+	.describe = image_describe,
+	.build = image_build,
+};

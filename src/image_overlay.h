@@ -1,0 +1,41 @@
+/*
+ * image_overlay: the recipe's overlays (dir, file, content, symlink,
+ * mkdir, remove) applied to an image tree, and the walk over the host
+ * files an overlay reads, which the image builder also uses to describe
+ * them.  Host paths resolve beneath the recipe's directory only.
+ */
+#ifndef MVBUILD_IMAGE_OVERLAY_H
+#define MVBUILD_IMAGE_OVERLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "error.h"
+#include "image_tree.h"
+#include "recipe.h"
+
+/* one host file an overlay reads: rel is "" for the top itself, abs the path to read */
+struct overlay_file {
+	const char *rel;      /* path beneath the overlay source ("" for the source itself) */
+	const char *abs;      /* host path (for digests) */
+	int dirfd;            /* directory holding it */
+	const char *name;     /* its name in dirfd */
+	struct stat st;       /* lstat of it */
+};
+
+typedef int (*overlay_file_fn)(void *arg, const struct overlay_file *f, struct error *err);
+
+/*
+ * Call fn for every host file of a dir or file overlay, in sorted order
+ * (directories before their contents); other kinds read no host file.
+ * Returns 0, or -1 when the source escapes its recipe directory
+ * ('..', absolute, or a symlink leading out), is unreadable, or fn fails.
+ */
+int overlay_walk(const struct overlay *ov, overlay_file_fn fn, void *arg, struct error *err);
+
+/* apply one overlay to t; every time written is epoch; 0 or -1 */
+int image_overlay_apply(struct tree *t, const struct overlay *ov, bool allow_devices,
+			int64_t epoch, struct error *err);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * recipe_parse: the typed conversion of one recipe file's node tree into
+ * struct recipe (every key, type and value checked), and the checks that
+ * need every file: names defined twice and references between entities.
+ * Internal to the recipe module (recipe.c drives it).
+ */
+#ifndef MVBUILD_RECIPE_PARSE_H
+#define MVBUILD_RECIPE_PARSE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "recipe.h"
+#include "recipe_yaml.h"
+
+/* one include: entry of a file, copied out of its tree */
+struct recipe_include {
+	char *path;         /* as written */
+	struct mark mark;   /* where it was written */
+};
+
+/* the state of converting one file */
+struct recipe_parser {
+	struct recipe *r;            /* filled in place */
+	const char *file;            /* the file's name in marks (owned by r->files) */
+	char *base_dir;              /* its directory, for the paths it writes (owned) */
+	struct recipe_include *includes; /* include: entries, in order (owned) */
+	size_t n_includes;
+	struct error *err;
+};
+
+/*
+ * Convert root (the file's whole tree; NULL for an empty file) into p->r
+ * and collect its include: entries into p->includes.  Returns 0 or -1.
+ */
+int recipe_parse_file(struct recipe_parser *p, const struct ynode *root);
+/* free what a parser owns */
+void recipe_parser_release(struct recipe_parser *p);
+
+/*
+ * After every file: refuse names defined twice, resolve every reference
+ * (kernel source, image layers, profile kernel and image).  Returns 0 or -1.
+ */
+int recipe_resolve(struct recipe *r, struct error *err);
+
+/* set an ERROR_USAGE error "FILE:LINE:COL: message"; returns -1 */
+int recipe_fail(struct error *err, const struct mark *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* the candidate closest to word by edit distance when close enough, else NULL */
+const char *recipe_suggest(const char *word, const char *const *candidates, size_t n);
+/* " (did you mean 'x'?)" for the closest candidate, or "" (newly allocated) */
+char *recipe_did_you_mean(const char *word, const char *const *candidates, size_t n);
+
+#endif

@@ -1,0 +1,407 @@
+/*
+ * recipe_yaml: libyaml's event stream turned into a node tree with marks
+ * (see recipe_yaml.h for what is refused and why).  The tree is built
+ * with an explicit stack of at most YNODE_MAX_DEPTH frames, so neither
+ * building nor freeing can recurse without bound.
+ */
+#include "recipe_yaml.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "util.h"
+
+struct frame {
+	struct ynode *node;   /* the open map or sequence */
+	size_t cap;           /* allocated items or pairs */
+	struct ynode *key;    /* map: a key waiting for its value */
+};
+
+struct builder {
+	const char *file;                        /* for marks */
+	struct frame stack[YNODE_MAX_DEPTH];     /* open collections */
+	int depth;                               /* frames in use */
+	struct ynode *root;                      /* the document's node */
+	int documents;                           /* documents started */
+	struct error *err;
+};
+
+static int fail_at(struct error *err, const char *file, int line, int column, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static int fail_at(struct error *err, const char *file, int line, int column, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	error_usage(err, "%s:%d:%d: %s", file, line, column, msg);
+	free(msg);
+	return -1;
+}
+
+static struct mark mark_of(const struct builder *b, yaml_mark_t m)
+{
+	struct mark mk = { b->file, (int)m.line + 1, (int)m.column + 1 };
+	return mk;
+}
+
+void ynode_free(struct ynode *n)
+{
+	if (!n)
+		return;
+	free(n->text);
+	for (size_t i = 0; n->kind == YNODE_SEQ && i < n->n; i++)
+		ynode_free(n->items[i]);
+	for (size_t i = 0; n->kind == YNODE_MAP && i < n->n; i++) {
+		ynode_free(n->pairs[i].key);
+		ynode_free(n->pairs[i].value);
+	}
+	free(n->items);
+	free(n->pairs);
+	free(n);
+}
+
+static bool is_decimal_int(const char *s)
+{
+	if (*s == '-' || *s == '+')
+		s++;
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/* YAML 1.2 core schema for plain scalars; anything quoted is a string */
+static enum yscalar_type resolve_plain(const char *s)
+{
+	if (!*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL"))
+		return YSCALAR_NULL;
+	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE") ||
+	    !strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
+		return YSCALAR_BOOL;
+	if (is_decimal_int(s))
+		return YSCALAR_INT;
+	return YSCALAR_STR;
+}
+
+static int cmp_pair_keys(const void *a, const void *b)
+{
+	const struct ypair *pa = *(const struct ypair *const *)a, *pb = *(const struct ypair *const *)b;
+	int c = strcmp(pa->key->text, pb->key->text);
+	if (c)
+		return c;
+	return pa < pb ? -1 : pa > pb;
+}
+
+/* duplicate keys, found by sorting so a huge hostile map stays O(n log n) */
+static int check_duplicate_keys(struct builder *b, const struct ynode *map)
+{
+	if (map->n < 2)
+		return 0;
+	const struct ypair **sorted = xmalloc(map->n * sizeof(*sorted));
+	for (size_t i = 0; i < map->n; i++)
+		sorted[i] = &map->pairs[i];
+	qsort(sorted, map->n, sizeof(*sorted), cmp_pair_keys);
+	int ret = 0;
+	for (size_t i = 1; i < map->n && !ret; i++) {
+		if (strcmp(sorted[i - 1]->key->text, sorted[i]->key->text))
+			continue;
+		const struct mark *first = &sorted[i - 1]->key->mark, *again = &sorted[i]->key->mark;
+		ret = fail_at(b->err, again->file, again->line, again->column,
+			      "duplicate key '%s' (first written at line %d column %d)",
+			      sorted[i]->key->text, first->line, first->column);
+	}
+	free(sorted);
+	return ret;
+}
+
+/* hand node to the open collection (or make it the root); frees it on failure */
+static int attach(struct builder *b, struct ynode *node)
+{
+	if (b->depth == 0) {
+		b->root = node;
+		return 0;
+	}
+	struct frame *f = &b->stack[b->depth - 1];
+	struct ynode *parent = f->node;
+	if (parent->kind == YNODE_SEQ) {
+		if (parent->n == f->cap) {
+			f->cap = f->cap ? 2 * f->cap : 4;
+			parent->items = xrealloc(parent->items, f->cap * sizeof(*parent->items));
+		}
+		parent->items[parent->n++] = node;
+		return 0;
+	}
+	if (!f->key) {
+		if (node->kind != YNODE_SCALAR) {
+			int ret = fail_at(b->err, b->file, node->mark.line, node->mark.column,
+					  "map keys must be plain strings, not %s", ynode_describe(node));
+			ynode_free(node);
+			return ret;
+		}
+		f->key = node;
+		return 0;
+	}
+	if (parent->n == f->cap) {
+		f->cap = f->cap ? 2 * f->cap : 4;
+		parent->pairs = xrealloc(parent->pairs, f->cap * sizeof(*parent->pairs));
+	}
+	parent->pairs[parent->n].key = f->key;
+	parent->pairs[parent->n].value = node;
+	parent->n++;
+	f->key = NULL;
+	return 0;
+}
+
+static struct ynode *node_new(enum ynode_kind kind, struct mark mark)
+{
+	struct ynode *n = xcalloc(1, sizeof(*n));
+	n->kind = kind;
+	n->mark = mark;
+	return n;
+}
+
+static int on_scalar(struct builder *b, const yaml_event_t *ev)
+{
+	struct mark mk = mark_of(b, ev->start_mark);
+	const char *value = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+	if (memchr(value, '\0', len))
+		return fail_at(b->err, b->file, mk.line, mk.column, "NUL characters are not allowed");
+	struct ynode *n = node_new(YNODE_SCALAR, mk);
+	n->text = xstrndup(value, len);
+	n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+	n->type = n->quoted ? YSCALAR_STR : resolve_plain(n->text);
+	return attach(b, n);
+}
+
+static int on_collection_start(struct builder *b, const yaml_event_t *ev, enum ynode_kind kind)
+{
+	struct mark mk = mark_of(b, ev->start_mark);
+	if (b->depth == YNODE_MAX_DEPTH)
+		return fail_at(b->err, b->file, mk.line, mk.column,
+			       "nesting deeper than %d levels", YNODE_MAX_DEPTH);
+	struct ynode *n = node_new(kind, mk);
+	if (attach(b, n) < 0)
+		return -1;
+	struct frame *f = &b->stack[b->depth++];
+	f->node = n;
+	f->cap = 0;
+	f->key = NULL;
+	return 0;
+}
+
+static int on_collection_end(struct builder *b)
+{
+	struct frame *f = &b->stack[--b->depth];
+	if (f->node->kind == YNODE_MAP)
+		return check_duplicate_keys(b, f->node);
+	return 0;
+}
+
+/* anchors, aliases and tags are refused on the event that carries them */
+static int refuse_extras(struct builder *b, const yaml_event_t *ev)
+{
+	const yaml_char_t *anchor = NULL, *tag = NULL;
+	switch (ev->type) {
+	case YAML_ALIAS_EVENT:
+		anchor = ev->data.alias.anchor;
+		break;
+	case YAML_SCALAR_EVENT:
+		anchor = ev->data.scalar.anchor;
+		tag = ev->data.scalar.tag;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		anchor = ev->data.sequence_start.anchor;
+		tag = ev->data.sequence_start.tag;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		anchor = ev->data.mapping_start.anchor;
+		tag = ev->data.mapping_start.tag;
+		break;
+	default:
+		return 0;
+	}
+	struct mark mk = mark_of(b, ev->start_mark);
+	if (anchor)
+		return fail_at(b->err, b->file, mk.line, mk.column,
+			       "anchors and aliases are not allowed ('%s')", (const char *)anchor);
+	if (tag)
+		return fail_at(b->err, b->file, mk.line, mk.column,
+			       "tags are not allowed ('%s')", (const char *)tag);
+	return 0;
+}
+
+static int on_event(struct builder *b, const yaml_event_t *ev)
+{
+	if (refuse_extras(b, ev) < 0)
+		return -1;
+	switch (ev->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (b->documents++ > 0) {
+			struct mark mk = mark_of(b, ev->start_mark);
+			return fail_at(b->err, b->file, mk.line, mk.column,
+				       "more than one YAML document in one file");
+		}
+		return 0;
+	case YAML_SCALAR_EVENT:
+		return on_scalar(b, ev);
+	case YAML_SEQUENCE_START_EVENT:
+		return on_collection_start(b, ev, YNODE_SEQ);
+	case YAML_MAPPING_START_EVENT:
+		return on_collection_start(b, ev, YNODE_MAP);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		return on_collection_end(b);
+	default:
+		return 0;
+	}
+}
+
+/* line and column (1-based) of a byte offset, for libyaml's reader errors */
+static void offset_mark(const char *text, size_t len, size_t offset, int *line, int *column)
+{
+	*line = 1;
+	*column = 1;
+	for (size_t i = 0; i < offset && i < len; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*column = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+			(*column)++;
+		}
+	}
+}
+
+/* libyaml's own problem text at its mark */
+static int parser_error(struct builder *b, const yaml_parser_t *p, const char *text, size_t len)
+{
+	int line, column;
+	if (p->error == YAML_READER_ERROR) {
+		offset_mark(text, len, p->problem_offset, &line, &column);
+	} else {
+		line = (int)p->problem_mark.line + 1;
+		column = (int)p->problem_mark.column + 1;
+	}
+	const char *problem = p->problem ? p->problem : "cannot parse";
+	if (p->context)
+		return fail_at(b->err, b->file, line, column, "invalid YAML: %s %s (line %d column %d)",
+			       problem, p->context, (int)p->context_mark.line + 1,
+			       (int)p->context_mark.column + 1);
+	return fail_at(b->err, b->file, line, column, "invalid YAML: %s", problem);
+}
+
+int ynode_parse_text(const char *text, size_t len, const char *file, struct ynode **root,
+		     struct error *err)
+{
+	struct builder b = { .file = file, .err = err };
+	yaml_parser_t parser;
+	*root = NULL;
+	if (!yaml_parser_initialize(&parser))
+		return error_set(err, "cannot start the YAML parser: out of memory");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	int ret = 0;
+	for (bool done = false; !done && ret == 0;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&parser, &ev)) {
+			ret = parser_error(&b, &parser, text, len);
+			break;
+		}
+		done = ev.type == YAML_STREAM_END_EVENT;
+		ret = on_event(&b, &ev);
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	if (ret < 0) {
+		/* a key still waiting for its value is not in the tree yet */
+		for (int i = 0; i < b.depth; i++)
+			ynode_free(b.stack[i].key);
+		ynode_free(b.root);
+		return -1;
+	}
+	*root = b.root;
+	return 0;
+}
+
+/* read a whole regular file of at most YNODE_MAX_FILE bytes */
+static int read_small_file(const char *path, const char *file, struct buf *out, struct error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return error_usage(err, "cannot open '%s': %s", file, strerror(errno));
+	int ret = -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		error_usage(err, "cannot stat '%s': %s", file, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error_usage(err, "'%s' is not a regular file", file);
+		goto out;
+	}
+	for (;;) {
+		buf_grow(out, 65536);
+		size_t room = out->cap - out->len - 1;
+		ssize_t n = read(fd, out->data + out->len, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error_usage(err, "cannot read '%s': %s", file, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+		if (out->len > YNODE_MAX_FILE) {
+			fail_at(err, file, 1, 1, "file is larger than 1 MiB");
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	close(fd);
+	return ret;
+}
+
+int ynode_parse_file(const char *path, const char *file, struct ynode **root, struct error *err)
+{
+	struct buf text = BUF_INIT;
+	*root = NULL;
+	int ret = read_small_file(path, file, &text, err);
+	if (ret == 0)
+		ret = ynode_parse_text(text.data ? text.data : "", text.len, file, root, err);
+	buf_release(&text);
+	return ret;
+}
+
+struct ynode *ynode_get(const struct ynode *map, const char *key)
+{
+	for (size_t i = 0; map && map->kind == YNODE_MAP && i < map->n; i++)
+		if (strcmp(map->pairs[i].key->text, key) == 0)
+			return map->pairs[i].value;
+	return NULL;
+}
+
+const char *ynode_describe(const struct ynode *n)
+{
+	if (n->kind == YNODE_SEQ)
+		return "a list";
+	if (n->kind == YNODE_MAP)
+		return "a map";
+	switch (n->type) {
+	case YSCALAR_NULL: return "empty";
+	case YSCALAR_BOOL: return "a boolean";
+	case YSCALAR_INT: return "an integer";
+	case YSCALAR_STR: break;
+	}
+	return "a string";
+}

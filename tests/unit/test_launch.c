@@ -1,0 +1,298 @@
+/*
+ * test_launch: the launch configs as pure functions of a profile, against
+ * golden files in tests/launch/golden/ (MVBUILD_UPDATE_GOLDEN=1 rewrites
+ * them); profile validation errors; MAC derivation; the JSON reader on
+ * what the writers produce; the KVM probe on fake /sys and /proc trees.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "accel.h"
+#include "fileutil.h"
+#include "json.h"
+#include "launch.h"
+#include "tap.h"
+#include "util.h"
+
+static const char *digest_k = "1111111111111111111111111111111111111111111111111111111111111111";
+static const char *digest_i = "2222222222222222222222222222222222222222222222222222222222222222";
+
+static char *golden_path(const char *name)
+{
+	const char *repo = getenv("REPO_DIR");
+	char *dir = repo ? path_join(repo, "tests/launch/golden") : xstrdup("tests/launch/golden");
+	char *p = path_join(dir, name);
+	free(dir);
+	return p;
+}
+
+static void check_golden(const char *name, const char *got)
+{
+	char *path = golden_path(name);
+	struct error err = ERROR_INIT;
+	if (getenv("MVBUILD_UPDATE_GOLDEN"))
+		write_file_atomic(path, got, strlen(got), 0644, &err);
+	struct buf want = BUF_INIT;
+	if (read_file(path, 1 << 20, &want, &err) < 0) {
+		ok(0, "golden %s: %s", name, err.msg);
+		error_release(&err);
+	} else {
+		is_str(got, want.data, "golden %s", name);
+	}
+	buf_release(&want);
+	free(path);
+}
+
+static struct profile base_profile(void)
+{
+	struct profile p = { 0 };
+	p.name = "default";
+	p.mark = (struct mark){ "demo.yaml", 7, 3 };
+	p.hypervisor = HV_QEMU;
+	p.kernel = "microvm";
+	p.image = "rootfs";
+	p.mem = 128;
+	p.cpus = 1;
+	p.init = "/init";
+	return p;
+}
+
+static void set_kernel(struct launch_spec *s, bool pvh, bool vmlinux, bool bzimage)
+{
+	s->kernel_pvh = pvh;
+	s->has_vmlinux = vmlinux;
+	s->has_bzimage = bzimage;
+}
+
+static void test_goldens(void)
+{
+	struct net_iface nets[2] = {
+		{ "tap0", NULL, { "demo.yaml", 9, 5 } },
+		{ "tap1", "52:54:00:12:34:56", { "demo.yaml", 10, 5 } },
+	};
+	struct option qopts[] = { { "tsc_early_khz", "2000000", { "demo.yaml", 11, 5 } },
+				  { "machine", "x-option-roms=off", { "demo.yaml", 12, 5 } } };
+	struct profile p = base_profile();
+	p.cmdline = "quiet loglevel=3";
+	p.net = nets;
+	p.n_net = 2;
+	p.qemu_opts = qopts;
+	p.n_qemu_opts = 2;
+	p.mem = 256;
+	p.cpus = 2;
+	struct launch_spec s;
+	struct error err = ERROR_INIT;
+	ok(launch_spec_from_profile(&s, "demo", &p, &err) == 0, "spec from profile (%s)",
+	   err.msg ? err.msg : "ok");
+	set_kernel(&s, true, true, true);
+	ok(launch_spec_check(&s, &p, HV_QEMU, &err) == 0, "qemu check");
+	ok(launch_spec_check(&s, &p, HV_FIRECRACKER, &err) == 0, "firecracker check");
+	is_str(launch_qemu_kernel_output(&s), "vmlinux", "PVH kernel: qemu boots vmlinux");
+	struct launch_ref k = { "vmlinux", digest_k }, im = { "rootfs.ext4", digest_i };
+	struct buf b = BUF_INIT;
+	launch_qemu_json(&s, &k, &im, &b);
+	check_golden("qemu-net.json", b.data);
+	struct json j;
+	ok(json_parse(&j, b.data, b.len, &err) == 0, "qemu.json parses");
+	const struct json *tcg = json_get(json_get(&j, "argv"), "tcg");
+	ok(tcg && tcg->type == JSON_ARRAY && tcg->n > 10, "argv.tcg is an array");
+	is_str(json_get_string(json_get(&j, "kernel"), "sha256"), digest_k, "kernel digest");
+	json_release(&j);
+	buf_reset(&b);
+	launch_qemu_script(&s, &k, &im, &b);
+	check_golden("qemu-net.sh", b.data);
+	buf_reset(&b);
+	launch_fc_json(&s, &b);
+	check_golden("firecracker-net.json", b.data);
+	ok(json_parse(&j, b.data, b.len, &err) == 0, "firecracker.json parses");
+	json_release(&j);
+	buf_release(&b);
+	launch_spec_release(&s);
+}
+
+static void test_minimal(void)
+{
+	struct profile p = base_profile();
+	p.init = NULL;
+	struct launch_spec s;
+	struct error err = ERROR_INIT;
+	ok(launch_spec_from_profile(&s, NULL, &p, &err) == 0, "minimal profile");
+	set_kernel(&s, false, true, true);
+	is_str(launch_qemu_kernel_output(&s), "bzImage", "no PVH: qemu boots bzImage");
+	struct launch_ref k = { "bzImage", digest_k }, im = { "rootfs.ext4", digest_i };
+	struct buf b = BUF_INIT;
+	launch_qemu_json(&s, &k, &im, &b);
+	check_golden("qemu-minimal.json", b.data);
+	buf_reset(&b);
+	launch_fc_json(&s, &b);
+	check_golden("firecracker-minimal.json", b.data);
+	buf_release(&b);
+	char *kvm = launch_qemu_cmdline(&s, ACCEL_KVM);
+	is_str(kvm, "console=ttyS0 root=/dev/vda rw reboot=t", "bare qemu cmdline");
+	free(kvm);
+	launch_spec_release(&s);
+}
+
+/* expect launch_spec_from_profile (and check for hv) to fail with a message containing want */
+static void expect_bad_kernel(struct profile *p, enum hypervisor hv, bool pvh, bool vmlinux,
+			      const char *want, const char *what)
+{
+	struct launch_spec s;
+	struct error err = ERROR_INIT;
+	int r = launch_spec_from_profile(&s, "demo", p, &err);
+	if (r == 0) {
+		set_kernel(&s, pvh, vmlinux, false);
+		r = launch_spec_check(&s, p, hv, &err);
+	}
+	ok(r < 0 && err.kind == ERROR_USAGE && err.msg && strstr(err.msg, want), "%s: %s", what,
+	   err.msg ? err.msg : "(accepted)");
+	error_release(&err);
+	launch_spec_release(&s);
+}
+
+static void expect_bad(struct profile *p, enum hypervisor hv, const char *want, const char *what)
+{
+	expect_bad_kernel(p, hv, true, true, want, what);
+}
+
+static void test_invalid(void)
+{
+	struct profile p = base_profile();
+	p.cpus = 3;
+	expect_bad(&p, HV_FIRECRACKER, "demo.yaml:7:3: profile 'default': cpus 3: Firecracker",
+		   "firecracker odd vcpus");
+	p.cpus = 34;
+	expect_bad(&p, HV_FIRECRACKER, "up to 32", "firecracker 34 vcpus");
+	p = base_profile();
+	p.mem = 4;
+	expect_bad(&p, HV_QEMU, "mem 4 MiB", "tiny mem");
+	p = base_profile();
+	struct net_iface bad_mac = { "tap0", "01:00:5e:00:00:01", { "demo.yaml", 9, 5 } };
+	p.net = &bad_mac;
+	p.n_net = 1;
+	expect_bad(&p, HV_QEMU, "demo.yaml:9:5: profile 'default': net 0: mac '01:00:5e:00:00:01'",
+		   "multicast mac");
+	struct net_iface long_tap = { "averyveryverylongtap", NULL, { "demo.yaml", 9, 5 } };
+	p.net = &long_tap;
+	expect_bad(&p, HV_QEMU, "not a valid interface name", "tap name too long");
+	struct net_iface comma_tap = { "tap,0", NULL, { "demo.yaml", 9, 5 } };
+	p.net = &comma_tap;
+	expect_bad(&p, HV_QEMU, "not a valid interface name", "tap name with a comma");
+	p = base_profile();
+	struct option unknown = { "acel", "tcg", { "demo.yaml", 12, 7 } };
+	p.qemu_opts = &unknown;
+	p.n_qemu_opts = 1;
+	expect_bad(&p, HV_QEMU, "demo.yaml:12:7: profile 'default': unknown qemu option 'acel'",
+		   "unknown qemu option");
+	struct option accel = { "accel", "hvf", { "demo.yaml", 12, 7 } };
+	p.qemu_opts = &accel;
+	expect_bad(&p, HV_QEMU, "not auto, kvm or tcg", "bad accel");
+	p = base_profile();
+	p.init = "sbin/init";
+	expect_bad(&p, HV_QEMU, "absolute path", "relative init");
+	p = base_profile();
+	expect_bad_kernel(&p, HV_QEMU, true, false, "neither bzImage nor", "qemu without a kernel image");
+	expect_bad_kernel(&p, HV_QEMU, false, true, "without CONFIG_PVH", "qemu, vmlinux without PVH");
+	expect_bad_kernel(&p, HV_FIRECRACKER, true, false, "only the uncompressed vmlinux",
+			  "firecracker without vmlinux");
+}
+
+static void test_mac(void)
+{
+	char a[LAUNCH_MAC_LEN], b[LAUNCH_MAC_LEN], c[LAUNCH_MAC_LEN];
+	launch_mac_derive("demo", "default", 0, "tap0", a);
+	launch_mac_derive("demo", "default", 0, "tap0", b);
+	launch_mac_derive("demo", "other", 0, "tap0", c);
+	is_str(a, b, "derived MAC is deterministic");
+	ok(strcmp(a, c) != 0, "another profile gets another MAC");
+	ok(launch_mac_valid(a), "derived MAC is a valid unicast MAC (%s)", a);
+	unsigned first = (unsigned)strtoul(a, NULL, 16);
+	ok((first & 3) == 2, "locally administered, unicast");
+	ok(!launch_mac_valid("02:00:00:00:00"), "short MAC rejected");
+	ok(!launch_mac_valid("03:00:00:00:00:00"), "multicast MAC rejected");
+}
+
+static void test_json_reader(void)
+{
+	struct json j;
+	struct error err = ERROR_INIT;
+	const char *text = "{\"a\": [1, -2.5e3, true, false, null, \"x\\u00e9\\ud83d\\ude00\\n\"]}";
+	ok(json_parse(&j, text, strlen(text), &err) == 0, "json parses");
+	const struct json *a = json_get(&j, "a");
+	ok(a && a->n == 6 && a->items[1].number == -2500 && a->items[2].boolean &&
+	   !a->items[3].boolean && a->items[4].type == JSON_NULL, "json values");
+	is_str(a ? a->items[5].string : NULL, "x\xc3\xa9\xf0\x9f\x98\x80\n", "json escapes");
+	json_release(&j);
+	static const char *const bad[] = { "{", "[1,]", "{\"a\" 1}", "\"\\x\"", "01x", "[1] 2",
+					   "\"\\ud800\"", "\"a\nb\"" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		ok(json_parse(&j, bad[i], strlen(bad[i]), &err) < 0, "json rejects %zu", i);
+		error_release(&err);
+	}
+	struct buf deep = BUF_INIT;
+	for (int i = 0; i < 100; i++)
+		buf_addc(&deep, '[');
+	ok(json_parse(&j, deep.data, deep.len, &err) < 0 && strstr(err.msg, "deeply"),
+	   "json depth bounded");
+	error_release(&err);
+	buf_release(&deep);
+	struct buf b = BUF_INIT;
+	json_add_string(&b, "q\"b\\\x01\t");
+	is_str(b.data, "\"q\\\"b\\\\\\u0001\\t\"", "json escaper");
+	buf_release(&b);
+}
+
+static void test_accel(void)
+{
+	char dir[] = "/tmp/mvbuild-accel.XXXXXX";
+	ok(mkdtemp(dir) != NULL, "scratch dir");
+	char *mods = path_join(dir, "module"), *cpuinfo = path_join(dir, "cpuinfo");
+	char *pvm = path_join(mods, "kvm_pvm"), *fake_kvm = path_join(dir, "kvm");
+	mkdir(mods, 0755);
+	struct error err = ERROR_INIT;
+	write_file_atomic(cpuinfo, "flags\t\t: fpu vme vmx sse\n", 26, 0644, &err);
+	struct accel_probe pr;
+	struct accel_paths paths = { "/nonexistent/kvm", mods, cpuinfo };
+	accel_probe(&pr, &paths);
+	ok(!pr.kvm_usable && strstr(pr.reason, "no /nonexistent/kvm"), "no kvm: %s", pr.reason);
+	write_file_atomic(fake_kvm, "", 0, 0644, &err);
+	paths.dev_kvm = fake_kvm;
+	accel_probe(&pr, &paths);
+	ok(!pr.kvm_usable && strstr(pr.reason, "KVM_GET_API_VERSION"), "not a kvm device: %s",
+	   pr.reason);
+	if (access("/dev/kvm", R_OK | W_OK) == 0) {
+		paths.dev_kvm = "/dev/kvm";
+		accel_probe(&pr, &paths);
+		ok(pr.kvm_usable, "real /dev/kvm, no pvm, vmx: usable (%s)", pr.reason);
+		mkdir(pvm, 0755);
+		accel_probe(&pr, &paths);
+		ok(!pr.kvm_usable && strstr(pr.reason, "nested kvm_pvm backend"), "kvm_pvm: %s",
+		   pr.reason);
+		rmdir(pvm);
+		write_file_atomic(cpuinfo, "flags\t\t: fpu vme sse\n", 22, 0644, &err);
+		accel_probe(&pr, &paths);
+		ok(!pr.kvm_usable && strstr(pr.reason, "no vmx/svm"), "no vmx: %s", pr.reason);
+	} else {
+		printf("ok %d - real /dev/kvm probes # SKIP no usable /dev/kvm node\n", ++tap_count);
+	}
+	accel_probe(&pr, NULL);
+	printf("# this host: %s\n", pr.reason);
+	remove_tree(dir);
+	free(mods);
+	free(cpuinfo);
+	free(pvm);
+	free(fake_kvm);
+}
+
+int main(void)
+{
+	test_goldens();
+	test_minimal();
+	test_invalid();
+	test_mac();
+	test_json_reader();
+	test_accel();
+	return tap_done();
+}
