@@ -1,5 +1,7 @@
 /*
- * config: the machine settings file, read with libyaml.
+ * config: the machine settings file, read into a node tree by recipe_yaml
+ * (so anchors, aliases, tags, duplicate keys, deep nesting and oversize
+ * files are refused exactly as in recipes).
  *
  *   cache:
  *     dir: /var/cache/mvbuild          # relative paths: relative to this file
@@ -14,57 +16,42 @@
  *     max_upload: 4G
  *     timeout: 30                               # seconds
  *
- * Every key is checked; an unknown key or a wrong type names
- * file:line:column.  The environment then overrides the file (config.h).
+ * Every key is checked; an unknown key (with the nearest known one
+ * suggested) or a wrong type names file:line:column.  The environment
+ * then overrides the file (config.h).
  */
 #include "config.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <yaml.h>
-
 #include "fileutil.h"
+#include "recipe_yaml.h"
 #include "util.h"
 
 struct reader {
-	const char *file;   /* the config file, for messages */
-	char *dir;          /* its directory, for relative paths */
-	yaml_document_t doc;
+	char *dir;   /* the config file's directory, for relative paths */
 };
 
-static int fail_at(struct reader *rd, const yaml_node_t *n, struct error *err, const char *fmt,
-		   ...) __attribute__((format(printf, 4, 5)));
-static int fail_at(struct reader *rd, const yaml_node_t *n, struct error *err, const char *fmt,
-		   ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = xvasprintf(fmt, ap);
-	va_end(ap);
-	error_usage(err, "%s:%zu:%zu: %s", rd->file, n->start_mark.line + 1,
-		    n->start_mark.column + 1, msg);
-	free(msg);
-	return -1;
-}
+static const char *const top_keys[] = { "cache", "remote" };
+static const char *const cache_keys[] = { "dir", "max_size" };
+static const char *const remote_keys[] = { "url", "upload", "token_file", "basic_auth_file",
+					   "signing_key", "trusted_keys", "max_upload", "timeout" };
 
-static const char *scalar(struct reader *rd, const yaml_node_t *n, const char *key,
-			  struct error *err)
+static const char *scalar(const struct ynode *n, const char *key, struct error *err)
 {
-	if (n->type != YAML_SCALAR_NODE) {
-		fail_at(rd, n, err, "'%s' must be a single value", key);
+	if (n->kind != YNODE_SCALAR) {
+		ynode_fail(err, &n->mark, "'%s' must be a single value", key);
 		return NULL;
 	}
-	return (const char *)n->data.scalar.value;
+	return n->text;
 }
 
-static int get_string(struct reader *rd, const yaml_node_t *n, const char *key, char **out,
-		      struct error *err)
+static int get_string(const struct ynode *n, const char *key, char **out, struct error *err)
 {
-	const char *v = scalar(rd, n, key, err);
+	const char *v = scalar(n, key, err);
 	if (!v)
 		return -1;
 	free(*out);
@@ -83,27 +70,26 @@ static char *resolve_path(struct reader *rd, const char *v)
 	return path_join(rd->dir, v);
 }
 
-static int get_path(struct reader *rd, const yaml_node_t *n, const char *key, char **out,
+static int get_path(struct reader *rd, const struct ynode *n, const char *key, char **out,
 		    struct error *err)
 {
-	const char *v = scalar(rd, n, key, err);
+	const char *v = scalar(n, key, err);
 	if (!v)
 		return -1;
 	if (!*v)
-		return fail_at(rd, n, err, "'%s' must not be empty", key);
+		return ynode_fail(err, &n->mark, "'%s' must not be empty", key);
 	free(*out);
 	*out = resolve_path(rd, v);
 	return 0;
 }
 
-static int get_size(struct reader *rd, const yaml_node_t *n, const char *key, uint64_t *out,
-		    struct error *err)
+static int get_size(const struct ynode *n, const char *key, uint64_t *out, struct error *err)
 {
-	const char *v = scalar(rd, n, key, err);
+	const char *v = scalar(n, key, err);
 	if (!v)
 		return -1;
 	if (parse_size(v, out) < 0)
-		return fail_at(rd, n, err, "'%s' must be a size such as 4G, not '%s'", key, v);
+		return ynode_fail(err, &n->mark, "'%s' must be a size such as 4G, not '%s'", key, v);
 	return 0;
 }
 
@@ -119,14 +105,13 @@ static int parse_bool(const char *v, bool *out)
 	return -1;
 }
 
-static int get_bool(struct reader *rd, const yaml_node_t *n, const char *key, bool *out,
-		    struct error *err)
+static int get_bool(const struct ynode *n, const char *key, bool *out, struct error *err)
 {
-	const char *v = scalar(rd, n, key, err);
+	const char *v = scalar(n, key, err);
 	if (!v)
 		return -1;
 	if (parse_bool(v, out) < 0)
-		return fail_at(rd, n, err, "'%s' must be true or false, not '%s'", key, v);
+		return ynode_fail(err, &n->mark, "'%s' must be true or false, not '%s'", key, v);
 	return 0;
 }
 
@@ -140,13 +125,14 @@ static int parse_timeout(const char *v, double *out)
 	return 0;
 }
 
-static int get_timeout(struct reader *rd, const yaml_node_t *n, double *out, struct error *err)
+static int get_timeout(const struct ynode *n, double *out, struct error *err)
 {
-	const char *v = scalar(rd, n, "timeout", err);
+	const char *v = scalar(n, "timeout", err);
 	if (!v)
 		return -1;
 	if (parse_timeout(v, out) < 0)
-		return fail_at(rd, n, err, "'timeout' must be seconds between 0 and 3600, not '%s'", v);
+		return ynode_fail(err, &n->mark,
+				  "'timeout' must be seconds between 0 and 3600, not '%s'", v);
 	return 0;
 }
 
@@ -166,46 +152,38 @@ static void clear_keys(struct config *cfg)
 	cfg->n_trusted_keys = 0;
 }
 
-static int get_keys(struct reader *rd, const yaml_node_t *n, struct config *cfg,
+/* one key file, or a list of them */
+static int get_keys(struct reader *rd, const struct ynode *n, struct config *cfg,
 		    struct error *err)
 {
 	clear_keys(cfg);
-	if (n->type == YAML_SCALAR_NODE) {
+	if (n->kind == YNODE_MAP)
+		return ynode_fail(err, &n->mark, "'trusted_keys' must be a list of public key files");
+	bool single = n->kind == YNODE_SCALAR;
+	for (size_t i = 0; i < (single ? 1 : n->n); i++) {
 		char *p = NULL;
-		if (get_path(rd, n, "trusted_keys", &p, err) < 0)
-			return -1;
-		add_key(cfg, p);
-		return 0;
-	}
-	if (n->type != YAML_SEQUENCE_NODE)
-		return fail_at(rd, n, err, "'trusted_keys' must be a list of public key files");
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-	     it++) {
-		char *p = NULL;
-		if (get_path(rd, yaml_document_get_node(&rd->doc, *it), "trusted_keys", &p, err) < 0)
+		if (get_path(rd, single ? n : n->items[i], "trusted_keys", &p, err) < 0)
 			return -1;
 		add_key(cfg, p);
 	}
 	return 0;
 }
 
-static int read_cache_key(struct reader *rd, const char *key, const yaml_node_t *v,
+static int read_cache_key(struct reader *rd, const char *key, const struct ynode *v,
 			  struct config *cfg, struct error *err)
 {
 	if (strcmp(key, "dir") == 0)
 		return get_path(rd, v, key, &cfg->cache_dir, err);
-	if (strcmp(key, "max_size") == 0)
-		return get_size(rd, v, key, &cfg->cache_max_size, err);
-	return 1;
+	return get_size(v, key, &cfg->cache_max_size, err);
 }
 
-static int read_remote_key(struct reader *rd, const char *key, const yaml_node_t *v,
+static int read_remote_key(struct reader *rd, const char *key, const struct ynode *v,
 			   struct config *cfg, struct error *err)
 {
 	if (strcmp(key, "url") == 0)
-		return get_string(rd, v, key, &cfg->remote_url, err);
+		return get_string(v, key, &cfg->remote_url, err);
 	if (strcmp(key, "upload") == 0)
-		return get_bool(rd, v, key, &cfg->remote_upload, err);
+		return get_bool(v, key, &cfg->remote_upload, err);
 	if (strcmp(key, "token_file") == 0)
 		return get_path(rd, v, key, &cfg->token_file, err);
 	if (strcmp(key, "basic_auth_file") == 0)
@@ -215,70 +193,67 @@ static int read_remote_key(struct reader *rd, const char *key, const yaml_node_t
 	if (strcmp(key, "trusted_keys") == 0)
 		return get_keys(rd, v, cfg, err);
 	if (strcmp(key, "max_upload") == 0)
-		return get_size(rd, v, key, &cfg->max_upload, err);
-	if (strcmp(key, "timeout") == 0)
-		return get_timeout(rd, v, &cfg->timeout, err);
-	return 1;
+		return get_size(v, key, &cfg->max_upload, err);
+	return get_timeout(v, &cfg->timeout, err);
 }
 
-typedef int (*key_reader)(struct reader *rd, const char *key, const yaml_node_t *v,
+/* reads the value of one key that is known to be in its section's table */
+typedef int (*key_reader)(struct reader *rd, const char *key, const struct ynode *v,
 			  struct config *cfg, struct error *err);
 
-/* read a mapping with read_one; 1 from read_one means an unknown key */
-static int read_mapping(struct reader *rd, const yaml_node_t *map, const char *what,
-			key_reader read_one, struct config *cfg, struct error *err)
+struct section {
+	const char *name;            /* for messages */
+	const char *const *keys;     /* the keys it may hold */
+	size_t n_keys;
+	key_reader read_one;
+};
+
+/* check every key of the mapping against the section's table, then read them in order */
+static int read_mapping(struct reader *rd, const struct ynode *map, const struct section *sec,
+			struct config *cfg, struct error *err)
 {
-	if (map->type != YAML_MAPPING_NODE)
-		return fail_at(rd, map, err, "'%s' must be a mapping", what);
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-	     p++) {
-		yaml_node_t *k = yaml_document_get_node(&rd->doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(&rd->doc, p->value);
-		const char *key = scalar(rd, k, what, err);
-		if (!key)
-			return -1;
-		int r = read_one(rd, key, v, cfg, err);
-		if (r < 0)
-			return -1;
-		if (r > 0)
-			return fail_at(rd, k, err, "unknown key '%s' in %s", key, what);
+	if (map->kind != YNODE_MAP)
+		return ynode_fail(err, &map->mark, "'%s' must be a mapping", sec->name);
+	const struct ynode *unknown = ynode_unknown_key(map, sec->keys, sec->n_keys);
+	if (unknown) {
+		char *hint = ynode_did_you_mean(unknown->text, sec->keys, sec->n_keys);
+		ynode_fail(err, &unknown->mark, "unknown key '%s' in %s%s", unknown->text, sec->name,
+			   hint);
+		free(hint);
+		return -1;
 	}
+	for (size_t i = 0; i < map->n; i++)
+		if (sec->read_one(rd, map->pairs[i].key->text, map->pairs[i].value, cfg, err) < 0)
+			return -1;
 	return 0;
 }
 
-static int read_top_key(struct reader *rd, const char *key, const yaml_node_t *v,
+static const struct section cache_section = { "cache", cache_keys, ARRAY_SIZE(cache_keys),
+					      read_cache_key };
+static const struct section remote_section = { "remote", remote_keys, ARRAY_SIZE(remote_keys),
+					       read_remote_key };
+
+static int read_top_key(struct reader *rd, const char *key, const struct ynode *v,
 			struct config *cfg, struct error *err)
 {
-	if (strcmp(key, "cache") == 0)
-		return read_mapping(rd, v, "cache", read_cache_key, cfg, err);
-	if (strcmp(key, "remote") == 0)
-		return read_mapping(rd, v, "remote", read_remote_key, cfg, err);
-	return 1;
+	const struct section *sec = strcmp(key, "cache") == 0 ? &cache_section : &remote_section;
+	return read_mapping(rd, v, sec, cfg, err);
 }
+
+static const struct section top_section = { "the config", top_keys, ARRAY_SIZE(top_keys),
+					    read_top_key };
 
 static int read_config_file(struct config *cfg, const char *path, struct error *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return error_errno(err, errno, "cannot open config '%s'", path);
-	yaml_parser_t parser;
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
+	struct ynode *root = NULL;
+	if (ynode_parse_file(path, path, &root, err) < 0)
+		return -1;
 	char *abs = path_absolute(path);
-	struct reader rd = { .file = path, .dir = path_dirname(abs) };
+	struct reader rd = { .dir = path_dirname(abs) };
 	free(abs);
-	int ret = -1;
-	if (!yaml_parser_load(&parser, &rd.doc)) {
-		error_usage(err, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
-			    parser.problem_mark.column + 1, parser.problem ? parser.problem : "bad YAML");
-		goto out_parser;
-	}
-	yaml_node_t *root = yaml_document_get_root_node(&rd.doc);
-	ret = root ? read_mapping(&rd, root, "the config", read_top_key, cfg, err) : 0;
-	yaml_document_delete(&rd.doc);
-out_parser:
-	yaml_parser_delete(&parser);
-	fclose(f);
+	/* a file without a document (empty, or only comments) is an empty config */
+	int ret = root ? read_mapping(&rd, root, &top_section, cfg, err) : 0;
+	ynode_free(root);
 	free(rd.dir);
 	return ret;
 }
@@ -332,8 +307,10 @@ int config_load(struct config *cfg, const char *path, struct error *err)
 	char *file = path ? xstrdup(path) : default_path();
 	int ret = 0;
 	/* the default file is optional; a named one must exist */
-	if (file && (path || access(file, F_OK) == 0))
+	if (file && access(file, F_OK) == 0)
 		ret = read_config_file(cfg, file, err);
+	else if (path)
+		ret = error_errno(err, errno, "cannot open config '%s'", path);
 	free(file);
 	if (ret == 0)
 		ret = apply_env(cfg, err);

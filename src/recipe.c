@@ -90,7 +90,7 @@ static char *path_clean(const char *path)
 static int cannot_open(struct loader *l, const char *file, const struct mark *from, int errnum)
 {
 	if (from)
-		return recipe_fail(l->err, from, "cannot open included file '%s': %s", file,
+		return ynode_fail(l->err, from, "cannot open included file '%s': %s", file,
 				   strerror(errnum));
 	return error_usage(l->err, "cannot open '%s': %s", file, strerror(errnum));
 }
@@ -104,8 +104,8 @@ static int check_seen(struct loader *l, const struct stat *st, const char *file,
 		if (o->dev != st->st_dev || o->ino != st->st_ino)
 			continue;
 		if (i + 1 == l->depth)
-			return recipe_fail(l->err, from, "include cycle: '%s' includes itself", file);
-		return recipe_fail(l->err, from, "include cycle: '%s' is already being loaded "
+			return ynode_fail(l->err, from, "include cycle: '%s' includes itself", file);
+		return ynode_fail(l->err, from, "include cycle: '%s' is already being loaded "
 				   "(%s:%d:%d includes '%s')", file, o->via.file, o->via.line,
 				   o->via.column, o->via_path);
 	}
@@ -113,7 +113,7 @@ static int check_seen(struct loader *l, const struct stat *st, const char *file,
 		if (l->done[i].dev == st->st_dev && l->done[i].ino == st->st_ino)
 			return 1;
 	if (l->r->n_files >= RECIPE_MAX_FILES)
-		return recipe_fail(l->err, from, "too many recipe files (at most %d with includes)",
+		return ynode_fail(l->err, from, "too many recipe files (at most %d with includes)",
 				   RECIPE_MAX_FILES);
 	return 0;
 }

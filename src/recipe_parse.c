@@ -54,7 +54,7 @@ static int fail(struct recipe_parser *p, const struct ynode *at, const char *fmt
 	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	recipe_fail(p->err, &at->mark, "%s", msg);
+	ynode_fail(p->err, &at->mark, "%s", msg);
 	free(msg);
 	return -1;
 }
@@ -77,27 +77,21 @@ static const char *const overlay_keys[] = { "dir", "file", "content", "symlink",
 static int check_keys(struct recipe_parser *p, const struct ynode *map, const char *const *keys,
 		      size_t n, const char *ctx)
 {
-	for (size_t i = 0; i < map->n; i++) {
-		const struct ynode *k = map->pairs[i].key;
-		bool known = false;
-		for (size_t j = 0; j < n && !known; j++)
-			known = strcmp(k->text, keys[j]) == 0;
-		if (known)
-			continue;
-		char *hint = recipe_did_you_mean(k->text, keys, n);
-		/* early drafts of the format wrote an overlay's destination as path: */
-		if (!*hint && !strcmp(k->text, "path") && keys == overlay_keys) {
-			free(hint);
-			hint = xstrdup(" (did you mean 'to'?)");
-		}
-		if (ctx)
-			fail(p, k, "unknown key '%s' in %s%s", k->text, ctx, hint);
-		else
-			fail(p, k, "unknown top-level key '%s'%s", k->text, hint);
+	const struct ynode *k = ynode_unknown_key(map, keys, n);
+	if (!k)
+		return 0;
+	char *hint = ynode_did_you_mean(k->text, keys, n);
+	/* early drafts of the format wrote an overlay's destination as path: */
+	if (!*hint && !strcmp(k->text, "path") && keys == overlay_keys) {
 		free(hint);
-		return -1;
+		hint = xstrdup(" (did you mean 'to'?)");
 	}
-	return 0;
+	if (ctx)
+		fail(p, k, "unknown key '%s' in %s%s", k->text, ctx, hint);
+	else
+		fail(p, k, "unknown top-level key '%s'%s", k->text, hint);
+	free(hint);
+	return -1;
 }
 
 /* ---- typed values ------------------------------------------------------ */
@@ -171,7 +165,7 @@ static int get_enum(struct recipe_parser *p, const struct ynode *v, const char *
 	for (size_t i = 0; i < n; i++)
 		buf_addf(&desc, "%s%s", i ? ", " : "", names[i]);
 	char *subj = subject(key, item, ctx), *got = show(v);
-	char *hint = is_string(v) ? recipe_did_you_mean(v->text, names, n) : xstrdup("");
+	char *hint = is_string(v) ? ynode_did_you_mean(v->text, names, n) : xstrdup("");
 	fail(p, v, "%s must be %s, not %s%s", subj, desc.data, got, hint);
 	free(subj);
 	free(got);
@@ -1054,7 +1048,7 @@ int recipe_parse_file(struct recipe_parser *p, const struct ynode *root)
 {
 	if (!root) {
 		struct mark start = { p->file, 1, 1 };
-		return recipe_fail(p->err, &start, "empty recipe (a recipe starts with 'mvbuild: 1')");
+		return ynode_fail(p->err, &start, "empty recipe (a recipe starts with 'mvbuild: 1')");
 	}
 	if (root->kind != YNODE_MAP) {
 		char *got = show(root);

@@ -44,12 +44,4 @@ void recipe_parser_release(struct recipe_parser *p);
  */
 int recipe_resolve(struct recipe *r, struct error *err);
 
-/* set an ERROR_USAGE error "FILE:LINE:COL: message"; returns -1 */
-int recipe_fail(struct error *err, const struct mark *at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-/* the candidate closest to word by edit distance when close enough, else NULL */
-const char *recipe_suggest(const char *word, const char *const *candidates, size_t n);
-/* " (did you mean 'x'?)" for the closest candidate, or "" (newly allocated) */
-char *recipe_did_you_mean(const char *word, const char *const *candidates, size_t n);
-
 #endif

@@ -1,82 +1,15 @@
 /*
  * recipe_resolve: the checks that need every file of a recipe (a name
- * defined twice, references between entities), plus the located error and
- * "did you mean" helpers the whole recipe module shares.  Names are looked
- * up through sorted indexes, so a hostile recipe with many thousands of
+ * defined twice, references between entities).  Names are looked up
+ * through sorted indexes, so a hostile recipe with many thousands of
  * entities still loads in O(n log n).
  */
 #include "recipe_parse.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
-
-#define SUGGEST_MAX_LEN 64 /* longer words are never compared (bounded time) */
-
-int recipe_fail(struct error *err, const struct mark *at, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = xvasprintf(fmt, ap);
-	va_end(ap);
-	error_usage(err, "%s:%d:%d: %s", at->file ? at->file : "recipe", at->line, at->column, msg);
-	free(msg);
-	return -1;
-}
-
-static int min3(int a, int b, int c)
-{
-	int m = a < b ? a : b;
-	return m < c ? m : c;
-}
-
-/* optimal string alignment distance: edits, with a swap of neighbours as one */
-static int edit_distance(const char *a, const char *b)
-{
-	int la = (int)strlen(a), lb = (int)strlen(b);
-	int d[SUGGEST_MAX_LEN + 1][SUGGEST_MAX_LEN + 1];
-	for (int i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (int j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (int i = 1; i <= la; i++) {
-		for (int j = 1; j <= lb; j++) {
-			int cost = a[i - 1] != b[j - 1];
-			d[i][j] = min3(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < d[i][j])
-				d[i][j] = d[i - 2][j - 2] + 1;
-		}
-	}
-	return d[la][lb];
-}
-
-const char *recipe_suggest(const char *word, const char *const *candidates, size_t n)
-{
-	size_t len = strlen(word);
-	if (len == 0 || len > SUGGEST_MAX_LEN)
-		return NULL;
-	int limit = len <= 3 ? 1 : 2, best_d = limit + 1;
-	const char *best = NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (strlen(candidates[i]) > SUGGEST_MAX_LEN)
-			continue;
-		int d = edit_distance(word, candidates[i]);
-		if (d < best_d) {
-			best_d = d;
-			best = candidates[i];
-		}
-	}
-	return best;
-}
-
-char *recipe_did_you_mean(const char *word, const char *const *candidates, size_t n)
-{
-	const char *s = recipe_suggest(word, candidates, n);
-	return s ? xasprintf(" (did you mean '%s'?)", s) : xstrdup("");
-}
 
 /* ---- name indexes ------------------------------------------------------ */
 
@@ -124,7 +57,7 @@ static int index_check_twice(const struct name_index *idx, struct error *err)
 		const struct named *a = &idx->items[i - 1], *b = &idx->items[i];
 		if (strcmp(a->name, b->name) != 0)
 			continue;
-		return recipe_fail(err, b->mark, "%s '%s' is already defined at %s:%d:%d", idx->what,
+		return ynode_fail(err, b->mark, "%s '%s' is already defined at %s:%d:%d", idx->what,
 				   b->name, a->mark->file, a->mark->line, a->mark->column);
 	}
 	return 0;
@@ -156,8 +89,8 @@ static void *index_resolve(const struct name_index *idx, const char *name, const
 	const char **names = xcalloc(idx->n, sizeof(*names));
 	for (size_t i = 0; i < idx->n; i++)
 		names[i] = idx->items[i].name;
-	char *hint = recipe_did_you_mean(name, names, idx->n);
-	recipe_fail(err, at, "%s uses %s '%s', which is not defined%s", user, idx->what, name, hint);
+	char *hint = ynode_did_you_mean(name, names, idx->n);
+	ynode_fail(err, at, "%s uses %s '%s', which is not defined%s", user, idx->what, name, hint);
 	free(hint);
 	free(names);
 	return NULL;

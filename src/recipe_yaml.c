@@ -1,6 +1,7 @@
 /*
  * recipe_yaml: libyaml's event stream turned into a node tree with marks
- * (see recipe_yaml.h for what is refused and why).  The tree is built
+ * (see recipe_yaml.h for what is refused and why), plus the located error
+ * and "did you mean" helpers every reader of such a tree shares.  The tree is built
  * with an explicit stack of at most YNODE_MAX_DEPTH frames, so neither
  * building nor freeing can recurse without bound.
  */
@@ -8,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,16 +33,13 @@ struct builder {
 	struct error *err;
 };
 
-static int fail_at(struct error *err, const char *file, int line, int column, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static int fail_at(struct error *err, const char *file, int line, int column, const char *fmt, ...)
+int ynode_fail(struct error *err, const struct mark *at, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	error_usage(err, "%s:%d:%d: %s", file, line, column, msg);
+	error_usage(err, "%s:%d:%d: %s", at->file ? at->file : "recipe", at->line, at->column, msg);
 	free(msg);
 	return -1;
 }
@@ -115,9 +114,8 @@ static int check_duplicate_keys(struct builder *b, const struct ynode *map)
 		if (strcmp(sorted[i - 1]->key->text, sorted[i]->key->text))
 			continue;
 		const struct mark *first = &sorted[i - 1]->key->mark, *again = &sorted[i]->key->mark;
-		ret = fail_at(b->err, again->file, again->line, again->column,
-			      "duplicate key '%s' (first written at line %d column %d)",
-			      sorted[i]->key->text, first->line, first->column);
+		ret = ynode_fail(b->err, again, "duplicate key '%s' (first written at line %d column %d)",
+				 sorted[i]->key->text, first->line, first->column);
 	}
 	free(sorted);
 	return ret;
@@ -142,8 +140,8 @@ static int attach(struct builder *b, struct ynode *node)
 	}
 	if (!f->key) {
 		if (node->kind != YNODE_SCALAR) {
-			int ret = fail_at(b->err, b->file, node->mark.line, node->mark.column,
-					  "map keys must be plain strings, not %s", ynode_describe(node));
+			int ret = ynode_fail(b->err, &node->mark,
+					     "map keys must be plain strings, not %s", ynode_describe(node));
 			ynode_free(node);
 			return ret;
 		}
@@ -175,7 +173,7 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 	const char *value = (const char *)ev->data.scalar.value;
 	size_t len = ev->data.scalar.length;
 	if (memchr(value, '\0', len))
-		return fail_at(b->err, b->file, mk.line, mk.column, "NUL characters are not allowed");
+		return ynode_fail(b->err, &mk, "NUL characters are not allowed");
 	struct ynode *n = node_new(YNODE_SCALAR, mk);
 	n->text = xstrndup(value, len);
 	n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
@@ -187,8 +185,7 @@ static int on_collection_start(struct builder *b, const yaml_event_t *ev, enum y
 {
 	struct mark mk = mark_of(b, ev->start_mark);
 	if (b->depth == YNODE_MAX_DEPTH)
-		return fail_at(b->err, b->file, mk.line, mk.column,
-			       "nesting deeper than %d levels", YNODE_MAX_DEPTH);
+		return ynode_fail(b->err, &mk, "nesting deeper than %d levels", YNODE_MAX_DEPTH);
 	struct ynode *n = node_new(kind, mk);
 	if (attach(b, n) < 0)
 		return -1;
@@ -232,11 +229,10 @@ static int refuse_extras(struct builder *b, const yaml_event_t *ev)
 	}
 	struct mark mk = mark_of(b, ev->start_mark);
 	if (anchor)
-		return fail_at(b->err, b->file, mk.line, mk.column,
-			       "anchors and aliases are not allowed ('%s')", (const char *)anchor);
+		return ynode_fail(b->err, &mk, "anchors and aliases are not allowed ('%s')",
+				  (const char *)anchor);
 	if (tag)
-		return fail_at(b->err, b->file, mk.line, mk.column,
-			       "tags are not allowed ('%s')", (const char *)tag);
+		return ynode_fail(b->err, &mk, "tags are not allowed ('%s')", (const char *)tag);
 	return 0;
 }
 
@@ -248,8 +244,7 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
 	case YAML_DOCUMENT_START_EVENT:
 		if (b->documents++ > 0) {
 			struct mark mk = mark_of(b, ev->start_mark);
-			return fail_at(b->err, b->file, mk.line, mk.column,
-				       "more than one YAML document in one file");
+			return ynode_fail(b->err, &mk, "more than one YAML document in one file");
 		}
 		return 0;
 	case YAML_SCALAR_EVENT:
@@ -284,19 +279,17 @@ static void offset_mark(const char *text, size_t len, size_t offset, int *line, 
 /* libyaml's own problem text at its mark */
 static int parser_error(struct builder *b, const yaml_parser_t *p, const char *text, size_t len)
 {
-	int line, column;
-	if (p->error == YAML_READER_ERROR) {
-		offset_mark(text, len, p->problem_offset, &line, &column);
-	} else {
-		line = (int)p->problem_mark.line + 1;
-		column = (int)p->problem_mark.column + 1;
-	}
+	struct mark at = { .file = b->file };
+	if (p->error == YAML_READER_ERROR)
+		offset_mark(text, len, p->problem_offset, &at.line, &at.column);
+	else
+		at = mark_of(b, p->problem_mark);
 	const char *problem = p->problem ? p->problem : "cannot parse";
 	if (p->context)
-		return fail_at(b->err, b->file, line, column, "invalid YAML: %s %s (line %d column %d)",
-			       problem, p->context, (int)p->context_mark.line + 1,
-			       (int)p->context_mark.column + 1);
-	return fail_at(b->err, b->file, line, column, "invalid YAML: %s", problem);
+		return ynode_fail(b->err, &at, "invalid YAML: %s %s (line %d column %d)", problem,
+				  p->context, (int)p->context_mark.line + 1,
+				  (int)p->context_mark.column + 1);
+	return ynode_fail(b->err, &at, "invalid YAML: %s", problem);
 }
 
 int ynode_parse_text(const char *text, size_t len, const char *file, struct ynode **root,
@@ -362,7 +355,8 @@ static int read_small_file(const char *path, const char *file, struct buf *out, 
 		out->len += (size_t)n;
 		out->data[out->len] = '\0';
 		if (out->len > YNODE_MAX_FILE) {
-			fail_at(err, file, 1, 1, "file is larger than 1 MiB");
+			struct mark start = { file, 1, 1 };
+			ynode_fail(err, &start, "file is larger than 1 MiB");
 			goto out;
 		}
 	}
@@ -404,4 +398,73 @@ const char *ynode_describe(const struct ynode *n)
 	case YSCALAR_STR: break;
 	}
 	return "a string";
+}
+
+const struct ynode *ynode_unknown_key(const struct ynode *map, const char *const *keys, size_t n)
+{
+	for (size_t i = 0; map->kind == YNODE_MAP && i < map->n; i++) {
+		const struct ynode *k = map->pairs[i].key;
+		bool known = false;
+		for (size_t j = 0; j < n && !known; j++)
+			known = strcmp(k->text, keys[j]) == 0;
+		if (!known)
+			return k;
+	}
+	return NULL;
+}
+
+/* ---- suggestions ----------------------------------------------------- */
+
+#define SUGGEST_MAX_LEN 64 /* longer words are never compared (bounded time) */
+
+static int min3(int a, int b, int c)
+{
+	int m = a < b ? a : b;
+	return m < c ? m : c;
+}
+
+/* optimal string alignment distance: edits, with a swap of neighbours as one */
+static int edit_distance(const char *a, const char *b)
+{
+	int la = (int)strlen(a), lb = (int)strlen(b);
+	int d[SUGGEST_MAX_LEN + 1][SUGGEST_MAX_LEN + 1];
+	for (int i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (int j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (int i = 1; i <= la; i++) {
+		for (int j = 1; j <= lb; j++) {
+			int cost = a[i - 1] != b[j - 1];
+			d[i][j] = min3(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < d[i][j])
+				d[i][j] = d[i - 2][j - 2] + 1;
+		}
+	}
+	return d[la][lb];
+}
+
+const char *ynode_suggest(const char *word, const char *const *candidates, size_t n)
+{
+	size_t len = strlen(word);
+	if (len == 0 || len > SUGGEST_MAX_LEN)
+		return NULL;
+	int limit = len <= 3 ? 1 : 2, best_d = limit + 1;
+	const char *best = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (strlen(candidates[i]) > SUGGEST_MAX_LEN)
+			continue;
+		int d = edit_distance(word, candidates[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = candidates[i];
+		}
+	}
+	return best;
+}
+
+char *ynode_did_you_mean(const char *word, const char *const *candidates, size_t n)
+{
+	const char *s = ynode_suggest(word, candidates, n);
+	return s ? xasprintf(" (did you mean '%s'?)", s) : xstrdup("");
 }

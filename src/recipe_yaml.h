@@ -63,5 +63,15 @@ void ynode_free(struct ynode *n);
 struct ynode *ynode_get(const struct ynode *map, const char *key);
 /* "a string", "an integer", "a map", ... for error messages */
 const char *ynode_describe(const struct ynode *n);
+/* the first key of map that is not one of keys[0..n), or NULL when all are known */
+const struct ynode *ynode_unknown_key(const struct ynode *map, const char *const *keys, size_t n);
+
+/* set an ERROR_USAGE error "FILE:LINE:COL: message"; returns -1 */
+int ynode_fail(struct error *err, const struct mark *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* the candidate closest to word by edit distance when close enough, else NULL */
+const char *ynode_suggest(const char *word, const char *const *candidates, size_t n);
+/* " (did you mean 'x'?)" for the closest candidate, or "" (newly allocated) */
+char *ynode_did_you_mean(const char *word, const char *const *candidates, size_t n);
 
 #endif

@@ -158,8 +158,25 @@ static void test_config(const char *dir)
 
 	const char *bad = "remote:\n  url: http://x\n  tokenfile: t\n";
 	write_file_atomic(path, bad, strlen(bad), 0644, &err);
-	ok(config_load(&cfg, path, &err) < 0 && err.kind == ERROR_USAGE && strstr(err.msg, ":3:3: unknown key 'tokenfile' in remote"),
-	   "an unknown key names file:line:column");
+	ok(config_load(&cfg, path, &err) < 0 && err.kind == ERROR_USAGE && strstr(err.msg, ":3:3: unknown key 'tokenfile' in remote (did you mean 'token_file'?)"),
+	   "an unknown key names file:line:column and the nearest known key");
+	error_release(&err);
+	bad = "remote:\n  url: &u http://x\n  token_file: *u\n";
+	write_file_atomic(path, bad, strlen(bad), 0644, &err);
+	ok(config_load(&cfg, path, &err) < 0 && err.kind == ERROR_USAGE &&
+	   strstr(err.msg, "config.yaml:2:8: anchors and aliases are not allowed ('u')"),
+	   "an anchor in the config is refused at its position");
+	error_release(&err);
+	bad = "cache: {dir: c}\nremote: *r\n";
+	write_file_atomic(path, bad, strlen(bad), 0644, &err);
+	ok(config_load(&cfg, path, &err) < 0 &&
+	   strstr(err.msg, "config.yaml:2:9: anchors and aliases are not allowed ('r')"),
+	   "an alias in the config is refused at its position");
+	error_release(&err);
+	bad = "remote:\n  url: http://x\n  url: http://y\n";
+	write_file_atomic(path, bad, strlen(bad), 0644, &err);
+	ok(config_load(&cfg, path, &err) < 0 && strstr(err.msg, ":3:3: duplicate key 'url'"),
+	   "a duplicate key in the config is refused");
 	error_release(&err);
 	bad = "remote: {timeout: soon}\n";
 	write_file_atomic(path, bad, strlen(bad), 0644, &err);
@@ -167,7 +184,8 @@ static void test_config(const char *dir)
 	   "a bad value names its position");
 	error_release(&err);
 	char *missing = path_join(dir, "nope.yaml");
-	ok(config_load(&cfg, missing, &err) < 0, "a named config file must exist");
+	ok(config_load(&cfg, missing, &err) < 0 && strstr(err.msg, "cannot open config '"),
+	   "a named config file must exist");
 	error_release(&err);
 	setenv("XDG_CONFIG_HOME", dir, 1);
 	ok(config_load(&cfg, NULL, &err) == 0 && !cfg.remote_url, "a missing default config is empty");
