@@ -26,8 +26,24 @@ static const struct command commands[] = {
 	  "TARGET is kernel:NAME, image:NAME, profile:NAME, source:NAME, or a NAME\n"
 	  "that is unique.  Prints each target's output paths on standard output.\n",
 	  cmd_build },
-	{ "run", "PROFILE [--mem N] [--cpus N] [--init PATH] [--append ARGS] [--tap NAME] [--accel kvm|tcg]",
-	  "build what is stale, then boot a profile", NULL, cmd_run },
+	{ "run", "PROFILE [--mem N] [--cpus N] [--init PATH] [--append ARGS] [--tap NAME] "
+		 "[--accel kvm|tcg] [--hypervisor qemu|firecracker]",
+	  "build what is stale, then boot a profile",
+	  "Bring the profile's kernel, image and launch config up to date, copy the\n"
+	  "image into a run directory (the cached image is never written; with\n"
+	  "persist: true the copy is kept until the image is rebuilt), and start the\n"
+	  "hypervisor with the console on this terminal.  Exits with the hypervisor's\n"
+	  "status when the guest powers off; Ctrl-C or SIGTERM stops the VM.\n"
+	  "\n"
+	  "  --mem N, --cpus N     memory in MiB and vCPUs instead of the profile's\n"
+	  "  --init PATH           the guest's init\n"
+	  "  --append ARGS         extra kernel command-line arguments\n"
+	  "  --tap NAME            attach a virtio-net device on host tap NAME\n"
+	  "  --accel kvm|tcg       qemu accelerator (default: KVM when /dev/kvm works,\n"
+	  "                        else TCG; the choice is printed)\n"
+	  "  --hypervisor H        qemu or firecracker instead of the profile's\n"
+	  "Overrides make a variant of the profile with its own cached launch config.\n",
+	  cmd_run },
 	{ "fetch", "[--print-checksums] [SOURCE...]", "download sources without building",
 	  "Bring each SOURCE (NAME or source:NAME; default: every source) into the\n"
 	  "cache, trying mirrors (--mirror, $MVBUILD_MIRROR) and then the recipe's\n"
@@ -70,9 +86,20 @@ static const struct command commands[] = {
 	  "/dev/kvm is usable.\n",
 	  cmd_env },
 	{ "net", "up TAP [--user USER] [--addr CIDR | --bridge BR] | down TAP",
-	  "create or remove a tap device", NULL, cmd_net },
+	  "create or remove a tap device",
+	  "net up TAP     create a persistent tap device TAP owned by USER (default:\n"
+	  "               the user behind sudo, else yourself), bring it up, and add the address CIDR\n"
+	  "               (e.g. 10.0.2.1/24) or attach it to the bridge BR\n"
+	  "net down TAP   remove it\n"
+	  "Needs CAP_NET_ADMIN (root); profiles then use it with net: [{tap: TAP}].\n",
+	  cmd_net },
 	{ "kernel", "menuconfig|nconfig KERNEL [--output FILE]",
-	  "edit a kernel's config and write the difference as a fragment", NULL, cmd_kernel },
+	  "edit a kernel's config and write the difference as a fragment",
+	  "Open the kernel's own menuconfig (or nconfig) on the config that KERNEL's\n"
+	  "recipe entry resolves to.  On exit, write the options you changed as a new\n"
+	  "fragment file (its path is printed; --output FILE chooses it), and add\n"
+	  "that file to the kernel's fragments: so the recipe stays declarative.\n",
+	  cmd_kernel },
 	{ "key", "generate [--output PREFIX]", "make an ed25519 key pair for signing remote records",
 	  "Write PREFIX.key (private, mode 0600) and PREFIX.pub (public); PREFIX\n"
 	  "defaults to mvbuild-signing.  The uploader names PREFIX.key as remote\n"
