@@ -258,10 +258,19 @@ static int schedule_pass(struct engine *e, const bool *in_closure, struct worker
 		}
 		if (!deps_done(n) || *running >= (size_t)e->ctx->jobs || error_is_set(&e->first_error))
 			continue;
-		s->running = true;
 		workers[i].e = e;
 		workers[i].n = n;
-		pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+		int rc = pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+		if (rc != 0) {
+			/* no thread, no build: fail the node rather than wait for it forever */
+			workers[i].n = NULL;
+			s->failed = true;
+			error_errno(&e->first_error, rc, "%s: cannot start a build thread", n->id);
+			progress_event(e->ctx->progress, n->id, "failed", -1, e->first_error.msg);
+			changes++;
+			continue;
+		}
+		s->running = true;
 		(*running)++;
 		changes++;
 	}

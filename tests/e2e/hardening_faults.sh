@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fault injection with strace at the chokepoints (write, fsync, rename,
-# link, open, mkdir, memory): every injected failure ends in either success
+# link, open, mkdir, memory (mmap/brk)): every injected failure ends in either success
 # (on a best-effort path such as the digest memo) or a clean "mvbuild: ..."
 # error with exit status 1; afterwards `cache verify` is clean and the next
 # build succeeds.  Also a real disk-full cache on a small tmpfs.
@@ -46,6 +46,22 @@ for when in 1 2 3; do inject link EIO "$when"; done
 for when in 1 2 10 100 1000 3000; do inject write ENOSPC "$when"; done
 for when in 20 40 60 80; do inject openat EACCES "$when"; done
 for when in 1 3 5; do inject mkdir EACCES "$when"; done
+# Memory: mmap and brk fail from some call on (thread stacks, heap growth).
+# Under ASan its own allocator breaks first, so this uses the plain binary.
+plain=$REPO_DIR/mvbuild
+if make -s -C "$REPO_DIR" mvbuild >/dev/null 2>&1 && [ -x "$plain" ]; then
+	echo "count" >"$T/r/overlay/etc/motd"
+	strace -f -qq -o "$T/strace.log" -e trace=mmap,brk,openat "$plain" --cache "$C" \
+		build image:small >/dev/null 2>&1
+	total=$(grep -cE 'mmap\(|brk\(' "$T/strace.log")
+	# the dynamic loader's calls come before main(): start after the recipe is opened
+	first=$(awk '/mmap\(|brk\(/ {n++} /mvbuild.yaml/ {print n + 1; exit}' "$T/strace.log")
+	for when in $(seq "${first:-$total}" 2 "$total"); do
+		MVBUILD=$plain inject mmap,brk ENOMEM "$when+"
+	done
+else
+	nok "plain mvbuild binary builds for the memory faults"
+fi
 ok "$runs fault runs, $injected_total faults injected, $clean ended cleanly, crashes: 0"
 check_eq "every faulted run ended cleanly" "$clean" "$runs"
 
