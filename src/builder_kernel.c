@@ -189,7 +189,8 @@ static int kernel_build(struct build_ctx *b, struct error *err)
 		error_set(err, "source '%s' has no file output", k->source);
 		goto out;
 	}
-	progress_status(b->ctx->progress, b->node->id, "unpacking source '%s'", k->source);
+	if (!kernel_tree_present(cache_dir, src->digest))
+		progress_status(b->ctx->progress, b->node->id, "unpacking source '%s'", k->source);
 	if (kernel_tree_get(cache_dir, src->path, src->digest, &srcdir, err) < 0 ||
 	    kernel_objdir_lock(cache_dir, k->name, src->digest, k->arch, &objdir, &lock, err) < 0)
 		goto out;

@@ -136,16 +136,29 @@ static int drop_write(const char *path, const struct stat *st, int type, struct 
 	return 0;
 }
 
+static char *tree_path(const char *cache_dir, const char *digest)
+{
+	return xasprintf("%s/src/%s", cache_dir, digest);
+}
+
+bool kernel_tree_present(const char *cache_dir, const char *digest)
+{
+	char *path = tree_path(cache_dir, digest);
+	struct stat st;
+	bool present = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	free(path);
+	return present;
+}
+
 int kernel_tree_get(const char *cache_dir, const char *tarball, const char *digest,
 		    char **srcdir, struct error *err)
 {
-	char *final = xasprintf("%s/src/%s", cache_dir, digest);
+	char *final = tree_path(cache_dir, digest);
 	char *parent = path_dirname(final);
 	char *tmpdir = path_join(cache_dir, "tmp");
 	char *tmp = xasprintf("%s/src-%s.XXXXXX", tmpdir, digest);
-	struct stat st;
 	int ret = -1;
-	if (stat(final, &st) == 0 && S_ISDIR(st.st_mode))
+	if (kernel_tree_present(cache_dir, digest))
 		goto done;
 	if (mkdir_p(parent, 0755, err) < 0 || mkdir_p(tmpdir, 0755, err) < 0)
 		goto out;

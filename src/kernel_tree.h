@@ -15,8 +15,12 @@
 #ifndef MVBUILD_KERNEL_TREE_H
 #define MVBUILD_KERNEL_TREE_H
 
+#include <stdbool.h>
+
 #include "error.h"
 
+/* true when the tree of this digest is already unpacked */
+bool kernel_tree_present(const char *cache_dir, const char *digest);
 /*
  * The source tree of tarball (whose sha256 is digest) under cache_dir,
  * unpacking it first when absent.  *srcdir is allocated.  Returns 0, or -1
