@@ -21,7 +21,7 @@ name: kernel-e2e
 sources:
   linux: { path: /usr/src/linux-source-6.1.tar.xz }
 kernels:
-  demo:
+  microvm:
     source: linux
     base: allnoconfig
     fragments: [kernel/base.config]
@@ -40,7 +40,7 @@ events() { grep -oE '"event":"(started|built|cached|failed)","node":"kernel:[^"]
 output() { awk -v o="$1" '$2 == o {print $3}' <<<"$out"; }
 timed() { local t0=$(date +%s.%N); mvb "$@"; secs=$(echo "$(date +%s.%N) - $t0" | bc); secs=$(printf '%.1f' "$secs"); }
 
-timed --cache "$C1" --json build kernel:demo
+timed --cache "$C1" --json build kernel:microvm
 check_eq "cold build succeeds" "$rc" 0
 [ "$rc" = 0 ] || diag "$errout"
 diag "cold build: $secs s"
@@ -51,28 +51,28 @@ done
 check "the final config has virtio-blk" grep -qx 'CONFIG_VIRTIO_BLK=y' "$(output config)"
 check "vmlinux is an ELF image" bash -c "file -L '$(output vmlinux)' | grep -q ELF"
 sum1=$(sha256sum <"$bz1" | cut -d' ' -f1)
-objlog=$(ls "$C1"/kbuild/demo-*/build.log)
+objlog=$(ls "$C1"/kbuild/microvm-*/build.log)
 stamp=$(stat -c %Y.%y "$objlog")
 
 sleep 2.1 # outside the digest memo's racy window
-timed --cache "$C1" --json build kernel:demo
+timed --cache "$C1" --json build kernel:microvm
 check_eq "second request succeeds" "$rc" 0
-check_eq "second request is a cache hit" "$(events)" "cached kernel:demo "
+check_eq "second request is a cache hit" "$(events)" "cached kernel:microvm "
 check_eq "no make ran: the object directory's log is untouched" "$(stat -c %Y.%y "$objlog")" "$stamp"
 diag "cache hit: $secs s"
 
-timed --cache "$C2" --json build kernel:demo
+timed --cache "$C2" --json build kernel:microvm
 check_eq "build in a second cache succeeds" "$rc" 0
 check_eq "two caches give the identical bzImage" "$(sha256sum <"$(output bzImage)" | cut -d' ' -f1)" "$sum1"
 diag "second cold build: $secs s; bzImage sha256 $sum1"
 
 echo "CONFIG_PRINTK_TIME=y" >>kernel/base.config
 line=$(wc -l <kernel/base.config)
-mvb --cache "$C1" explain kernel:demo
+mvb --cache "$C1" explain kernel:microvm
 check_contains "explain names the fragment line that changed" "$out" \
 	"fragment kernel/base.config:$line added CONFIG_PRINTK_TIME=y"
-timed --cache "$C1" --json build kernel:demo
-check_eq "one option toggled rebuilds" "$(events)" "built kernel:demo started kernel:demo "
+timed --cache "$C1" --json build kernel:microvm
+check_eq "one option toggled rebuilds" "$(events)" "built kernel:microvm started kernel:microvm "
 check "the toggled option took" grep -qx 'CONFIG_PRINTK_TIME=y' "$(output config)"
 check "one-option rebuild takes seconds, not minutes ($secs s)" [ "${secs%.*}" -lt 90 ]
 diag "one option toggled: $secs s"
@@ -80,7 +80,7 @@ diag "one option toggled: $secs s"
 # strict: false turns a value that did not take into a warning (an incremental build)
 echo "CONFIG_VIRTIO_BLKK=y" >>kernel/base.config
 echo "    strict: false" >>mvbuild.yaml
-mvb --cache "$C1" build kernel:demo
+mvb --cache "$C1" build kernel:microvm
 check_eq "with strict: false a mismatch does not fail the build" "$rc" 0
 check_contains "it is reported as a warning naming the fragment line" "$errout" \
 	"warning: fragment kernel/base.config:$((line + 1)): CONFIG_VIRTIO_BLKK: requested y, got n: the symbol does not exist in this kernel"
