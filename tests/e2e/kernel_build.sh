@@ -43,7 +43,7 @@ timed() { local t0=$(date +%s.%N); mvb "$@"; secs=$(echo "$(date +%s.%N) - $t0" 
 timed --cache "$C1" --json build kernel:microvm
 check_eq "cold build succeeds" "$rc" 0
 [ "$rc" = 0 ] || diag "$errout"
-diag "cold build: $secs s"
+diag "first build in the shared cache (cold unless another test built it): $secs s"
 bz1=$(output bzImage)
 for o in bzImage vmlinux config System.map build.log; do
 	check "output $o is in the cache" test -s "$(output "$o")"
