@@ -159,6 +159,25 @@ int cli_wants_help(const struct command *cmd, int argc, char **argv)
 	return 0;
 }
 
+int cli_value_option(const struct command *cmd, int argc, char **argv, int *i,
+		     const char *const *names, const char **const *slots, size_t n)
+{
+	const char *a = argv[*i];
+	for (size_t k = 0; k < n; k++) {
+		size_t len = strlen(names[k]);
+		if (strncmp(a, names[k], len) != 0 || (a[len] != '=' && a[len] != '\0'))
+			continue;
+		if (a[len] == '=')
+			*slots[k] = a + len + 1;
+		else if (*i + 1 < argc)
+			*slots[k] = argv[++*i];
+		else
+			return cli_usage(cmd, "option '%s' needs a value", names[k]), -1;
+		return 1;
+	}
+	return 0;
+}
+
 int cli_usage(const struct command *cmd, const char *fmt, ...)
 {
 	va_list ap;

@@ -36,6 +36,14 @@ int cli_prepare_engine(struct mvctx *ctx, char *const *names, size_t n_names, st
 int cli_fail(struct mvctx *ctx, struct error *err);
 /* print a usage error for cmd and return EXIT_USAGE */
 int cli_usage(const struct command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * If argv[*i] is one of the value options names[0..n) ("--x VALUE" or
+ * "--x=VALUE"), store its value in *slots[k] and return 1, leaving *i on
+ * the last word used; return 0 when it is none of them; print a usage
+ * error and return -1 when its value is missing.
+ */
+int cli_value_option(const struct command *cmd, int argc, char **argv, int *i,
+		     const char *const *names, const char **const *slots, size_t n);
 /* true when argv holds -h or --help (and prints the command's help) */
 int cli_wants_help(const struct command *cmd, int argc, char **argv);
 /* the table entry for name, or NULL */

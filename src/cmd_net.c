@@ -28,21 +28,10 @@ static int parse(const struct command *cmd, int argc, char **argv, struct net_op
 	const char **slots[] = { &o->user, &o->addr, &o->bridge };
 	static const char *const names[] = { "--user", "--addr", "--bridge" };
 	for (int i = 1; i < argc; i++) {
-		size_t k = 0;
-		for (; k < ARRAY_SIZE(names); k++) {
-			size_t len = strlen(names[k]);
-			if (strncmp(argv[i], names[k], len) != 0 ||
-			    (argv[i][len] != '=' && argv[i][len] != '\0'))
-				continue;
-			if (argv[i][len] == '=')
-				*slots[k] = argv[i] + len + 1;
-			else if (i + 1 < argc)
-				*slots[k] = argv[++i];
-			else
-				return cli_usage(cmd, "option '%s' needs a value", names[k]);
-			break;
-		}
-		if (k < ARRAY_SIZE(names))
+		int taken = cli_value_option(cmd, argc, argv, &i, names, slots, ARRAY_SIZE(names));
+		if (taken < 0)
+			return EXIT_USAGE;
+		if (taken)
 			continue;
 		if (argv[i][0] == '-')
 			return cli_usage(cmd, "unknown option '%s'", argv[i]);

@@ -54,22 +54,12 @@ static int parse_args(const struct command *cmd, int argc, char **argv, struct r
 	const char **slots[] = { &o->mem, &o->cpus, &o->init, &o->append, &o->tap, &o->accel,
 				 &o->hypervisor };
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		size_t k = 0;
-		for (; k < ARRAY_SIZE(names); k++) {
-			size_t len = strlen(names[k]);
-			if (strncmp(a, names[k], len) != 0 || (a[len] != '=' && a[len] != '\0'))
-				continue;
-			if (a[len] == '=')
-				*slots[k] = a + len + 1;
-			else if (i + 1 < argc)
-				*slots[k] = argv[++i];
-			else
-				return cli_usage(cmd, "option '%s' needs a value", names[k]);
-			break;
-		}
-		if (k < ARRAY_SIZE(names))
+		int taken = cli_value_option(cmd, argc, argv, &i, names, slots, ARRAY_SIZE(names));
+		if (taken < 0)
+			return EXIT_USAGE;
+		if (taken)
 			continue;
+		const char *a = argv[i];
 		if (a[0] == '-')
 			return cli_usage(cmd, "unknown option '%s'", a);
 		if (o->profile)
