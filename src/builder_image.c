@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include "builder.h"
+#include "cache.h"
 #include "digest_memo.h"
 #include "image.h"
 #include "image_overlay.h"
+#include "progress.h"
 #include "recipe.h"
 #include "util.h"
 
@@ -90,6 +92,27 @@ static void describe_overlay(struct record *rec, const struct overlay *ov, size_
 	buf_release(&v);
 }
 
+/* the cache, which no overlay reads (the image being built lies inside it) */
+static const char *cache_dir(const struct mvctx *ctx)
+{
+	return ctx->cache ? cache_root(ctx->cache) : ctx->cache_dir;
+}
+
+/* overlay_walk() leaving the cache out, with a note when the overlay holds it */
+static int walk_overlay(struct mvctx *ctx, const struct node *node, const struct overlay *ov,
+			overlay_file_fn fn, void *arg, struct error *err)
+{
+	struct overlay_skip skip;
+	overlay_skip_init(&skip, cache_dir(ctx));
+	int ret = overlay_walk(ov, &skip, fn, arg, err);
+	if (ret == 0 && skip.skipped)
+		progress_note(ctx->progress, node->id,
+			      "overlay 'dir: %s': skipping the cache directory '%s/'", ov->src,
+			      skip.skipped);
+	overlay_skip_release(&skip);
+	return ret;
+}
+
 static int image_describe(struct mvctx *ctx, const struct node *node, struct record *rec,
 			  struct error *err)
 {
@@ -115,7 +138,7 @@ static int image_describe(struct mvctx *ctx, const struct node *node, struct rec
 		const struct overlay *ov = &img->overlays[i];
 		struct describe_walk w = { ctx, rec, ov, i };
 		describe_overlay(rec, ov, i);
-		if (overlay_walk(ov, describe_host_file, &w, err) < 0)
+		if (walk_overlay(ctx, node, ov, describe_host_file, &w, err) < 0)
 			return error_prefix(err, "image '%s'", img->name);
 	}
 	return 0;
@@ -128,7 +151,7 @@ static int image_build(struct build_ctx *b, struct error *err)
 	char *out = path_join(b->workdir, "rootfs.ext4");
 	char *manifest = path_join(b->workdir, "manifest");
 	struct image_write_opts o = { out, manifest, layers, (const char *const *)img->layers,
-				      b->key, 0 };
+				      b->key, 0, cache_dir(b->ctx) };
 	int ret = -1;
 
 	if (image_epoch(img, &o.epoch, err) < 0)
@@ -157,7 +180,7 @@ out:
 const struct builder image_builder = {
 	.kind = NODE_IMAGE,
 	.name = "image",
-	.version = 1,
+	.version = 2, /* 2: freed inodes reused, size: auto counts directory blocks */
 	.describe = image_describe,
 	.build = image_build,
 };

@@ -6,8 +6,14 @@
  * manifest.  See image.h for the manifest format.
  *
  * size: auto measures the layers and overlays first (one extra read of
- * each archive) and sizes the image as content * 1.3 + 64 MiB, rounded up
- * to a MiB, with at least 1.2 inodes per entry plus 1024.
+ * each archive).  It counts what the filesystem will hold: file data in
+ * whole blocks, one block per symlink, one block per directory (explicit,
+ * or implied by a change of parent in the archive) plus twice the bytes of
+ * its entries, and 256 bytes per inode; the image is that * 1.3 + 64 MiB,
+ * plus the inode tables of one inode per 16 KiB and the journal mke2fs
+ * would give it, rounded up to a MiB, with at least 1.2 inodes per entry
+ * plus 1024.  Rewritten paths count each time, so a layer stack is
+ * overestimated, never under: the image is sparse, so room costs little.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,42 +51,47 @@ int image_epoch(const struct image *img, int64_t *epoch, struct error *err)
 	return 0;
 }
 
-struct measure {
-	uint64_t bytes;
-	uint64_t entries;
-};
-
 static int measure_host_file(void *arg, const struct overlay_file *f, struct error *err)
 {
-	struct measure *m = arg;
-	if (S_ISREG(f->st.st_mode))
-		m->bytes += ((uint64_t)f->st.st_size + 4095) & ~4095ULL;
-	m->entries++;
+	(void)err;
+	image_measure_add(arg, *f->rel ? f->rel : ".", f->st.st_mode, (uint64_t)f->st.st_size);
 	return 0;
 }
 
-/* choose size and inode count for size: auto */
+/* choose size and inode count for size: auto (see the top of this file) */
 static int auto_size(const struct image *img, const struct image_write_opts *o,
-		     struct image_fs_params *p, struct error *err)
+		     struct overlay_skip *skip, struct image_fs_params *p, struct error *err)
 {
-	struct measure m = { 0, 0 };
+	struct image_measure m = { 0 };
+	int ret = -1;
 	for (size_t i = 0; i < img->n_layers; i++)
-		if (image_layer_measure(o->layer_paths[i], &m.bytes, &m.entries, err) < 0)
-			return -1;
+		if (image_layer_measure(o->layer_paths[i], &m, err) < 0)
+			goto out;
 	for (size_t i = 0; i < img->n_overlays; i++) {
 		const struct overlay *ov = &img->overlays[i];
-		if (overlay_walk(ov, measure_host_file, &m, err) < 0)
-			return -1;
+		if (overlay_walk(ov, skip, measure_host_file, &m, err) < 0)
+			goto out;
 		if (ov->kind == OVERLAY_CONTENT)
-			m.bytes += (strlen(ov->src) + 4095) & ~4095ULL;
-		m.entries++;
+			image_measure_add(&m, ov->to ? ov->to : "", S_IFREG, strlen(ov->src));
+		else if (ov->kind != OVERLAY_DIR && ov->kind != OVERLAY_FILE)
+			image_measure_add(&m, ov->to ? ov->to : "", S_IFLNK, 0);
 	}
-	uint64_t content = m.bytes + m.entries * 512;
-	p->size = ((content + content * 3 / 10 + (64ULL << 20)) + (1ULL << 20) - 1) & ~((1ULL << 20) - 1);
 	uint64_t want_inodes = m.entries + m.entries / 5 + 1024;
+	/* a directory block holds whole entries only: count its records twice */
+	uint64_t need = m.data_bytes + m.dirs * IMAGE_BLOCK_SIZE + m.name_bytes * 2 +
+			want_inodes * 256;
+	uint64_t size = need + need * 3 / 10 + (64ULL << 20);
+	size += size / 64; /* the inode tables of one inode per 16 KiB */
+	int journal = ext2fs_default_journal_size(size / IMAGE_BLOCK_SIZE);
+	if (journal > 0)
+		size += (uint64_t)journal * IMAGE_BLOCK_SIZE;
+	p->size = (size + (1ULL << 20) - 1) & ~((1ULL << 20) - 1);
 	if (!p->inodes && p->size / 16384 < want_inodes)
 		p->inodes = want_inodes;
-	return 0;
+	ret = 0;
+out:
+	free(m.last_parent);
+	return ret;
 }
 
 static int write_file(const char *path, const struct buf *b, struct error *err)
@@ -98,7 +109,7 @@ static int write_file(const char *path, const struct buf *b, struct error *err)
 }
 
 static int populate(struct tree *t, const struct image *img, const struct image_write_opts *o,
-		    struct buf *manifest, struct error *err)
+		    struct overlay_skip *skip, struct buf *manifest, struct error *err)
 {
 	for (size_t i = 0; i < img->n_layers; i++)
 		if (image_layer_apply(t, o->layer_paths[i],
@@ -106,7 +117,8 @@ static int populate(struct tree *t, const struct image *img, const struct image_
 				      img->allow_devices, err) < 0)
 			return -1;
 	for (size_t i = 0; i < img->n_overlays; i++)
-		if (image_overlay_apply(t, &img->overlays[i], img->allow_devices, o->epoch, err) < 0)
+		if (image_overlay_apply(t, &img->overlays[i], skip, img->allow_devices, o->epoch,
+					err) < 0)
 			return -1;
 	if (tree_finish(t, err) < 0)
 		return -1;
@@ -117,6 +129,7 @@ int image_write(const struct image *img, const struct image_write_opts *o, struc
 {
 	struct image_fs_params p = { img->size, img->label, img->inodes, o->key, (uint32_t)o->epoch };
 	struct buf manifest = BUF_INIT;
+	struct overlay_skip skip;
 	ext2_filsys fs = NULL;
 	struct tree *t = NULL;
 	bool created = false; /* never unlink a file this call did not create */
@@ -130,14 +143,15 @@ int image_write(const struct image *img, const struct image_write_opts *o, struc
 				   img->label);
 	if (o->epoch < 0 || o->epoch > UINT32_MAX)
 		return error_usage(err, "image '%s': epoch out of range", img->name);
-	if (img->size_auto && auto_size(img, o, &p, err) < 0)
+	overlay_skip_init(&skip, o->skip_dir);
+	if (img->size_auto && auto_size(img, o, &skip, &p, err) < 0)
 		goto out;
 	if (image_fs_create(&fs, o->out_path, &p, err) < 0)
 		goto out;
 	created = true;
 	if (!(t = tree_new(fs, p.epoch, err)))
 		goto out;
-	if (populate(t, img, o, &manifest, err) < 0)
+	if (populate(t, img, o, &skip, &manifest, err) < 0)
 		goto out;
 	tree_free(t);
 	t = NULL;
@@ -148,8 +162,9 @@ int image_write(const struct image *img, const struct image_write_opts *o, struc
 out:
 	tree_free(t);
 	if (fs)
-		ext2fs_free(fs);
+		image_fs_free(fs);
 	buf_release(&manifest);
+	overlay_skip_release(&skip);
 	if (ret < 0) {
 		if (created)
 			unlink(o->out_path);

@@ -32,6 +32,7 @@ struct image_write_opts {
 	const char *const *layer_names;  /* names for messages (NULL: the paths) */
 	const char *key;                 /* hex string seeding the UUID and hash seed */
 	int64_t epoch;                   /* timestamp for everything written (image_epoch()) */
+	const char *skip_dir;            /* a directory no overlay reads (the cache), or NULL */
 };
 
 /* the epoch of img: its `epoch`, else $SOURCE_DATE_EPOCH, else IMAGE_DEFAULT_EPOCH; -1 with err when malformed */

@@ -20,6 +20,7 @@
  * zeros).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,15 +31,77 @@
 #include "image_fs.h"
 #include "util.h"
 
-int image_fs_error(struct error *err, errcode_t code, const char *fmt, ...)
+/* what image_fs keeps beside a filesystem (fs->priv_data), for messages */
+struct image_fs_host {
+	char *path;             /* the image file on the host */
+	errcode_t write_err;    /* the first failed host write (errno or EXT2_ET_SHORT_WRITE), or 0 */
+};
+
+static void free_host(struct image_fs_host *h)
+{
+	if (h)
+		free(h->path);
+	free(h);
+}
+
+static pthread_once_t error_table_once = PTHREAD_ONCE_INIT;
+
+/* without the table, error_message() says "Unknown code ext2 91" */
+static void load_error_table(void)
+{
+	initialize_ext2_error_table();
+}
+
+/* what went wrong, in the words a recipe author can act on */
+static char *describe_code(const struct image_fs_host *h, errcode_t code)
+{
+	pthread_once(&error_table_once, load_error_table);
+	/* a failed host write surfaces later under other codes (EIO from a cache flush) */
+	if (h && h->write_err) {
+		errcode_t w = h->write_err;
+		if (w == ENOSPC || w == EDQUOT || w == EXT2_ET_SHORT_WRITE)
+			return xasprintf("no space left on the host disk writing '%s'", h->path);
+		return xasprintf("cannot write '%s': %s", h->path, error_message(w));
+	}
+	switch (code) {
+	case EXT2_ET_BLOCK_ALLOC_FAIL:
+	case EXT2_ET_DIR_NO_SPACE:
+		return xstrdup(IMAGE_FULL_MSG);
+	case EXT2_ET_INODE_ALLOC_FAIL:
+		return xstrdup(IMAGE_NO_INODES_MSG);
+	case ENOSPC:
+	case EDQUOT:
+	case EXT2_ET_SHORT_WRITE:
+		return xasprintf("no space left on the host disk writing '%s'", h ? h->path : "the image");
+	}
+	return xstrdup(error_message(code));
+}
+
+int image_fs_error(ext2_filsys fs, struct error *err, errcode_t code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	char *what = xvasprintf(fmt, ap);
 	va_end(ap);
-	error_set(err, "%s: %s", what, error_message(code));
+	char *why = describe_code(fs ? fs->priv_data : NULL, code);
+	error_set(err, "%s: %s", what, why);
+	free(why);
 	free(what);
 	return -1;
+}
+
+/* libext2fs calls this for every failed write to the image file: remember the first cause */
+static errcode_t note_write_error(io_channel channel, unsigned long block, int count,
+				  const void *data, size_t size, int actual, errcode_t error)
+{
+	ext2_filsys fs = channel->app_data;
+	struct image_fs_host *h = fs ? fs->priv_data : NULL;
+	(void)block, (void)count, (void)data, (void)size, (void)actual;
+	if (!error)
+		error = EXT2_ET_SHORT_WRITE;
+	if (h && !h->write_err)
+		h->write_err = error;
+	return error;
 }
 
 /* 16 bytes derived from key under a purpose string */
@@ -162,24 +225,46 @@ static int create_sparse_file(const char *path, uint64_t size, struct error *err
 	return 0;
 }
 
+/* the "too many inodes" of ext2fs_initialize, with the numbers that decide it */
+static int too_many_inodes(const struct image_fs_params *p, struct error *err)
+{
+	return error_set(err, "%llu inodes do not fit an image of %llu MiB "
+			 "(at most one per 4 KiB block): lower inodes: or raise size:",
+			 (unsigned long long)p->inodes, (unsigned long long)(p->size >> 20));
+}
+
 int image_fs_create(ext2_filsys *out, const char *path, const struct image_fs_params *p,
 		    struct error *err)
 {
 	struct ext2_super_block param;
+	struct image_fs_host *host = xcalloc(1, sizeof(*host));
 	ext2_filsys fs = NULL;
 	errcode_t rc;
 	const char *step = "cannot initialize ext4";
 
 	*out = NULL;
-	if (p->size < 4ULL << 20)
-		return error_set(err, "image size %llu is below the 4 MiB minimum",
-				 (unsigned long long)p->size);
-	if (create_sparse_file(path, p->size, err) < 0)
+	host->path = xstrdup(path);
+	if (p->size < 4ULL << 20) {
+		free_host(host);
+		return error_set(err, "image size %llu is below the 4 MiB minimum: raise size: "
+				 "or use size: auto", (unsigned long long)p->size);
+	}
+	if (p->inodes > UINT32_MAX) {
+		free_host(host);
+		return too_many_inodes(p, err);
+	}
+	if (create_sparse_file(path, p->size, err) < 0) {
+		free_host(host);
 		return -1;
+	}
 	set_params(&param, p);
 	rc = ext2fs_initialize(path, EXT2_FLAG_64BITS, &param, unix_io_manager, &fs);
 	if (rc)
 		goto out;
+	fs->priv_data = host;
+	fs->io->app_data = fs;
+	fs->io->write_error = note_write_error;
+	host = NULL;
 	set_identity(fs, p);
 	step = "cannot allocate group tables";
 	if ((rc = ext2fs_allocate_tables(fs)))
@@ -197,16 +282,35 @@ int image_fs_create(ext2_filsys *out, const char *path, const struct image_fs_pa
 	*out = fs;
 	return 0;
 out:
-	if (fs)
-		ext2fs_free(fs);
+	if (rc == EXT2_ET_TOO_MANY_INODES)
+		too_many_inodes(p, err);
+	else
+		image_fs_error(fs, err, rc, "%s in '%s'", step, path);
+	image_fs_free(fs);
+	free_host(host);
 	unlink(path);
-	return image_fs_error(err, rc, "%s in '%s'", step, path);
+	return -1;
 }
 
 int image_fs_close(ext2_filsys fs, struct error *err)
 {
+	struct image_fs_host *host = fs->priv_data;
+	fs->priv_data = NULL;
 	errcode_t rc = ext2fs_close_free(&fs);
-	if (rc)
-		return image_fs_error(err, rc, "cannot write the filesystem");
-	return 0;
+	if (rc) {
+		char *why = describe_code(host, rc);
+		error_set(err, "cannot write the filesystem: %s", why);
+		free(why);
+	}
+	free_host(host);
+	return rc ? -1 : 0;
+}
+
+void image_fs_free(ext2_filsys fs)
+{
+	if (!fs)
+		return;
+	free_host(fs->priv_data);
+	fs->priv_data = NULL;
+	ext2fs_free(fs);
 }

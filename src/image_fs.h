@@ -26,8 +26,19 @@ int image_fs_create(ext2_filsys *out, const char *path, const struct image_fs_pa
 		    struct error *err);
 /* write everything out and close (fs is freed either way); returns 0 or -1 */
 int image_fs_close(ext2_filsys fs, struct error *err);
-/* error with the libext2fs text of code, "what: message"; returns -1 */
-int image_fs_error(struct error *err, errcode_t code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* free a filesystem image_fs_create() made without writing it out (NULL is fine) */
+void image_fs_free(ext2_filsys fs);
+
+/* the cause and the remedy when the image has no free block or inode */
+#define IMAGE_FULL_MSG "the image is full: raise size: or use size: auto"
+#define IMAGE_NO_INODES_MSG "the image has no free inodes: raise inodes: or size:"
+
+/*
+ * Set err to "what: cause" for a libext2fs error code of fs (NULL before
+ * it exists): a failed host write, a full image and no free inodes get
+ * the remedies above, anything else error_message()'s text.  Returns -1.
+ */
+int image_fs_error(ext2_filsys fs, struct error *err, errcode_t code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif

@@ -137,8 +137,8 @@ static int apply_entry(struct tree *t, struct archive *a, struct archive_entry *
 	case S_IFCHR:
 	case S_IFBLK:
 		if (!allow_devices) {
-			error_set(err, "'%s' is a device node and the image does not allow devices",
-				  name);
+			error_set(err, "'%s' is a device node and the image does not allow devices: "
+				  "set devices: true", name);
 			goto out;
 		}
 		/* fallthrough */
@@ -305,7 +305,32 @@ out:
 	return ret;
 }
 
-int image_layer_measure(const char *path, uint64_t *bytes, uint64_t *entries, struct error *err)
+void image_measure_add(struct image_measure *m, const char *path, uint32_t mode, uint64_t size)
+{
+	size_t len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	const char *slash = memrchr(path, '/', len);
+	size_t parent_len = slash ? (size_t)(slash - path) : 0;
+	size_t name_len = len - (slash ? parent_len + 1 : 0);
+	m->entries++;
+	m->name_bytes += 8 + ((name_len + 3) & ~(size_t)3);
+	if (S_ISREG(mode))
+		m->data_bytes += (size + 4095) & ~4095ULL;
+	else if (S_ISLNK(mode))
+		m->data_bytes += 4096; /* a target of 60 bytes or more takes a block */
+	else if (S_ISDIR(mode))
+		m->dirs++;
+	/* archives list a directory's entries together: a new parent may be an implied directory */
+	if (!m->last_parent || strlen(m->last_parent) != parent_len ||
+	    memcmp(m->last_parent, path, parent_len)) {
+		free(m->last_parent);
+		m->last_parent = xstrndup(path, parent_len);
+		m->dirs++;
+	}
+}
+
+int image_layer_measure(const char *path, struct image_measure *m, struct error *err)
 {
 	struct archive *a = open_tar(path, -1);
 	struct archive_entry *e;
@@ -319,9 +344,9 @@ int image_layer_measure(const char *path, uint64_t *bytes, uint64_t *entries, st
 			goto out;
 		}
 		la_int64_t size = archive_entry_size(e);
-		if (archive_entry_filetype(e) == AE_IFREG && size > 0)
-			*bytes += ((uint64_t)size + 4095) & ~4095ULL;
-		(*entries)++;
+		const char *name = archive_entry_pathname(e);
+		image_measure_add(m, name ? name : "", archive_entry_filetype(e),
+				  size > 0 ? (uint64_t)size : 0);
 	}
 	ret = 0;
 out:

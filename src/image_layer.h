@@ -15,7 +15,18 @@
 /* apply the archive at path, called name in messages, to t (devices only when allowed); 0 or -1 */
 int image_layer_apply(struct tree *t, const char *path, const char *name, bool allow_devices,
 		      struct error *err);
-/* add the data bytes (rounded up to 4 KiB per entry) and entry count of an archive */
-int image_layer_measure(const char *path, uint64_t *bytes, uint64_t *entries, struct error *err);
+/* what size: auto counts of its inputs (an overestimate is cheap: images are sparse) */
+struct image_measure {
+	uint64_t data_bytes;  /* regular file data, each file rounded up to 4 KiB */
+	uint64_t entries;     /* entries of every kind (a rewritten path counts each time) */
+	uint64_t dirs;        /* directories, explicit or implied by a path: each takes a block */
+	uint64_t name_bytes;  /* directory entry records (8 + the name rounded up to 4) */
+	char *last_parent;    /* the previous entry's directory, to count implied ones */
+};
+
+/* count an entry of type mode (S_IF*), size bytes, at the cleaned or raw path into m */
+void image_measure_add(struct image_measure *m, const char *path, uint32_t mode, uint64_t size);
+/* add what the archive at path holds to m; 0 or -1 */
+int image_layer_measure(const char *path, struct image_measure *m, struct error *err);
 
 #endif

@@ -84,7 +84,7 @@ static int manifest_entry(void *arg, const struct tree_entry *e, struct error *e
 	struct ext2_inode_large in;
 	errcode_t rc = ext2fs_read_inode_full(m->fs, e->ino, (struct ext2_inode *)&in, sizeof(in));
 	if (rc)
-		return image_fs_error(err, rc, "cannot read the inode of '%s'", e->path);
+		return image_fs_error(m->fs, err, rc, "cannot read the inode of '%s'", e->path);
 	const char *type = type_name(e->mode), *target = "-";
 	char devs[32];
 	if (S_ISLNK(e->mode)) {

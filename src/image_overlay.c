@@ -95,8 +95,36 @@ static char **sorted_names(int fd, size_t *n, const char *abs, struct error *err
 	return names ? names : xcalloc(1, sizeof(*names));
 }
 
-static int walk_dir(int fd, const char *rel, const char *abs, overlay_file_fn fn, void *arg,
-		    struct error *err)
+void overlay_skip_init(struct overlay_skip *s, const char *dir)
+{
+	struct stat st;
+	memset(s, 0, sizeof(*s));
+	if (dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+		s->set = true;
+	}
+}
+
+void overlay_skip_release(struct overlay_skip *s)
+{
+	free(s->skipped);
+	s->skipped = NULL;
+}
+
+/* true (and recorded) when st is the directory skip leaves out */
+static bool skip_dir(struct overlay_skip *skip, const struct stat *st, const char *rel)
+{
+	if (!skip || !skip->set || !S_ISDIR(st->st_mode) || st->st_dev != skip->dev ||
+	    st->st_ino != skip->ino)
+		return false;
+	if (!skip->skipped)
+		skip->skipped = xstrdup(*rel ? rel : ".");
+	return true;
+}
+
+static int walk_dir(int fd, const char *rel, const char *abs, struct overlay_skip *skip,
+		    overlay_file_fn fn, void *arg, struct error *err)
 {
 	size_t n;
 	int ret = 0;
@@ -109,6 +137,8 @@ static int walk_dir(int fd, const char *rel, const char *abs, overlay_file_fn fn
 		struct overlay_file f = { crel, cabs, fd, names[i], { 0 } };
 		if (fstatat(fd, names[i], &f.st, AT_SYMLINK_NOFOLLOW) < 0)
 			ret = error_errno(err, errno, "cannot stat '%s'", cabs);
+		else if (skip_dir(skip, &f.st, crel))
+			goto next;
 		if (ret == 0)
 			ret = fn(arg, &f, err);
 		if (ret == 0 && S_ISDIR(f.st.st_mode)) {
@@ -116,10 +146,11 @@ static int walk_dir(int fd, const char *rel, const char *abs, overlay_file_fn fn
 			if (cfd < 0)
 				ret = error_errno(err, errno, "cannot open '%s'", cabs);
 			else {
-				ret = walk_dir(cfd, crel, cabs, fn, arg, err);
+				ret = walk_dir(cfd, crel, cabs, skip, fn, arg, err);
 				close(cfd);
 			}
 		}
+next:
 		free(crel);
 		free(cabs);
 	}
@@ -129,7 +160,8 @@ static int walk_dir(int fd, const char *rel, const char *abs, overlay_file_fn fn
 	return ret;
 }
 
-int overlay_walk(const struct overlay *ov, overlay_file_fn fn, void *arg, struct error *err)
+int overlay_walk(const struct overlay *ov, struct overlay_skip *skip, overlay_file_fn fn,
+		 void *arg, struct error *err)
 {
 	if (ov->kind != OVERLAY_DIR && ov->kind != OVERLAY_FILE)
 		return 0;
@@ -147,10 +179,13 @@ int overlay_walk(const struct overlay *ov, overlay_file_fn fn, void *arg, struct
 		ret = error_set(err, "overlay dir '%s' is not a directory", ov->src);
 	else if (ov->kind == OVERLAY_FILE && !S_ISREG(top.st.st_mode))
 		ret = error_set(err, "overlay file '%s' is not a regular file", ov->src);
+	if (ret == 0 && skip_dir(skip, &top.st, ""))
+		goto out;
 	if (ret == 0)
 		ret = fn(arg, &top, err);
 	if (ret == 0 && ov->kind == OVERLAY_DIR)
-		ret = walk_dir(fd, "", abs, fn, arg, err);
+		ret = walk_dir(fd, "", abs, skip, fn, arg, err);
+out:
 	close(fd);
 	free(abs);
 	return ret;
@@ -161,6 +196,7 @@ int overlay_walk(const struct overlay *ov, overlay_file_fn fn, void *arg, struct
 struct apply {
 	struct tree *t;
 	const struct overlay *ov;
+	struct overlay_skip *skip;
 	bool allow_devices;
 	int64_t epoch;
 	char *dest;          /* cleaned destination of the overlay */
@@ -243,8 +279,11 @@ static int apply_host_file(void *arg, const struct overlay_file *f, struct error
 	} else if (S_ISFIFO(f->st.st_mode) ||
 		   ((S_ISCHR(f->st.st_mode) || S_ISBLK(f->st.st_mode)) && ap->allow_devices)) {
 		ret = tree_mknod(ap->t, dest, &a, f->st.st_rdev, err);
+	} else if (S_ISSOCK(f->st.st_mode)) {
+		error_set(err, "'%s' is a socket and cannot be copied", f->abs);
 	} else {
-		error_set(err, "'%s' is a device node or socket and cannot be copied", f->abs);
+		error_set(err, "'%s' is a device node and the image does not allow devices: "
+			  "set devices: true", f->abs);
 	}
 out:
 	free(dest);
@@ -273,7 +312,7 @@ static int apply_one(struct apply *ap, struct error *err)
 	switch (ov->kind) {
 	case OVERLAY_DIR:
 	case OVERLAY_FILE:
-		return overlay_walk(ov, apply_host_file, ap, err);
+		return overlay_walk(ov, ap->skip, apply_host_file, ap, err);
 	case OVERLAY_CONTENT:
 		return apply_content(ap, err);
 	case OVERLAY_SYMLINK:
@@ -288,10 +327,10 @@ static int apply_one(struct apply *ap, struct error *err)
 	return error_set(err, "unknown overlay kind");
 }
 
-int image_overlay_apply(struct tree *t, const struct overlay *ov, bool allow_devices,
-			int64_t epoch, struct error *err)
+int image_overlay_apply(struct tree *t, const struct overlay *ov, struct overlay_skip *skip,
+			bool allow_devices, int64_t epoch, struct error *err)
 {
-	struct apply ap = { t, ov, allow_devices, epoch, NULL };
+	struct apply ap = { t, ov, skip, allow_devices, epoch, NULL };
 	int ret = -1;
 	if (!ov->to)
 		return error_set(err, "overlay without a destination");

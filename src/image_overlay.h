@@ -24,18 +24,37 @@ struct overlay_file {
 	struct stat st;       /* lstat of it */
 };
 
+/*
+ * A directory every overlay walk leaves out, known by identity (device and
+ * inode, so no spelling of its path matters): the cache, which a `dir: .`
+ * overlay would otherwise read, including the image being built.
+ */
+struct overlay_skip {
+	dev_t dev;
+	ino_t ino;
+	bool set;             /* false: nothing is left out */
+	char *skipped;        /* out: the first directory left out, relative to the overlay source (owned) */
+};
+
+/* s leaves out the directory dir when it exists (NULL or missing: nothing) */
+void overlay_skip_init(struct overlay_skip *s, const char *dir);
+/* free what a walk recorded in s */
+void overlay_skip_release(struct overlay_skip *s);
+
 typedef int (*overlay_file_fn)(void *arg, const struct overlay_file *f, struct error *err);
 
 /*
  * Call fn for every host file of a dir or file overlay, in sorted order
  * (directories before their contents); other kinds read no host file.
- * Returns 0, or -1 when the source escapes its recipe directory
+ * The directory in skip (NULL: none) and everything beneath it are left
+ * out, and the first one left out is recorded in skip->skipped.  Returns 0, or -1 when the source escapes its recipe directory
  * ('..', absolute, or a symlink leading out), is unreadable, or fn fails.
  */
-int overlay_walk(const struct overlay *ov, overlay_file_fn fn, void *arg, struct error *err);
+int overlay_walk(const struct overlay *ov, struct overlay_skip *skip, overlay_file_fn fn,
+		 void *arg, struct error *err);
 
-/* apply one overlay to t; every time written is epoch; 0 or -1 */
-int image_overlay_apply(struct tree *t, const struct overlay *ov, bool allow_devices,
-			int64_t epoch, struct error *err);
+/* apply one overlay to t, leaving out skip (NULL: none); every time written is epoch; 0 or -1 */
+int image_overlay_apply(struct tree *t, const struct overlay *ov, struct overlay_skip *skip,
+			bool allow_devices, int64_t epoch, struct error *err);
 
 #endif

@@ -2,9 +2,11 @@
  * image_tree: entries of an image being written (see image_tree.h).
  *
  * Every entry is a node (name, parent, inode number, type) found through
- * a hash table keyed by (parent, name).  Inodes are allocated in input
- * order from a counter and never reused, so the same input always gives
- * the same inode numbers.  Directory contents live only in memory until
+ * a hash table keyed by (parent, name).  An inode freed by a replaced or
+ * removed entry is reused first (last freed, first reused), then new ones
+ * come from a counter, so a layer that rewrites a path 5,000 times needs
+ * one inode, not 5,000, and the same input always gives the same inode
+ * numbers.  Directory contents live only in memory until
  * tree_finish(), which writes each directory as linear blocks (no htree:
  * an unindexed directory is valid on a dir_index filesystem, and the
  * kernel indexes it the first time it grows) with the metadata_csum tail
@@ -48,7 +50,9 @@ struct tree {
 	struct tnode **dirs;        /* directories in creation order, for tree_finish */
 	size_t n_dirs, alloc_dirs;
 	struct tnode *lost_found;   /* padded to 16 KiB as mke2fs does */
-	ext2_ino_t next_ino;        /* next inode number to try */
+	ext2_ino_t next_ino;        /* next never-used inode number to try */
+	ext2_ino_t *freed;          /* inodes released by removed entries, reused last first */
+	size_t n_freed, alloc_freed;
 };
 
 struct tree_file {
@@ -151,18 +155,33 @@ static struct tnode *table_find(const struct tree *t, const struct tnode *parent
 
 /* ---- inodes --------------------------------------------------------------- */
 
-static int alloc_ino(struct tree *t, bool dir, ext2_ino_t *ino, struct error *err)
+static int alloc_ino(struct tree *t, bool dir, const char *path, ext2_ino_t *ino,
+		     struct error *err)
 {
 	ext2_filsys fs = t->fs;
-	while (t->next_ino <= fs->super->s_inodes_count &&
-	       ext2fs_test_inode_bitmap2(fs->inode_map, t->next_ino))
-		t->next_ino++;
-	if (t->next_ino > fs->super->s_inodes_count)
-		return error_set(err, "more entries than the %u inodes of the image",
-				 fs->super->s_inodes_count);
-	*ino = t->next_ino++;
+	if (t->n_freed) {
+		*ino = t->freed[--t->n_freed];
+	} else {
+		while (t->next_ino <= fs->super->s_inodes_count &&
+		       ext2fs_test_inode_bitmap2(fs->inode_map, t->next_ino))
+			t->next_ino++;
+		if (t->next_ino > fs->super->s_inodes_count)
+			return error_set(err, "'/%s': %s (all %u are in use)", path,
+					 IMAGE_NO_INODES_MSG, fs->super->s_inodes_count);
+		*ino = t->next_ino++;
+	}
 	ext2fs_inode_alloc_stats2(fs, *ino, +1, dir);
 	return 0;
+}
+
+/* give ino back for the next entry (its inode is already freed on disk) */
+static void free_ino(struct tree *t, ext2_ino_t ino)
+{
+	if (t->n_freed == t->alloc_freed) {
+		t->alloc_freed = t->alloc_freed ? t->alloc_freed * 2 : 64;
+		t->freed = xrealloc(t->freed, t->alloc_freed * sizeof(*t->freed));
+	}
+	t->freed[t->n_freed++] = ino;
 }
 
 static uint32_t clamp_time(const struct tree *t, int64_t when)
@@ -208,7 +227,7 @@ static int write_new_inode(struct tree *t, ext2_ino_t ino, struct ext2_inode_lar
 	errcode_t rc = ext2fs_write_inode_full(t->fs, ino, (struct ext2_inode *)slot, size);
 	free(slot);
 	if (rc)
-		return image_fs_error(err, rc, "cannot write the inode of '/%s'", path);
+		return image_fs_error(t->fs, err, rc, "cannot write the inode of '/%s'", path);
 	return 0;
 }
 
@@ -217,7 +236,7 @@ static int read_inode(struct tree *t, ext2_ino_t ino, struct ext2_inode_large *i
 {
 	errcode_t rc = ext2fs_read_inode_full(t->fs, ino, (struct ext2_inode *)in, sizeof(*in));
 	if (rc)
-		return image_fs_error(err, rc, "cannot read the inode of '/%s'", path);
+		return image_fs_error(t->fs, err, rc, "cannot read the inode of '/%s'", path);
 	return 0;
 }
 
@@ -226,7 +245,7 @@ static int update_inode(struct tree *t, ext2_ino_t ino, struct ext2_inode_large 
 {
 	errcode_t rc = ext2fs_write_inode_full(t->fs, ino, (struct ext2_inode *)in, sizeof(*in));
 	if (rc)
-		return image_fs_error(err, rc, "cannot write the inode of '/%s'", path);
+		return image_fs_error(t->fs, err, rc, "cannot write the inode of '/%s'", path);
 	return 0;
 }
 
@@ -246,12 +265,15 @@ static int release_inode(struct tree *t, struct tnode *n, struct error *err)
 	if (!rc && ext2fs_file_acl_block(t->fs, (struct ext2_inode *)&in))
 		rc = ext2fs_free_ext_attr(t->fs, n->ino, &in);
 	if (rc)
-		return image_fs_error(err, rc, "cannot free the inode of '%s'", n->name);
+		return image_fs_error(t->fs, err, rc, "cannot free the inode of '%s'", n->name);
 	ext2fs_inode_alloc_stats2(t->fs, n->ino, -1, S_ISDIR(n->mode));
 	struct ext2_inode_large zero;
 	memset(&zero, 0, sizeof(zero));
 	zero.i_dtime = t->epoch;
-	return write_new_inode(t, n->ino, &zero, n->name, err);
+	if (write_new_inode(t, n->ino, &zero, n->name, err) < 0)
+		return -1;
+	free_ino(t, n->ino);
+	return 0;
 }
 
 /* ---- nodes ---------------------------------------------------------------- */
@@ -300,18 +322,19 @@ static int remove_node(struct tree *t, struct tnode *n, struct error *err)
 	return release_inode(t, n, err);
 }
 
-/* a directory inode with no blocks yet (tree_finish writes them) */
+/* a directory inode with no blocks yet (tree_finish writes them); path is for messages */
 static int make_dir(struct tree *t, struct tnode *parent, const char *name, size_t len,
-		    const struct tree_attrs *a, struct tnode **out, struct error *err)
+		    const char *path, const struct tree_attrs *a, struct tnode **out,
+		    struct error *err)
 {
 	struct ext2_inode_large in;
 	ext2_ino_t ino;
-	if (alloc_ino(t, true, &ino, err) < 0)
+	if (alloc_ino(t, true, path, &ino, err) < 0)
 		return -1;
 	fill_inode(t, &in, a);
 	in.i_links_count = 2;
 	init_extents(&in);
-	if (write_new_inode(t, ino, &in, name, err) < 0)
+	if (write_new_inode(t, ino, &in, path, err) < 0)
 		return -1;
 	*out = node_new(t, parent, name, len, a->mode, ino);
 	remember_dir(t, *out);
@@ -342,7 +365,7 @@ static int walk_parent(struct tree *t, const char *path, bool create, struct tno
 				*dir = NULL; /* missing: not an error for every caller */
 				return 0;
 			}
-			if (make_dir(t, cur, p, len, &default_dir_attrs, &c, err) < 0)
+			if (make_dir(t, cur, p, len, path, &default_dir_attrs, &c, err) < 0)
 				return -1;
 		} else if (S_ISLNK(c->mode)) {
 			return error_set(err, "'/%s' leads through the symlink '/%.*s'", path,
@@ -421,7 +444,7 @@ struct tree *tree_new(ext2_filsys fs, uint32_t epoch, struct error *err)
 		goto fail;
 	t->root = node_new(t, NULL, "", 0, root_attrs.mode, EXT2_ROOT_INO);
 	remember_dir(t, t->root);
-	if (make_dir(t, t->root, "lost+found", 10, &lf_attrs, &t->lost_found, err) < 0)
+	if (make_dir(t, t->root, "lost+found", 10, "lost+found", &lf_attrs, &t->lost_found, err) < 0)
 		goto fail;
 	return t;
 fail:
@@ -441,6 +464,7 @@ void tree_free(struct tree *t)
 	free(t->nodes);
 	free(t->buckets);
 	free(t->dirs);
+	free(t->freed);
 	free(t);
 }
 
@@ -473,7 +497,7 @@ int tree_mkdir(struct tree *t, const char *path, const struct tree_attrs *a, str
 		return -1;
 	if (keep)
 		return set_dir_attrs(t, keep, a, path, err);
-	return make_dir(t, dir, leaf, strlen(leaf), a, &n, err);
+	return make_dir(t, dir, leaf, strlen(leaf), path, a, &n, err);
 }
 
 int tree_mkdir_p(struct tree *t, const char *path, struct error *err)
@@ -489,7 +513,7 @@ int tree_mkdir_p(struct tree *t, const char *path, struct error *err)
 		return 0;
 	if (n)
 		return error_set(err, "'/%s' exists and is not a directory", path);
-	return make_dir(t, dir, leaf, strlen(leaf), &default_dir_attrs, &n, err);
+	return make_dir(t, dir, leaf, strlen(leaf), path, &default_dir_attrs, &n, err);
 }
 
 /* a node with a fresh inode for a non-directory entry */
@@ -501,7 +525,7 @@ static int make_leaf(struct tree *t, const char *path, const struct tree_attrs *
 	ext2_ino_t ino;
 	if (make_room(t, path, a->mode, &dir, &leaf, &keep, err) < 0)
 		return -1;
-	if (alloc_ino(t, false, &ino, err) < 0)
+	if (alloc_ino(t, false, path, &ino, err) < 0)
 		return -1;
 	fill_inode(t, in, a);
 	*out = node_new(t, dir, leaf, strlen(leaf), a->mode, ino);
@@ -542,7 +566,7 @@ int tree_symlink(struct tree *t, const char *path, const struct tree_attrs *a,
 		rc = rc ? rc : rc2;
 	}
 	if (rc)
-		return image_fs_error(err, rc, "cannot write the symlink '/%s'", path);
+		return image_fs_error(t->fs, err, rc, "cannot write the symlink '/%s'", path);
 	return 0;
 }
 
@@ -590,6 +614,10 @@ int tree_hardlink(struct tree *t, const char *path, const char *target, struct e
 		return error_set(err, "hardlink '/%s': too many links to '/%s'", path, target);
 	if (make_room(t, path, to->mode, &dir, &leaf, &keep, err) < 0)
 		return -1;
+	/* the target lay beneath what path replaced: its inode is gone (and may be reused) */
+	if (to->removed)
+		return error_set(err, "hardlink '/%s': its target '/%s' was beneath it and is gone",
+				 path, target);
 	/* make_room may have dropped a link of the target's inode: read it again */
 	if (read_inode(t, to->ino, &in, target, err) < 0)
 		return -1;
@@ -630,7 +658,7 @@ int tree_set_xattr(struct tree *t, const char *path, const char *name, const voi
 		rc = rc ? rc : rc2;
 	}
 	if (rc)
-		return image_fs_error(err, rc, "cannot set xattr '%s' on '/%s'", name, path);
+		return image_fs_error(t->fs, err, rc, "cannot set xattr '%s' on '/%s'", name, path);
 	return 0;
 }
 
@@ -643,9 +671,9 @@ int tree_file_begin(struct tree *t, const char *path, const struct tree_attrs *a
 	struct tnode *n;
 	*out = NULL;
 	if (size > tree_free_bytes(t))
-		return error_set(err, "'/%s' declares %llu bytes, more than the %llu free in the image",
-				 path, (unsigned long long)size,
-				 (unsigned long long)tree_free_bytes(t));
+		return error_set(err, "'/%s' declares %llu bytes, more than the %llu free in the "
+				 "image: raise size: or use size: auto", path,
+				 (unsigned long long)size, (unsigned long long)tree_free_bytes(t));
 	if (make_leaf(t, path, a, &in, &n, err) < 0)
 		return -1;
 	init_extents(&in);
@@ -661,7 +689,7 @@ int tree_file_begin(struct tree *t, const char *path, const struct tree_attrs *a
 					 EXT2_FILE_WRITE, &f->file);
 	if (rc) {
 		tree_file_abort(f);
-		return image_fs_error(err, rc, "cannot open '/%s' for writing", path);
+		return image_fs_error(t->fs, err, rc, "cannot open '/%s' for writing", path);
 	}
 	*out = f;
 	return 0;
@@ -684,10 +712,8 @@ static int flush_block(struct tree_file *f, struct error *err)
 	errcode_t rc = ext2fs_file_llseek(f->file, off, EXT2_SEEK_SET, NULL);
 	if (!rc)
 		rc = ext2fs_file_write(f->file, f->buf, n, &written);
-	if (rc == EXT2_ET_BLOCK_ALLOC_FAIL)
-		return error_set(err, "'/%s': the image is full", f->path);
 	if (rc)
-		return image_fs_error(err, rc, "cannot write '/%s'", f->path);
+		return image_fs_error(f->tree->fs, err, rc, "cannot write '/%s'", f->path);
 	return 0;
 }
 
@@ -727,7 +753,7 @@ int tree_file_end(struct tree_file *f, struct error *err)
 	f->file = NULL;
 	rc = rc ? rc : rc2;
 	if (ret == 0 && rc)
-		ret = image_fs_error(err, rc, "cannot finish '/%s'", f->path);
+		ret = image_fs_error(f->tree->fs, err, rc, "cannot finish '/%s'", f->path);
 	tree_file_abort(f);
 	return ret;
 }
@@ -857,10 +883,7 @@ static int write_dir(struct tree *t, struct tnode *dir, struct error *err)
 	ret = 0;
 	goto out;
 fail:
-	if (rc == EXT2_ET_BLOCK_ALLOC_FAIL)
-		error_set(err, "directory '%s': the image is full", dir->name);
-	else
-		image_fs_error(err, rc, "cannot write directory '%s'", dir->name);
+	image_fs_error(t->fs, err, rc, "cannot write directory '%s'", dir->name);
 out:
 	buf_release(&d.data);
 	return ret;
