@@ -228,8 +228,8 @@ static int create_sparse_file(const char *path, uint64_t size, struct error *err
 /* the "too many inodes" of ext2fs_initialize, with the numbers that decide it */
 static int too_many_inodes(const struct image_fs_params *p, struct error *err)
 {
-	return error_set(err, "%llu inodes do not fit an image of %llu MiB "
-			 "(at most one per 4 KiB block): lower inodes: or raise size:",
+	return error_set(err, "%llu inodes do not fit an image of %llu MiB: "
+			 "lower inodes: or raise size:",
 			 (unsigned long long)p->inodes, (unsigned long long)(p->size >> 20));
 }
 
