@@ -7,10 +7,8 @@
  * come from a counter, so a layer that rewrites a path 5,000 times needs
  * one inode, not 5,000, and the same input always gives the same inode
  * numbers.  Directory contents live only in memory until
- * tree_finish(), which writes each directory as linear blocks (no htree:
- * an unindexed directory is valid on a dir_index filesystem, and the
- * kernel indexes it the first time it grows) with the metadata_csum tail
- * in each block.
+ * tree_finish(), which writes each directory once (image_dirblocks);
+ * regular file data streams through image_tree_file.
  *
  * Times: mtime = atime = the entry's mtime clamped to [0, epoch];
  * ctime = crtime = epoch; nanoseconds are zero.
@@ -23,6 +21,7 @@
 
 #include "image_fs.h"
 #include "image_tree.h"
+#include "image_dirblocks.h"
 
 struct tnode {
 	char *name;                 /* last path component ("" for the root) */
@@ -55,16 +54,6 @@ struct tree {
 	size_t n_freed, alloc_freed;
 };
 
-struct tree_file {
-	struct tree *tree;
-	ext2_file_t file;           /* libext2fs file handle */
-	char *path;                 /* for messages */
-	uint64_t size;              /* declared size */
-	uint64_t cur_blk;           /* block held in buf, UINT64_MAX when none */
-	unsigned char *buf;         /* one filesystem block */
-};
-
-#define NO_BLOCK UINT64_MAX
 #define LOST_FOUND_BYTES 16384
 
 char *image_path_clean(const char *name, struct error *err)
@@ -553,16 +542,16 @@ int tree_symlink(struct tree *t, const char *path, const struct tree_attrs *a,
 	init_extents(&in);
 	if (write_new_inode(t, n->ino, &in, path, err) < 0)
 		return -1;
-	struct tree_file f = { t, NULL, (char *)path, len, NO_BLOCK, NULL };
+	ext2_file_t file = NULL;
 	errcode_t rc = ext2fs_file_open2(t->fs, n->ino, (struct ext2_inode *)&in,
-					 EXT2_FILE_WRITE, &f.file);
+					 EXT2_FILE_WRITE, &file);
 	unsigned int written;
 	if (!rc)
-		rc = ext2fs_file_write(f.file, target, (unsigned int)len, &written);
+		rc = ext2fs_file_write(file, target, (unsigned int)len, &written);
 	if (!rc)
-		rc = ext2fs_file_set_size2(f.file, len);
-	if (f.file) {
-		errcode_t rc2 = ext2fs_file_close(f.file);
+		rc = ext2fs_file_set_size2(file, len);
+	if (file) {
+		errcode_t rc2 = ext2fs_file_close(file);
 		rc = rc ? rc : rc2;
 	}
 	if (rc)
@@ -679,214 +668,25 @@ int tree_file_begin(struct tree *t, const char *path, const struct tree_attrs *a
 	init_extents(&in);
 	if (write_new_inode(t, n->ino, &in, path, err) < 0)
 		return -1;
-	struct tree_file *f = xcalloc(1, sizeof(*f));
-	f->tree = t;
-	f->path = xstrdup(path);
-	f->size = size;
-	f->cur_blk = NO_BLOCK;
-	f->buf = xmalloc(t->fs->blocksize);
-	errcode_t rc = ext2fs_file_open2(t->fs, n->ino, (struct ext2_inode *)&in,
-					 EXT2_FILE_WRITE, &f->file);
-	if (rc) {
-		tree_file_abort(f);
-		return image_fs_error(t->fs, err, rc, "cannot open '/%s' for writing", path);
-	}
-	*out = f;
-	return 0;
-}
-
-static bool all_zero(const unsigned char *p, size_t n)
-{
-	return p[0] == 0 && memcmp(p, p + 1, n - 1) == 0;
-}
-
-/* write the held block unless it is all zeros (then it stays a hole) */
-static int flush_block(struct tree_file *f, struct error *err)
-{
-	unsigned bs = f->tree->fs->blocksize;
-	if (f->cur_blk == NO_BLOCK || all_zero(f->buf, bs))
-		return 0;
-	uint64_t off = f->cur_blk * bs;
-	unsigned n = f->size - off < bs ? (unsigned)(f->size - off) : bs;
-	unsigned written;
-	errcode_t rc = ext2fs_file_llseek(f->file, off, EXT2_SEEK_SET, NULL);
-	if (!rc)
-		rc = ext2fs_file_write(f->file, f->buf, n, &written);
-	if (rc)
-		return image_fs_error(f->tree->fs, err, rc, "cannot write '/%s'", f->path);
-	return 0;
-}
-
-int tree_file_write(struct tree_file *f, uint64_t offset, const void *data, size_t len,
-		    struct error *err)
-{
-	unsigned bs = f->tree->fs->blocksize;
-	const unsigned char *p = data;
-	if (offset > f->size || len > f->size - offset)
-		return error_set(err, "'/%s': data beyond the declared size of %llu bytes",
-				 f->path, (unsigned long long)f->size);
-	while (len) {
-		uint64_t blk = offset / bs;
-		size_t in_blk = offset % bs;
-		size_t n = bs - in_blk < len ? bs - in_blk : len;
-		if (blk != f->cur_blk) {
-			if (flush_block(f, err) < 0)
-				return -1;
-			memset(f->buf, 0, bs);
-			f->cur_blk = blk;
-		}
-		memcpy(f->buf + in_blk, p, n);
-		p += n;
-		offset += n;
-		len -= n;
-	}
-	return 0;
-}
-
-int tree_file_end(struct tree_file *f, struct error *err)
-{
-	int ret = flush_block(f, err);
-	errcode_t rc = 0;
-	if (ret == 0)
-		rc = ext2fs_file_set_size2(f->file, f->size);
-	errcode_t rc2 = ext2fs_file_close(f->file);
-	f->file = NULL;
-	rc = rc ? rc : rc2;
-	if (ret == 0 && rc)
-		ret = image_fs_error(f->tree->fs, err, rc, "cannot finish '/%s'", f->path);
-	tree_file_abort(f);
-	return ret;
-}
-
-void tree_file_abort(struct tree_file *f)
-{
-	if (!f)
-		return;
-	if (f->file)
-		ext2fs_file_close(f->file);
-	free(f->path);
-	free(f->buf);
-	free(f);
+	return tree_file_open(t->fs, n->ino, &in, path, size, out, err);
 }
 
 /* ---- directories ---------------------------------------------------------- */
 
-static int file_type(uint32_t mode)
-{
-	switch (mode & S_IFMT) {
-	case S_IFREG: return EXT2_FT_REG_FILE;
-	case S_IFDIR: return EXT2_FT_DIR;
-	case S_IFLNK: return EXT2_FT_SYMLINK;
-	case S_IFCHR: return EXT2_FT_CHRDEV;
-	case S_IFBLK: return EXT2_FT_BLKDEV;
-	case S_IFIFO: return EXT2_FT_FIFO;
-	case S_IFSOCK: return EXT2_FT_SOCK;
-	}
-	return EXT2_FT_UNKNOWN;
-}
-
-/* builds the blocks of one directory in memory */
-struct dirbuf {
-	ext2_filsys fs;
-	struct buf data;     /* whole blocks */
-	size_t block;        /* offset of the current block */
-	size_t used;         /* bytes used in the current block */
-	size_t last;         /* offset of the last entry in the current block */
-	size_t usable;       /* block size minus the checksum tail */
-};
-
-static void dirbuf_open_block(struct dirbuf *d)
-{
-	d->block = d->data.len;
-	buf_grow(&d->data, d->fs->blocksize);
-	memset(d->data.data + d->block, 0, d->fs->blocksize);
-	d->data.len += d->fs->blocksize;
-	d->used = 0;
-	d->last = d->block;
-}
-
-/* stretch the last entry over the rest of the block and add the checksum tail */
-static void dirbuf_close_block(struct dirbuf *d)
-{
-	struct ext2_dir_entry *last = (struct ext2_dir_entry *)(d->data.data + d->last);
-	if (d->used == 0) /* an empty block: one unused entry spanning it */
-		last->inode = 0;
-	ext2fs_set_rec_len(d->fs, (unsigned)(d->usable - (d->last - d->block)), last);
-	if (d->usable < d->fs->blocksize)
-		ext2fs_initialize_dirent_tail(d->fs, EXT2_DIRENT_TAIL(d->data.data + d->block,
-								      d->fs->blocksize));
-}
-
-static void dirbuf_add(struct dirbuf *d, ext2_ino_t ino, const char *name, int type)
-{
-	size_t len = strlen(name);
-	size_t rec = 8 + ((len + 3) & ~(size_t)3);
-	if (d->used + rec > d->usable) {
-		dirbuf_close_block(d);
-		dirbuf_open_block(d);
-	}
-	struct ext2_dir_entry *e = (struct ext2_dir_entry *)(d->data.data + d->block + d->used);
-	e->inode = ino;
-	ext2fs_set_rec_len(d->fs, (unsigned)rec, e);
-	ext2fs_dirent_set_name_len(e, (int)len);
-	ext2fs_dirent_set_file_type(e, type);
-	memcpy(e->name, name, len);
-	d->last = d->block + d->used;
-	d->used += rec;
-}
-
+/* one directory as linear blocks: ".", "..", then the live children in input order */
 static int write_dir(struct tree *t, struct tnode *dir, struct error *err)
 {
-	struct dirbuf d = { t->fs, BUF_INIT, 0, 0, 0, t->fs->blocksize };
-	struct ext2_inode_large in;
-	ext2_file_t file = NULL;
-	unsigned subdirs = 0, written;
-	errcode_t rc;
-	int ret = -1;
-
-	if (ext2fs_has_feature_metadata_csum(t->fs->super))
-		d.usable -= sizeof(struct ext2_dir_entry_tail);
-	dirbuf_open_block(&d);
-	dirbuf_add(&d, dir->ino, ".", EXT2_FT_DIR);
-	dirbuf_add(&d, dir->parent->ino, "..", EXT2_FT_DIR);
+	struct dirblocks d;
+	unsigned subdirs = 0;
+	dirblocks_init(&d, t->fs, dir->ino, dir->parent->ino);
 	for (struct tnode *c = dir->first_child; c; c = c->next_sibling) {
 		if (c->removed)
 			continue;
-		dirbuf_add(&d, c->ino, c->name, file_type(c->mode));
+		dirblocks_add(&d, c->ino, c->name, c->mode);
 		subdirs += S_ISDIR(c->mode);
 	}
-	dirbuf_close_block(&d);
-	while (dir == t->lost_found && d.data.len < LOST_FOUND_BYTES) {
-		dirbuf_open_block(&d);
-		dirbuf_close_block(&d);
-	}
-	for (size_t off = 0; off < d.data.len; off += t->fs->blocksize) {
-		rc = ext2fs_dir_block_csum_set(t->fs, dir->ino,
-					       (struct ext2_dir_entry *)(d.data.data + off));
-		if (rc)
-			goto fail;
-	}
-	if (read_inode(t, dir->ino, &in, dir->name, err) < 0)
-		goto out;
-	in.i_links_count = subdirs + 2 >= EXT2_LINK_MAX ? 1 : (uint16_t)(subdirs + 2);
-	rc = ext2fs_file_open2(t->fs, dir->ino, (struct ext2_inode *)&in, EXT2_FILE_WRITE, &file);
-	if (!rc)
-		rc = ext2fs_file_write(file, d.data.data, (unsigned)d.data.len, &written);
-	if (!rc)
-		rc = ext2fs_file_set_size2(file, d.data.len);
-	if (file) {
-		errcode_t rc2 = ext2fs_file_close(file);
-		rc = rc ? rc : rc2;
-	}
-	if (rc)
-		goto fail;
-	ret = 0;
-	goto out;
-fail:
-	image_fs_error(t->fs, err, rc, "cannot write directory '%s'", dir->name);
-out:
-	buf_release(&d.data);
-	return ret;
+	return dirblocks_write(&d, subdirs, dir == t->lost_found ? LOST_FOUND_BYTES : 0,
+			       dir->name, err);
 }
 
 int tree_finish(struct tree *t, struct error *err)

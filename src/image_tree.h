@@ -75,6 +75,9 @@ int tree_file_begin(struct tree *t, const char *path, const struct tree_attrs *a
 /* write data at offset (all-zero blocks stay holes); 0 or -1 */
 int tree_file_write(struct tree_file *f, uint64_t offset, const void *data, size_t len,
 		    struct error *err);
+/* the writer of the new regular file ino (inode in, already written) at path; 0 or -1 */
+int tree_file_open(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode_large *in, const char *path,
+		   uint64_t size, struct tree_file **f, struct error *err);
 /* finish the file (its size is the declared one); frees f; 0 or -1 */
 int tree_file_end(struct tree_file *f, struct error *err);
 /* abandon a file after an error; frees f */
