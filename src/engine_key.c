@@ -128,7 +128,6 @@ int engine_lookup(struct engine *e, struct node *n, bool use_remote, struct erro
 	struct record rec = RECORD_INIT;
 	struct cache_output *outs;
 	size_t n_outs;
-	(void)err;
 	int hit = lookup_local(e, n, &rec, &outs, &n_outs);
 	if (hit == 0 && use_remote && e->ctx->remote && remote_fetch(e->ctx->remote, e->ctx->cache, s->key, n->id))
 		hit = lookup_local(e, n, &rec, &outs, &n_outs);

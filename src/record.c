@@ -13,22 +13,27 @@ static struct record_entry *record_find(const struct record *rec, const char *la
 	return NULL;
 }
 
+/* append a new entry taking ownership of the three strings (where may be NULL) */
+static void record_append(struct record *rec, char *label, char *value, char *where)
+{
+	if (rec->n == rec->alloc) {
+		rec->alloc = rec->alloc ? rec->alloc * 2 : 16;
+		rec->entries = xrealloc(rec->entries, rec->alloc * sizeof(*rec->entries));
+	}
+	rec->entries[rec->n++] = (struct record_entry){ label, value, where };
+}
+
 static void record_vadd(struct record *rec, const char *label, const char *where,
 			const char *fmt, va_list ap)
 {
 	char *value = xvasprintf(fmt, ap);
 	struct record_entry *e = record_find(rec, label);
-	if (e) {
-		free(e->value);
-		free(e->where);
-	} else {
-		if (rec->n == rec->alloc) {
-			rec->alloc = rec->alloc ? rec->alloc * 2 : 16;
-			rec->entries = xrealloc(rec->entries, rec->alloc * sizeof(*rec->entries));
-		}
-		e = &rec->entries[rec->n++];
-		e->label = xstrdup(label);
+	if (!e) {
+		record_append(rec, xstrdup(label), value, xstrdup(where));
+		return;
 	}
+	free(e->value);
+	free(e->where);
 	e->value = value;
 	e->where = xstrdup(where);
 }
@@ -128,7 +133,8 @@ static int take_entry(struct record *rec, const char **p, const char *end)
 	if (**p != '\n' || record_find(rec, label))
 		goto out;
 	(*p)++;
-	record_add_at(rec, label, where, "%s", value);
+	record_append(rec, label, value, where);
+	label = value = where = NULL; /* rec owns them now */
 	ret = 0;
 out:
 	free(label);
@@ -185,31 +191,38 @@ static int hex_digit(char c)
 	return -1;
 }
 
+/* the byte "%XX" at s (3 bytes available) stands for, or -1 unless add_words writes it so */
+static int unescape_byte(const char *s)
+{
+	int hi = hex_digit(s[1]), lo = hex_digit(s[2]);
+	if (hi < 0 || lo < 0 || hi * 16 + lo == 0 || !word_byte_escaped((unsigned char)(hi * 16 + lo)))
+		return -1;
+	return hi * 16 + lo;
+}
+
 /* decode one word of len bytes at s; NULL unless record_add_words() writes it so */
 static char *split_word(const char *s, size_t len)
 {
 	if (len == 1 && s[0] == '%')
 		return xstrdup("");
 	struct buf w = BUF_INIT;
+	char *word = NULL;
 	for (size_t i = 0; i < len; i++) {
-		int hi = -1, lo = -1;
-		if (s[i] == '%' && i + 2 < len) {
-			hi = hex_digit(s[i + 1]);
-			lo = hex_digit(s[i + 2]);
+		int c = (unsigned char)s[i];
+		if (c == '%') {
+			if (i + 2 >= len || (c = unescape_byte(s + i)) < 0)
+				goto out;
+			i += 2;
+		} else if (word_byte_escaped((unsigned char)c)) {
+			goto out;
 		}
-		unsigned char c = (unsigned char)(hi * 16 + lo);
-		if (s[i] == '%' && (hi < 0 || lo < 0 || c == 0 || !word_byte_escaped(c)))
-			goto bad;
-		if (s[i] != '%' && word_byte_escaped((unsigned char)s[i]))
-			goto bad;
-		buf_addc(&w, s[i] == '%' ? (char)c : s[i]);
-		i += s[i] == '%' ? 2 : 0;
+		buf_addc(&w, (char)c);
 	}
 	if (w.len)
-		return buf_detach(&w);
-bad:
+		word = buf_detach(&w);
+out:
 	buf_release(&w);
-	return NULL;
+	return word;
 }
 
 int record_split_words(const char *value, char ***words, size_t *n)

@@ -42,6 +42,16 @@ check_contains "image A holds a directory named '/data mode=0700'" \
 	"$(debugfs -R 'ls -l /' "$img_a" 2>/dev/null)" "data mode=0700"
 check_contains "image B holds /data with mode 0700" \
 	"$(debugfs -R 'stat /data' "$img_b" 2>/dev/null)" "Mode:  0700"
+# keys: the action entries' names (ac/ab/KEY) in a cache
+keys() { (cd "$1/ac" && ls */* | sort | tr '\n' ' '); }
+cp -r "$T/a" "$T/a-copy"
+cd "$T/a-copy"
+mvb --cache "$T/cache2" build image:small
+k2=$(keys "$T/cache2")
+missing=0
+for k in $k2; do [ -f "$C/ac/$k" ] || missing=$((missing + 1)); done
+check_eq "the same recipe elsewhere, in another cache, gives the same keys (2 keys, 0 new)" \
+	"$(wc -w <<<"$k2") keys, $missing new" "2 keys, 0 new"
 
 # --- 2. swapping two outputs' digests in an entry is seen and never served --
 rm -rf "$C"
