@@ -218,7 +218,7 @@ static void explain_against_last(struct engine *e, struct node *n, struct buf *o
 	struct node_state *s = node_state(n);
 	char *path = last_path(e, n);
 	struct buf last = BUF_INIT;
-	struct error ignored = ERROR_INIT;
+	struct error ignored = ERROR_INIT; /* a missing file; a damaged entry, which is said */
 	if (read_file(path, 256, &last, &ignored) < 0 || !hex_is_valid(last.data, 64)) {
 		buf_addf(out, "%s: never built with this recipe\n", n->id);
 		goto out;
@@ -227,7 +227,9 @@ static void explain_against_last(struct engine *e, struct node *n, struct buf *o
 	struct cache_output *outs;
 	size_t n_outs;
 	int hit = cache_get_action(e->ctx->cache, last.data, &old, &outs, &n_outs, &ignored);
-	if (hit == 0) {
+	if (hit == 0 && error_is_set(&ignored)) {
+		buf_addf(out, "%s: its last build is no longer in the cache (%s)\n", n->id, ignored.msg);
+	} else if (hit == 0) {
 		buf_addf(out, "%s: its last build is no longer in the cache\n", n->id);
 	} else if (strcmp(last.data, s->key) == 0) {
 		buf_addf(out, "%s: same inputs as its last build, but its outputs are missing or corrupt\n",
