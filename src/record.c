@@ -62,6 +62,7 @@ const char *record_get(const struct record *rec, const char *label)
 
 #define RECORD_MAGIC "mvbuild-record 2\n"
 
+/* write s as "LEN:BYTES": its length says where it ends, whatever it holds */
 static void put_field(struct buf *out, const char *s)
 {
 	size_t len = strlen(s);
