@@ -2,8 +2,10 @@
  * builder_image: the image builder.  describe() records every parameter
  * of an image (size, label, inodes, epoch, devices, fs), each layer's
  * source name (the engine adds the layers' digests as dependencies
- * "source:NAME", output "file"), each overlay, and for dir/file overlays
- * one entry per host file with its sha256, type and mode.  build() writes
+ * "source:NAME", output "file"), each field of each overlay as an entry
+ * "overlay I FIELD" (an absent optional field has no entry), and for
+ * dir/file overlays one entry per host file with its type, sha256 and mode
+ * as words (record_add_words).  build() writes
  * the outputs "rootfs.ext4" and "manifest" (see image.h) into the scratch
  * directory; the UUID and hash seed derive from the action key.
  */
@@ -60,36 +62,52 @@ static int describe_host_file(void *arg, const struct overlay_file *f, struct er
 	} else if (S_ISCHR(f->st.st_mode) || S_ISBLK(f->st.st_mode)) {
 		snprintf(hex, sizeof(hex), "%llu", (unsigned long long)f->st.st_rdev);
 	}
+	char mode[8];
+	snprintf(mode, sizeof(mode), "%04o", (unsigned)(f->st.st_mode & 07777));
+	const char *words[] = { stat_type(f->st.st_mode), hex, mode };
 	if (ret == 0)
-		record_add(w->rec, label, "%s %s %04o", stat_type(f->st.st_mode), hex,
-			   (unsigned)(f->st.st_mode & 07777));
+		record_add_words(w->rec, label, NULL, words, ARRAY_SIZE(words));
 	free(label);
 	return ret;
 }
 
+/* add the entry "overlay I FIELD" (a field of the overlay at index i) */
+static void overlay_add(struct record *rec, size_t i, const char *field, const char *where,
+			const char *value)
+{
+	char *label = xasprintf("overlay %zu %s", i, field);
+	record_add_at(rec, label, where, "%s", value);
+	free(label);
+}
+
+/* one entry per field of the overlay, so no two overlays can describe alike */
 static void describe_overlay(struct record *rec, const struct overlay *ov, size_t i)
 {
-	char *label = xasprintf("overlay %zu", i);
-	struct buf v = BUF_INIT;
-	buf_addf(&v, "%s to=%s", overlay_kinds[ov->kind], ov->to ? ov->to : "-");
+	char *where = xasprintf("%s:%d", ov->mark.file ? ov->mark.file : "recipe", ov->mark.line);
+	char num[32];
+	overlay_add(rec, i, "kind", where, overlay_kinds[ov->kind]);
+	if (ov->to)
+		overlay_add(rec, i, "to", where, ov->to);
 	if (ov->kind == OVERLAY_CONTENT) {
 		char hex[HASH_MAX_HEX];
 		hash_buffer_hex(HASH_SHA256, ov->src, strlen(ov->src), hex);
-		buf_addf(&v, " content=%s", hex);
+		overlay_add(rec, i, "content", where, hex);
 	} else if (ov->src) {
-		buf_addf(&v, " src=%s", ov->src);
+		overlay_add(rec, i, "src", where, ov->src);
 	}
-	if (ov->has_mode)
-		buf_addf(&v, " mode=%04o", ov->mode);
-	if (ov->has_uid)
-		buf_addf(&v, " uid=%u", ov->uid);
-	if (ov->has_gid)
-		buf_addf(&v, " gid=%u", ov->gid);
-	char *where = xasprintf("%s:%d", ov->mark.file ? ov->mark.file : "recipe", ov->mark.line);
-	record_add_at(rec, label, where, "%s", v.data);
+	if (ov->has_mode) {
+		snprintf(num, sizeof(num), "%04o", (unsigned)ov->mode);
+		overlay_add(rec, i, "mode", where, num);
+	}
+	if (ov->has_uid) {
+		snprintf(num, sizeof(num), "%u", (unsigned)ov->uid);
+		overlay_add(rec, i, "uid", where, num);
+	}
+	if (ov->has_gid) {
+		snprintf(num, sizeof(num), "%u", (unsigned)ov->gid);
+		overlay_add(rec, i, "gid", where, num);
+	}
 	free(where);
-	free(label);
-	buf_release(&v);
 }
 
 /* the cache, which no overlay reads (the image being built lies inside it) */
@@ -125,7 +143,8 @@ static int image_describe(struct mvctx *ctx, const struct node *node, struct rec
 	else
 		record_add(rec, "param size", "%llu", (unsigned long long)img->size);
 	record_add(rec, "param fs", "%s", img->fs ? img->fs : "ext4");
-	record_add(rec, "param label", "%s", img->label ? img->label : "");
+	if (img->label)
+		record_add(rec, "param label", "%s", img->label);
 	record_add(rec, "param inodes", "%llu", (unsigned long long)img->inodes);
 	record_add(rec, "param epoch", "%lld", (long long)epoch);
 	record_add(rec, "param devices", "%s", img->allow_devices ? "true" : "false");

@@ -31,9 +31,13 @@ static char *toolchain_memo(struct mvctx *ctx)
 
 static void describe_targets(const struct kernel *k, struct record *rec)
 {
-	record_add(rec, "targets", "%s%s%s", k->target_bzimage ? "bzImage" : "",
-		   k->target_bzimage && k->target_vmlinux ? " " : "",
-		   k->target_vmlinux ? "vmlinux" : "");
+	const char *words[2];
+	size_t n = 0;
+	if (k->target_bzimage)
+		words[n++] = "bzImage";
+	if (k->target_vmlinux)
+		words[n++] = "vmlinux";
+	record_add_words(rec, "targets", NULL, words, n);
 }
 
 static int describe_base(struct mvctx *ctx, const struct kernel *k, struct record *rec,

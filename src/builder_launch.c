@@ -48,13 +48,18 @@ static int launch_describe(struct mvctx *ctx, const struct node *node, struct re
 			   p->hypervisor == HV_FIRECRACKER ? "firecracker" : "qemu");
 		record_add(rec, "param mem", "%u", spec.mem);
 		record_add(rec, "param cpus", "%u", spec.cpus);
-		record_add(rec, "param init", "%s", spec.init ? spec.init : "");
-		record_add(rec, "param cmdline", "%s", spec.cmdline ? spec.cmdline : "");
+		/* an absent optional field has no entry, so absent and empty differ */
+		if (spec.init)
+			record_add(rec, "param init", "%s", spec.init);
+		if (spec.cmdline)
+			record_add(rec, "param cmdline", "%s", spec.cmdline);
 		record_add(rec, "param persist", "%s", spec.persist ? "true" : "false");
-		record_add(rec, "param recipe name", "%s", recipe_name(ctx) ? recipe_name(ctx) : "");
+		if (recipe_name(ctx))
+			record_add(rec, "param recipe name", "%s", recipe_name(ctx));
 		for (size_t i = 0; i < spec.n_nics; i++) {
 			char *label = xasprintf("param net %zu", i);
-			record_add(rec, label, "%s %s", spec.nics[i].tap, spec.nics[i].mac);
+			const char *words[] = { spec.nics[i].tap, spec.nics[i].mac };
+			record_add_words(rec, label, NULL, words, ARRAY_SIZE(words));
 			free(label);
 		}
 		describe_options(rec, "qemu", p->qemu_opts, p->n_qemu_opts);

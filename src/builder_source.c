@@ -2,7 +2,7 @@
  * builder_source: the builder of "source:NAME" nodes.  Its one output,
  * "file", is the source's bytes, verified against the declared checksum.
  *
- * Key: a source with a checksum is keyed by "checksum ALGO:HEX" alone, so
+ * Key: a source with a checksum is keyed by "checksum" = "ALGO HEX" alone, so
  * changing its URLs or a mirror never rebuilds anything downstream; a local
  * path without a checksum is keyed by the sha256 of its content (memoized).
  *
@@ -41,7 +41,8 @@ static int source_describe(struct mvctx *ctx, const struct node *node, struct re
 {
 	const struct source *src = node->u.source;
 	if (src->has_checksum) {
-		record_add(rec, "checksum", "%s:%s", hash_algo_name(src->algo), src->checksum);
+		const char *words[] = { hash_algo_name(src->algo), src->checksum };
+		record_add_words(rec, "checksum", NULL, words, ARRAY_SIZE(words));
 		return 0;
 	}
 	char hex[SHA256_HEX];

@@ -14,10 +14,17 @@
  *   src/, kbuild/            unpacked kernel trees and object dirs (kernel)
  *
  * Action entry format:
- *   mvbuild-action 1
- *   output NAME SHA256 SIZE      (one line per output)
+ *   mvbuild-action 2
+ *   output NAME SHA256 SIZE      (one line per output; NAME is [A-Za-z0-9._-]+)
  *   record
- *   <the action record, record.h's on-disk form>
+ *   <the action record, record.h's encoding with the wheres>
+ *   seal SHA256                  (of every byte above this line)
+ *
+ * An entry is trusted only whole: its seal must match its bytes (so no
+ * output's name, digest or size can be edited, nor two outputs swapped)
+ * and its record must hash to the key it is filed under (so no entry can
+ * be moved to another key).  Anything else is damaged: the lookup drops it
+ * and reports it as a miss, and verify counts it as corrupt.
  *
  * Publishing never exposes a partial file: content goes to a temp file in
  * tmp/, is fsynced, then link()ed to its final name (EEXIST means another
@@ -40,7 +47,8 @@
 #include "util.h"
 
 #define CACHE_VERSION "mvbuild-cache 1\n"
-#define ACTION_MAGIC "mvbuild-action 1\n"
+#define ACTION_MAGIC "mvbuild-action 2\n"
+#define ACTION_SEAL "seal "
 #define ACTION_MAX_SIZE (16u << 20)
 
 struct cache {
@@ -220,25 +228,67 @@ out:
 	return ret;
 }
 
+/* output names are builders' constants; this alphabet keeps the line unambiguous */
+static bool output_name_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > 255)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* parse "output NAME SHA256 SIZE" exactly as cache_format_action() writes it */
 static int parse_output_line(const char *line, struct cache_output *o)
 {
-	char name[256], digest[SHA256_HEX];
-	unsigned long long size;
-	if (sscanf(line, "output %255s %64s %llu", name, digest, &size) != 3 ||
-	    !hex_is_valid(digest, 64))
+	const char *name = line + strlen("output ");
+	const char *sp = strchr(name, ' ');
+	if (!sp || !output_name_valid(name, (size_t)(sp - name)) || strlen(sp) < 67 || sp[65] != ' ')
 		return -1;
-	o->name = xstrdup(name);
+	char digest[SHA256_HEX];
+	memcpy(digest, sp + 1, 64);
+	digest[64] = '\0';
+	const char *size = sp + 66;
+	char *end;
+	if (!hex_is_valid(digest, 64) || *size < '0' || *size > '9' || (size[0] == '0' && size[1]))
+		return -1;
+	errno = 0;
+	unsigned long long n = strtoull(size, &end, 10);
+	if (errno || *end)
+		return -1;
+	o->name = xstrndup(name, (size_t)(sp - name));
 	memcpy(o->digest, digest, SHA256_HEX);
-	o->size = size;
+	o->size = n;
 	return 0;
+}
+
+/* the length of the sealed part of text, or 0 when its seal line is missing or wrong */
+static size_t sealed_length(const char *text, size_t len)
+{
+	size_t seal_len = strlen(ACTION_SEAL) + 64 + 1;
+	if (len < seal_len)
+		return 0;
+	const char *seal = text + len - seal_len;
+	if ((seal > text && seal[-1] != '\n') || memcmp(seal, ACTION_SEAL, strlen(ACTION_SEAL)) != 0 ||
+	    seal[seal_len - 1] != '\n')
+		return 0;
+	char want[SHA256_HEX];
+	hash_buffer_hex(HASH_SHA256, text, len - seal_len, want);
+	return memcmp(want, seal + strlen(ACTION_SEAL), 64) == 0 ? len - seal_len : 0;
 }
 
 int cache_parse_action(const char *text, size_t len, struct record *rec,
 		       struct cache_output **outs, size_t *n_outs, struct error *err)
 {
-	if (!str_startswith(text, ACTION_MAGIC))
-		return error_set(err, "not an action entry");
-	const char *p = text + strlen(ACTION_MAGIC), *end = text + len;
+	if (len < strlen(ACTION_MAGIC) || memcmp(text, ACTION_MAGIC, strlen(ACTION_MAGIC)) != 0)
+		return error_set(err, "not an action entry of this mvbuild (want '%.*s')",
+				 (int)strlen(ACTION_MAGIC) - 1, ACTION_MAGIC);
+	size_t sealed = sealed_length(text, len);
+	if (!sealed)
+		return error_set(err, "action entry does not match its seal (edited or truncated)");
+	const char *p = text + strlen(ACTION_MAGIC), *end = text + sealed;
 	while (p < end && str_startswith(p, "output ")) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
@@ -252,10 +302,23 @@ int cache_parse_action(const char *text, size_t len, struct record *rec,
 		(*n_outs)++;
 		p = nl + 1;
 	}
-	if (!str_startswith(p, "record\n"))
+	if ((size_t)(end - p) < strlen("record\n") || memcmp(p, "record\n", strlen("record\n")) != 0)
 		return error_set(err, "action entry has no record");
 	p += strlen("record\n");
-	return record_parse(rec, p, (size_t)(end - p), err);
+	return record_decode(rec, p, (size_t)(end - p), err);
+}
+
+/* parse the entry text filed under key and check that its record hashes to key */
+static int check_action(const char *key, const struct buf *text, struct record *rec,
+			struct cache_output **outs, size_t *n_outs, struct error *err)
+{
+	if (cache_parse_action(text->data, text->len, rec, outs, n_outs, err) < 0)
+		return -1;
+	char got[SHA256_HEX];
+	record_key(rec, got);
+	if (strcmp(got, key) != 0)
+		return error_set(err, "action entry holds the record of another key (%.16s)", got);
+	return 0;
 }
 
 int cache_get_action(struct cache *c, const char *key, struct record *rec,
@@ -271,9 +334,10 @@ int cache_get_action(struct cache *c, const char *key, struct record *rec,
 		error_release(&local); /* missing or unreadable: a miss */
 		goto out;
 	}
-	if (cache_parse_action(text.data, text.len, rec, outs, n_outs, &local) < 0) {
-		/* a damaged entry is a miss; it is replaced when rebuilt */
-		error_release(&local);
+	if (check_action(key, &text, rec, outs, n_outs, &local) < 0) {
+		/* a damaged entry is a miss, said through err; it is replaced when rebuilt */
+		error_move(err, &local);
+		error_prefix(err, "dropped action entry '%s'", path);
 		record_release(rec);
 		cache_outputs_free(*outs, *n_outs);
 		*outs = NULL;
@@ -283,7 +347,6 @@ int cache_get_action(struct cache *c, const char *key, struct record *rec,
 	}
 	ret = 1;
 out:
-	(void)err;
 	buf_release(&text);
 	free(path);
 	return ret;
@@ -292,17 +355,25 @@ out:
 void cache_format_action(const struct record *rec, const struct cache_output *outs,
 			 size_t n_outs, struct buf *out)
 {
+	size_t start = out->len;
 	buf_adds(out, ACTION_MAGIC);
 	for (size_t i = 0; i < n_outs; i++)
 		buf_addf(out, "output %s %s %llu\n", outs[i].name, outs[i].digest,
 			 (unsigned long long)outs[i].size);
 	buf_adds(out, "record\n");
-	record_serialize(rec, out);
+	record_encode(rec, true, out);
+	char seal[SHA256_HEX];
+	hash_buffer_hex(HASH_SHA256, out->data + start, out->len - start, seal);
+	buf_addf(out, "%s%s\n", ACTION_SEAL, seal);
 }
 
 int cache_put_action(struct cache *c, const char *key, const struct record *rec,
 		     const struct cache_output *outs, size_t n_outs, struct error *err)
 {
+	for (size_t i = 0; i < n_outs; i++)
+		if (!output_name_valid(outs[i].name, strlen(outs[i].name)))
+			return error_set(err, "cannot store output '%s': names are letters, digits, "
+					 "'.', '_' and '-'", outs[i].name);
 	struct buf text = BUF_INIT;
 	cache_format_action(rec, outs, n_outs, &text);
 	char *final = action_path(c, key);

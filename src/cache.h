@@ -51,7 +51,9 @@ bool cache_blob_intact(const struct cache *c, const char *digest);
 
 /*
  * Look up an action key.  On a hit returns 1 and fills the record and the
- * outputs (caller releases with cache_outputs_free); 0 on a miss.
+ * outputs (caller releases with cache_outputs_free); 0 on a miss.  An entry
+ * that fails its seal or whose record is not the key's is removed and is a
+ * miss too, with err set to say which and why (err stays empty otherwise).
  */
 int cache_get_action(struct cache *c, const char *key, struct record *rec,
 		     struct cache_output **outs, size_t *n_outs, struct error *err);
@@ -62,8 +64,9 @@ int cache_put_action(struct cache *c, const char *key, const struct record *rec,
 void cache_format_action(const struct record *rec, const struct cache_output *outs,
 			 size_t n_outs, struct buf *out);
 /*
- * Parse action entry text into rec and outs (appended; the caller releases
- * both, also on failure); 0, or -1 with err when malformed.
+ * Parse action entry text into the empty rec and outs (appended; the caller
+ * releases both, also on failure); 0, or -1 with err when malformed or when
+ * its seal does not match its bytes.
  */
 int cache_parse_action(const char *text, size_t len, struct record *rec,
 		       struct cache_output **outs, size_t *n_outs, struct error *err);

@@ -9,6 +9,7 @@
  * rebuilt into the same bytes changes nothing downstream: early cutoff).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,7 +56,10 @@ int engine_describe(struct engine *e, struct node *n, struct record *rec, struct
 		return error_set(err, "%s: this mvbuild was built without a %s builder", n->id,
 				 kind_label[n->kind]);
 	record_add(rec, "kind", "%s", kind_label[n->kind]);
-	record_add(rec, "builder", "%s %d", b->name, b->version);
+	char version[16];
+	snprintf(version, sizeof(version), "%d", b->version);
+	const char *builder[] = { b->name, version };
+	record_add_words(rec, "builder", NULL, builder, ARRAY_SIZE(builder));
 	if (b->describe(e->ctx, n, rec, err) < 0)
 		return error_prefix(err, "%s", n->id);
 	describe_inputs(n, rec);
@@ -76,7 +80,10 @@ void engine_set_views(struct engine *e, struct node *n)
 	}
 }
 
-/* true when every output blob is present and (through the memo) matches */
+/*
+ * True when every output blob is present, has the size the entry records
+ * and (through the memo) its digest; a blob that fails is removed.
+ */
 static bool outputs_intact(struct engine *e, struct node *n, struct cache_output *outs,
 			   size_t n_outs)
 {
@@ -84,8 +91,10 @@ static bool outputs_intact(struct engine *e, struct node *n, struct cache_output
 		char *path = cache_blob_path(e->ctx->cache, outs[i].digest);
 		char hex[SHA256_HEX];
 		struct error err = ERROR_INIT;
-		bool missing = access(path, F_OK) < 0;
-		bool ok = !missing && digest_memo_file(e->ctx->memo, path, hex, &err) == 0 &&
+		struct stat st;
+		bool missing = stat(path, &st) < 0;
+		bool ok = !missing && (uint64_t)st.st_size == outs[i].size &&
+			  digest_memo_file(e->ctx->memo, path, hex, &err) == 0 &&
 			  strcmp(hex, outs[i].digest) == 0;
 		error_release(&err);
 		if (!ok && !missing) {
@@ -101,15 +110,27 @@ static bool outputs_intact(struct engine *e, struct node *n, struct cache_output
 	return true;
 }
 
+/* look key up in the local cache; a damaged entry is a miss that is said */
+static int lookup_local(struct engine *e, struct node *n, struct record *rec,
+			struct cache_output **outs, size_t *n_outs)
+{
+	struct error damage = ERROR_INIT;
+	int hit = cache_get_action(e->ctx->cache, node_state(n)->key, rec, outs, n_outs, &damage);
+	if (error_is_set(&damage))
+		progress_note(e->ctx->progress, n->id, "%s; rebuilding", damage.msg);
+	error_release(&damage);
+	return hit;
+}
+
 int engine_lookup(struct engine *e, struct node *n, bool use_remote, struct error *err)
 {
 	struct node_state *s = node_state(n);
 	struct record rec = RECORD_INIT;
 	struct cache_output *outs;
 	size_t n_outs;
-	int hit = cache_get_action(e->ctx->cache, s->key, &rec, &outs, &n_outs, err);
+	int hit = lookup_local(e, n, &rec, &outs, &n_outs);
 	if (hit == 0 && use_remote && e->ctx->remote && remote_fetch(e->ctx->remote, e->ctx->cache, s->key, n->id))
-		hit = cache_get_action(e->ctx->cache, s->key, &rec, &outs, &n_outs, err);
+		hit = lookup_local(e, n, &rec, &outs, &n_outs);
 	record_release(&rec);
 	if (hit <= 0)
 		return hit;
@@ -192,14 +213,12 @@ int engine_key_closure(struct engine *e, struct node *target, struct error *err)
 	return engine_key_node(e, target, err) < 0 ? -1 : 0;
 }
 
-static int explain_against_last(struct engine *e, struct node *n, struct buf *out,
-				struct error *err)
+static void explain_against_last(struct engine *e, struct node *n, struct buf *out)
 {
 	struct node_state *s = node_state(n);
 	char *path = last_path(e, n);
 	struct buf last = BUF_INIT;
-	struct error ignored = ERROR_INIT;
-	int ret = 0;
+	struct error ignored = ERROR_INIT; /* a missing file; a damaged entry, which is said */
 	if (read_file(path, 256, &last, &ignored) < 0 || !hex_is_valid(last.data, 64)) {
 		buf_addf(out, "%s: never built with this recipe\n", n->id);
 		goto out;
@@ -207,12 +226,10 @@ static int explain_against_last(struct engine *e, struct node *n, struct buf *ou
 	struct record old = RECORD_INIT;
 	struct cache_output *outs;
 	size_t n_outs;
-	int hit = cache_get_action(e->ctx->cache, last.data, &old, &outs, &n_outs, err);
-	if (hit < 0) {
-		ret = -1;
-		goto out;
-	}
-	if (hit == 0) {
+	int hit = cache_get_action(e->ctx->cache, last.data, &old, &outs, &n_outs, &ignored);
+	if (hit == 0 && error_is_set(&ignored)) {
+		buf_addf(out, "%s: its last build is no longer in the cache (%s)\n", n->id, ignored.msg);
+	} else if (hit == 0) {
 		buf_addf(out, "%s: its last build is no longer in the cache\n", n->id);
 	} else if (strcmp(last.data, s->key) == 0) {
 		buf_addf(out, "%s: same inputs as its last build, but its outputs are missing or corrupt\n",
@@ -226,14 +243,13 @@ static int explain_against_last(struct engine *e, struct node *n, struct buf *ou
 			buf_addf(out, "  %.*s\n", (int)(nl - line), line);
 		}
 		buf_release(&diff);
-		cache_outputs_free(outs, n_outs);
 	}
+	cache_outputs_free(outs, n_outs);
 	record_release(&old);
 out:
 	error_release(&ignored);
 	buf_release(&last);
 	free(path);
-	return ret;
 }
 
 static int explain_node(struct engine *e, struct node *n, struct buf *out, struct error *err)
@@ -256,7 +272,8 @@ static int explain_node(struct engine *e, struct node *n, struct buf *out, struc
 	}
 	if (n->kind == NODE_SOURCE)
 		buf_addf(out, "%s: not in the cache yet (needs a download or copy)\n", n->id);
-	return explain_against_last(e, n, out, err) < 0 ? -1 : 0;
+	explain_against_last(e, n, out);
+	return 0;
 }
 
 int engine_explain(struct engine *e, struct node *node, struct buf *out, struct error *err)

@@ -1,6 +1,7 @@
 #include "record.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,22 +13,27 @@ static struct record_entry *record_find(const struct record *rec, const char *la
 	return NULL;
 }
 
+/* append a new entry taking ownership of the three strings (where may be NULL) */
+static void record_append(struct record *rec, char *label, char *value, char *where)
+{
+	if (rec->n == rec->alloc) {
+		rec->alloc = rec->alloc ? rec->alloc * 2 : 16;
+		rec->entries = xrealloc(rec->entries, rec->alloc * sizeof(*rec->entries));
+	}
+	rec->entries[rec->n++] = (struct record_entry){ label, value, where };
+}
+
 static void record_vadd(struct record *rec, const char *label, const char *where,
 			const char *fmt, va_list ap)
 {
 	char *value = xvasprintf(fmt, ap);
 	struct record_entry *e = record_find(rec, label);
-	if (e) {
-		free(e->value);
-		free(e->where);
-	} else {
-		if (rec->n == rec->alloc) {
-			rec->alloc = rec->alloc ? rec->alloc * 2 : 16;
-			rec->entries = xrealloc(rec->entries, rec->alloc * sizeof(*rec->entries));
-		}
-		e = &rec->entries[rec->n++];
-		e->label = xstrdup(label);
+	if (!e) {
+		record_append(rec, xstrdup(label), value, xstrdup(where));
+		return;
 	}
+	free(e->value);
+	free(e->where);
 	e->value = value;
 	e->where = xstrdup(where);
 }
@@ -54,81 +60,195 @@ const char *record_get(const struct record *rec, const char *label)
 	return e ? e->value : NULL;
 }
 
-static void escape_field(struct buf *out, const char *s)
+#define RECORD_MAGIC "mvbuild-record 2\n"
+
+/* write s as "LEN:BYTES": its length says where it ends, whatever it holds */
+static void put_field(struct buf *out, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '\t': buf_adds(out, "\\t"); break;
-		case '\n': buf_adds(out, "\\n"); break;
-		case '\\': buf_adds(out, "\\\\"); break;
-		default: buf_addc(out, *s);
+	size_t len = strlen(s);
+	buf_addf(out, "%zu:", len);
+	buf_add(out, s, len);
+}
+
+void record_encode(const struct record *rec, bool with_where, struct buf *out)
+{
+	buf_adds(out, RECORD_MAGIC);
+	for (size_t i = 0; i < rec->n; i++) {
+		put_field(out, rec->entries[i].label);
+		buf_addc(out, ' ');
+		put_field(out, rec->entries[i].value);
+		if (with_where && rec->entries[i].where) {
+			buf_addc(out, ' ');
+			put_field(out, rec->entries[i].where);
 		}
+		buf_addc(out, '\n');
 	}
 }
 
 void record_key(const struct record *rec, char key[SHA256_HEX])
 {
 	struct buf text = BUF_INIT;
-	for (size_t i = 0; i < rec->n; i++) {
-		escape_field(&text, rec->entries[i].label);
-		buf_addc(&text, '\t');
-		escape_field(&text, rec->entries[i].value);
-		buf_addc(&text, '\n');
-	}
-	hash_buffer_hex(HASH_SHA256, text.data ? text.data : "", text.len, key);
+	record_encode(rec, false, &text);
+	hash_buffer_hex(HASH_SHA256, text.data, text.len, key);
 	buf_release(&text);
 }
 
-void record_serialize(const struct record *rec, struct buf *out)
+/*
+ * Read "LEN:BYTES" at *p into a new string and advance *p; NULL when the
+ * length is malformed (empty, a leading zero, too long), runs past end, or
+ * the bytes hold a NUL (a C string could not carry it back).
+ */
+static char *take_field(const char **p, const char *end)
 {
-	for (size_t i = 0; i < rec->n; i++) {
-		escape_field(out, rec->entries[i].label);
-		buf_addc(out, '\t');
-		escape_field(out, rec->entries[i].value);
-		buf_addc(out, '\t');
-		escape_field(out, rec->entries[i].where);
-		buf_addc(out, '\n');
+	const char *q = *p;
+	size_t len = 0, digits = 0;
+	for (; q < end && *q >= '0' && *q <= '9'; q++, digits++) {
+		if ((digits == 1 && len == 0) || len > (SIZE_MAX - 9) / 10)
+			return NULL;
+		len = len * 10 + (size_t)(*q - '0');
 	}
+	if (digits == 0 || q == end || *q != ':' || len > (size_t)(end - q - 1))
+		return NULL;
+	q++;
+	if (memchr(q, '\0', len))
+		return NULL;
+	*p = q + len;
+	return xstrndup(q, len);
 }
 
-/* unescape one field of line[0..len) into a new string */
-static char *unescape_field(const char *s, size_t len)
+/* decode one entry line at *p into rec; 0, or -1 when malformed */
+static int take_entry(struct record *rec, const char **p, const char *end)
 {
-	struct buf b = BUF_INIT;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\\' && i + 1 < len) {
-			i++;
-			buf_addc(&b, s[i] == 't' ? '\t' : s[i] == 'n' ? '\n' : s[i]);
-		} else {
-			buf_addc(&b, s[i]);
-		}
+	char *label = take_field(p, end), *value = NULL, *where = NULL;
+	int ret = -1;
+	if (!label || *p == end || **p != ' ')
+		goto out;
+	(*p)++;
+	if (!(value = take_field(p, end)) || *p == end)
+		goto out;
+	if (**p == ' ') {
+		(*p)++;
+		if (!(where = take_field(p, end)) || *p == end)
+			goto out;
 	}
-	return buf_detach(&b);
+	if (**p != '\n' || record_find(rec, label))
+		goto out;
+	(*p)++;
+	record_append(rec, label, value, where);
+	label = value = where = NULL; /* rec owns them now */
+	ret = 0;
+out:
+	free(label);
+	free(value);
+	free(where);
+	return ret;
 }
 
-int record_parse(struct record *rec, const char *text, size_t len, struct error *err)
+int record_decode(struct record *rec, const char *text, size_t len, struct error *err)
 {
 	const char *p = text, *end = text + len;
-	int lineno = 0;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			return error_set(err, "action record line %d: missing newline", lineno + 1);
-		lineno++;
-		const char *t1 = memchr(p, '\t', (size_t)(nl - p));
-		const char *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1)) : NULL;
-		if (!t1 || !t2)
-			return error_set(err, "action record line %d: expected 3 fields", lineno);
-		char *label = unescape_field(p, (size_t)(t1 - p));
-		char *value = unescape_field(t1 + 1, (size_t)(t2 - t1 - 1));
-		char *where = unescape_field(t2 + 1, (size_t)(nl - t2 - 1));
-		record_add_at(rec, label, *where ? where : NULL, "%s", value);
-		free(label);
-		free(value);
-		free(where);
-		p = nl + 1;
-	}
+	size_t magic = strlen(RECORD_MAGIC);
+	if (len < magic || memcmp(text, RECORD_MAGIC, magic) != 0)
+		return error_set(err, "not an action record of this mvbuild (want '%.*s')",
+				 (int)magic - 1, RECORD_MAGIC);
+	p += magic;
+	for (size_t n = 1; p < end; n++)
+		if (take_entry(rec, &p, end) < 0)
+			return error_set(err, "action record entry %zu is malformed", n);
 	return 0;
+}
+
+static bool word_byte_escaped(unsigned char c)
+{
+	return c <= ' ' || c == '%' || c == 0x7f;
+}
+
+void record_add_words(struct record *rec, const char *label, const char *where,
+		      const char *const *words, size_t n)
+{
+	struct buf v = BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_addc(&v, ' ');
+		if (!*words[i])
+			buf_addc(&v, '%');
+		for (const unsigned char *c = (const unsigned char *)words[i]; *c; c++) {
+			if (word_byte_escaped(*c))
+				buf_addf(&v, "%%%02X", *c);
+			else
+				buf_addc(&v, (char)*c);
+		}
+	}
+	record_add_at(rec, label, where, "%s", v.data ? v.data : "");
+	buf_release(&v);
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* the byte "%XX" at s (3 bytes available) stands for, or -1 unless add_words writes it so */
+static int unescape_byte(const char *s)
+{
+	int hi = hex_digit(s[1]), lo = hex_digit(s[2]);
+	if (hi < 0 || lo < 0 || hi * 16 + lo == 0 || !word_byte_escaped((unsigned char)(hi * 16 + lo)))
+		return -1;
+	return hi * 16 + lo;
+}
+
+/* decode one word of len bytes at s; NULL unless record_add_words() writes it so */
+static char *split_word(const char *s, size_t len)
+{
+	if (len == 1 && s[0] == '%')
+		return xstrdup("");
+	struct buf w = BUF_INIT;
+	char *word = NULL;
+	for (size_t i = 0; i < len; i++) {
+		int c = (unsigned char)s[i];
+		if (c == '%') {
+			if (i + 2 >= len || (c = unescape_byte(s + i)) < 0)
+				goto out;
+			i += 2;
+		} else if (word_byte_escaped((unsigned char)c)) {
+			goto out;
+		}
+		buf_addc(&w, (char)c);
+	}
+	if (w.len)
+		word = buf_detach(&w);
+out:
+	buf_release(&w);
+	return word;
+}
+
+int record_split_words(const char *value, char ***words, size_t *n)
+{
+	*words = NULL;
+	*n = 0;
+	if (!*value)
+		return 0;
+	for (const char *p = value;; ) {
+		size_t len = strcspn(p, " ");
+		char *w = split_word(p, len);
+		if (!w) {
+			for (size_t i = 0; i < *n; i++)
+				free((*words)[i]);
+			free(*words);
+			*words = NULL;
+			*n = 0;
+			return -1;
+		}
+		*words = xrealloc(*words, (*n + 1) * sizeof(**words));
+		(*words)[(*n)++] = w;
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
 }
 
 static int looks_like_digest(const char *s)
