@@ -50,7 +50,7 @@ check_contains "the writer uploaded the image" "$(events)" "uploaded image:small
 # the trickling remote: every byte of a GET at 3 KiB/s
 start_server trickle --root "$T/srv" --rate 3072
 cat >"$T/trickle.yaml" <<Y
-remote: { url: http://127.0.0.1:$port/cache, trusted_keys: [$T/ci.pub], timeout: 2 }
+remote: { url: http://127.0.0.1:$port/cache, trusted_keys: [$T/ci.pub], timeout: 3 }
 Y
 start=$(date +%s.%N)
 mvb --config "$T/trickle.yaml" --cache "$T/c1" --json build image:small
