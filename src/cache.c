@@ -2,7 +2,10 @@
  * cache: the content-addressed store and the action cache on disk.
  *
  * Layout under the cache root (see docs/cache.md):
- *   VERSION                  "mvbuild-cache 1\n"
+ *   VERSION                  "mvbuild-cache 1\n": the marker that makes a
+ *                            directory a cache (cache_open adopts nothing
+ *                            else; it creates a cache only in an absent or
+ *                            empty directory, VERSION first)
  *   cas/sha256/ab/cdef...    blobs named by the sha256 of their content,
  *                            mode 0444, never modified once published
  *   ac/ab/<key>              action entries (format below), mode 0444
@@ -12,6 +15,8 @@
  *   memo/                    memoized digests (digest_memo.c)
  *   last/<recipe>/<node>     key of a node's last build, for explain
  *   src/, kbuild/            unpacked kernel trees and object dirs (kernel)
+ *   run/                     VMs' writable copies (run_dir.c); gc removes
+ *                            one-run directories whose run is gone
  *
  * Action entry format:
  *   mvbuild-action 2
@@ -33,6 +38,7 @@
  */
 #include "cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -69,30 +75,86 @@ static int ensure_layout(const char *root, struct error *err)
 	return 0;
 }
 
-static int check_version(const char *root, struct error *err)
+/* 1 when root/VERSION holds our marker, 0 when there is none, -1 with err otherwise */
+static int read_version(const char *root, const char *shown, struct error *err)
 {
 	char *vpath = path_join(root, "VERSION");
 	struct buf v = BUF_INIT;
-	struct error ignored = ERROR_INIT;
-	int ret = 0;
-	if (read_file(vpath, 4096, &v, &ignored) < 0) {
-		error_release(&ignored);
-		ret = write_file_atomic(vpath, CACHE_VERSION, strlen(CACHE_VERSION), 0644, err);
-	} else if (strcmp(v.data, CACHE_VERSION) != 0) {
-		ret = error_set(err, "cache '%s' has an unsupported format ('%.*s'); use another --cache",
-				root, (int)strcspn(v.data, "\n"), v.data);
-	}
+	struct stat st;
+	int ret = 1;
+	if (lstat(vpath, &st) < 0 && (errno == ENOENT || errno == ENOTDIR))
+		ret = 0;
+	else if (read_file(vpath, 4096, &v, err) < 0)
+		ret = error_prefix(err, "cannot open cache '%s'", shown);
+	else if (!v.data || strcmp(v.data, CACHE_VERSION) != 0)
+		ret = error_usage(err, "'%s' is not an mvbuild cache of this version (its VERSION "
+				  "says '%.*s', not '%.*s')", shown,
+				  v.data ? (int)strcspn(v.data, "\n") : 0, v.data ? v.data : "",
+				  (int)strlen(CACHE_VERSION) - 1, CACHE_VERSION);
 	buf_release(&v);
 	free(vpath);
 	return ret;
+}
+
+/*
+ * 1 when root holds nothing but VERSION temp files (a concurrent creator's
+ * "VERSION.tmp.<pid>", see write_file_atomic), so a cache may be made in it.
+ */
+static int dir_is_fresh(const char *root, const char *shown, struct error *err)
+{
+	DIR *d = opendir(root);
+	if (!d) {
+		if (errno == ENOTDIR)
+			return error_usage(err, "'%s' is not an mvbuild cache: it is not a directory",
+					   shown);
+		return error_errno(err, errno, "cannot open cache '%s'", shown);
+	}
+	int fresh = 1;
+	struct dirent *e;
+	while (fresh && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+		    !str_startswith(e->d_name, "VERSION.tmp."))
+			fresh = 0;
+	closedir(d);
+	return fresh;
+}
+
+/*
+ * Recognise the cache at root, or make one when root is absent or empty.
+ * A directory with anything else in it and no marker is never adopted:
+ * gc would otherwise delete whatever it holds under tmp/ or src/.
+ */
+static int recognise(const char *root, const char *shown, struct error *err)
+{
+	int r = read_version(root, shown, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	if (mkdir_p(root, 0755, err) < 0)
+		return error_prefix(err, "cannot open cache '%s'", shown);
+	int fresh = dir_is_fresh(root, shown, err);
+	if (fresh < 0)
+		return -1;
+	char *vpath = path_join(root, "VERSION");
+	/* concurrent creators each rename the same bytes into place: harmless */
+	if (fresh && write_file_atomic(vpath, CACHE_VERSION, strlen(CACHE_VERSION), 0644, err) < 0)
+		r = error_prefix(err, "cannot create cache '%s'", shown);
+	free(vpath);
+	/* read again: another process may have made the cache while we looked */
+	if (r == 0 && (r = read_version(root, shown, err)) == 0)
+		r = error_usage(err, "'%s' is not an mvbuild cache: it is not empty and has no "
+				"VERSION file", shown);
+	return r < 0 ? -1 : 0;
 }
 
 int cache_open(struct cache **out, const char *dir, struct error *err)
 {
 	*out = NULL;
 	char *root = path_absolute(dir);
-	if (mkdir_p(root, 0755, err) < 0 || ensure_layout(root, err) < 0 ||
-	    check_version(root, err) < 0) {
+	if (recognise(root, dir, err) < 0) {
+		free(root);
+		return -1;
+	}
+	if (ensure_layout(root, err) < 0) {
 		error_prefix(err, "cannot open cache '%s'", dir);
 		free(root);
 		return -1;

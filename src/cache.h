@@ -23,7 +23,11 @@ struct cache_output {
 	uint64_t size;              /* apparent size in bytes */
 };
 
-/* open (creating the layout when missing) the cache at dir; -1 with err */
+/*
+ * Open the cache at dir: one whose VERSION marker is right, or a new one
+ * made in an absent or empty dir.  Anything else is never adopted: -1 with
+ * a usage-kind err ("'DIR' is not an mvbuild cache"); other failures -1.
+ */
 int cache_open(struct cache **out, const char *dir, struct error *err);
 /* close and free (NULL is fine) */
 void cache_close(struct cache *c);

@@ -6,14 +6,22 @@
  * age, then the least recently used entries (action entry mtime, refreshed
  * on every hit) until the blobs they keep fit in max_size, then every blob
  * no remaining entry names.  Kernel trees (src/, kbuild/) go by age only.
+ * One-run VM directories (run/<profile>.XXXXXX, marked by a pid file) go
+ * when no process holds their lock any more; persistent ones are kept.
+ *
+ * Every deletion walks from the cache root with directory fds and
+ * O_NOFOLLOW, so a symlink anywhere in the cache (tmp/ -> $HOME, say) is
+ * removed or skipped, never followed.
  */
 #include "cache_gc.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,7 +29,7 @@
 #include "fileutil.h"
 
 struct ac_entry {
-	char *path;                 /* ac/ab/<key> */
+	char *rel;                  /* ac/ab/<key>, relative to the cache root */
 	time_t mtime;               /* last use */
 	struct cache_output *outs;  /* blobs it keeps */
 	size_t n_outs;
@@ -42,15 +50,23 @@ struct blob {
 static void for_each_fanout(const char *dir, bool prefixed,
 			    void (*fn)(const char *, const char *, void *), void *arg)
 {
-	DIR *d = opendir(dir);
-	if (!d)
+	/* a symlinked fan-out directory is skipped: what it points at is not the cache */
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.' || strlen(e->d_name) != 2)
 			continue;
 		char *sub = path_join(dir, e->d_name);
-		DIR *s = opendir(sub);
+		int sfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		DIR *s = sfd >= 0 ? fdopendir(sfd) : NULL;
+		if (!s && sfd >= 0)
+			close(sfd);
 		struct dirent *f;
 		while (s && (f = readdir(s))) {
 			if (f->d_name[0] == '.')
@@ -70,6 +86,7 @@ static void for_each_fanout(const char *dir, bool prefixed,
 
 struct gc_state {
 	struct cache *c;
+	int rootfd;              /* the cache root: every deletion starts here */
 	struct ac_entry *acs;
 	size_t n_acs;
 	struct blob *blobs;
@@ -83,7 +100,7 @@ static void collect_ac(const char *path, const char *name, void *arg)
 	if (!hex_is_valid(name, 64) || stat(path, &st) < 0)
 		return;
 	struct record rec = RECORD_INIT;
-	struct ac_entry a = { .path = xstrdup(path), .mtime = st.st_mtime };
+	struct ac_entry a = { .rel = xasprintf("ac/%.2s/%s", name, name), .mtime = st.st_mtime };
 	struct error err = ERROR_INIT;
 	if (cache_get_action(g->c, name, &rec, &a.outs, &a.n_outs, &err) <= 0)
 		a.removed = true; /* unreadable entries were dropped by the lookup */
@@ -127,7 +144,7 @@ static struct blob *find_blob(struct gc_state *g, const char *digest)
 static uint64_t drop_entry(struct gc_state *g, struct ac_entry *a, struct gc_stats *st)
 {
 	uint64_t freed = 0;
-	unlink(a->path);
+	remove_beneath(g->rootfd, a->rel);
 	a->removed = true;
 	st->actions_removed++;
 	for (size_t i = 0; i < a->n_outs; i++) {
@@ -138,50 +155,83 @@ static uint64_t drop_entry(struct gc_state *g, struct ac_entry *a, struct gc_sta
 	return freed;
 }
 
-/* remove everything directly under root/sub older than cutoff (0: everything) */
-static unsigned long clean_dir(const char *root, const char *sub, time_t cutoff, bool keep_gc_lock)
+/*
+ * Remove everything directly under sub older than cutoff (0: everything);
+ * fn, when set, must also agree.  A symlinked sub is left alone.
+ */
+static unsigned long clean_dir(int rootfd, const char *sub, time_t cutoff,
+			       bool (*fn)(int dirfd, const char *name))
 {
-	char *dir = path_join(root, sub);
-	DIR *d = opendir(dir);
+	int fd = dir_open_beneath(rootfd, sub);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
 	unsigned long removed = 0;
 	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.' || (keep_gc_lock && strcmp(e->d_name, "gc.lock") == 0))
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
 			continue;
-		char *path = path_join(dir, e->d_name);
 		struct stat st;
-		if (lstat(path, &st) == 0 && (cutoff == 0 || st.st_mtime < cutoff)) {
-			remove_tree(path);
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    (cutoff == 0 || st.st_mtime < cutoff) && (!fn || fn(dirfd(d), e->d_name))) {
+			remove_tree_at(dirfd(d), e->d_name);
 			removed++;
 		}
-		free(path);
 	}
-	if (d)
-		closedir(d);
-	free(dir);
+	closedir(d);
 	return removed;
 }
 
-/* rmdir each fan-out directory that gc emptied (rmdir fails on the others) */
-static void remove_empty_fanouts(const char *dir)
+/* every lock but gc.lock, which we hold */
+static bool not_gc_lock(int dirfd, const char *name)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char *sub = path_join(dir, e->d_name);
-		rmdir(sub);
-		free(sub);
+	return strcmp(name, "gc.lock") != 0;
+}
+
+/*
+ * A run directory whose run is gone: a one-run directory (it has a pid
+ * file; persistent ones have none and keep the guest's disk) whose lock no
+ * process holds.
+ */
+static bool run_is_stale(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct stat st;
+	bool stale = false;
+	if (fstatat(fd, "pid", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+		int lock = openat(fd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		stale = lock < 0 || flock(lock, LOCK_EX | LOCK_NB) == 0;
+		if (lock >= 0)
+			close(lock);
 	}
+	close(fd);
+	return stale;
+}
+
+/* rmdir each fan-out directory of sub that gc emptied (rmdir fails on the others) */
+static void remove_empty_fanouts(int rootfd, const char *sub)
+{
+	int fd = dir_open_beneath(rootfd, sub);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
 	if (d)
 		closedir(d);
+	else if (fd >= 0)
+		close(fd);
 }
 
 static void gc_state_release(struct gc_state *g)
 {
 	for (size_t i = 0; i < g->n_acs; i++) {
-		free(g->acs[i].path);
+		free(g->acs[i].rel);
 		cache_outputs_free(g->acs[i].outs, g->acs[i].n_outs);
 	}
 	free(g->acs);
@@ -194,9 +244,13 @@ int cache_gc(struct cache *c, const struct gc_options *opt, struct gc_stats *st,
 	if (cache_lock_exclusive(c, err) < 0)
 		return -1;
 	const char *root = cache_root(c);
-	st->temps_removed = clean_dir(root, "tmp", 0, false) + clean_dir(root, "locks", 0, true);
+	struct gc_state g = { .c = c, .rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) };
+	if (g.rootfd < 0)
+		return error_errno(err, errno, "cannot open cache '%s'", root);
+	st->temps_removed = clean_dir(g.rootfd, "tmp", 0, NULL) +
+			    clean_dir(g.rootfd, "locks", 0, not_gc_lock);
+	st->runs_removed = clean_dir(g.rootfd, "run", 0, run_is_stale);
 
-	struct gc_state g = { .c = c };
 	char *ac = path_join(root, "ac"), *cas = path_join(root, "cas/sha256");
 	for_each_fanout(cas, true, collect_blob, &g);
 	if (g.n_blobs)
@@ -230,18 +284,21 @@ int cache_gc(struct cache *c, const struct gc_options *opt, struct gc_stats *st,
 	for (size_t i = 0; i < g.n_blobs; i++) {
 		if (g.blobs[i].refs)
 			continue;
-		cache_remove_blob(c, g.blobs[i].digest);
+		char *rel = cache_blob_relpath(g.blobs[i].digest);
+		remove_beneath(g.rootfd, rel);
+		free(rel);
 		st->blobs_removed++;
 	}
 	st->bytes_after = kept;
-	remove_empty_fanouts(cas);
-	remove_empty_fanouts(ac);
+	remove_empty_fanouts(g.rootfd, "cas/sha256");
+	remove_empty_fanouts(g.rootfd, "ac");
 	if (cutoff)
-		st->trees_removed = clean_dir(root, "kbuild", cutoff, false) +
-				    clean_dir(root, "src", cutoff, false);
+		st->trees_removed = clean_dir(g.rootfd, "kbuild", cutoff, NULL) +
+				    clean_dir(g.rootfd, "src", cutoff, NULL);
 	free(ac);
 	free(cas);
 	gc_state_release(&g);
+	close(g.rootfd);
 	return 0;
 }
 

@@ -18,6 +18,7 @@ struct gc_options {
 
 struct gc_stats {
 	unsigned long actions_removed, blobs_removed, temps_removed, trees_removed;
+	unsigned long runs_removed;           /* one-run VM directories whose run is gone */
 	uint64_t bytes_before, bytes_after;   /* allocated bytes of the CAS */
 };
 

@@ -71,9 +71,10 @@ static const struct command commands[] = {
 	  "Exit 1 when TARGET is not built.\n",
 	  cmd_path },
 	{ "gc", "[--max-size SIZE] [--max-age DAYS]", "remove old cache entries and temp files",
-	  "Remove stale scratch files, then least-recently-used cache entries\n"
-	  "until the cache is at most SIZE and no entry is older than DAYS.\n"
-	  "Entries that a running build holds are never removed.\n",
+	  "Remove stale scratch files and the run directories of runs that are\n"
+	  "gone, then least-recently-used cache entries until the cache is at\n"
+	  "most SIZE (default: cache max_size in the config) and no entry is\n"
+	  "older than DAYS.  Entries that a running build holds are never removed.\n",
 	  cmd_gc },
 	{ "cache", "verify | import FILE...", "verify the cache, or import files by digest",
 	  "cache verify        rehash every blob; exit 1 when any is corrupt\n"
@@ -216,8 +217,14 @@ int cli_open_cache(struct mvctx *ctx, struct error *err)
 {
 	if (ctx->cache)
 		return 0;
-	if (cache_open(&ctx->cache, ctx->cache_dir, err) < 0)
+	if (cache_open(&ctx->cache, ctx->cache_dir, err) < 0) {
+		/* say how to pick another: the default ./cache may be the surprise */
+		char *msg = xstrdup(err->msg);
+		error_setk(err, err->kind, "%s (choose another cache with --cache DIR or "
+			   "MVBUILD_CACHE=DIR)", msg);
+		free(msg);
 		return -1;
+	}
 	ctx->memo = digest_memo_open(cache_root(ctx->cache));
 	return remote_open(&ctx->remote, ctx->config, ctx->progress, err);
 }

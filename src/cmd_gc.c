@@ -5,6 +5,7 @@
 
 #include "cache_gc.h"
 #include "cli.h"
+#include "config.h"
 
 int cmd_gc(struct mvctx *ctx, int argc, char **argv)
 {
@@ -27,6 +28,9 @@ int cmd_gc(struct mvctx *ctx, int argc, char **argv)
 			return cli_usage(cmd, "unexpected argument '%s'", a);
 		}
 	}
+	/* the machine's bound (config cache: {max_size:}) unless the command line names one */
+	if (!opt.max_size && ctx->config)
+		opt.max_size = ctx->config->cache_max_size;
 	struct error err = ERROR_INIT;
 	if (cli_open_cache(ctx, &err) < 0)
 		return cli_fail(ctx, &err);
@@ -36,9 +40,9 @@ int cmd_gc(struct mvctx *ctx, int argc, char **argv)
 	char before[32], after[32];
 	format_size(st.bytes_before, before, sizeof(before));
 	format_size(st.bytes_after, after, sizeof(after));
-	printf("gc: removed %lu action entries, %lu blobs, %lu temp files, %lu kernel trees; "
-	       "store %s -> %s\n",
-	       st.actions_removed, st.blobs_removed, st.temps_removed, st.trees_removed, before,
-	       after);
+	printf("gc: removed %lu action entries, %lu blobs, %lu temp files, %lu kernel trees, "
+	       "%lu run directories; store %s -> %s\n",
+	       st.actions_removed, st.blobs_removed, st.temps_removed, st.trees_removed,
+	       st.runs_removed, before, after);
 	return EXIT_OK;
 }

@@ -15,6 +15,8 @@
  *     trusted_keys: [ci.pub, release.pub]       # ed25519 public keys (readers)
  *     max_upload: 4G
  *     timeout: 30                               # seconds
+ *     min_speed: 1M                             # per second, for transfer deadlines
+ *     budget: 300                               # seconds the remote may cost a run
  *
  * Every key is checked; an unknown key (with the nearest known one
  * suggested) or a wrong type names file:line:column.  The environment
@@ -38,7 +40,8 @@ struct reader {
 static const char *const top_keys[] = { "cache", "remote" };
 static const char *const cache_keys[] = { "dir", "max_size" };
 static const char *const remote_keys[] = { "url", "upload", "token_file", "basic_auth_file",
-					   "signing_key", "trusted_keys", "max_upload", "timeout" };
+					   "signing_key", "trusted_keys", "max_upload", "timeout",
+					   "min_speed", "budget" };
 
 static const char *scalar(const struct ynode *n, const char *key, struct error *err)
 {
@@ -125,14 +128,14 @@ static int parse_timeout(const char *v, double *out)
 	return 0;
 }
 
-static int get_timeout(const struct ynode *n, double *out, struct error *err)
+static int get_seconds(const struct ynode *n, const char *key, double *out, struct error *err)
 {
-	const char *v = scalar(n, "timeout", err);
+	const char *v = scalar(n, key, err);
 	if (!v)
 		return -1;
 	if (parse_timeout(v, out) < 0)
 		return ynode_fail(err, &n->mark,
-				  "'timeout' must be seconds between 0 and 3600, not '%s'", v);
+				  "'%s' must be seconds between 0 and 3600, not '%s'", key, v);
 	return 0;
 }
 
@@ -194,7 +197,14 @@ static int read_remote_key(struct reader *rd, const char *key, const struct ynod
 		return get_keys(rd, v, cfg, err);
 	if (strcmp(key, "max_upload") == 0)
 		return get_size(v, key, &cfg->max_upload, err);
-	return get_timeout(v, &cfg->timeout, err);
+	if (strcmp(key, "min_speed") == 0) {
+		if (get_size(v, key, &cfg->min_speed, err) < 0)
+			return -1;
+		return cfg->min_speed ? 0 : ynode_fail(err, &v->mark, "'min_speed' must not be 0");
+	}
+	if (strcmp(key, "budget") == 0)
+		return get_seconds(v, key, &cfg->budget, err);
+	return get_seconds(v, key, &cfg->timeout, err);
 }
 
 /* reads the value of one key that is known to be in its section's table */
@@ -304,6 +314,8 @@ int config_load(struct config *cfg, const char *path, struct error *err)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->timeout = 30;
+	cfg->min_speed = 1u << 20;
+	cfg->budget = 300;
 	char *file = path ? xstrdup(path) : default_path();
 	int ret = 0;
 	/* the default file is optional; a named one must exist */

@@ -26,6 +26,8 @@ struct config {
 	size_t n_trusted_keys;
 	uint64_t max_upload;      /* remote: {max_upload:}: larger outputs are not uploaded; 0 = none */
 	double timeout;           /* remote: {timeout:} seconds for one request (default 30) */
+	uint64_t min_speed;       /* remote: {min_speed:} bytes/s a blob's deadline allows (1M) */
+	double budget;            /* remote: {budget:} seconds the remote may cost a run (300) */
 };
 
 /*

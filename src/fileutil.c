@@ -219,29 +219,88 @@ out_in:
 	return ret;
 }
 
-void remove_tree(const char *path)
+int dir_open_beneath(int dirfd, const char *relpath)
+{
+	char *copy = xstrdup(relpath), *save = NULL;
+	int fd = dup(dirfd);
+	for (char *c = strtok_r(copy, "/", &save); c && fd >= 0; c = strtok_r(NULL, "/", &save)) {
+		int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		close(fd);
+		fd = next;
+		errno = e;
+	}
+	free(copy);
+	return fd;
+}
+
+/* empty the directory open at fd (consumed), never following a symlink in it */
+static void empty_dir_fd(int fd)
+{
+	/* a directory left read-only (an unpacked tree) must become writable to be emptied */
+	fchmod(fd, 0700);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			remove_tree_at(dirfd(d), e->d_name);
+	}
+	closedir(d);
+}
+
+void remove_tree_at(int dirfd, const char *name)
 {
 	struct stat st;
-	if (lstat(path, &st) < 0)
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return;
 	if (!S_ISDIR(st.st_mode)) {
-		unlink(path);
+		unlinkat(dirfd, name, 0);
 		return;
 	}
-	chmod(path, 0700);
-	DIR *d = opendir(path);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			char *child = path_join(path, e->d_name);
-			remove_tree(child);
-			free(child);
-		}
-		closedir(d);
+	/* O_NOFOLLOW: if name was swapped for a symlink since the fstatat, this fails */
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		empty_dir_fd(fd);
+	unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+void remove_beneath(int dirfd, const char *relpath)
+{
+	const char *slash = strrchr(relpath, '/');
+	if (!slash) {
+		remove_tree_at(dirfd, relpath);
+		return;
 	}
-	rmdir(path);
+	char *parent = xstrndup(relpath, (size_t)(slash - relpath));
+	int fd = dir_open_beneath(dirfd, parent);
+	if (fd >= 0) {
+		remove_tree_at(fd, slash + 1);
+		close(fd);
+	}
+	free(parent);
+}
+
+void remove_tree(const char *path)
+{
+	char *trimmed = xstrdup(path);
+	size_t len = strlen(trimmed);
+	while (len > 1 && trimmed[len - 1] == '/')
+		trimmed[--len] = '\0';
+	char *parent = path_dirname(trimmed);
+	const char *slash = strrchr(trimmed, '/');
+	const char *name = slash ? slash + 1 : trimmed;
+	int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && *name) {
+		remove_tree_at(fd, name);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(parent);
+	free(trimmed);
 }
 
 char *path_absolute(const char *path)

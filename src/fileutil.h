@@ -37,8 +37,21 @@ int copy_file_sparse(const char *src, const char *dst, unsigned mode, struct err
 /* the same; durable false skips the fsync (scratch copies such as a VM's run image) */
 int copy_file_sparse_opt(const char *src, const char *dst, unsigned mode, bool durable,
 			 struct error *err);
-/* remove a file or directory tree, making directories writable first; errors ignored */
+/*
+ * Remove a file or directory tree, making directories writable first; a
+ * symlink is removed, never followed (only path's own directory part is
+ * resolved as given).  Errors ignored.
+ */
 void remove_tree(const char *path);
+/* the same for the entry name of the directory open at dirfd */
+void remove_tree_at(int dirfd, const char *name);
+/*
+ * Open the directory relpath beneath the directory open at dirfd, refusing
+ * a symlink at every step (O_NOFOLLOW); an fd, or -1 with errno.
+ */
+int dir_open_beneath(int dirfd, const char *relpath);
+/* remove_tree_at for relpath beneath dirfd, whose directories are opened as dir_open_beneath does */
+void remove_beneath(int dirfd, const char *relpath);
 /* the absolute form of path (not resolving symlinks); caller frees */
 char *path_absolute(const char *path);
 /* bytes allocated on disk for a file (st_blocks * 512), 0 when it cannot be stat'ed */

@@ -18,7 +18,9 @@
  * Writing (only when enabled and a signing key is set): blobs first, then the
  * envelope, so no reader ever sees a record whose content is missing.
  * The first transport error or unexpected HTTP status disables the remote for
- * the rest of the run, with one warning; the build goes on locally.
+ * the rest of the run, with one warning; the build goes on locally.  So does
+ * a request that misses its deadline or finds the run's time budget spent
+ * (remote_http.c), so a slow remote costs a bounded time, never a stall.
  */
 #include "remote.h"
 
@@ -227,7 +229,7 @@ static int fetch_blob(struct remote *r, struct cache *c, const char *scratch, co
 	uint64_t got_size = 0, content_size = 0;
 	unlink(enc);
 	unlink(dec);
-	int ret = judge(r, node_id, remote_http_get_file(r->http, path, enc, got, &got_size, &err),
+	int ret = judge(r, node_id, remote_http_get_file(r->http, path, enc, t->size, got, &got_size, &err),
 			"GET", path, &err);
 	if (ret == 0) {
 		note(r, node_id, "remote cache: %s is missing; building instead", path);

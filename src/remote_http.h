@@ -1,6 +1,6 @@
 /*
- * remote_http: GET, HEAD and PUT against one base URL with libcurl, with
- * bounded timeouts and credentials (bearer token or basic auth) that are
+ * remote_http: GET, HEAD and PUT against one base URL with libcurl, each
+ * with a deadline inside the run's time budget, and credentials (bearer token or basic auth) that are
  * sent but never put into a message.  Thread-safe: connections are pooled.
  */
 #ifndef MVBUILD_REMOTE_HTTP_H
@@ -15,7 +15,7 @@
 
 struct remote_http;
 
-/* a client for base URL with cfg's credentials and timeout; -1 with err on bad settings */
+/* a client for base URL with cfg's credentials, timeout, min_speed and budget; -1 with err */
 int remote_http_open(struct remote_http **out, const char *url, const struct config *cfg,
 		     struct error *err);
 /* the base URL with any user:password removed, for messages */
@@ -26,11 +26,13 @@ long remote_http_head(struct remote_http *h, const char *path, struct error *err
 long remote_http_get_buf(struct remote_http *h, const char *path, size_t max, struct buf *out,
 			 struct error *err);
 /*
- * GET base/path into the new file dst, hashing it into digest (sha256 hex)
- * and counting *size: the HTTP status, or -1 with err.
+ * GET base/path, announced as expected bytes (more is refused, and the
+ * deadline grows with it), into the new file dst, hashing it into digest
+ * (sha256 hex) and counting *size: the HTTP status, or -1 with err.
  */
 long remote_http_get_file(struct remote_http *h, const char *path, const char *dst,
-			  char digest[SHA256_HEX], uint64_t *size, struct error *err);
+			  uint64_t expected, char digest[SHA256_HEX], uint64_t *size,
+			  struct error *err);
 /* PUT data to base/path: the HTTP status, or -1 with err */
 long remote_http_put_buf(struct remote_http *h, const char *path, const char *data, size_t len,
 			 struct error *err);

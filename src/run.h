@@ -18,7 +18,8 @@ struct progress;
 
 /*
  * A run directory: <cache>/run/<profile>.XXXXXX for one run (removed by
- * run_dir_release), or <cache>/run/<recipe-id>-<profile>/ with persist:
+ * run_dir_release; it holds "pid" and a "lock" held while the run lives,
+ * so gc can remove one whose run was killed), or <cache>/run/<recipe-id>-<profile>/ with persist:
  * true, kept, holding root.ext4, image.sha256 (the digest of the cached
  * image it was copied from; a different digest means the image was
  * rebuilt and the copy is replaced) and a lock file held while a VM runs.
@@ -28,7 +29,7 @@ struct run_dir {
 	char *image;       /* the guest's writable root image inside it */
 	bool persistent;   /* kept after the run */
 	bool reused;       /* persistent and the previous copy was kept */
-	int lock_fd;       /* flock held on a persistent directory, else -1 */
+	int lock_fd;       /* flock held on the directory while the run lives, else -1 */
 };
 
 /*

@@ -69,6 +69,22 @@ static int prepare_persistent(struct run_dir *rd, const char *base, const char *
 	return ret;
 }
 
+/*
+ * A one-run directory holds its lock for the life of the run and names its
+ * process in "pid", the mark gc looks for: a one-run directory whose lock
+ * is free belongs to a run that is gone (killed before it could clean up).
+ */
+static int mark_one_run(struct run_dir *rd, const char *profile, struct error *err)
+{
+	if (lock_dir(rd, profile, err) < 0)
+		return -1;
+	char *pid = path_join(rd->path, "pid"), *text = xasprintf("%d\n", (int)getpid());
+	int ret = write_file_atomic(pid, text, strlen(text), 0644, err);
+	free(pid);
+	free(text);
+	return ret;
+}
+
 int run_dir_prepare(struct run_dir *rd, const char *cache_root, const char *recipe_id,
 		    const char *profile, bool persist, const char *image_src,
 		    const char *image_digest, struct error *err)
@@ -87,7 +103,9 @@ int run_dir_prepare(struct run_dir *rd, const char *cache_root, const char *reci
 		} else {
 			rd->path = tmpl;
 			rd->image = path_join(rd->path, "root.ext4");
-			ret = copy_file_sparse_opt(image_src, rd->image, 0644, false, err);
+			ret = mark_one_run(rd, profile, err);
+			if (ret == 0)
+				ret = copy_file_sparse_opt(image_src, rd->image, 0644, false, err);
 		}
 	}
 	free(base);
