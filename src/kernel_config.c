@@ -120,15 +120,6 @@ static int parse_text(struct kconf *c, const char *text, size_t len, const char 
 			return error_usage(err, "%s:%d: not a config line (want CONFIG_X=value or "
 					   "'# CONFIG_X is not set'): '%.*s'", display, line,
 					   (int)(n > 60 ? 60 : n), p);
-		/* a module would be built and then never reach the guest: say so, not later */
-		if (sym && located && strcmp(val, "m") == 0) {
-			error_usage(err, "%s:%d: %s=m: mvbuild builds no kernel modules yet (the "
-				    "image would not hold them): use %s=y to build it in", display,
-				    line, sym, sym);
-			free(sym);
-			free(val);
-			return -1;
-		}
 		if (sym) {
 			char *where = located ? xasprintf("fragment %s:%d", display, line) : NULL;
 			kconf_set(c, sym, val, where);

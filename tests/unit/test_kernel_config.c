@@ -50,13 +50,6 @@ static void test_errors(void)
 	const char *empty_value = "CONFIG_A=\n";
 	ok(kconf_parse_fragment(&c, empty_value, strlen(empty_value), "e.config", &err) < 0, "empty value fails");
 	error_release(&err);
-	const char *module = "CONFIG_A=y\nCONFIG_EXT4_FS=m\n";
-	ok(kconf_parse_fragment(&c, module, strlen(module), "kernel/m.config", &err) < 0,
-	   "a module value in a fragment fails");
-	is_str(err.msg, "kernel/m.config:2: CONFIG_EXT4_FS=m: mvbuild builds no kernel modules yet "
-	       "(the image would not hold them): use CONFIG_EXT4_FS=y to build it in",
-	       "and says why and what to write instead");
-	error_release(&err);
 	kconf_release(&c);
 }
 
