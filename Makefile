@@ -53,7 +53,13 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/check/unit/%)
 check-build: build/check/mvbuild $(UNIT_BINS)
 
 # Every test, unit and end-to-end; the last line is "N passed, N failed".
-check: deps-check check-build tests/fixtures
+# `make check` and `make demo` install the packages first and only then run a
+# second make: the pkg-config flags above are computed when a make parses this
+# file, so the make that installed the -dev packages cannot link with them.
+check: deps
+	$(MAKE) check-run
+
+check-run: check-build tests/fixtures
 	MVBUILD=$(CURDIR)/build/check/mvbuild UNIT_DIR=$(CURDIR)/build/check/unit \
 		tests/run.sh $(TESTS)
 
@@ -85,7 +91,10 @@ fuzz: fuzz-build
 	MVBUILD=$(CURDIR)/mvbuild FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/e2e/fuzz.sh
 
 # --- the demo: build the offline recipe and boot it -------------------------
-demo: deps mvbuild recipes/rootfs/busybox-rootfs.tar.gz
+demo: deps
+	$(MAKE) demo-run
+
+demo-run: mvbuild recipes/rootfs/busybox-rootfs.tar.gz
 	./mvbuild -f recipes/demo.yaml build
 	./mvbuild -f recipes/demo.yaml run default
 
@@ -94,7 +103,7 @@ DEB_PACKAGES := build-essential pkg-config libyaml-dev libarchive-dev libext2fs-
 	libcurl4-openssl-dev libssl-dev e2fsprogs qemu-system-x86 busybox-static \
 	linux-source-6.1 flex bison libelf-dev bc cpio xz-utils zstd bzip2 gzip \
 	nginx python3 python3-jsonschema python3-yaml iproute2 iputils-ping libncurses-dev \
-	clang libclang-rt-14-dev curl util-linux strace time file openssl procps mount
+	clang libclang-rt-14-dev curl util-linux strace time file openssl procps mount graphviz
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -107,9 +116,6 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-# make check installs what is missing too, so CI on a new machine works
-deps-check: deps
-
 # --- install -------------------------------------------------------------------
 install: mvbuild
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
@@ -119,6 +125,6 @@ install: mvbuild
 clean:
 	rm -rf build mvbuild
 
-.PHONY: all check check-build deps deps-check demo install clean tests/fixtures fuzz fuzz-build
+.PHONY: all check check-run check-build deps demo demo-run install clean tests/fixtures fuzz fuzz-build
 .DELETE_ON_ERROR:
 .SECONDARY:

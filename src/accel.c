@@ -47,12 +47,13 @@ static bool nested_pvm(const char *sys_module)
 	return present;
 }
 
-static void say(struct accel_probe *p, bool usable, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void say(struct accel_probe *p, bool present, bool usable, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static void say(struct accel_probe *p, bool usable, const char *fmt, ...)
+static void say(struct accel_probe *p, bool present, bool usable, const char *fmt, ...)
 {
 	va_list ap;
+	p->kvm_present = present;
 	p->kvm_usable = usable;
 	va_start(ap, fmt);
 	vsnprintf(p->reason, sizeof(p->reason), fmt, ap);
@@ -66,25 +67,25 @@ void accel_probe(struct accel_probe *probe, const struct accel_paths *paths)
 	int fd = open(paths->dev_kvm, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			say(probe, false, "no %s (no KVM on this host): using TCG", paths->dev_kvm);
+			say(probe, false, false, "no %s (no KVM on this host)", paths->dev_kvm);
 		else if (errno == EACCES || errno == EPERM)
-			say(probe, false, "%s is not accessible (join the 'kvm' group): using TCG",
+			say(probe, false, false, "%s is not accessible (join the 'kvm' group)",
 			    paths->dev_kvm);
 		else
-			say(probe, false, "cannot open %s: using TCG", paths->dev_kvm);
+			say(probe, false, false, "cannot open %s", paths->dev_kvm);
 		return;
 	}
 	int version = ioctl(fd, KVM_GET_API_VERSION, 0);
 	close(fd);
 	if (version != KVM_API_VERSION)
-		say(probe, false, "%s does not answer KVM_GET_API_VERSION: using TCG", paths->dev_kvm);
+		say(probe, false, false, "%s does not answer KVM_GET_API_VERSION", paths->dev_kvm);
 	else if (nested_pvm(paths->sys_module))
-		say(probe, false, "%s present but nested kvm_pvm backend: using TCG", paths->dev_kvm);
+		say(probe, true, false, "%s present but nested kvm_pvm backend", paths->dev_kvm);
 	else if (!cpu_has_virt_flag(paths->cpuinfo))
-		say(probe, false, "%s present but the CPU has no vmx/svm flag (nested backend): "
-		    "using TCG", paths->dev_kvm);
+		say(probe, true, false, "%s present but the CPU has no vmx/svm flag (nested backend)",
+		    paths->dev_kvm);
 	else
-		say(probe, true, "%s usable: using KVM", paths->dev_kvm);
+		say(probe, true, true, "%s usable", paths->dev_kvm);
 }
 
 const char *accel_name(enum accel a)

@@ -20,7 +20,8 @@ struct accel_paths {
 };
 
 struct accel_probe {
-	bool kvm_usable;          /* KVM can run an ordinary guest */
+	bool kvm_present;         /* /dev/kvm opens and answers: a hypervisor can start */
+	bool kvm_usable;          /* KVM can also run an ordinary guest (not a nested backend) */
 	char reason[256];         /* why (usable or not), for `env` and `run` */
 };
 

@@ -6,6 +6,7 @@
  * attaches it to the bridge.
  */
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,14 +80,22 @@ static int owner_uid(const char *user, uid_t *uid, struct error *err)
 static int net_up(const struct net_opts *o, struct error *err)
 {
 	uid_t uid = (uid_t)-1;
-	if (owner_uid(o->user, &uid, err) < 0 || net_tap_create(o->tap, uid, err) < 0 ||
-	    net_link_up(o->tap, err) < 0)
+	if (owner_uid(o->user, &uid, err) < 0 || net_ifname_check(o->tap, err) < 0 ||
+	    (o->addr && net_cidr_check(o->addr, err) < 0))
 		return -1;
-	if (o->addr && net_addr_add(o->tap, o->addr, err) < 0)
+	struct error ignored = ERROR_INIT;
+	bool existed = net_ifindex(o->tap, &ignored) != 0;
+	error_release(&ignored);
+	if (net_tap_create(o->tap, uid, err) < 0)
 		return -1;
-	if (o->bridge && net_link_set_master(o->tap, o->bridge, err) < 0)
-		return -1;
-	return 0;
+	if (net_link_up(o->tap, err) == 0 && (!o->addr || net_addr_add(o->tap, o->addr, err) == 0) &&
+	    (!o->bridge || net_link_set_master(o->tap, o->bridge, err) == 0))
+		return 0;
+	/* a half-made tap is worse than none: take away the one made here, keep the first error */
+	if (!existed)
+		net_tap_delete(o->tap, &ignored);
+	error_release(&ignored);
+	return -1;
 }
 
 int cmd_net(struct mvctx *ctx, int argc, char **argv)

@@ -144,26 +144,39 @@ out:
 	return ret;
 }
 
-static enum accel choose_accel(struct mvctx *ctx, const struct run_opts *o,
-			       const struct launch_spec *spec, const char *profile)
+/*
+ * The accelerator: what --accel or the profile asks for, else KVM where it
+ * can run a guest and TCG otherwise; says which and why.  KVM asked for on a
+ * host where /dev/kvm cannot even start a VM is an error, not a silent TCG.
+ */
+static int choose_accel(struct mvctx *ctx, const struct run_opts *o,
+			const struct launch_spec *spec, const char *profile, enum accel *a,
+			struct error *err)
 {
 	struct accel_probe probe;
 	accel_probe(&probe, NULL);
-	enum accel a = probe.kvm_usable ? ACCEL_KVM : ACCEL_TCG;
-	const char *why = probe.reason;
-	if (o->accel) {
-		accel_parse(o->accel, &a);
-		why = "--accel";
-	} else if (spec->accel != ACCEL_AUTO) {
-		a = spec->accel == ACCEL_WANT_KVM ? ACCEL_KVM : ACCEL_TCG;
-		why = "the profile's qemu: {accel:}";
-	}
+	const char *asked = o->accel ? "--accel" : spec->accel != ACCEL_AUTO ?
+			    "the profile's qemu: {accel:}" : NULL;
+	if (o->accel)
+		accel_parse(o->accel, a);
+	else if (spec->accel != ACCEL_AUTO)
+		*a = spec->accel == ACCEL_WANT_KVM ? ACCEL_KVM : ACCEL_TCG;
+	else
+		*a = probe.kvm_usable ? ACCEL_KVM : ACCEL_TCG;
+	if (*a == ACCEL_KVM && !probe.kvm_present)
+		return error_set(err, "KVM was asked for by %s, but %s: use --accel tcg", asked,
+				 probe.reason);
 	char *id = xasprintf("profile:%s", profile);
-	progress_note(ctx->progress, id, "qemu with %s (%s)", accel_name(a), why);
-	if (a == ACCEL_KVM && !probe.kvm_usable)
-		progress_note(ctx->progress, id, "KVM was asked for, but %s", probe.reason);
+	if (!asked)
+		progress_note(ctx->progress, id, "qemu with %s (%s: using %s)", accel_name(*a),
+			      probe.reason, *a == ACCEL_KVM ? "KVM" : "TCG");
+	else
+		progress_note(ctx->progress, id, "qemu with %s (%s)", accel_name(*a), asked);
+	if (*a == ACCEL_KVM && !probe.kvm_usable)
+		progress_note(ctx->progress, id, "warning: KVM was asked for, but %s: the guest may "
+			      "stop with a KVM internal error", probe.reason);
 	free(id);
-	return a;
+	return 0;
 }
 
 static int load_json_output(const struct run_inputs *in, const char *name, struct buf *text,
@@ -224,10 +237,9 @@ static int qemu_command(struct mvctx *ctx, const struct run_opts *o,
 					json_get_string(kref, "output") : "", json_get_string(kref,
 					"sha256"), err);
 	int ret = -1;
-	if (kpath) {
-		enum accel a = choose_accel(ctx, o, spec, spec->profile);
+	enum accel a;
+	if (kpath && choose_accel(ctx, o, spec, spec->profile, &a, err) == 0)
 		ret = run_qemu_argv(&cfg, a, spec->qemu_binary, kpath, rd->image, argv, err);
-	}
 	json_release(&cfg);
 	buf_release(&text);
 	return ret;
@@ -251,9 +263,14 @@ static int firecracker_command(struct mvctx *ctx, const struct launch_spec *spec
 		goto out;
 	struct accel_probe probe;
 	accel_probe(&probe, NULL);
+	if (!probe.kvm_present) {
+		error_set(err, "Firecracker needs KVM, but %s: boot this profile with "
+			  "--hypervisor qemu", probe.reason);
+		goto out;
+	}
 	char *id = xasprintf("profile:%s", spec->profile);
 	progress_note(ctx->progress, id, "firecracker %s%s%s", version,
-		      probe.kvm_usable ? "" : "; Firecracker needs KVM, and ",
+		      probe.kvm_usable ? "" : "; warning: Firecracker needs KVM, and ",
 		      probe.kvm_usable ? "" : probe.reason);
 	free(id);
 	launch_argv_add(argv, bin);
@@ -277,9 +294,11 @@ static int report(struct mvctx *ctx, const struct run_result *res, const char *h
 		return error_set(err, "%s stopped after a KVM internal error: this host's KVM cannot "
 				 "run the guest (%s)", hv, strcmp(hv, "qemu") == 0 ? "try --accel tcg"
 				 : "Firecracker has no TCG: boot it with --hypervisor qemu here");
-	if (res->signalled) {
-		progress_note(ctx->progress, NULL, "interrupted: %s stopped", hv);
-		return res->status ? res->status : 130;
+	if (res->signal) {
+		/* the shell convention for a command ended by a signal */
+		progress_note(ctx->progress, NULL, "interrupted by %s: %s stopped",
+			      strsignal(res->signal), hv);
+		return 128 + res->signal;
 	}
 	if (res->status != 0)
 		progress_note(ctx->progress, NULL, "%s exited with status %d", hv, res->status);

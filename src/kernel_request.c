@@ -5,6 +5,7 @@
 #include "kernel_request.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "progress.h"
 #include "util.h"
@@ -37,6 +38,14 @@ int kernel_request_load(const struct kernel *k, struct kconf *req, struct error 
 		char *where = xasprintf("config %s:%d", v->mark.file, v->mark.line);
 		kconf_set(req, v->symbol, v->value, where);
 		free(where);
+	}
+	/* a module would be built and then never reach the guest: say so now, not in the guest */
+	for (size_t i = 0; i < req->n; i++) {
+		const struct kconf_entry *e = &req->entries[i];
+		if (strcmp(e->value, "m") == 0)
+			return error_usage(err, "%s: %s=m: mvbuild builds no kernel modules yet (the "
+					   "image would not hold them): use %s=y to build it in",
+					   e->where ? e->where : "config", e->symbol, e->symbol);
 	}
 	return 0;
 }

@@ -12,6 +12,8 @@
 
 #include "error.h"
 
+/* 0 when name is a valid interface name (1 to IFNAMSIZ-1 bytes, no '/', ':' or space), else -1 */
+int net_ifname_check(const char *name, struct error *err);
 /* create (or take over) the persistent tap name owned by uid (-1: no owner); 0 or -1 */
 int net_tap_create(const char *name, uid_t uid, struct error *err);
 /* make the persistent tap name non-persistent, which removes it; 0 or -1 */
@@ -21,6 +23,8 @@ int net_tap_delete(const char *name, struct error *err);
 unsigned net_ifindex(const char *name, struct error *err);
 /* set link name up; 0 or -1 */
 int net_link_up(const char *name, struct error *err);
+/* 0 when cidr is an IPv4 address with its prefix length ("10.0.2.1/24"), else -1 */
+int net_cidr_check(const char *cidr, struct error *err);
 /* add the address cidr ("10.0.2.1/24") to name; an address already there is fine; 0 or -1 */
 int net_addr_add(const char *name, const char *cidr, struct error *err);
 /* attach name to the bridge bridge; 0 or -1 */

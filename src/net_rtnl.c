@@ -106,22 +106,32 @@ int net_link_set_master(const char *name, const char *bridge, struct error *err)
 	return link_request(name, 0, 0, (int)br, "attach to a bridge link", err);
 }
 
-/* parse "a.b.c.d/len" */
+/* parse "a.b.c.d/len"; the length is required: a bare address would silently be a /32 */
 static int parse_cidr(const char *cidr, struct in_addr *addr, unsigned char *prefix,
 		      struct error *err)
 {
 	const char *slash = strchr(cidr, '/');
-	char *ip = slash ? xstrndup(cidr, (size_t)(slash - cidr)) : xstrdup(cidr);
+	if (!slash)
+		return error_usage(err, "'%s' has no prefix length: say which network, e.g. %s/24",
+				   cidr, cidr);
+	char *ip = xstrndup(cidr, (size_t)(slash - cidr));
 	char *end = NULL;
-	long len = slash ? strtol(slash + 1, &end, 10) : 32;
-	int ok = inet_pton(AF_INET, ip, addr) == 1 && (!slash || (*end == '\0' && end != slash + 1))
-		 && len >= 0 && len <= 32;
+	long len = strtol(slash + 1, &end, 10);
+	int ok = inet_pton(AF_INET, ip, addr) == 1 && *end == '\0' && end != slash + 1 &&
+		 len >= 0 && len <= 32;
 	free(ip);
 	if (!ok)
 		return error_usage(err, "'%s' is not an IPv4 address with a prefix length "
 				   "(10.0.2.1/24)", cidr);
 	*prefix = (unsigned char)len;
 	return 0;
+}
+
+int net_cidr_check(const char *cidr, struct error *err)
+{
+	struct in_addr addr;
+	unsigned char prefix;
+	return parse_cidr(cidr, &addr, &prefix, err);
 }
 
 int net_addr_add(const char *name, const char *cidr, struct error *err)

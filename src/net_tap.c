@@ -23,11 +23,22 @@ int net_error_privilege(struct error *err, int errnum, const char *what, const c
 	return error_errno(err, errnum, "cannot %s '%s'", what, name);
 }
 
-/* open /dev/net/tun attached to tap name; the descriptor, or -1 with err */
-static int tap_open(const char *name, const char *what, struct error *err)
+int net_ifname_check(const char *name, struct error *err)
 {
 	if (strlen(name) >= IFNAMSIZ || !*name)
 		return error_usage(err, "tap name '%s' is not 1 to %d characters", name, IFNAMSIZ - 1);
+	/* the kernel's dev_valid_name(): these would fail later as "another type" */
+	if (!strcmp(name, ".") || !strcmp(name, "..") || strpbrk(name, "/: \t\n\r\f\v"))
+		return error_usage(err, "tap name '%s' is not a valid interface name (no '/', ':' or "
+				   "white space, not '.' or '..')", name);
+	return 0;
+}
+
+/* open /dev/net/tun attached to tap name; the descriptor, or -1 with err */
+static int tap_open(const char *name, const char *what, struct error *err)
+{
+	if (net_ifname_check(name, err) < 0)
+		return -1;
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? error_set(err, "cannot %s '%s': no /dev/net/tun (load the "

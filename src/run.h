@@ -53,7 +53,7 @@ struct run_spec {
 /* how the hypervisor ended */
 struct run_result {
 	int status;                /* exit status to pass on (128+N for a signal) */
-	bool signalled;            /* mvbuild was interrupted (SIGINT, SIGTERM, SIGHUP) */
+	int signal;                /* the signal that interrupted mvbuild (SIGINT, SIGTERM, SIGHUP), or 0 */
 	bool kvm_failure;          /* the console showed a KVM internal or emulation error */
 	double seconds;            /* wall time of the VM */
 };

@@ -133,7 +133,8 @@ static void read_signal(struct supervisor *sv)
 		reap(sv);
 		return;
 	}
-	sv->res->signalled = true;
+	if (!sv->res->signal)
+		sv->res->signal = (int)si.ssi_signo;
 	stop_child(sv);
 }
 

@@ -38,6 +38,16 @@ mvb() {
 	errout=$(cat "$T/.stderr")
 }
 done_testing() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
+# must_succeed DESC: the last mvb call must have exited 0; otherwise report DESC
+# as failed with its stderr and end the test.  The project rejecting its own
+# input is a failure, never a skip: skips are for missing external tools only.
+must_succeed() {
+	if [ "$rc" = 0 ]; then ok "$1"; return; fi
+	nok "$1 (exit $rc)"
+	diag "$errout"
+	done_testing
+	exit 1
+}
 
 # small_image_recipe DIR: a recipe in DIR/mvbuild.yaml with one image
 # "small" (32M) made of the busybox rootfs (a path source) and DIR/overlay/
