@@ -52,6 +52,7 @@
 #include "fileutil.h"
 #include "util.h"
 
+/* also committed as cache/VERSION, so a checkout's default ./cache is an empty cache */
 #define CACHE_VERSION "mvbuild-cache 1\n"
 #define ACTION_MAGIC "mvbuild-action 2\n"
 #define ACTION_SEAL "seal "
