@@ -15,6 +15,10 @@
  *     trusted_keys: [ci.pub, release.pub]       # ed25519 public keys (readers)
  *     max_upload: 4G
  *     timeout: 30                               # seconds
+ *     upload_sources: false                     # upload path sources (local files) too
+ *   paths:
+ *     allow: [/usr/src]                         # path sources may lie beneath these
+ *                                               # outside the recipe tree (the default)
  *
  * Every key is checked; an unknown key (with the nearest known one
  * suggested) or a wrong type names file:line:column.  The environment
@@ -35,10 +39,12 @@ struct reader {
 	char *dir;   /* the config file's directory, for relative paths */
 };
 
-static const char *const top_keys[] = { "cache", "remote" };
+static const char *const top_keys[] = { "cache", "remote", "paths" };
 static const char *const cache_keys[] = { "dir", "max_size" };
 static const char *const remote_keys[] = { "url", "upload", "token_file", "basic_auth_file",
-					   "signing_key", "trusted_keys", "max_upload", "timeout" };
+					   "signing_key", "trusted_keys", "max_upload", "timeout",
+					   "upload_sources" };
+static const char *const paths_keys[] = { "allow" };
 
 static const char *scalar(const struct ynode *n, const char *key, struct error *err)
 {
@@ -136,6 +142,38 @@ static int get_timeout(const struct ynode *n, double *out, struct error *err)
 	return 0;
 }
 
+static void clear_allow(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_allow_paths; i++)
+		free(cfg->allow_paths[i]);
+	free(cfg->allow_paths);
+	cfg->allow_paths = NULL;
+	cfg->n_allow_paths = 0;
+}
+
+static void add_allow(struct config *cfg, char *path)
+{
+	cfg->allow_paths = xrealloc(cfg->allow_paths,
+				    (cfg->n_allow_paths + 1) * sizeof(*cfg->allow_paths));
+	cfg->allow_paths[cfg->n_allow_paths++] = path;
+}
+
+/* paths: {allow: [DIR...]}: replaces the default; an empty list allows nothing */
+static int read_paths_key(struct reader *rd, const char *key, const struct ynode *v,
+			  struct config *cfg, struct error *err)
+{
+	clear_allow(cfg);
+	if (v->kind != YNODE_SEQ)
+		return ynode_fail(err, &v->mark, "'%s' must be a list of directories", key);
+	for (size_t i = 0; i < v->n; i++) {
+		char *p = NULL;
+		if (get_path(rd, v->items[i], key, &p, err) < 0)
+			return -1;
+		add_allow(cfg, p);
+	}
+	return 0;
+}
+
 static void add_key(struct config *cfg, char *path)
 {
 	cfg->trusted_keys = xrealloc(cfg->trusted_keys,
@@ -194,6 +232,8 @@ static int read_remote_key(struct reader *rd, const char *key, const struct ynod
 		return get_keys(rd, v, cfg, err);
 	if (strcmp(key, "max_upload") == 0)
 		return get_size(v, key, &cfg->max_upload, err);
+	if (strcmp(key, "upload_sources") == 0)
+		return get_bool(v, key, &cfg->upload_sources, err);
 	return get_timeout(v, &cfg->timeout, err);
 }
 
@@ -233,10 +273,14 @@ static const struct section cache_section = { "cache", cache_keys, ARRAY_SIZE(ca
 static const struct section remote_section = { "remote", remote_keys, ARRAY_SIZE(remote_keys),
 					       read_remote_key };
 
+static const struct section paths_section = { "paths", paths_keys, ARRAY_SIZE(paths_keys),
+					      read_paths_key };
+
 static int read_top_key(struct reader *rd, const char *key, const struct ynode *v,
 			struct config *cfg, struct error *err)
 {
-	const struct section *sec = strcmp(key, "cache") == 0 ? &cache_section : &remote_section;
+	const struct section *sec = strcmp(key, "cache") == 0 ? &cache_section
+				  : strcmp(key, "paths") == 0 ? &paths_section : &remote_section;
 	return read_mapping(rd, v, sec, cfg, err);
 }
 
@@ -304,6 +348,7 @@ int config_load(struct config *cfg, const char *path, struct error *err)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->timeout = 30;
+	add_allow(cfg, xstrdup(RECIPE_TREE_DEFAULT_ALLOW));
 	char *file = path ? xstrdup(path) : default_path();
 	int ret = 0;
 	/* the default file is optional; a named one must exist */
@@ -327,5 +372,18 @@ void config_release(struct config *cfg)
 	free(cfg->basic_auth_file);
 	free(cfg->signing_key);
 	clear_keys(cfg);
+	clear_allow(cfg);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+size_t config_credentials(const struct config *cfg, struct recipe_credential out[3])
+{
+	const struct recipe_credential all[3] = { { "signing_key", cfg->signing_key },
+						  { "token_file", cfg->token_file },
+						  { "basic_auth_file", cfg->basic_auth_file } };
+	size_t n = 0;
+	for (size_t i = 0; i < 3; i++)
+		if (all[i].path)
+			out[n++] = all[i];
+	return n;
 }

@@ -2,7 +2,8 @@
  * config: settings that belong to a machine, not a recipe, read from
  * $XDG_CONFIG_HOME/mvbuild/config.yaml (else ~/.config/mvbuild/config.yaml)
  * or --config FILE: the remote cache, its credentials and trusted keys, the
- * cache location and size.  Precedence: command-line flags, then the
+ * cache location and size, and the directories outside a recipe's tree that
+ * its path sources may read.  Precedence: command-line flags, then the
  * environment, then this file, then defaults.
  */
 #ifndef MVBUILD_CONFIG_H
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "recipe_tree.h"
 
 struct config {
 	char *cache_dir;          /* cache: {dir:} or NULL */
@@ -26,6 +28,10 @@ struct config {
 	size_t n_trusted_keys;
 	uint64_t max_upload;      /* remote: {max_upload:}: larger outputs are not uploaded; 0 = none */
 	double timeout;           /* remote: {timeout:} seconds for one request (default 30) */
+	bool upload_sources;      /* remote: {upload_sources:}: upload path sources too (default false) */
+	char **allow_paths;       /* paths: {allow: [...]}: where path sources may lie outside the
+				     recipe tree (default ["/usr/src"]) */
+	size_t n_allow_paths;
 };
 
 /*
@@ -40,5 +46,11 @@ struct config {
 int config_load(struct config *cfg, const char *path, struct error *err);
 /* free everything */
 void config_release(struct config *cfg);
+/*
+ * The files the config names as credentials (signing_key, token_file,
+ * basic_auth_file), which are never read as recipe inputs: up to 3 into
+ * out, pointing into cfg.  Returns the count.
+ */
+size_t config_credentials(const struct config *cfg, struct recipe_credential out[3]);
 
 #endif
