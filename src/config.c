@@ -376,7 +376,8 @@ void config_release(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-size_t config_credentials(const struct config *cfg, struct recipe_credential out[3])
+void config_trust(const struct config *cfg, struct recipe_credential creds[3],
+		  struct recipe_trust *out)
 {
 	const struct recipe_credential all[3] = { { "signing_key", cfg->signing_key },
 						  { "token_file", cfg->token_file },
@@ -384,6 +385,6 @@ size_t config_credentials(const struct config *cfg, struct recipe_credential out
 	size_t n = 0;
 	for (size_t i = 0; i < 3; i++)
 		if (all[i].path)
-			out[n++] = all[i];
-	return n;
+			creds[n++] = all[i];
+	*out = (struct recipe_trust){ cfg->allow_paths, cfg->n_allow_paths, creds, n };
 }

@@ -47,10 +47,11 @@ int config_load(struct config *cfg, const char *path, struct error *err);
 /* free everything */
 void config_release(struct config *cfg);
 /*
- * The files the config names as credentials (signing_key, token_file,
- * basic_auth_file), which are never read as recipe inputs: up to 3 into
- * out, pointing into cfg.  Returns the count.
+ * What the config lets a recipe read (recipe_tree.h): the allowed
+ * directories, and the credentials (signing_key, token_file,
+ * basic_auth_file), which are never inputs.  out points into cfg and creds.
  */
-size_t config_credentials(const struct config *cfg, struct recipe_credential out[3]);
+void config_trust(const struct config *cfg, struct recipe_credential creds[3],
+		  struct recipe_trust *out);
 
 #endif
