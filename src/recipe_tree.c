@@ -87,7 +87,7 @@ char *recipe_tree_file_url_path(const char *url)
 	struct buf b = BUF_INIT;
 	for (size_t i = 0; i < end; i++) {
 		int hi, lo;
-		if (p[i] == '%' && i + 2 < end + 1 && (hi = hex_value(p[i + 1])) >= 0 &&
+		if (p[i] == '%' && i + 2 < end && (hi = hex_value(p[i + 1])) >= 0 &&
 		    (lo = hex_value(p[i + 2])) >= 0) {
 			buf_addc(&b, (char)(hi * 16 + lo));
 			i += 2;
@@ -96,8 +96,9 @@ char *recipe_tree_file_url_path(const char *url)
 		}
 	}
 	/* a NUL decoded from %00 would cut the path short: keep it visible instead */
+	size_t len = b.len;
 	char *path = buf_detach(&b);
-	return strlen(path) == b.len ? path : (free(path), xstrdup(url + 7));
+	return strlen(path) == len ? path : (free(path), xstrdup(url + 7));
 }
 
 /* ---- walking beneath a directory ---------------------------------------- */
@@ -137,7 +138,11 @@ static bool next_component(char **rest, char **out)
 	return true;
 }
 
-/* one component c in the current directory: 1 when it was a symlink spliced into *rest */
+/*
+ * One component c in the current directory: 0 when it was entered (pushed;
+ * a later component fails with ENOTDIR unless it is a directory), 1 when it
+ * was a symlink spliced into *rest, -1 with errno.
+ */
 static int walk_step(struct walk *w, const char *c, char **rest, char **owned, int *links)
 {
 	int cur = w->dirs[w->n - 1];
@@ -180,28 +185,23 @@ int recipe_tree_walk(int dirfd, const char *rel, int flags)
 	int links = 0, ret = -1, saved = 0;
 	while (next_component(&rest, &c)) {
 		bool last = !*rest || strspn(rest, "/") == strlen(rest);
-		int step = 0;
-		if (strcmp(c, ".") == 0) {
-			step = 1;
-		} else if (strcmp(c, "..") == 0) {
+		int step = 1;
+		if (strcmp(c, "..") == 0) {
 			if (w.n == 1) {
 				errno = EXDEV;
 				goto out;
 			}
 			close(w.dirs[--w.n]);
-			step = 1;
-		} else if (last) {
-			/* the final name: a symlink is resolved, anything else opened as asked */
-			int fd = openat(w.dirs[w.n - 1], c, (flags & ~O_NOFOLLOW) | O_NOFOLLOW | O_CLOEXEC);
-			if (fd >= 0) {
-				ret = fd;
-				goto out;
-			}
-			if (errno != ELOOP)
-				goto out;
-			if ((step = walk_step(&w, c, &rest, &owned, &links)) < 0)
-				goto out;
-		} else if ((step = walk_step(&w, c, &rest, &owned, &links)) < 0) {
+		} else if (strcmp(c, ".") != 0 && (step = walk_step(&w, c, &rest, &owned, &links)) < 0) {
+			goto out;
+		}
+		if (step == 0 && last) {
+			/* the final name, no symlink: open it as asked, never following one */
+			int named = w.dirs[--w.n];
+			ret = (flags & O_PATH) ? named
+			      : openat(w.dirs[w.n - 1], c, flags | O_NOFOLLOW | O_CLOEXEC);
+			if (!(flags & O_PATH))
+				close(named);
 			goto out;
 		}
 		free(c);
