@@ -163,6 +163,13 @@ recipe fifosrc "sources:
 timeout 20 "$MVBUILD" -f fifosrc.yaml check >/dev/null 2>"$T/e"; rc=$?
 check_eq "a path source that is a FIFO is refused at once" "$rc:$(cat "$T/e")" \
 	"2:mvbuild: fifosrc.yaml:3:3: path 'fifo' of source 's' is a FIFO, not a regular file"
+recipe fifofrag "sources:
+  linux: { path: linux.tar.xz }
+kernels:
+  k: { source: linux, fragments: [fifo] }"
+timeout 20 "$MVBUILD" -f fifofrag.yaml check >/dev/null 2>"$T/e"; rc=$?
+check_eq "a kernel fragment that is a FIFO is refused at once" "$rc:$(cat "$T/e")" \
+	"2:mvbuild: fifofrag.yaml:5:35: fragment 'fifo' of kernel 'k' is a FIFO, not a regular file"
 recipe fifourl "sources:
   s: { url: \"file://$T/r/fifo\", sha256: $SECRET_SHA }"
 timeout 20 "$MVBUILD" -f fifourl.yaml check >/dev/null 2>"$T/e"; rc=$?
