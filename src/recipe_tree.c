@@ -287,16 +287,15 @@ static bool path_beneath(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
-/* the allowed directory (its real path) that fd lies beneath, or NULL */
-static char *allowed_dir_of(int fd, const struct recipe_trust *trust)
+/* fd lies beneath an allowed directory, both judged by their real paths */
+static bool in_allowed_dir(int fd, const struct recipe_trust *trust)
 {
-	char *real = fd_real_path(fd), *found = NULL;
+	char *real = fd_real_path(fd);
+	bool found = false;
 	for (size_t i = 0; real && trust && i < trust->n_allow && !found; i++) {
 		char *dir = realpath(trust->allow[i], NULL);
-		if (dir && path_beneath(real, dir))
-			found = dir;
-		else
-			free(dir);
+		found = dir && path_beneath(real, dir);
+		free(dir);
 	}
 	free(real);
 	return found;
@@ -424,9 +423,7 @@ static int resolve(const char *root, const struct recipe_trust *trust,
 			? RECIPE_TREE_MISSING : refuse_outside(p, pl, trust, false, err);
 	if (fd < 0)
 		return error_errno(err, errno, "%s: cannot open '%s'", p->subject, pl->target);
-	char *allowed = allowed_dir_of(fd, trust);
-	free(allowed);
-	if (allowed || p->rule == RECIPE_TREE_ANYWHERE)
+	if (p->rule == RECIPE_TREE_ANYWHERE || in_allowed_dir(fd, trust))
 		return fd;
 	close(fd);
 	return refuse_outside(p, pl, trust, via_link, err);
