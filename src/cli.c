@@ -204,7 +204,10 @@ int cli_load_recipe(struct mvctx *ctx, struct error *err)
 	if (ctx->recipe)
 		return 0;
 	struct recipe *r = xcalloc(1, sizeof(*r));
-	if (recipe_load(r, ctx->recipe_path, err) < 0) {
+	struct recipe_credential creds[3];
+	struct recipe_trust trust;
+	config_trust(ctx->config, creds, &trust);
+	if (recipe_load_trusted(r, ctx->recipe_path, &trust, err) < 0) {
 		recipe_release(r);
 		free(r);
 		return -1;

@@ -1,10 +1,13 @@
 /* cmd_cache: `mvbuild cache verify` and `mvbuild cache import FILE...`. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cache_gc.h"
 #include "cli.h"
+#include "config.h"
 #include "engine.h"
+#include "util.h"
 
 static int cache_verify_cmd(struct mvctx *ctx)
 {
@@ -27,6 +30,23 @@ static int cache_verify_cmd(struct mvctx *ctx)
 	return st.corrupt || st.missing ? EXIT_FAIL : EXIT_OK;
 }
 
+/*
+ * An imported blob is readable by every reader of the cache, justified by
+ * the checksum a recipe must pin to use it: so never a credential of the
+ * machine config, and only a regular file (a FIFO would block the import).
+ */
+static int import_allowed(struct mvctx *ctx, const char *file, struct error *err)
+{
+	struct recipe_credential creds[3];
+	struct recipe_trust trust;
+	config_trust(ctx->config, creds, &trust);
+	char *subject = xasprintf("'%s'", file);
+	struct recipe_tree_path tp = { subject, ".", file, RECIPE_TREE_ANYWHERE, false, false };
+	int ret = recipe_tree_check(".", &trust, &tp, err);
+	free(subject);
+	return ret < 0 ? error_prefix(err, "cannot import") : 0;
+}
+
 static int cache_import_cmd(struct mvctx *ctx, int argc, char **argv)
 {
 	struct error err = ERROR_INIT;
@@ -36,7 +56,8 @@ static int cache_import_cmd(struct mvctx *ctx, int argc, char **argv)
 	int status = EXIT_OK;
 	for (int i = 0; i < argc; i++) {
 		char sha256[SHA256_HEX], sha512[HASH_MAX_HEX];
-		if (engine_import(e, argv[i], sha256, sha512, &err) < 0) {
+		if (import_allowed(ctx, argv[i], &err) < 0 ||
+		    engine_import(e, argv[i], sha256, sha512, &err) < 0) {
 			status = cli_fail(ctx, &err);
 			break;
 		}

@@ -17,6 +17,10 @@
  *     timeout: 30                               # seconds
  *     min_speed: 1M                             # per second, for transfer deadlines
  *     budget: 300                               # seconds the remote may cost a run
+ *     upload_sources: false                     # upload path sources (local files) too
+ *   paths:
+ *     allow: [/usr/src]                         # path sources may lie beneath these
+ *                                               # outside the recipe tree (the default)
  *
  * Every key is checked; an unknown key (with the nearest known one
  * suggested) or a wrong type names file:line:column.  The environment
@@ -37,11 +41,12 @@ struct reader {
 	char *dir;   /* the config file's directory, for relative paths */
 };
 
-static const char *const top_keys[] = { "cache", "remote" };
+static const char *const top_keys[] = { "cache", "remote", "paths" };
 static const char *const cache_keys[] = { "dir", "max_size" };
 static const char *const remote_keys[] = { "url", "upload", "token_file", "basic_auth_file",
 					   "signing_key", "trusted_keys", "max_upload", "timeout",
-					   "min_speed", "budget" };
+					   "min_speed", "budget", "upload_sources" };
+static const char *const paths_keys[] = { "allow" };
 
 static const char *scalar(const struct ynode *n, const char *key, struct error *err)
 {
@@ -139,6 +144,38 @@ static int get_seconds(const struct ynode *n, const char *key, double *out, stru
 	return 0;
 }
 
+static void clear_allow(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_allow_paths; i++)
+		free(cfg->allow_paths[i]);
+	free(cfg->allow_paths);
+	cfg->allow_paths = NULL;
+	cfg->n_allow_paths = 0;
+}
+
+static void add_allow(struct config *cfg, char *path)
+{
+	cfg->allow_paths = xrealloc(cfg->allow_paths,
+				    (cfg->n_allow_paths + 1) * sizeof(*cfg->allow_paths));
+	cfg->allow_paths[cfg->n_allow_paths++] = path;
+}
+
+/* paths: {allow: [DIR...]}: replaces the default; an empty list allows nothing */
+static int read_paths_key(struct reader *rd, const char *key, const struct ynode *v,
+			  struct config *cfg, struct error *err)
+{
+	clear_allow(cfg);
+	if (v->kind != YNODE_SEQ)
+		return ynode_fail(err, &v->mark, "'%s' must be a list of directories", key);
+	for (size_t i = 0; i < v->n; i++) {
+		char *p = NULL;
+		if (get_path(rd, v->items[i], key, &p, err) < 0)
+			return -1;
+		add_allow(cfg, p);
+	}
+	return 0;
+}
+
 static void add_key(struct config *cfg, char *path)
 {
 	cfg->trusted_keys = xrealloc(cfg->trusted_keys,
@@ -204,6 +241,8 @@ static int read_remote_key(struct reader *rd, const char *key, const struct ynod
 	}
 	if (strcmp(key, "budget") == 0)
 		return get_seconds(v, key, &cfg->budget, err);
+	if (strcmp(key, "upload_sources") == 0)
+		return get_bool(v, key, &cfg->upload_sources, err);
 	return get_seconds(v, key, &cfg->timeout, err);
 }
 
@@ -243,10 +282,14 @@ static const struct section cache_section = { "cache", cache_keys, ARRAY_SIZE(ca
 static const struct section remote_section = { "remote", remote_keys, ARRAY_SIZE(remote_keys),
 					       read_remote_key };
 
+static const struct section paths_section = { "paths", paths_keys, ARRAY_SIZE(paths_keys),
+					      read_paths_key };
+
 static int read_top_key(struct reader *rd, const char *key, const struct ynode *v,
 			struct config *cfg, struct error *err)
 {
-	const struct section *sec = strcmp(key, "cache") == 0 ? &cache_section : &remote_section;
+	const struct section *sec = strcmp(key, "cache") == 0 ? &cache_section
+				  : strcmp(key, "paths") == 0 ? &paths_section : &remote_section;
 	return read_mapping(rd, v, sec, cfg, err);
 }
 
@@ -316,6 +359,7 @@ int config_load(struct config *cfg, const char *path, struct error *err)
 	cfg->timeout = 30;
 	cfg->min_speed = 1u << 20;
 	cfg->budget = 300;
+	add_allow(cfg, xstrdup(RECIPE_TREE_DEFAULT_ALLOW));
 	char *file = path ? xstrdup(path) : default_path();
 	int ret = 0;
 	/* the default file is optional; a named one must exist */
@@ -339,5 +383,19 @@ void config_release(struct config *cfg)
 	free(cfg->basic_auth_file);
 	free(cfg->signing_key);
 	clear_keys(cfg);
+	clear_allow(cfg);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+void config_trust(const struct config *cfg, struct recipe_credential creds[3],
+		  struct recipe_trust *out)
+{
+	const struct recipe_credential all[3] = { { "signing_key", cfg->signing_key },
+						  { "token_file", cfg->token_file },
+						  { "basic_auth_file", cfg->basic_auth_file } };
+	size_t n = 0;
+	for (size_t i = 0; i < 3; i++)
+		if (all[i].path)
+			creds[n++] = all[i];
+	*out = (struct recipe_trust){ cfg->allow_paths, cfg->n_allow_paths, creds, n };
 }

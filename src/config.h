@@ -2,7 +2,8 @@
  * config: settings that belong to a machine, not a recipe, read from
  * $XDG_CONFIG_HOME/mvbuild/config.yaml (else ~/.config/mvbuild/config.yaml)
  * or --config FILE: the remote cache, its credentials and trusted keys, the
- * cache location and size.  Precedence: command-line flags, then the
+ * cache location and size, and the directories outside a recipe's tree that
+ * its path sources may read.  Precedence: command-line flags, then the
  * environment, then this file, then defaults.
  */
 #ifndef MVBUILD_CONFIG_H
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "recipe_tree.h"
 
 struct config {
 	char *cache_dir;          /* cache: {dir:} or NULL */
@@ -28,6 +30,10 @@ struct config {
 	double timeout;           /* remote: {timeout:} seconds for one request (default 30) */
 	uint64_t min_speed;       /* remote: {min_speed:} bytes/s a blob's deadline allows (1M) */
 	double budget;            /* remote: {budget:} seconds the remote may cost a run (300) */
+	bool upload_sources;      /* remote: {upload_sources:}: upload path sources too (default false) */
+	char **allow_paths;       /* paths: {allow: [...]}: where path sources may lie outside the
+				     recipe tree (default ["/usr/src"]) */
+	size_t n_allow_paths;
 };
 
 /*
@@ -42,5 +48,12 @@ struct config {
 int config_load(struct config *cfg, const char *path, struct error *err);
 /* free everything */
 void config_release(struct config *cfg);
+/*
+ * What the config lets a recipe read (recipe_tree.h): the allowed
+ * directories, and the credentials (signing_key, token_file,
+ * basic_auth_file), which are never inputs.  out points into cfg and creds.
+ */
+void config_trust(const struct config *cfg, struct recipe_credential creds[3],
+		  struct recipe_trust *out);
 
 #endif

@@ -1,9 +1,13 @@
 /*
  * digest_memo: memoized file digests (see digest_memo.h).
  *
- * File CACHE/memo/digests, one entry per line:
+ * File CACHE/memo/digests: the line MEMO_HEADER, then one entry per line:
  *   SHA256 SIZE MTIME_NS CTIME_NS INODE HASHED_AT_NS PATH
- * PATH is absolute and last on the line, so it may contain spaces.
+ * PATH is absolute and last on the line, so it may contain spaces; '%',
+ * control characters and DEL are written as %XX, so a path holding a
+ * newline can never start a line of its own.  A file without the header
+ * (an older format, which wrote paths raw) is ignored: it only costs a
+ * rehash.
  *
  * Racy timestamps: an entry is trusted only when the file had been still
  * for RACY_WINDOW before it was hashed (max(mtime, ctime) + window <=
@@ -27,6 +31,7 @@
 
 #define RACY_WINDOW_NS 2000000000LL
 #define MEMO_MAX_SIZE (64u << 20)
+#define MEMO_HEADER "mvbuild digest memo 2"
 
 struct memo_entry {
 	char *path;               /* absolute path */
@@ -102,6 +107,45 @@ static struct memo_entry *memo_add(struct digest_memo *m, const char *path)
 	return e;
 }
 
+/* a path as one line can hold it: '%', control characters and DEL as %XX */
+static void path_encode(struct buf *b, const char *path)
+{
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+		if (*c == '%' || *c < 0x20 || *c == 0x7f)
+			buf_addf(b, "%%%02X", *c);
+		else
+			buf_addc(b, (char)*c);
+	}
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* decode path_encode's form in place; -1 when it is not that form */
+static int path_decode(char *s)
+{
+	char *out = s;
+	for (char *in = s; *in; in++) {
+		if (*in != '%') {
+			*out++ = *in;
+			continue;
+		}
+		int hi = hex_digit(in[1]), lo = hi < 0 ? -1 : hex_digit(in[2]);
+		if (lo < 0 || (hi == 0 && lo == 0))
+			return -1;
+		*out++ = (char)(hi * 16 + lo);
+		in += 2;
+	}
+	*out = '\0';
+	return 0;
+}
+
 static void parse_line(struct digest_memo *m, char *line)
 {
 	char digest[SHA256_HEX];
@@ -111,7 +155,7 @@ static void parse_line(struct digest_memo *m, char *line)
 	if (sscanf(line, "%64s %lld %lld %lld %llu %lld %n", digest, &size, &mt, &ct, &ino, &at,
 		   &off) != 6 || off == 0 || line[off] != '/' || !hex_is_valid(digest, 64))
 		return; /* a damaged line only costs a rehash */
-	if (memo_find(m, line + off))
+	if (path_decode(line + off) < 0 || memo_find(m, line + off))
 		return;
 	struct memo_entry *e = memo_add(m, line + off);
 	memcpy(e->digest, digest, SHA256_HEX);
@@ -130,9 +174,10 @@ struct digest_memo *digest_memo_open(const char *cache_dir)
 	table_rebuild(m);
 	struct buf text = BUF_INIT;
 	struct error err = ERROR_INIT;
-	if (read_file(m->file, MEMO_MAX_SIZE, &text, &err) == 0) {
+	if (read_file(m->file, MEMO_MAX_SIZE, &text, &err) == 0 && text.data &&
+	    str_startswith(text.data, MEMO_HEADER "\n")) {
 		char *save = NULL;
-		for (char *line = strtok_r(text.data, "\n", &save); line;
+		for (char *line = strtok_r(text.data + strlen(MEMO_HEADER) + 1, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save))
 			parse_line(m, line);
 	}
@@ -213,11 +258,14 @@ out:
 static void memo_write(struct digest_memo *m)
 {
 	struct buf text = BUF_INIT;
+	buf_adds(&text, MEMO_HEADER "\n");
 	for (size_t i = 0; i < m->n; i++) {
 		struct memo_entry *e = &m->entries[i];
-		buf_addf(&text, "%s %lld %lld %lld %llu %lld %s\n", e->digest, (long long)e->size,
+		buf_addf(&text, "%s %lld %lld %lld %llu %lld ", e->digest, (long long)e->size,
 			 (long long)e->mtime_ns, (long long)e->ctime_ns, (unsigned long long)e->ino,
-			 (long long)e->hashed_at_ns, e->path);
+			 (long long)e->hashed_at_ns);
+		path_encode(&text, e->path);
+		buf_addc(&text, '\n');
 	}
 	struct error err = ERROR_INIT;
 	/* losing the memo only costs rehashing, so a write error is not fatal */

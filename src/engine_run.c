@@ -15,9 +15,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config.h"
 #include "engine_internal.h"
 #include "fileutil.h"
 #include "progress.h"
+#include "recipe.h"
 #include "remote.h"
 #include "util.h"
 
@@ -76,6 +78,18 @@ static struct build_input *collect_inputs(const struct node *n, size_t *count)
 }
 
 /* store each declared output in the CAS and publish the action entry */
+/*
+ * A path source is a local file: it may be private, so it reaches a shared
+ * remote only when the machine config says remote: {upload_sources: true}.
+ * Readers never need it when the outputs built from it are there.
+ */
+static bool may_upload(const struct engine *e, const struct node *n)
+{
+	if (n->kind != NODE_SOURCE || n->u.source->kind != SOURCE_PATH)
+		return true;
+	return e->ctx->config && e->ctx->config->upload_sources;
+}
+
 static int publish(struct engine *e, struct node *n, struct build_ctx *b, struct error *err)
 {
 	struct node_state *s = node_state(n);
@@ -107,7 +121,7 @@ static int publish(struct engine *e, struct node *n, struct build_ctx *b, struct
 	s->outs = outs;
 	s->n_outs = b->n_outputs;
 	engine_set_views(e, n);
-	if (e->ctx->remote)
+	if (e->ctx->remote && may_upload(e, n))
 		remote_upload(e->ctx->remote, e->ctx->cache, s->key, n->id);
 	return 0;
 }

@@ -2,9 +2,9 @@
  * image_overlay: applies overlays to the image tree and walks the host
  * files they read.
  *
- * Safety: a dir/file source is a relative path without ".." parts, opened
- * with openat2(RESOLVE_BENEATH) from the directory of the recipe file that
- * wrote it, so a symlink leading outside is refused by the kernel.  Inside
+ * Safety: a dir/file source is opened through the recipe-tree boundary
+ * (recipe_tree_open: beneath the recipe root after following symlinks,
+ * a regular file or a directory, never a FIFO that would block).  Inside
  * a dir overlay, symlinks are copied as symlinks (never followed), and
  * each name is opened with O_NOFOLLOW from its parent's descriptor.
  *
@@ -17,46 +17,25 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "image_overlay.h"
+#include "recipe_tree.h"
 #include "util.h"
 
 #define COPY_CHUNK (64 * 1024)
 
-static int check_relative(const char *src, struct error *err)
+/* the overlay's source, open for reading beneath its recipe tree (recipe_tree.h) */
+static int open_source(const struct overlay *ov, struct error *err)
 {
-	if (src[0] == '/')
-		return error_set(err, "overlay source '%s' is absolute; it must be relative to the recipe",
-				 src);
-	for (const char *p = src; *p;) {
-		const char *end = strchrnul(p, '/');
-		if (end - p == 2 && p[0] == '.' && p[1] == '.')
-			return error_set(err, "overlay source '%s' has a '..' part", src);
-		p = *end ? end + 1 : end;
-	}
-	return 0;
-}
-
-/* open base_dir/src beneath base_dir (following symlinks only inside); fd or -1 */
-static int open_beneath(const char *base_dir, const char *src, struct error *err)
-{
-	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC,
-				.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
-	int base = open(base_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (base < 0)
-		return error_errno(err, errno, "cannot open '%s'", base_dir);
-	int fd = (int)syscall(SYS_openat2, base, src, &how, sizeof(how));
-	int saved = errno;
-	close(base);
-	if (fd < 0 && saved == EXDEV)
-		return error_set(err, "overlay source '%s' leads outside '%s'", src, base_dir);
-	if (fd < 0)
-		return error_errno(err, saved, "cannot open '%s/%s'", base_dir, src);
+	const char *kind = ov->kind == OVERLAY_DIR ? "dir" : "file";
+	char *subject = xasprintf("overlay %s '%s'", kind, ov->src);
+	struct recipe_tree_path tp = { subject, ov->base_dir, ov->src, RECIPE_TREE_ONLY,
+				       ov->kind == OVERLAY_DIR, false };
+	int fd = recipe_tree_open(ov->root ? ov->root : ov->base_dir, NULL, &tp, true, err);
+	free(subject);
 	return fd;
 }
 
@@ -165,9 +144,7 @@ int overlay_walk(const struct overlay *ov, struct overlay_skip *skip, overlay_fi
 {
 	if (ov->kind != OVERLAY_DIR && ov->kind != OVERLAY_FILE)
 		return 0;
-	if (check_relative(ov->src, err) < 0)
-		return -1;
-	int fd = open_beneath(ov->base_dir, ov->src, err);
+	int fd = open_source(ov, err);
 	if (fd < 0)
 		return -1;
 	char *abs = path_join(ov->base_dir, ov->src);
@@ -175,10 +152,6 @@ int overlay_walk(const struct overlay *ov, struct overlay_skip *skip, overlay_fi
 	int ret = 0;
 	if (fstat(fd, &top.st) < 0)
 		ret = error_errno(err, errno, "cannot stat '%s'", abs);
-	else if (ov->kind == OVERLAY_DIR && !S_ISDIR(top.st.st_mode))
-		ret = error_set(err, "overlay dir '%s' is not a directory", ov->src);
-	else if (ov->kind == OVERLAY_FILE && !S_ISREG(top.st.st_mode))
-		ret = error_set(err, "overlay file '%s' is not a regular file", ov->src);
 	if (ret == 0 && skip_dir(skip, &top.st, ""))
 		goto out;
 	if (ret == 0)

@@ -4,18 +4,23 @@
  * definitions before its includes), then resolves references; and
  * recipe_release() and the lookups.  A file included twice without a cycle
  * (a diamond) is loaded once; an include cycle is an error naming both
- * places.  Reading and validation live in recipe_yaml.c, recipe_parse.c
- * and recipe_resolve.c.
+ * places.  Every include is opened through the recipe-tree boundary
+ * (recipe_tree.c), and path sources and file:// URLs are checked against
+ * it once every file is read.  Reading and validation live in
+ * recipe_yaml.c, recipe_parse.c and recipe_resolve.c.
  */
 #include "recipe.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fileutil.h"
 #include "recipe_parse.h"
+#include "recipe_tree.h"
 #include "recipe_yaml.h"
 #include "util.h"
 
@@ -36,6 +41,7 @@ struct loader {
 	size_t depth;
 	struct { dev_t dev; ino_t ino; } done[RECIPE_MAX_FILES]; /* files loaded */
 	size_t n_done;
+	const struct recipe_trust *trust; /* what the machine allows outside the tree */
 	struct error *err;
 };
 
@@ -47,44 +53,6 @@ void recipe_id(const struct recipe *r, char id[17])
 	free(abs);
 	memcpy(id, hex, 16);
 	id[16] = '\0';
-}
-
-char *recipe_resolve_path(const char *base_dir, const char *path)
-{
-	if (path[0] == '/' || !base_dir || !*base_dir || strcmp(base_dir, ".") == 0)
-		return xstrdup(path);
-	return path_join(base_dir, path);
-}
-
-/*
- * Lexically clean an include target ("a/b/../c" -> "a/c", "./x" -> "x"),
- * so marks read as the user would write the path.  ".." that climbs above
- * the start of a relative path is kept.
- */
-static char *path_clean(const char *path)
-{
-	bool absolute = path[0] == '/';
-	char *copy = xstrdup(path), *save = NULL;
-	const char **parts = xcalloc(strlen(path) + 1, sizeof(*parts));
-	size_t n = 0;
-	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		if (strcmp(c, ".") == 0)
-			continue;
-		if (strcmp(c, "..") == 0 && n > 0 && strcmp(parts[n - 1], "..") != 0)
-			n--;
-		else if (!(strcmp(c, "..") == 0 && absolute && n == 0))
-			parts[n++] = c;
-	}
-	struct buf b = BUF_INIT;
-	if (absolute)
-		buf_addc(&b, '/');
-	for (size_t i = 0; i < n; i++)
-		buf_addf(&b, "%s%s", i ? "/" : "", parts[i]);
-	if (b.len == 0)
-		buf_addc(&b, '.');
-	free(parts);
-	free(copy);
-	return buf_detach(&b);
 }
 
 static int cannot_open(struct loader *l, const char *file, const struct mark *from, int errnum)
@@ -118,8 +86,8 @@ static int check_seen(struct loader *l, const struct stat *st, const char *file,
 	return 0;
 }
 
-/* parse one file into the recipe; its include: entries are left in p */
-static int parse_one(struct loader *l, const char *name, struct recipe_parser *p)
+/* parse one open file into the recipe; its include: entries are left in p */
+static int parse_one(struct loader *l, const char *name, int fd, struct recipe_parser *p)
 {
 	struct recipe *r = l->r;
 	r->files = xrealloc(r->files, (r->n_files + 1) * sizeof(*r->files));
@@ -128,25 +96,59 @@ static int parse_one(struct loader *l, const char *name, struct recipe_parser *p
 	p->r = r;
 	p->file = file;
 	p->base_dir = path_dirname(file);
+	p->trust = l->trust;
 	p->err = l->err;
 	struct ynode *root = NULL;
-	int ret = ynode_parse_file(file, file, &root, l->err);
+	int ret = ynode_parse_fd(fd, file, &root, l->err);
 	if (ret == 0)
 		ret = recipe_parse_file(p, root);
 	ynode_free(root); /* includes were copied out: one tree alive at a time */
 	return ret;
 }
 
-static int load_file(struct loader *l, const char *name, const struct mark *from)
+/*
+ * Open a recipe file for reading: the top one as given, an include only
+ * through the recipe-tree boundary (so it is never outside the tree, a
+ * credential, or a FIFO that would block).  A descriptor or -1.
+ */
+static int open_recipe_file(struct loader *l, const char *name, const char *base_dir,
+			    const char *written, const struct mark *from)
+{
+	if (!from) {
+		int fd = open(name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		return fd < 0 ? cannot_open(l, name, NULL, errno) : fd;
+	}
+	char *subject = xasprintf("included file '%s'", name);
+	struct recipe_tree_path tp = { subject, base_dir, written, RECIPE_TREE_ONLY, false, true };
+	int fd = recipe_tree_open(l->r->dir, l->trust, &tp, true, l->err);
+	free(subject);
+	if (fd == RECIPE_TREE_MISSING)
+		return cannot_open(l, name, from, ENOENT);
+	if (fd < 0)
+		return error_prefix(l->err, "%s:%d:%d", from->file, from->line, from->column);
+	return fd;
+}
+
+static int load_file(struct loader *l, const char *name, const char *base_dir,
+		     const char *written, const struct mark *from)
 {
 	struct stat st;
-	if (stat(name, &st) < 0)
-		return cannot_open(l, name, from, errno);
+	int fd = open_recipe_file(l, name, base_dir, written, from);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		int saved = errno;
+		close(fd);
+		return cannot_open(l, name, from, saved);
+	}
 	int seen = check_seen(l, &st, name, from);
-	if (seen != 0)
+	if (seen != 0) {
+		close(fd);
 		return seen < 0 ? -1 : 0;
+	}
 	struct recipe_parser p = { 0 };
-	int ret = parse_one(l, name, &p);
+	int ret = parse_one(l, name, fd, &p);
+	close(fd);
 	struct open_file *o = &l->stack[l->depth++];
 	o->dev = st.st_dev;
 	o->ino = st.st_ino;
@@ -155,8 +157,8 @@ static int load_file(struct loader *l, const char *name, const struct mark *from
 		o->via = p.includes[i].mark;
 		o->via_path = p.includes[i].path;
 		char *joined = recipe_resolve_path(p.base_dir, p.includes[i].path);
-		char *target = path_clean(joined);
-		ret = load_file(l, target, &p.includes[i].mark);
+		char *target = recipe_tree_clean(joined);
+		ret = load_file(l, target, p.base_dir, p.includes[i].path, &p.includes[i].mark);
 		free(target);
 		free(joined);
 	}
@@ -168,15 +170,57 @@ static int load_file(struct loader *l, const char *name, const struct mark *from
 	return ret;
 }
 
-int recipe_load(struct recipe *r, const char *path, struct error *err)
+/* one path a source reads, against the boundary; 0 or -1 with the source's mark */
+static int check_source_path(struct loader *l, const struct source *s, const char *what,
+			     const char *written, const char *path)
 {
+	char *subject = xasprintf("%s '%s' of source '%s'", what, written, s->name);
+	struct recipe_tree_path tp = { subject, s->base_dir, path,
+				       s->has_checksum ? RECIPE_TREE_ANYWHERE : RECIPE_TREE_OR_ALLOWED,
+				       false, true };
+	int ret = recipe_tree_check(l->r->dir, l->trust, &tp, l->err);
+	free(subject);
+	if (ret < 0)
+		error_prefix(l->err, "%s:%d:%d", s->mark.file, s->mark.line, s->mark.column);
+	return ret;
+}
+
+/* path sources and file:// URLs lie where the boundary lets a recipe read */
+static int check_sources(struct loader *l)
+{
+	for (size_t i = 0; i < l->r->n_sources; i++) {
+		const struct source *s = &l->r->sources[i];
+		if (s->kind == SOURCE_PATH && check_source_path(l, s, "path", s->path, s->path) < 0)
+			return -1;
+		for (size_t j = 0; s->kind == SOURCE_URL && j < s->n_urls; j++) {
+			char *path = recipe_tree_file_url_path(s->urls[j]);
+			int ret = path ? check_source_path(l, s, "URL", s->urls[j], path) : 0;
+			free(path);
+			if (ret < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int recipe_load_trusted(struct recipe *r, const char *path, const struct recipe_trust *trust,
+			struct error *err)
+{
+	static char *const default_allow[] = { RECIPE_TREE_DEFAULT_ALLOW };
+	static const struct recipe_trust defaults = { default_allow, 1, NULL, 0 };
 	memset(r, 0, sizeof(*r));
 	r->path = xstrdup(path);
 	r->dir = path_dirname(path);
-	struct loader l = { .r = r, .err = err };
-	if (load_file(&l, path, NULL) < 0 || recipe_resolve(r, err) < 0)
+	struct loader l = { .r = r, .trust = trust ? trust : &defaults, .err = err };
+	if (load_file(&l, path, NULL, path, NULL) < 0 || recipe_resolve(r, err) < 0 ||
+	    check_sources(&l) < 0)
 		return -1;
 	return 0;
+}
+
+int recipe_load(struct recipe *r, const char *path, struct error *err)
+{
+	return recipe_load_trusted(r, path, NULL, err);
 }
 
 /* ---- release ------------------------------------------------------------ */

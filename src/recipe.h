@@ -96,6 +96,7 @@ struct overlay {
 	struct mark mark;
 	char *src;         /* dir/file path as written, content text, or symlink target */
 	char *base_dir;    /* directory of the recipe file that wrote it */
+	const char *root;  /* the recipe tree it must lie beneath (struct recipe's dir) */
 	char *to;          /* absolute destination inside the image */
 	bool has_mode;
 	uint32_t mode;     /* permission bits (07777), when has_mode */
@@ -183,6 +184,13 @@ struct recipe {
  * ERROR_USAGE error whose message starts "FILE:LINE:COLUMN: ".
  */
 int recipe_load(struct recipe *r, const char *path, struct error *err);
+struct recipe_trust;
+/*
+ * recipe_load() under what the machine config allows outside the recipe
+ * tree (recipe_tree.h); NULL: only RECIPE_TREE_DEFAULT_ALLOW, no credentials.
+ */
+int recipe_load_trusted(struct recipe *r, const char *path, const struct recipe_trust *trust,
+			struct error *err);
 /* free everything a loaded (or partially loaded) recipe owns */
 void recipe_release(struct recipe *r);
 
@@ -200,9 +208,10 @@ struct image *recipe_find_image(const struct recipe *r, const char *name);
 struct profile *recipe_find_profile(const struct recipe *r, const char *name);
 
 /*
- * The path to open for a path written in a recipe: absolute paths as
+ * A path written in a recipe as messages show it: absolute paths as
  * written, others beneath base_dir (without a "./" prefix when base_dir is
- * ".").  Newly allocated.
+ * ".").  Newly allocated.  Whether it may be read is recipe_tree_open()'s
+ * decision alone.
  */
 char *recipe_resolve_path(const char *base_dir, const char *path);
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "recipe_tree.h"
 #include "util.h"
 
 /* ---- messages -------------------------------------------------------- */
@@ -186,23 +187,17 @@ static int want_list(struct recipe_parser *p, const struct ynode *v, const char 
 	return v->kind == YNODE_SEQ ? 0 : want(p, v, key, 0, ctx, "a list");
 }
 
-/* a recipe-relative file that must exist (as a directory when want_dir) */
+/* a file the recipe checks in next to itself: it must exist beneath the recipe tree */
 static int check_exists(struct recipe_parser *p, const struct ynode *at, const char *what,
 			const char *ctx, bool want_dir)
 {
-	char *full = recipe_resolve_path(p->base_dir, at->text);
-	struct stat st;
-	int ret = 0, rc = stat(full, &st);
-	if (rc < 0 && errno == ENOENT)
-		ret = fail(p, at, "%s '%s' of %s does not exist (no '%s')", what, at->text, ctx, full);
-	else if (rc < 0)
-		ret = fail(p, at, "%s '%s' of %s: cannot stat '%s': %s", what, at->text, ctx, full,
-			   strerror(errno));
-	else if (want_dir && !S_ISDIR(st.st_mode))
-		ret = fail(p, at, "%s '%s' of %s is not a directory", what, at->text, ctx);
-	else if (!want_dir && S_ISDIR(st.st_mode))
-		ret = fail(p, at, "%s '%s' of %s is a directory", what, at->text, ctx);
-	free(full);
+	char *subject = xasprintf("%s '%s' of %s", what, at->text, ctx);
+	struct recipe_tree_path tp = { subject, p->base_dir, at->text, RECIPE_TREE_ONLY, want_dir,
+				       false };
+	int ret = recipe_tree_check(p->r->dir, p->trust, &tp, p->err);
+	free(subject);
+	if (ret < 0)
+		error_prefix(p->err, "%s:%d:%d", at->mark.file, at->mark.line, at->mark.column);
 	return ret;
 }
 
@@ -659,6 +654,7 @@ static int parse_overlay(struct recipe_parser *p, struct overlay *ov, const stru
 	const struct ynode *v = NULL;
 	ov->mark = map->mark;
 	ov->base_dir = xstrdup(p->base_dir);
+	ov->root = p->r->dir;
 	if (check_keys(p, map, overlay_keys, ARRAY_SIZE(overlay_keys), ctx) < 0 ||
 	    overlay_kind_of(p, ov, map, ctx, &v) < 0 || parse_overlay_source(p, ov, map, v, ctx) < 0)
 		return -1;
@@ -1050,12 +1046,10 @@ int recipe_parse_file(struct recipe_parser *p, const struct ynode *root)
 		struct mark start = { p->file, 1, 1 };
 		return ynode_fail(p->err, &start, "empty recipe (a recipe starts with 'mvbuild: 1')");
 	}
-	if (root->kind != YNODE_MAP) {
-		char *got = show(root);
-		fail(p, root, "a recipe must be a map of keys starting with 'mvbuild: 1', not %s", got);
-		free(got);
-		return -1;
-	}
+	/* the type only: a file that is not a recipe (a token, a key) is never quoted */
+	if (root->kind != YNODE_MAP)
+		return fail(p, root, "a recipe must be a map of keys starting with 'mvbuild: 1', not %s",
+			    ynode_describe(root));
 	if (check_version(p, root) < 0 || check_keys(p, root, top_keys, ARRAY_SIZE(top_keys), NULL) < 0)
 		return -1;
 	for (size_t i = 0; i < root->n; i++) {

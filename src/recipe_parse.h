@@ -27,6 +27,7 @@ struct recipe_parser {
 	char *base_dir;              /* its directory, for the paths it writes (owned) */
 	struct recipe_include *includes; /* include: entries, in order (owned) */
 	size_t n_includes;
+	const struct recipe_trust *trust; /* what the machine allows (recipe_tree.h) */
 	struct error *err;
 };
 

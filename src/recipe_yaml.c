@@ -324,56 +324,53 @@ int ynode_parse_text(const char *text, size_t len, const char *file, struct ynod
 	return 0;
 }
 
-/* read a whole regular file of at most YNODE_MAX_FILE bytes */
-static int read_small_file(const char *path, const char *file, struct buf *out, struct error *err)
+/* read a whole regular file of at most YNODE_MAX_FILE bytes from fd */
+static int read_small_fd(int fd, const char *file, struct buf *out, struct error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return error_usage(err, "cannot open '%s': %s", file, strerror(errno));
-	int ret = -1;
 	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		error_usage(err, "cannot stat '%s': %s", file, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		error_usage(err, "'%s' is not a regular file", file);
-		goto out;
-	}
+	if (fstat(fd, &st) < 0)
+		return error_usage(err, "cannot stat '%s': %s", file, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return error_usage(err, "'%s' is not a regular file", file);
 	for (;;) {
 		buf_grow(out, 65536);
 		size_t room = out->cap - out->len - 1;
 		ssize_t n = read(fd, out->data + out->len, room);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			error_usage(err, "cannot read '%s': %s", file, strerror(errno));
-			goto out;
-		}
+		if (n < 0)
+			return error_usage(err, "cannot read '%s': %s", file, strerror(errno));
 		if (n == 0)
 			break;
 		out->len += (size_t)n;
 		out->data[out->len] = '\0';
 		if (out->len > YNODE_MAX_FILE) {
 			struct mark start = { file, 1, 1 };
-			ynode_fail(err, &start, "file is larger than 1 MiB");
-			goto out;
+			return ynode_fail(err, &start, "file is larger than 1 MiB");
 		}
 	}
-	ret = 0;
-out:
-	close(fd);
+	return 0;
+}
+
+int ynode_parse_fd(int fd, const char *file, struct ynode **root, struct error *err)
+{
+	struct buf text = BUF_INIT;
+	*root = NULL;
+	int ret = read_small_fd(fd, file, &text, err);
+	if (ret == 0)
+		ret = ynode_parse_text(text.data ? text.data : "", text.len, file, root, err);
+	buf_release(&text);
 	return ret;
 }
 
 int ynode_parse_file(const char *path, const char *file, struct ynode **root, struct error *err)
 {
-	struct buf text = BUF_INIT;
 	*root = NULL;
-	int ret = read_small_file(path, file, &text, err);
-	if (ret == 0)
-		ret = ynode_parse_text(text.data ? text.data : "", text.len, file, root, err);
-	buf_release(&text);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return error_usage(err, "cannot open '%s': %s", file, strerror(errno));
+	int ret = ynode_parse_fd(fd, file, root, err);
+	close(fd);
 	return ret;
 }
 

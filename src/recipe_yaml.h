@@ -54,6 +54,8 @@ struct ynode {
  * tree).  Returns 0, or -1 with an ERROR_USAGE error "FILE:LINE:COL: ...".
  */
 int ynode_parse_file(const char *path, const char *file, struct ynode **root, struct error *err);
+/* the same for an open descriptor (not closed); it must be a regular file */
+int ynode_parse_fd(int fd, const char *file, struct ynode **root, struct error *err);
 /* parse len bytes of text the same way (file names it in marks and errors) */
 int ynode_parse_text(const char *text, size_t len, const char *file, struct ynode **root,
 		     struct error *err);

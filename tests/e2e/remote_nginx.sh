@@ -42,6 +42,7 @@ cat >"$T/ci.yaml" <<Y
 remote:
   url: $URL
   upload: true
+  upload_sources: true
   token_file: $T/token
   signing_key: $T/ci.key
   trusted_keys: [$T/ci.pub]

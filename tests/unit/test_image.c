@@ -349,8 +349,8 @@ static void test_overlays(void)
 	free(out);
 
 	static const struct { const char *src; const char *msg; } bad[] = {
-		{ "../etc", "has a '..' part" },
-		{ "/etc", "is absolute" },
+		{ "../etc", "lies outside the recipe tree" },
+		{ "/etc", "lies outside the recipe tree" },
 		{ "outside", "leads outside" },
 		{ "deep/up/etc", "leads outside" },
 	};

@@ -262,8 +262,8 @@ static void test_with_nginx(const char *tests_dir, const char *url, const char *
 	struct side w, r;
 
 	/* CI: builds everything and uploads it */
-	settings = xasprintf("  upload: true\n  token_file: %s/token\n  signing_key: %s/ci.key\n"
-			     "  trusted_keys: [%s/ci.pub]\n", dir, dir, dir);
+	settings = xasprintf("  upload: true\n  upload_sources: true\n  token_file: %s/token\n"
+			     "  signing_key: %s/ci.key\n  trusted_keys: [%s/ci.pub]\n", dir, dir, dir);
 	side_open(&w, "writer", url, settings);
 	ok(build(&w) == 0 && total_builds() == 4, "CI build builds 4 nodes");
 	ok(count_in(w.log, "\"event\":\"uploaded\"") == 4, "and uploads 4 records");
