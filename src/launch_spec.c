@@ -127,7 +127,7 @@ static int check_numbers(const struct launch_spec *spec, const struct profile *p
 	free(what);
 	what = xasprintf("cpus %u", spec->cpus);
 	if (ret == 0)
-		ret = refuse(err, &p->mark, p->name, what, recipe_validate_cpus(spec->cpus, HV_QEMU));
+		ret = refuse(err, &p->mark, p->name, what, recipe_validate_cpus(spec->cpus, spec->hypervisor));
 	free(what);
 	if (ret == 0 && spec->init)
 		ret = refuse(err, &p->mark, p->name, "init", recipe_validate_init(spec->init));
