@@ -11,9 +11,12 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+
+#include "recipe_validate.h"
 
 int net_error_privilege(struct error *err, int errnum, const char *what, const char *name)
 {
@@ -26,8 +29,13 @@ int net_error_privilege(struct error *err, int errnum, const char *what, const c
 /* open /dev/net/tun attached to tap name; the descriptor, or -1 with err */
 static int tap_open(const char *name, const char *what, struct error *err)
 {
-	if (strlen(name) >= IFNAMSIZ || !*name)
-		return error_usage(err, "tap name '%s' is not 1 to %d characters", name, IFNAMSIZ - 1);
+	/* the same names a recipe's net: entries may use */
+	char *why = recipe_validate_tap(name);
+	if (why) {
+		error_usage(err, "tap name '%s' must be %s", name, why);
+		free(why);
+		return -1;
+	}
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? error_set(err, "cannot %s '%s': no /dev/net/tun (load the "

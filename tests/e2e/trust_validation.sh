@@ -209,6 +209,9 @@ check_eq "run --init with arguments: refused by the shared check" "$rc:$errout" 
 mvb -f good.yaml run fc1 --cpus 3
 check_eq "run --cpus 3 of a Firecracker profile: refused by the shared check" "$rc:$errout" \
 	"2:mvbuild: good.yaml:34:3: profile 'fc1': cpus 3 must be 1 or an even number up to 32 for Firecracker"
+mvb net up "tap/0"
+check_eq "net up: the same tap name check as a recipe's net entries" "$rc:$errout" \
+	"2:mvbuild: tap name 'tap/0' $TAP"
 check_eq "run refused before fetching or building anything (no blob, no action)" \
 	"$(find "$T/cache/cas" "$T/cache/ac" -type f | wc -l)" 0
 done_testing
