@@ -48,7 +48,8 @@ static int fill_nics(struct launch_spec *spec, const char *recipe_name, const st
 	for (size_t i = 0; i < p->n_net; i++) {
 		const struct net_iface *ni = &p->net[i];
 		char *what = xasprintf("net %zu: tap '%s'", i, ni->tap ? ni->tap : "");
-		int ret = refuse(err, &ni->mark, p->name, what, recipe_validate_tap(ni->tap ? ni->tap : ""));
+		int ret = refuse(err, &ni->mark, p->name, what,
+				 recipe_validate_tap(ni->tap ? ni->tap : ""));
 		free(what);
 		if (ret < 0)
 			return -1;
@@ -127,7 +128,8 @@ static int check_numbers(const struct launch_spec *spec, const struct profile *p
 	free(what);
 	what = xasprintf("cpus %u", spec->cpus);
 	if (ret == 0)
-		ret = refuse(err, &p->mark, p->name, what, recipe_validate_cpus(spec->cpus, spec->hypervisor));
+		ret = refuse(err, &p->mark, p->name, what,
+			     recipe_validate_cpus(spec->cpus, spec->hypervisor));
 	free(what);
 	if (ret == 0 && spec->init)
 		ret = refuse(err, &p->mark, p->name, "init", recipe_validate_init(spec->init));

@@ -222,8 +222,10 @@ static void expect_write_refused(uint64_t size, uint64_t inodes, int64_t epoch, 
 static void test_writer_shares_limits(void)
 {
 	expect_write_refused(2ULL << 20, 0, 0, "image 'rootfs': size must be at least 4M");
-	expect_write_refused(4ULL << 20, 4097, 0, "image 'rootfs': inodes must be an integer from 16 to 4096");
-	expect_write_refused(4ULL << 20, 0, 4294967296LL, "image 'rootfs': epoch must be an integer from 0 to 4294967295");
+	expect_write_refused(4ULL << 20, 4097, 0,
+			     "image 'rootfs': inodes must be an integer from 16 to 4096");
+	expect_write_refused(4ULL << 20, 0, 4294967296LL,
+			     "image 'rootfs': epoch must be an integer from 0 to 4294967295");
 }
 
 int main(void)
