@@ -164,6 +164,12 @@ static bool scheme_allowed(const char *scheme)
 	       strcmp(scheme, "file") == 0;
 }
 
+bool fetch_url_allowed(const char *url)
+{
+	char scheme[16];
+	return scheme_allowed(fetch_url_scheme(url, scheme, sizeof(scheme)));
+}
+
 /* the server ignored our Range: throw away what we have and take the body from zero */
 static int transfer_start_over(struct transfer *t)
 {

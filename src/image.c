@@ -12,7 +12,8 @@
  * its entries, and 256 bytes per inode; the image is that * 1.3 + 64 MiB,
  * plus the inode tables of one inode per 16 KiB and the journal mke2fs
  * would give it, rounded up to a MiB, with at least 1.2 inodes per entry
- * plus 1024.  Rewritten paths count each time, so a layer stack is
+ * plus 1024, and large enough for the recipe's `inodes` (so `check` can
+ * accept any count with auto).  Rewritten paths count each time, so a layer stack is
  * overestimated, never under: the image is sparse, so room costs little.
  */
 #include <errno.h>
@@ -28,6 +29,7 @@
 #include "image_manifest.h"
 #include "image_overlay.h"
 #include "image_tree.h"
+#include "recipe_validate.h"
 #include "util.h"
 
 int image_epoch(const struct image *img, int64_t *epoch, struct error *err)
@@ -45,10 +47,11 @@ int image_epoch(const struct image *img, int64_t *epoch, struct error *err)
 	} else {
 		*epoch = IMAGE_DEFAULT_EPOCH;
 	}
-	if (*epoch < 0 || *epoch > UINT32_MAX)
-		return error_usage(err, "image '%s': epoch %lld is out of range", img->name,
-				   (long long)*epoch);
-	return 0;
+	char *why = recipe_validate_epoch(*epoch);
+	if (why)
+		error_usage(err, "image '%s': epoch %lld must be %s", img->name, (long long)*epoch, why);
+	free(why);
+	return why ? -1 : 0;
 }
 
 static int measure_host_file(void *arg, const struct overlay_file *f, struct error *err)
@@ -85,6 +88,8 @@ static int auto_size(const struct image *img, const struct image_write_opts *o,
 	int journal = ext2fs_default_journal_size(size / IMAGE_BLOCK_SIZE);
 	if (journal > 0)
 		size += (uint64_t)journal * IMAGE_BLOCK_SIZE;
+	if (size / RECIPE_BYTES_PER_INODE < p->inodes)
+		size = p->inodes * RECIPE_BYTES_PER_INODE;
 	p->size = (size + (1ULL << 20) - 1) & ~((1ULL << 20) - 1);
 	if (!p->inodes && p->size / 16384 < want_inodes)
 		p->inodes = want_inodes;
@@ -125,6 +130,16 @@ static int populate(struct tree *t, const struct image *img, const struct image_
 	return image_manifest(t, manifest, err);
 }
 
+/* a bad value of img: "image 'I': WHAT must be WHY" (why is a recipe_validate phrase, freed) */
+static int refuse(struct error *err, const struct image *img, const char *what, char *why)
+{
+	if (!why)
+		return 0;
+	error_usage(err, "image '%s': %s must be %s", img->name, what, why);
+	free(why);
+	return -1;
+}
+
 int image_write(const struct image *img, const struct image_write_opts *o, struct error *err)
 {
 	struct image_fs_params p = { img->size, img->label, img->inodes, o->key, (uint32_t)o->epoch };
@@ -138,14 +153,16 @@ int image_write(const struct image *img, const struct image_write_opts *o, struc
 	if (img->fs && strcmp(img->fs, "ext4"))
 		return error_usage(err, "image '%s': fs '%s' is not supported (only ext4)", img->name,
 				   img->fs);
-	if (img->label && strlen(img->label) > 16)
-		return error_usage(err, "image '%s': label '%s' is longer than 16 bytes", img->name,
-				   img->label);
-	if (o->epoch < 0 || o->epoch > UINT32_MAX)
-		return error_usage(err, "image '%s': epoch out of range", img->name);
+	if (img->label && refuse(err, img, "label", recipe_validate_label(img->label)) < 0)
+		return -1;
+	if (refuse(err, img, "epoch", recipe_validate_epoch(o->epoch)) < 0)
+		return -1;
 	overlay_skip_init(&skip, o->skip_dir);
 	if (img->size_auto && auto_size(img, o, &skip, &p, err) < 0)
 		goto out;
+	if (refuse(err, img, "size", recipe_validate_size(p.size)) < 0 ||
+	    (img->inodes && refuse(err, img, "inodes", recipe_validate_inodes(img->inodes, p.size)) < 0))
+		return -1;
 	if (image_fs_create(&fs, o->out_path, &p, err) < 0)
 		goto out;
 	created = true;

@@ -99,8 +99,6 @@ void launch_spec_release(struct launch_spec *spec);
 /* derive a MAC (locally administered, unicast) from recipe, profile and tap */
 void launch_mac_derive(const char *recipe_name, const char *profile, size_t index,
 		       const char *tap, char mac[LAUNCH_MAC_LEN]);
-/* true when mac is "xx:xx:xx:xx:xx:xx" (hex) and a unicast address */
-bool launch_mac_valid(const char *mac);
 
 /* the kernel output qemu boots: vmlinux (PVH entry, faster) when it can, else bzImage */
 const char *launch_qemu_kernel_output(const struct launch_spec *spec);

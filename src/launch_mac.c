@@ -7,7 +7,6 @@
  */
 #include "launch.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,18 +35,4 @@ void launch_mac_derive(const char *recipe_name, const char *profile, size_t inde
 	bytes[0] = (bytes[0] & 0xfc) | 0x02;
 	snprintf(mac, LAUNCH_MAC_LEN, "%02x:%02x:%02x:%02x:%02x:%02x", bytes[0], bytes[1],
 		 bytes[2], bytes[3], bytes[4], bytes[5]);
-}
-
-bool launch_mac_valid(const char *mac)
-{
-	if (strlen(mac) != LAUNCH_MAC_LEN - 1)
-		return false;
-	for (int i = 0; i < LAUNCH_MAC_LEN - 1; i++) {
-		bool colon = i % 3 == 2;
-		if (colon ? mac[i] != ':' : !isxdigit((unsigned char)mac[i]))
-			return false;
-	}
-	unsigned first;
-	sscanf(mac, "%2x", &first);
-	return (first & 1) == 0;
 }

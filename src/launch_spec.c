@@ -6,10 +6,11 @@
 #include "launch.h"
 
 #include <ctype.h>
-#include <net/if.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "recipe_validate.h"
 
 /* x86 COMMAND_LINE_SIZE */
 #define CMDLINE_MAX 2048
@@ -29,35 +30,15 @@ static int bad(struct error *err, const struct mark *m, const char *profile, con
 	return -1;
 }
 
-static bool has_space(const char *s)
+/* a bad value: "profile 'P': WHAT must be WHY" (why is a recipe_validate phrase, freed here) */
+static int refuse(struct error *err, const struct mark *m, const char *profile, const char *what,
+		  char *why)
 {
-	for (; *s; s++)
-		if (isspace((unsigned char)*s))
-			return true;
-	return false;
-}
-
-static bool is_positive_integer(const char *s)
-{
-	if (!*s || *s == '0')
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
-
-/* a tap name the kernel accepts and qemu's option syntax can carry */
-static bool tap_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n >= IFNAMSIZ || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (; *s; s++)
-		if (*s == '/' || *s == ',' || *s == ':' || *s == '"' || *s == '\\' ||
-		    isspace((unsigned char)*s) || !isprint((unsigned char)*s))
-			return false;
-	return true;
+	if (!why)
+		return 0;
+	bad(err, m, profile, "%s must be %s", what, why);
+	free(why);
+	return -1;
 }
 
 static int fill_nics(struct launch_spec *spec, const char *recipe_name, const struct profile *p,
@@ -66,10 +47,12 @@ static int fill_nics(struct launch_spec *spec, const char *recipe_name, const st
 	spec->nics = xcalloc(p->n_net + 1, sizeof(*spec->nics));
 	for (size_t i = 0; i < p->n_net; i++) {
 		const struct net_iface *ni = &p->net[i];
-		if (!ni->tap || !tap_name_valid(ni->tap))
-			return bad(err, &ni->mark, p->name, "net %zu: tap '%s' is not a valid interface "
-				   "name (1 to %d characters, no '/', ',', ':' or spaces)", i,
-				   ni->tap ? ni->tap : "", IFNAMSIZ - 1);
+		char *what = xasprintf("net %zu: tap '%s'", i, ni->tap ? ni->tap : "");
+		int ret = refuse(err, &ni->mark, p->name, what,
+				 recipe_validate_tap(ni->tap ? ni->tap : ""));
+		free(what);
+		if (ret < 0)
+			return -1;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(spec->nics[j].tap, ni->tap) == 0)
 				return bad(err, &ni->mark, p->name, "net %zu: tap '%s' is used twice", i,
@@ -80,9 +63,11 @@ static int fill_nics(struct launch_spec *spec, const char *recipe_name, const st
 			launch_mac_derive(recipe_name, p->name, i, ni->tap, spec->nics[i].mac);
 			continue;
 		}
-		if (!launch_mac_valid(ni->mac))
-			return bad(err, &ni->mark, p->name, "net %zu: mac '%s' is not a unicast MAC "
-				   "address (xx:xx:xx:xx:xx:xx with an even first byte)", i, ni->mac);
+		what = xasprintf("net %zu: mac '%s'", i, ni->mac);
+		ret = refuse(err, &ni->mark, p->name, what, recipe_validate_mac(ni->mac));
+		free(what);
+		if (ret < 0)
+			return -1;
 		for (int k = 0; k < LAUNCH_MAC_LEN - 1; k++)
 			spec->nics[i].mac[k] = (char)tolower((unsigned char)ni->mac[k]);
 	}
@@ -103,16 +88,17 @@ static int qemu_option(struct launch_spec *spec, const struct profile *p, const 
 			return bad(err, &o->mark, p->name, "qemu accel '%s' is not auto, kvm or tcg",
 				   o->value);
 	} else if (strcmp(o->key, "tsc_early_khz") == 0) {
-		if (!is_positive_integer(o->value) || strlen(o->value) > 9)
-			return bad(err, &o->mark, p->name, "qemu tsc_early_khz '%s' is not a "
-				   "frequency in kHz", o->value);
+		if (refuse(err, &o->mark, p->name, "qemu tsc_early_khz",
+			   recipe_validate_tsc_khz(o->value)) < 0)
+			return -1;
 		spec->tsc_early_khz = xstrdup(o->value);
 	} else if (strcmp(o->key, "binary") == 0) {
+		if (refuse(err, &o->mark, p->name, "qemu binary", recipe_validate_binary(o->value)) < 0)
+			return -1;
 		spec->qemu_binary = xstrdup(o->value);
 	} else if (strcmp(o->key, "machine") == 0) {
-		if (!*o->value || has_space(o->value) || o->value[0] == ',')
-			return bad(err, &o->mark, p->name, "qemu machine '%s' is not a list of machine "
-				   "options (key=value,...)", o->value);
+		if (refuse(err, &o->mark, p->name, "qemu machine", recipe_validate_machine(o->value)) < 0)
+			return -1;
 		spec->qemu_machine = xstrdup(o->value);
 	} else {
 		return bad(err, &o->mark, p->name, "unknown qemu option '%s' (known: accel, binary, "
@@ -125,6 +111,9 @@ static int fc_option(struct launch_spec *spec, const struct profile *p, const st
 		     struct error *err)
 {
 	if (strcmp(o->key, "binary") == 0) {
+		if (refuse(err, &o->mark, p->name, "firecracker binary",
+			   recipe_validate_binary(o->value)) < 0)
+			return -1;
 		spec->fc_binary = xstrdup(o->value);
 		return 0;
 	}
@@ -134,17 +123,19 @@ static int fc_option(struct launch_spec *spec, const struct profile *p, const st
 static int check_numbers(const struct launch_spec *spec, const struct profile *p,
 			 struct error *err)
 {
-	if (spec->mem < 8 || spec->mem > 1024 * 1024)
-		return bad(err, &p->mark, p->name, "mem %u MiB is out of range (8 to 1048576)",
-			   spec->mem);
-	if (spec->cpus < 1 || spec->cpus > 255)
-		return bad(err, &p->mark, p->name, "cpus %u is out of range (1 to 255)", spec->cpus);
-	if (spec->init && (spec->init[0] != '/' || has_space(spec->init)))
-		return bad(err, &p->mark, p->name, "init '%s' must be an absolute path without spaces",
-			   spec->init);
-	if (spec->cmdline && strpbrk(spec->cmdline, "\n\r"))
-		return bad(err, &p->mark, p->name, "cmdline must be a single line");
-	return 0;
+	char *what = xasprintf("mem %u MiB", spec->mem);
+	int ret = refuse(err, &p->mark, p->name, what, recipe_validate_mem(spec->mem));
+	free(what);
+	what = xasprintf("cpus %u", spec->cpus);
+	if (ret == 0)
+		ret = refuse(err, &p->mark, p->name, what,
+			     recipe_validate_cpus(spec->cpus, spec->hypervisor));
+	free(what);
+	if (ret == 0 && spec->init)
+		ret = refuse(err, &p->mark, p->name, "init", recipe_validate_init(spec->init));
+	if (ret == 0 && spec->cmdline)
+		ret = refuse(err, &p->mark, p->name, "cmdline", recipe_validate_cmdline(spec->cmdline));
+	return ret;
 }
 
 static int check_cmdline_length(const struct launch_spec *spec, const struct profile *p,
@@ -163,9 +154,12 @@ static int check_cmdline_length(const struct launch_spec *spec, const struct pro
 static int check_firecracker(const struct launch_spec *spec, const struct profile *p,
 			     struct error *err)
 {
-	if (spec->cpus > 32 || (spec->cpus > 1 && spec->cpus % 2))
-		return bad(err, &p->mark, p->name, "cpus %u: Firecracker takes 1 or an even count "
-			   "up to 32", spec->cpus);
+	char *what = xasprintf("cpus %u", spec->cpus);
+	int ret = refuse(err, &p->mark, p->name, what,
+			 recipe_validate_cpus(spec->cpus, HV_FIRECRACKER));
+	free(what);
+	if (ret < 0)
+		return -1;
 	if (!spec->has_vmlinux)
 		return bad(err, &p->mark, p->name, "Firecracker boots only the uncompressed vmlinux, "
 			   "and kernel '%s' does not build one", p->kernel);

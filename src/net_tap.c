@@ -11,9 +11,12 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+
+#include "recipe_validate.h"
 
 int net_error_privilege(struct error *err, int errnum, const char *what, const char *name)
 {
@@ -25,13 +28,13 @@ int net_error_privilege(struct error *err, int errnum, const char *what, const c
 
 int net_ifname_check(const char *name, struct error *err)
 {
-	if (strlen(name) >= IFNAMSIZ || !*name)
-		return error_usage(err, "tap name '%s' is not 1 to %d characters", name, IFNAMSIZ - 1);
-	/* the kernel's dev_valid_name(): these would fail later as "another type" */
-	if (!strcmp(name, ".") || !strcmp(name, "..") || strpbrk(name, "/: \t\n\r\f\v"))
-		return error_usage(err, "tap name '%s' is not a valid interface name (no '/', ':' or "
-				   "white space, not '.' or '..')", name);
-	return 0;
+	/* the same names a recipe's net: entries may use */
+	char *why = recipe_validate_tap(name);
+	if (!why)
+		return 0;
+	error_usage(err, "tap name '%s' must be %s", name, why);
+	free(why);
+	return -1;
 }
 
 /* open /dev/net/tun attached to tap name; the descriptor, or -1 with err */

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "recipe_tree.h"
+#include "recipe_validate.h"
 #include "util.h"
 
 /* ---- messages -------------------------------------------------------- */
@@ -151,6 +152,35 @@ static int get_uint(struct recipe_parser *p, const struct ynode *v, const char *
 	return 0;
 }
 
+/* refuse v when why (a recipe_validate phrase, freed here) is set: "KEY must be WHY, not V" */
+static int check_value(struct recipe_parser *p, const struct ynode *v, const char *key, size_t item,
+		       const char *ctx, char *why)
+{
+	if (!why)
+		return 0;
+	want(p, v, key, item, ctx, why);
+	free(why);
+	return -1;
+}
+
+/* a non-negative integer that check accepts; a non-integer gets check's phrase too */
+static int get_checked_uint(struct recipe_parser *p, const struct ynode *v, const char *key,
+			    const char *ctx, char *(*check)(uint64_t), uint64_t *out)
+{
+	errno = 0;
+	char *end = NULL;
+	uint64_t n = UINT64_MAX; /* no check accepts it */
+	if (v->kind == YNODE_SCALAR && v->type == YSCALAR_INT && v->text[0] != '-') {
+		unsigned long long parsed = strtoull(v->text, &end, 10);
+		if (!errno && !*end)
+			n = parsed;
+	}
+	if (check_value(p, v, key, 0, ctx, check(n)) < 0)
+		return -1;
+	*out = n;
+	return 0;
+}
+
 /* names[i] for the string v, or an error listing them (with a suggestion) */
 static int get_enum(struct recipe_parser *p, const struct ynode *v, const char *key, size_t item,
 		    const char *ctx, const char *const *names, size_t n, int *out)
@@ -243,6 +273,8 @@ static int add_url(struct recipe_parser *p, struct source *s, const struct ynode
 {
 	if (!is_string(v) || !looks_like_url(v->text))
 		return want(p, v, key, item, ctx, "a URL (scheme://...)");
+	if (check_value(p, v, key, item, ctx, recipe_validate_url(v->text)) < 0)
+		return -1;
 	s->urls = xrealloc(s->urls, (s->n_urls + 1) * sizeof(*s->urls));
 	s->urls[s->n_urls++] = xstrdup(v->text);
 	return 0;
@@ -546,7 +578,8 @@ static const char *const overlay_kinds[] = { "dir", "file", "content", "symlink"
 static int parse_size_value(struct recipe_parser *p, struct image *img, const struct ynode *v,
 			    const char *ctx)
 {
-	static const char *desc = "a size such as 512M or 2G, a byte count, or auto";
+	static const char *desc = "digits with an optional K, M, G or T suffix (powers of 1024, "
+				  "such as 512M or 2G), or auto";
 	if (is_string(v) && strcmp(v->text, "auto") == 0) {
 		img->size_auto = true;
 		return 0;
@@ -556,26 +589,21 @@ static int parse_size_value(struct recipe_parser *p, struct image *img, const st
 		    parse_size(v->text, &size) == 0;
 	if (!okay)
 		return want(p, v, "size", 0, ctx, desc);
-	if (size < (1u << 20))
-		return fail(p, v, "'size' in %s must be at least 1M, not '%s'", ctx, v->text);
+	if (check_value(p, v, "size", 0, ctx, recipe_validate_size(size)) < 0)
+		return -1;
 	img->size_auto = false;
 	img->size = size;
 	return 0;
 }
 
-/* an absolute path inside the image, without ".." (and below "/" unless root_ok) */
+/* a path inside the image (recipe_validate_image_path), "/" itself only when root_ok */
 static int get_image_path(struct recipe_parser *p, const struct ynode *v, const char *key,
 			  const char *ctx, bool root_ok, char **out)
 {
-	if (!is_string(v) || v->text[0] != '/')
-		return want(p, v, key, 0, ctx, "an absolute path inside the image (starting with '/')");
-	for (const char *c = v->text; (c = strstr(c, "..")); c += 2) {
-		bool starts = c[-1] == '/', ends = c[2] == '/' || c[2] == '\0';
-		if (starts && ends)
-			return fail(p, v, "'%s' in %s must not contain '..', not '%s'", key, ctx, v->text);
-	}
-	if (!root_ok && v->text[strspn(v->text, "/")] == '\0')
-		return fail(p, v, "'%s' in %s must name a path below '/'", key, ctx);
+	if (!is_string(v))
+		return check_value(p, v, key, 0, ctx, recipe_validate_image_path("", root_ok));
+	if (check_value(p, v, key, 0, ctx, recipe_validate_image_path(v->text, root_ok)) < 0)
+		return -1;
 	free(*out);
 	*out = xstrdup(v->text);
 	return 0;
@@ -639,7 +667,8 @@ static int parse_overlay_source(struct recipe_parser *p, struct overlay *ov, con
 			return -1;
 		break;
 	case OVERLAY_SYMLINK:
-		if (get_nonempty(p, v, kind, 0, ctx, &ov->src) < 0)
+		if (get_string(p, v, kind, 0, ctx, &ov->src) < 0 ||
+		    check_value(p, v, kind, 0, ctx, recipe_validate_symlink(ov->src)) < 0)
 			return -1;
 		break;
 	}
@@ -720,6 +749,16 @@ static int parse_layers(struct recipe_parser *p, struct image *img, const struct
 	return 0;
 }
 
+static char *check_inodes_alone(uint64_t inodes)
+{
+	return recipe_validate_inodes(inodes, 0);
+}
+
+static char *check_epoch(uint64_t epoch)
+{
+	return recipe_validate_epoch(epoch > INT64_MAX ? -1 : (int64_t)epoch);
+}
+
 static int parse_image_scalars(struct recipe_parser *p, struct image *img, const char *key,
 			       const struct ynode *v, const char *ctx)
 {
@@ -734,19 +773,17 @@ static int parse_image_scalars(struct recipe_parser *p, struct image *img, const
 	if (!strcmp(key, "label")) {
 		if (get_string(p, v, key, 0, ctx, &img->label) < 0)
 			return -1;
-		if (strlen(img->label) > 16)
-			return fail(p, v, "'label' in %s must be at most 16 bytes (ext4's limit)", ctx);
-		return 0;
+		return check_value(p, v, key, 0, ctx, recipe_validate_label(img->label));
 	}
 	if (!strcmp(key, "inodes")) {
-		if (get_uint(p, v, key, ctx, 16, UINT32_MAX, &n) < 0)
+		/* the limit that depends on the size is checked once the whole image is read */
+		if (get_checked_uint(p, v, key, ctx, check_inodes_alone, &n) < 0)
 			return -1;
 		img->inodes = n;
 		return 0;
 	}
 	if (!strcmp(key, "epoch")) {
-		/* up to the end of year 9999, so every tool can print the date */
-		if (get_uint(p, v, key, ctx, 0, 253402300799ULL, &n) < 0)
+		if (get_checked_uint(p, v, key, ctx, check_epoch, &n) < 0)
 			return -1;
 		img->has_epoch = true;
 		img->epoch = (int64_t)n;
@@ -775,6 +812,10 @@ static int parse_image(struct recipe_parser *p, struct image *img, const struct 
 		if (ret < 0)
 			return -1;
 	}
+	const struct ynode *inodes = ynode_get(map, "inodes");
+	if (inodes && !img->size_auto)
+		return check_value(p, inodes, "inodes", 0, ctx,
+				   recipe_validate_inodes(img->inodes, img->size));
 	return 0;
 }
 
@@ -789,30 +830,6 @@ static const char *const qemu_keys[] = { "accel", "binary", "machine", "tsc_earl
 static const char *const fc_keys[] = { "binary" };
 static const char *const accels[] = { "kvm", "tcg", "auto" };
 
-static bool is_mac(const char *s)
-{
-	for (int i = 0; i < 6; i++, s += 3) {
-		for (int j = 0; j < 2; j++)
-			if (!((s[j] >= '0' && s[j] <= '9') || (s[j] >= 'a' && s[j] <= 'f') ||
-			      (s[j] >= 'A' && s[j] <= 'F')))
-				return false;
-		if (s[2] != (i == 5 ? '\0' : ':'))
-			return false;
-	}
-	return true;
-}
-
-static bool is_ifname(const char *s)
-{
-	size_t len = strlen(s);
-	if (len == 0 || len > 15 || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (; *s; s++)
-		if (*s == '/' || *s == ':' || *s <= ' ' || *s == 0x7f)
-			return false;
-	return true;
-}
-
 static int parse_net_entry(struct recipe_parser *p, struct net_iface *ni, const struct ynode *map,
 			   const char *ctx)
 {
@@ -822,19 +839,14 @@ static int parse_net_entry(struct recipe_parser *p, struct net_iface *ni, const 
 	const struct ynode *tap = ynode_get(map, "tap"), *mac = ynode_get(map, "mac");
 	if (!tap)
 		return fail(p, map, "%s needs 'tap' (a host tap device name)", ctx);
-	if (!is_string(tap) || !is_ifname(tap->text))
-		return want(p, tap, "tap", 0, ctx, "a network interface name of 1 to 15 characters");
-	ni->tap = xstrdup(tap->text);
+	if (get_string(p, tap, "tap", 0, ctx, &ni->tap) < 0 ||
+	    check_value(p, tap, "tap", 0, ctx, recipe_validate_tap(ni->tap)) < 0)
+		return -1;
 	if (!mac)
 		return 0;
-	if (!is_string(mac) || !is_mac(mac->text))
-		return want(p, mac, "mac", 0, ctx, "a MAC address such as 02:00:00:00:00:01");
-	unsigned first = (unsigned)strtoul(mac->text, NULL, 16);
-	if (first & 1)
-		return fail(p, mac, "'mac' in %s must be a unicast address (even first byte), not '%s'",
-			    ctx, mac->text);
-	ni->mac = xstrdup(mac->text);
-	return 0;
+	if (get_string(p, mac, "mac", 0, ctx, &ni->mac) < 0)
+		return -1;
+	return check_value(p, mac, "mac", 0, ctx, recipe_validate_mac(ni->mac));
 }
 
 static int parse_net(struct recipe_parser *p, struct profile *pr, const struct ynode *v,
@@ -876,8 +888,12 @@ static int parse_options(struct recipe_parser *p, struct option **opts, size_t *
 			ret = want(p, val, k->text, 0, octx, "a single value");
 		else if (!strcmp(key, "qemu") && !strcmp(k->text, "accel"))
 			ret = get_enum(p, val, k->text, 0, octx, accels, ARRAY_SIZE(accels), &accel);
-		else if (!strcmp(k->text, "binary") && !*val->text)
-			ret = want(p, val, k->text, 0, octx, "a program name or path");
+		else if (!strcmp(k->text, "binary"))
+			ret = check_value(p, val, k->text, 0, octx, recipe_validate_binary(val->text));
+		else if (!strcmp(k->text, "machine"))
+			ret = check_value(p, val, k->text, 0, octx, recipe_validate_machine(val->text));
+		else if (!strcmp(k->text, "tsc_early_khz"))
+			ret = check_value(p, val, k->text, 0, octx, recipe_validate_tsc_khz(val->text));
 		if (ret == 0) {
 			struct option *o = &(*opts)[(*n)++];
 			o->key = xstrdup(k->text);
@@ -887,6 +903,11 @@ static int parse_options(struct recipe_parser *p, struct option **opts, size_t *
 	}
 	free(octx);
 	return ret;
+}
+
+static char *check_cpus_qemu(uint64_t cpus)
+{
+	return recipe_validate_cpus(cpus, HV_QEMU);
 }
 
 static int parse_profile_value(struct recipe_parser *p, struct profile *pr, const char *key,
@@ -905,19 +926,24 @@ static int parse_profile_value(struct recipe_parser *p, struct profile *pr, cons
 		pr->image_mark = v->mark;
 		return get_nonempty(p, v, key, 0, ctx, &pr->image);
 	} else if (!strcmp(key, "mem")) {
-		if (get_uint(p, v, key, ctx, 16, 1 << 20, &n) < 0)
+		if (get_checked_uint(p, v, key, ctx, recipe_validate_mem, &n) < 0)
 			return -1;
 		pr->mem = (uint32_t)n;
 	} else if (!strcmp(key, "cpus")) {
-		if (get_uint(p, v, key, ctx, 1, 256, &n) < 0)
+		/* Firecracker's own limit is checked once the hypervisor is known */
+		if (get_checked_uint(p, v, key, ctx, check_cpus_qemu, &n) < 0)
 			return -1;
 		pr->cpus = (uint32_t)n;
 	} else if (!strcmp(key, "init")) {
-		if (!is_string(v) || v->text[0] != '/')
-			return want(p, v, key, 0, ctx, "an absolute path inside the image");
+		if (!is_string(v))
+			return check_value(p, v, key, 0, ctx, recipe_validate_init(""));
+		if (check_value(p, v, key, 0, ctx, recipe_validate_init(v->text)) < 0)
+			return -1;
 		return get_string(p, v, key, 0, ctx, &pr->init);
 	} else if (!strcmp(key, "cmdline")) {
-		return get_string(p, v, key, 0, ctx, &pr->cmdline);
+		if (get_string(p, v, key, 0, ctx, &pr->cmdline) < 0)
+			return -1;
+		return check_value(p, v, key, 0, ctx, recipe_validate_cmdline(pr->cmdline));
 	} else if (!strcmp(key, "net")) {
 		return parse_net(p, pr, v, ctx);
 	} else if (!strcmp(key, "persist")) {
@@ -951,6 +977,9 @@ static int parse_profile(struct recipe_parser *p, struct profile *pr, const stru
 	if (other)
 		return fail(p, other, "%s runs %s, so it takes no '%s' options", ctx,
 			    hypervisors[pr->hypervisor], pr->hypervisor == HV_QEMU ? "firecracker" : "qemu");
+	const struct ynode *cpus = ynode_get(map, "cpus");
+	if (cpus)
+		return check_value(p, cpus, "cpus", 0, ctx, recipe_validate_cpus(pr->cpus, pr->hypervisor));
 	return 0;
 }
 

@@ -285,11 +285,35 @@ static int parser_error(struct builder *b, const yaml_parser_t *p, const char *t
 	else
 		at = mark_of(b, p->problem_mark);
 	const char *problem = p->problem ? p->problem : "cannot parse";
+	/* libyaml's reader reports bad bytes as "invalid leading UTF-8 octet" and the like */
+	if (p->error == YAML_READER_ERROR && strstr(problem, "UTF-8"))
+		return ynode_fail(b->err, &at, "invalid UTF-8 (a recipe is UTF-8 text): %s", problem);
 	if (p->context)
 		return ynode_fail(b->err, &at, "invalid YAML: %s %s (line %d column %d)", problem,
 				  p->context, (int)p->context_mark.line + 1,
 				  (int)p->context_mark.column + 1);
 	return ynode_fail(b->err, &at, "invalid YAML: %s", problem);
+}
+
+/*
+ * libyaml decodes UTF-16 when a file starts with its byte order mark; a
+ * recipe is UTF-8 only, so UTF-16 and UTF-32 (with a BOM, or ASCII text
+ * with NUL bytes between) are refused here with their name.
+ */
+static int check_not_utf16(const char *text, size_t len, const char *file, struct error *err)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	const char *enc = NULL;
+	if (len >= 4 && (!memcmp(t, "\0\0\xfe\xff", 4) || !memcmp(t, "\xff\xfe\0\0", 4)))
+		enc = "UTF-32 (it starts with a UTF-32 byte order mark)";
+	else if (len >= 2 && (!memcmp(t, "\xfe\xff", 2) || !memcmp(t, "\xff\xfe", 2)))
+		enc = "UTF-16 (it starts with a UTF-16 byte order mark)";
+	else if (len >= 2 && (t[0] == 0 || t[1] == 0))
+		enc = "UTF-16 or UTF-32 (a NUL byte among its first two bytes)";
+	if (!enc)
+		return 0;
+	struct mark start = { file, 1, 1 };
+	return ynode_fail(err, &start, "the file is %s; a recipe is UTF-8 text", enc);
 }
 
 int ynode_parse_text(const char *text, size_t len, const char *file, struct ynode **root,
@@ -298,9 +322,17 @@ int ynode_parse_text(const char *text, size_t len, const char *file, struct ynod
 	struct builder b = { .file = file, .err = err };
 	yaml_parser_t parser;
 	*root = NULL;
+	if (check_not_utf16(text, len, file, err) < 0)
+		return -1;
+	/* a UTF-8 BOM is UTF-8 too; libyaml keeps it as text once the encoding is forced */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) {
+		text += 3;
+		len -= 3;
+	}
 	if (!yaml_parser_initialize(&parser))
 		return error_set(err, "cannot start the YAML parser: out of memory");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
 	int ret = 0;
 	for (bool done = false; !done && ret == 0;) {
 		yaml_event_t ev;

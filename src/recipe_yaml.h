@@ -4,7 +4,8 @@
  * the things a recipe never needs are refused while parsing: anchors and
  * aliases (so no billion-laughs expansion can start), tags, duplicate map
  * keys, non-scalar map keys, more than one document, nesting deeper than
- * YNODE_MAX_DEPTH, NUL bytes, and files larger than YNODE_MAX_FILE.  Time
+ * YNODE_MAX_DEPTH, NUL bytes, files larger than YNODE_MAX_FILE, and any
+ * encoding but UTF-8 (libyaml would decode UTF-16 on its own).  Time
  * and memory are therefore linear in the (bounded) file size.
  */
 #ifndef MVBUILD_RECIPE_YAML_H

@@ -178,32 +178,27 @@ bool str_endswith(const char *s, const char *suffix)
 
 int parse_size(const char *s, uint64_t *out)
 {
-	if (!s || !*s || *s == '-' || *s == '+')
+	size_t digits = s ? strspn(s, "0123456789") : 0;
+	if (digits == 0)
 		return -1;
-	errno = 0;
-	char *end;
-	double v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -1;
-	uint64_t mult = 1;
-	switch (*end) {
-	case 'K': case 'k': mult = 1ULL << 10; end++; break;
-	case 'M': case 'm': mult = 1ULL << 20; end++; break;
-	case 'G': case 'g': mult = 1ULL << 30; end++; break;
-	case 'T': case 't': mult = 1ULL << 40; end++; break;
-	default: break;
+	int shift = 0;
+	const char *suffix = s + digits;
+	if (*suffix) {
+		const char *units = "KMGT", *u = strchr(units, *suffix);
+		if (!u || suffix[1])
+			return -1;
+		shift = 10 * (int)(u - units + 1);
 	}
-	if (mult > 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
-		end += strlen(end);
-	if (*end)
+	uint64_t n = 0;
+	for (size_t i = 0; i < digits; i++) {
+		uint64_t d = (uint64_t)(s[i] - '0');
+		if (n > (UINT64_MAX - d) / 10)
+			return -1;
+		n = n * 10 + d;
+	}
+	if (n > UINT64_MAX >> shift)
 		return -1;
-	double bytes = v * (double)mult;
-	if (bytes > 9.0e18 || bytes != bytes)
-		return -1;
-	/* a fractional byte count is not a size */
-	if (bytes != (double)(uint64_t)bytes)
-		return -1;
-	*out = (uint64_t)bytes;
+	*out = n << shift;
 	return 0;
 }
 

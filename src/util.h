@@ -69,9 +69,10 @@ bool str_startswith(const char *s, const char *prefix);
 bool str_endswith(const char *s, const char *suffix);
 
 /*
- * Parse a size such as "512M", "2G", "1.5K" or "4096" (bytes; suffixes
- * K, M, G, T are powers of 1024, optionally followed by "iB" or "B").
- * Returns 0 and sets *out, or -1 when s is not a size.
+ * Parse a size: decimal digits, then optionally one of K, M, G, T (powers
+ * of 1024): "4096", "512M", "2G".  Nothing else is a size ("1.5G", "64m",
+ * "64MB", "64MiB", "0x10", "1e7", " 16M").  Returns 0 and sets *out, or -1
+ * when s is not a size or does not fit 64 bits.
  */
 int parse_size(const char *s, uint64_t *out);
 /* format a byte count for humans ("1.5 GiB"), into out of outlen bytes */

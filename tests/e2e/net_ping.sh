@@ -30,7 +30,7 @@ check_contains "and says which privilege is missing" "$(cat "$T/noperm")" "needs
 # bad input touches nothing: names, addresses, and a bridge that fails
 mvb net up "tap/x"
 check_eq "net up with a '/' in the name is a usage error" "$rc" 2
-check_contains "which names the rule" "$errout" "is not a valid interface name"
+check_contains "which names the rule" "$errout" "must be a network interface name of 1 to 15"
 inns "$MVBUILD" net up "$tap" --addr 10.0.2.1 >/dev/null 2>"$T/noprefix"
 check_eq "net up --addr without a prefix length is a usage error" "$?" 2
 check_contains "which suggests one" "$(cat "$T/noprefix")" "has no prefix length: say which network, e.g. 10.0.2.1/24"

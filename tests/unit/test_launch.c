@@ -13,6 +13,7 @@
 #include "fileutil.h"
 #include "json.h"
 #include "launch.h"
+#include "recipe_validate.h"
 #include "tap.h"
 #include "util.h"
 
@@ -161,7 +162,7 @@ static void test_invalid(void)
 {
 	struct profile p = base_profile();
 	p.cpus = 3;
-	expect_bad(&p, HV_FIRECRACKER, "demo.yaml:7:3: profile 'default': cpus 3: Firecracker",
+	expect_bad(&p, HV_FIRECRACKER, "demo.yaml:7:3: profile 'default': cpus 3 must be 1 or an even number",
 		   "firecracker odd vcpus");
 	p.cpus = 34;
 	expect_bad(&p, HV_FIRECRACKER, "up to 32", "firecracker 34 vcpus");
@@ -176,10 +177,10 @@ static void test_invalid(void)
 		   "multicast mac");
 	struct net_iface long_tap = { "averyveryverylongtap", NULL, { "demo.yaml", 9, 5 } };
 	p.net = &long_tap;
-	expect_bad(&p, HV_QEMU, "not a valid interface name", "tap name too long");
+	expect_bad(&p, HV_QEMU, "must be a network interface name", "tap name too long");
 	struct net_iface comma_tap = { "tap,0", NULL, { "demo.yaml", 9, 5 } };
 	p.net = &comma_tap;
-	expect_bad(&p, HV_QEMU, "not a valid interface name", "tap name with a comma");
+	expect_bad(&p, HV_QEMU, "must be a network interface name", "tap name with a comma");
 	p = base_profile();
 	struct option unknown = { "acel", "tcg", { "demo.yaml", 12, 7 } };
 	p.qemu_opts = &unknown;
@@ -189,6 +190,22 @@ static void test_invalid(void)
 	struct option accel = { "accel", "hvf", { "demo.yaml", 12, 7 } };
 	p.qemu_opts = &accel;
 	expect_bad(&p, HV_QEMU, "not auto, kvm or tcg", "bad accel");
+	struct option machine = { "machine", "x-option-roms=off,initrd=/etc/shadow", { "demo.yaml", 12, 7 } };
+	p.qemu_opts = &machine;
+	expect_bad(&p, HV_QEMU, "demo.yaml:12:7: profile 'default': qemu machine must be a "
+		   "comma-separated list of KEY=VALUE", "machine property naming a host file");
+	struct option tsc = { "tsc_early_khz", "1000 x", { "demo.yaml", 12, 7 } };
+	p.qemu_opts = &tsc;
+	expect_bad(&p, HV_QEMU, "qemu tsc_early_khz must be a frequency in kHz", "tsc_early_khz with words");
+	struct option binary = { "binary", "./qemu", { "demo.yaml", 12, 7 } };
+	p.qemu_opts = &binary;
+	expect_bad(&p, HV_QEMU, "qemu binary must be a program name", "relative qemu binary");
+	p = base_profile();
+	p.cpus = 256;
+	expect_bad(&p, HV_QEMU, "cpus 256 must be an integer from 1 to 255", "qemu 256 vcpus");
+	p = base_profile();
+	p.cmdline = "quiet\nrdinit=/bin/sh";
+	expect_bad(&p, HV_QEMU, "cmdline must be one line", "cmdline with a newline");
 	p = base_profile();
 	p.init = "sbin/init";
 	expect_bad(&p, HV_QEMU, "absolute path", "relative init");
@@ -199,6 +216,15 @@ static void test_invalid(void)
 			  "firecracker without vmlinux");
 }
 
+/* the one MAC check, shared with the recipe loader */
+static bool mac_valid(const char *mac)
+{
+	char *why = recipe_validate_mac(mac);
+	bool valid = why == NULL;
+	free(why);
+	return valid;
+}
+
 static void test_mac(void)
 {
 	char a[LAUNCH_MAC_LEN], b[LAUNCH_MAC_LEN], c[LAUNCH_MAC_LEN];
@@ -207,11 +233,11 @@ static void test_mac(void)
 	launch_mac_derive("demo", "other", 0, "tap0", c);
 	is_str(a, b, "derived MAC is deterministic");
 	ok(strcmp(a, c) != 0, "another profile gets another MAC");
-	ok(launch_mac_valid(a), "derived MAC is a valid unicast MAC (%s)", a);
+	ok(mac_valid(a), "derived MAC is a valid unicast MAC (%s)", a);
 	unsigned first = (unsigned)strtoul(a, NULL, 16);
 	ok((first & 3) == 2, "locally administered, unicast");
-	ok(!launch_mac_valid("02:00:00:00:00"), "short MAC rejected");
-	ok(!launch_mac_valid("03:00:00:00:00:00"), "multicast MAC rejected");
+	ok(!mac_valid("02:00:00:00:00"), "short MAC rejected");
+	ok(!mac_valid("03:00:00:00:00:00"), "multicast MAC rejected");
 }
 
 static void test_json_reader(void)

@@ -124,7 +124,7 @@ static void test_profiles(const struct recipe *r)
 	is_str(p->net[0].mac, "02:00:00:00:00:01", "mac");
 	ok(p->persist, "persist");
 	is_str(option_get(p->qemu_opts, p->n_qemu_opts, "accel"), "tcg", "qemu accel option");
-	is_str(option_get(p->qemu_opts, p->n_qemu_opts, "machine"), "microvm", "qemu machine");
+	is_str(option_get(p->qemu_opts, p->n_qemu_opts, "machine"), "x-option-roms=off", "qemu machine");
 	ok(p->qemu_opts[0].mark.line == 69 && p->qemu_opts[0].mark.column == 13, "option mark");
 	const struct profile *fc = recipe_find_profile(r, "fc");
 	ok(fc->hypervisor == HV_FIRECRACKER && fc->mem == 128 && fc->cpus == 1 && !fc->persist &&
