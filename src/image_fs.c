@@ -29,6 +29,7 @@
 
 #include "hash.h"
 #include "image_fs.h"
+#include "recipe_validate.h"
 #include "util.h"
 
 /* what image_fs keeps beside a filesystem (fs->priv_data), for messages */
@@ -244,10 +245,10 @@ int image_fs_create(ext2_filsys *out, const char *path, const struct image_fs_pa
 
 	*out = NULL;
 	host->path = xstrdup(path);
-	if (p->size < 4ULL << 20) {
+	if (p->size < RECIPE_SIZE_MIN) {
 		free_host(host);
-		return error_set(err, "image size %llu is below the 4 MiB minimum: raise size: "
-				 "or use size: auto", (unsigned long long)p->size);
+		return error_set(err, "image size %llu is below the %llu MiB minimum: raise size: "
+				 "or use size: auto", (unsigned long long)p->size, RECIPE_SIZE_MIN >> 20);
 	}
 	if (p->inodes > UINT32_MAX) {
 		free_host(host);
