@@ -18,6 +18,7 @@
 #include "fetch.h"
 #include "hash.h"
 #include "recipe.h"
+#include "suggest.h"
 #include "util.h"
 
 static void print_checksums(const char *name, const char *sha256, const char *sha512)
@@ -86,6 +87,18 @@ static int print_node_checksums(struct engine *e, struct node *node, struct erro
 	return 0;
 }
 
+/* "no source" with the closest name, or the names there are */
+static void no_source(const struct recipe *r, const char *name, struct error *err)
+{
+	const char **names = xcalloc(r->n_sources + 1, sizeof(*names));
+	for (size_t i = 0; i < r->n_sources; i++)
+		names[i] = r->sources[i].name;
+	char *hint = suggest_hint(name, names, r->n_sources, "sources");
+	error_usage(err, "no source '%s' in '%s'%s", name, r->path, hint);
+	free(hint);
+	free(names);
+}
+
 static int fetch_sources(struct mvctx *ctx, struct cli_args *args, bool print, struct error *err)
 {
 	if (cli_setup(ctx, args, NEEDS_RECIPE | NEEDS_CACHE | NEEDS_ENGINE, err) < 0)
@@ -98,8 +111,7 @@ static int fetch_sources(struct mvctx *ctx, struct cli_args *args, bool print, s
 	int ret = -1;
 	for (size_t i = 0; i < n_ids; i++) {
 		if (!engine_find(e, ids[i])) {
-			error_usage(err, "no source '%s' in '%s'", ids[i] + strlen("source:"),
-				    ctx->recipe_path);
+			no_source(ctx->recipe, ids[i] + strlen("source:"), err);
 			goto out;
 		}
 	}

@@ -19,6 +19,7 @@
 #include "kernel_request.h"
 #include "kernel_tree.h"
 #include "recipe.h"
+#include "suggest.h"
 
 /* the source tarball of kernel k: fetched through the engine when needed */
 static int source_input(struct engine *e, const struct kernel *k, const struct build_input **in,
@@ -136,7 +137,14 @@ static int cmd_kernel(struct mvctx *ctx, struct cli_args *args)
 	struct error err = ERROR_INIT;
 	const struct kernel *k = recipe_find_kernel(ctx->recipe, name);
 	if (!k) {
-		error_usage(&err, "no kernel '%s' in '%s'", name, ctx->recipe_path);
+		const struct recipe *r = ctx->recipe;
+		const char **names = xcalloc(r->n_kernels + 1, sizeof(*names));
+		for (size_t i = 0; i < r->n_kernels; i++)
+			names[i] = r->kernels[i].name;
+		char *hint = suggest_hint(name, names, r->n_kernels, "kernels");
+		error_usage(&err, "no kernel '%s' in '%s'%s", name, ctx->recipe_path, hint);
+		free(hint);
+		free(names);
 		return cli_fail(ctx, &err);
 	}
 	char *out = o->output ? xstrdup(o->output) : default_output(name, tool);

@@ -79,8 +79,8 @@ static const struct cli_option run_options[] = {
 	CLI_OPT_PARSE_(0, "accel", "kvm|tcg", parse_accel,
 		       "qemu accelerator (default: KVM when /dev/kvm\nworks, else TCG; the choice "
 		       "is printed)"),
-	CLI_OPT_PARSE_(0, "hypervisor", "H", parse_hypervisor,
-		       "qemu or firecracker instead of the profile's"),
+	CLI_OPT_PARSE_(0, "hypervisor", "qemu|firecracker", parse_hypervisor,
+		       "the hypervisor instead of the profile's"),
 	CLI_OPT_END_,
 };
 

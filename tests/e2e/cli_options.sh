@@ -185,6 +185,13 @@ mvb run othre
 check_eq "unknown profile: did you mean" "$rc:$errout" \
 	"2:mvbuild: no profile 'othre' in recipe 'mvbuild.yaml' (did you mean 'other'?)"
 
+mvb fetch --cache "$T/c1" helo
+check_eq "unknown source: did you mean" "$rc:$errout" \
+	"2:mvbuild: no source 'helo' in 'mvbuild.yaml' (did you mean 'hello'?)"
+mvb --cache "$T/c1" build -- source:hello
+check_eq "-- ends the options: exit 0" "$rc" 0
+check_contains "-- ends the options: the target is built" "$out" "source:hello file "
+
 mvb help
 check_eq "help: exit 0 and the same text as --help" "$rc:$out" "0:$global_help"
 mvb build --help
