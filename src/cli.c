@@ -60,29 +60,29 @@ static int parse_mirror(void *base, const char *v, struct error *err)
 }
 
 static const struct cli_option global_options[] = {
-	CLI_OPT_STRING_('f', "file", "RECIPE", struct cli_state, ctx.recipe_path,
-			"the recipe (default: mvbuild.yaml)"),
-	CLI_OPT_STRING_(0, "cache", "DIR", struct cli_state, ctx.cache_dir,
-			"the cache (default: $MVBUILD_CACHE, else the\nconfig's cache_dir, else ./cache)"),
-	CLI_OPT_PARSE_('j', "jobs", "N", parse_jobs, "nodes built at once (default: number of cores)"),
-	CLI_OPT_PARSE_(0, "mirror", "URL", parse_mirror,
-		       "try URL/<digest> and URL/<file name> first\n(repeatable; also $MVBUILD_MIRROR, "
-		       "space-separated)"),
-	CLI_OPT_STRING_(0, "remote", "URL", struct cli_state, ctx.remote_flag,
-			"a shared HTTP cache to read (also $MVBUILD_REMOTE)"),
-	CLI_OPT_FLAG_(0, "remote-upload", struct cli_state, ctx.remote_upload_flag,
-		      "also upload what is built or found locally\n(needs a signing key; also "
-		      "$MVBUILD_REMOTE_UPLOAD=1)"),
-	CLI_OPT_STRING_(0, "config", "FILE", struct cli_state, ctx.config_path,
-			"machine settings (default\n$XDG_CONFIG_HOME/mvbuild/config.yaml)"),
-	CLI_OPT_FLAG_(0, "json", struct cli_state, ctx.json,
-		      "progress as one JSON object per line on stderr"),
-	CLI_OPT_COUNT_('v', "verbose", struct cli_state, ctx.verbose, "more detail (repeatable)"),
-	CLI_OPT_FLAG_('h', "help", struct cli_state, help,
-		      "this help; 'mvbuild help COMMAND' or\n'mvbuild COMMAND --help' for a command's"),
-	CLI_OPT_FLAG_('V', "version", struct cli_state, version, "print the version"),
-	CLI_OPT_FLAG_(0, "list-options", struct cli_state, list_options, NULL),
-	CLI_OPT_END_,
+	OPT_STRING('f', "file", "RECIPE", struct cli_state, ctx.recipe_path,
+		"the recipe (default: mvbuild.yaml)"),
+	OPT_STRING(0, "cache", "DIR", struct cli_state, ctx.cache_dir,
+		"the cache (default: $MVBUILD_CACHE, else the\nconfig's cache_dir, else ./cache)"),
+	OPT_PARSE('j', "jobs", "N", parse_jobs, "nodes built at once (default: number of cores)"),
+	OPT_PARSE(0, "mirror", "URL", parse_mirror,
+		"try URL/<digest> and URL/<file name> first\n(repeatable; also $MVBUILD_MIRROR, "
+		"space-separated)"),
+	OPT_STRING(0, "remote", "URL", struct cli_state, ctx.remote_flag,
+		"a shared HTTP cache to read (also $MVBUILD_REMOTE)"),
+	OPT_FLAG(0, "remote-upload", struct cli_state, ctx.remote_upload_flag,
+		"also upload what is built or found locally\n(needs a signing key; also "
+		"$MVBUILD_REMOTE_UPLOAD=1)"),
+	OPT_STRING(0, "config", "FILE", struct cli_state, ctx.config_path,
+		"machine settings (default\n$XDG_CONFIG_HOME/mvbuild/config.yaml)"),
+	OPT_FLAG(0, "json", struct cli_state, ctx.json,
+		"progress as one JSON object per line on stderr"),
+	OPT_COUNT('v', "verbose", struct cli_state, ctx.verbose, "more detail (repeatable)"),
+	OPT_FLAG('h', "help", struct cli_state, help,
+		"this help; 'mvbuild help COMMAND' or\n'mvbuild COMMAND --help' for a command's"),
+	OPT_FLAG('V', "version", struct cli_state, version, "print the version"),
+	OPT_FLAG(0, "list-options", struct cli_state, list_options, NULL),
+	OPT_END(),
 };
 
 static void print_usage_line(FILE *out, const struct command *cmd)

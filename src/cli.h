@@ -52,7 +52,8 @@ int cli_setup(struct mvctx *ctx, struct cli_args *args, unsigned needs, struct e
 /* print "mvbuild: MESSAGE" once and return the exit status for err's kind */
 int cli_fail(struct mvctx *ctx, struct error *err);
 /* print a usage error for cmd and return EXIT_USAGE */
-int cli_usage(const struct command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_usage(const struct command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* the table entry for name, or NULL with a usage error (and a "did you mean") */
 const struct command *cli_find_command(const char *name, struct error *err);
 /* print `mvbuild --help` (cmd NULL) or `mvbuild COMMAND --help` on out */

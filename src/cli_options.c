@@ -24,16 +24,21 @@ static bool visible(const struct cli_option *o)
 
 static bool takes_value(const struct cli_option *o)
 {
-	return o->type == CLI_OPT_STRING || o->type == CLI_OPT_PARSE;
+	return o->type == CLI_OPTION_STRING || o->type == CLI_OPTION_PARSE;
 }
+
+/* the options of a table, up to its end marker */
+#define EACH_OPTION(o, table) \
+	for (const struct cli_option *o = (table); o && o->type != CLI_OPTION_END; o++)
 
 /* the option named name (len bytes) or with short name c, and the set it is in */
 static const struct cli_option *find(const struct cli_option_set *sets, size_t n,
 				     const char *name, size_t len, char c, void **base)
 {
 	for (size_t s = 0; s < n; s++) {
-		for (const struct cli_option *o = sets[s].options; o && o->type != CLI_OPT_END; o++) {
-			bool hit = name ? strlen(o->long_name) == len && strncmp(o->long_name, name, len) == 0
+		EACH_OPTION(o, sets[s].options) {
+			bool hit = name ? strlen(o->long_name) == len &&
+						  strncmp(o->long_name, name, len) == 0
 					: c && o->short_name == c;
 			if (hit) {
 				*base = sets[s].base;
@@ -50,7 +55,7 @@ static int unknown(const struct cli_option_set *sets, size_t n, const char *word
 	char **names = NULL;
 	size_t count = 0;
 	for (size_t s = 0; s < n; s++) {
-		for (const struct cli_option *o = sets[s].options; o && o->type != CLI_OPT_END; o++) {
+		EACH_OPTION(o, sets[s].options) {
 			if (!visible(o))
 				continue;
 			names = xrealloc(names, (count + 1) * sizeof(*names));
@@ -74,20 +79,20 @@ static int apply(const struct cli_option *o, void *base, const char *given, cons
 {
 	char *slot = (char *)base + o->offset;
 	switch (o->type) {
-	case CLI_OPT_FLAG:
+	case CLI_OPTION_FLAG:
 		*(bool *)slot = true;
 		return 0;
-	case CLI_OPT_COUNT:
+	case CLI_OPTION_COUNT:
 		(*(int *)slot)++;
 		return 0;
-	case CLI_OPT_STRING:
+	case CLI_OPTION_STRING:
 		*(const char **)slot = value;
 		return 0;
-	case CLI_OPT_PARSE:
+	case CLI_OPTION_PARSE:
 		if (o->parse(base, value, err) < 0)
 			return error_prefix(err, "option '%s'", given);
 		return 0;
-	case CLI_OPT_END:
+	case CLI_OPTION_END:
 		break;
 	}
 	return error_usage(err, "option '%s' is not handled", given);
@@ -152,7 +157,7 @@ int cli_options_take(const struct cli_option_set *sets, size_t n, int argc, char
 
 void cli_options_print(FILE *out, const struct cli_option *table)
 {
-	for (const struct cli_option *o = table; o && o->type != CLI_OPT_END; o++) {
+	EACH_OPTION(o, table) {
 		if (!visible(o))
 			continue;
 		char *left = o->short_name
@@ -178,7 +183,7 @@ void cli_options_print(FILE *out, const struct cli_option *table)
 
 void cli_options_list(FILE *out, const char *prefix, const struct cli_option *table)
 {
-	for (const struct cli_option *o = table; o && o->type != CLI_OPT_END; o++) {
+	EACH_OPTION(o, table) {
 		if (!visible(o))
 			continue;
 		fprintf(out, "%s--%s\n", prefix, o->long_name);
@@ -189,7 +194,7 @@ void cli_options_list(FILE *out, const char *prefix, const struct cli_option *ta
 
 bool cli_options_any(const struct cli_option *table)
 {
-	for (const struct cli_option *o = table; o && o->type != CLI_OPT_END; o++)
+	EACH_OPTION(o, table)
 		if (visible(o))
 			return true;
 	return false;

@@ -2,7 +2,8 @@
  * cli_options: the one option parser (after git's parse-options).  A
  * command declares its options in a table; the parser fills the struct the
  * table describes and prints the table as help, so an option cannot be
- * documented without existing, nor exist without being documented.
+ * documented without existing, nor exist undocumented (unless its help
+ * is NULL: hidden, like --list-options, which serves the docs test).
  *
  * Syntax, the same for every option: "--name VALUE", "--name=VALUE",
  * "-n VALUE", "-nVALUE"; flags as "--name", "-n", bundled as "-vv".
@@ -17,11 +18,11 @@
 #include "error.h"
 
 enum cli_option_type {
-	CLI_OPT_END = 0, /* ends a table */
-	CLI_OPT_FLAG,    /* bool at offset, set to true */
-	CLI_OPT_COUNT,   /* int at offset, one more each time (-v -v) */
-	CLI_OPT_STRING,  /* const char * at offset: the value as given (the last one wins) */
-	CLI_OPT_PARSE,   /* the value handed to parse(), which stores what it means */
+	CLI_OPTION_END = 0, /* ends a table */
+	CLI_OPTION_FLAG,    /* bool at offset, set to true */
+	CLI_OPTION_COUNT,   /* int at offset, one more each time (-v -v) */
+	CLI_OPTION_STRING,  /* const char * at offset: the value as given (the last one wins) */
+	CLI_OPTION_PARSE,   /* the value handed to parse(), which stores what it means */
 };
 
 struct cli_option {
@@ -31,19 +32,19 @@ struct cli_option {
 	const char *arg;        /* the value's name in the help ("RECIPE"); NULL for flags */
 	const char *help;       /* what it does ('\n' between lines); NULL hides the option */
 	size_t offset;          /* where the value goes in the struct the table describes */
-	/* CLI_OPT_PARSE: store what value means in base (the whole struct); -1 with err */
+	/* CLI_OPTION_PARSE: store what value means in base (the whole struct); -1 with err */
 	int (*parse)(void *base, const char *value, struct error *err);
 };
 
-#define CLI_OPT_FLAG_(s, l, st, f, h) { CLI_OPT_FLAG, s, l, NULL, h, offsetof(st, f), NULL }
-#define CLI_OPT_COUNT_(s, l, st, f, h) { CLI_OPT_COUNT, s, l, NULL, h, offsetof(st, f), NULL }
-#define CLI_OPT_STRING_(s, l, a, st, f, h) { CLI_OPT_STRING, s, l, a, h, offsetof(st, f), NULL }
-#define CLI_OPT_PARSE_(s, l, a, fn, h) { CLI_OPT_PARSE, s, l, a, h, 0, fn }
-#define CLI_OPT_END_ { CLI_OPT_END, 0, NULL, NULL, NULL, 0, NULL }
+#define OPT_FLAG(s, l, st, f, h) { CLI_OPTION_FLAG, s, l, NULL, h, offsetof(st, f), NULL }
+#define OPT_COUNT(s, l, st, f, h) { CLI_OPTION_COUNT, s, l, NULL, h, offsetof(st, f), NULL }
+#define OPT_STRING(s, l, a, st, f, h) { CLI_OPTION_STRING, s, l, a, h, offsetof(st, f), NULL }
+#define OPT_PARSE(s, l, a, fn, h) { CLI_OPTION_PARSE, s, l, a, h, 0, fn }
+#define OPT_END() { CLI_OPTION_END, 0, NULL, NULL, NULL, 0, NULL }
 
 /* an option table and the struct it fills */
 struct cli_option_set {
-	const struct cli_option *options; /* ended by CLI_OPT_END_; NULL for none */
+	const struct cli_option *options; /* ended by OPT_END; NULL for none */
 	void *base;
 };
 

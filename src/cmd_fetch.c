@@ -139,11 +139,11 @@ struct fetch_opts {
 };
 
 static const struct cli_option fetch_options[] = {
-	CLI_OPT_FLAG_(0, "print-checksums", struct fetch_opts, print_checksums,
-		      "print 'NAME sha256 HEX' and 'NAME sha512 HEX' per\n"
-		      "source; with URLs instead of names, download each\n"
-		      "to a temp file and print 'URL sha256 HEX' and\n'URL sha512 HEX'"),
-	CLI_OPT_END_,
+	OPT_FLAG(0, "print-checksums", struct fetch_opts, print_checksums,
+		"print 'NAME sha256 HEX' and 'NAME sha512 HEX' per\n"
+		"source; with URLs instead of names, download each\n"
+		"to a temp file and print 'URL sha256 HEX' and\n'URL sha512 HEX'"),
+	OPT_END(),
 };
 
 /* the recipe is read only for source names: URLs are fetched without one */

@@ -23,10 +23,10 @@ static int parse_max_age(void *base, const char *v, struct error *err)
 }
 
 static const struct cli_option gc_options[] = {
-	CLI_OPT_PARSE_(0, "max-size", "SIZE", parse_max_size,
-		       "remove least recently used entries until the\nstore is at most SIZE (e.g. 10G, 500M)"),
-	CLI_OPT_PARSE_(0, "max-age", "DAYS", parse_max_age, "remove entries unused for more than DAYS"),
-	CLI_OPT_END_,
+	OPT_PARSE(0, "max-size", "SIZE", parse_max_size,
+		"remove least recently used entries until the\nstore is at most SIZE (e.g. 10G, 500M)"),
+	OPT_PARSE(0, "max-age", "DAYS", parse_max_age, "remove entries unused for more than DAYS"),
+	OPT_END(),
 };
 
 static int cmd_gc(struct mvctx *ctx, struct cli_args *args)

@@ -122,9 +122,9 @@ struct kernel_opts {
 };
 
 static const struct cli_option kernel_options[] = {
-	CLI_OPT_STRING_('o', "output", "FILE", struct kernel_opts, output,
-			"write the fragment to FILE (default:\nKERNEL-TOOL.config here)"),
-	CLI_OPT_END_,
+	OPT_STRING('o', "output", "FILE", struct kernel_opts, output,
+		"write the fragment to FILE (default:\nKERNEL-TOOL.config here)"),
+	OPT_END(),
 };
 
 static int cmd_kernel(struct mvctx *ctx, struct cli_args *args)

@@ -10,9 +10,9 @@ struct key_opts {
 };
 
 static const struct cli_option key_options[] = {
-	CLI_OPT_STRING_('o', "output", "PREFIX", struct key_opts, output,
-			"write PREFIX.key and PREFIX.pub (default:\nmvbuild-signing)"),
-	CLI_OPT_END_,
+	OPT_STRING('o', "output", "PREFIX", struct key_opts, output,
+		"write PREFIX.key and PREFIX.pub (default:\nmvbuild-signing)"),
+	OPT_END(),
 };
 
 static int cmd_key(struct mvctx *ctx, struct cli_args *args)

@@ -22,12 +22,12 @@ struct net_opts {
 };
 
 static const struct cli_option net_options[] = {
-	CLI_OPT_STRING_(0, "user", "USER", struct net_opts, user,
-			"owner of the tap (default: the user behind sudo,\nelse yourself)"),
-	CLI_OPT_STRING_(0, "addr", "CIDR", struct net_opts, addr,
-			"add the host address CIDR (e.g. 10.0.2.1/24)"),
-	CLI_OPT_STRING_(0, "bridge", "BR", struct net_opts, bridge, "attach the tap to bridge BR"),
-	CLI_OPT_END_,
+	OPT_STRING(0, "user", "USER", struct net_opts, user,
+		"owner of the tap (default: the user behind sudo,\nelse yourself)"),
+	OPT_STRING(0, "addr", "CIDR", struct net_opts, addr,
+		"add the host address CIDR (e.g. 10.0.2.1/24)"),
+	OPT_STRING(0, "bridge", "BR", struct net_opts, bridge, "attach the tap to bridge BR"),
+	OPT_END(),
 };
 
 /* the verb and its options agree; a usage error otherwise */

@@ -1,10 +1,11 @@
 /*
  * cmd_run: `mvbuild run [PROFILE] [--mem N] [--cpus N] [--init PATH]
  * [--append ARGS] [--tap NAME] [--accel kvm|tcg] [--hypervisor H]`.
- * Without PROFILE it runs the profile called default.  Command-line overrides make a variant of the profile (its own launch
- * node key), then the profile, its kernel and its image are brought up to
- * date, the cached launch config is resolved against this cache and a
- * fresh run directory, and the hypervisor runs under run_supervise().
+ * Without PROFILE it runs the profile called default.  Command-line
+ * overrides make a variant of the profile (its own launch node key), then
+ * the profile, its kernel and its image are brought up to date, the cached
+ * launch config is resolved against this cache and a fresh run directory,
+ * and the hypervisor runs under run_supervise().
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,19 +70,19 @@ static int parse_hypervisor(void *base, const char *v, struct error *err)
 }
 
 static const struct cli_option run_options[] = {
-	CLI_OPT_PARSE_(0, "mem", "N", parse_mem, "memory in MiB instead of the profile's"),
-	CLI_OPT_PARSE_(0, "cpus", "N", parse_cpus, "vCPUs instead of the profile's"),
-	CLI_OPT_STRING_(0, "init", "PATH", struct run_opts, init, "the guest's init"),
-	CLI_OPT_STRING_(0, "append", "ARGS", struct run_opts, append,
-			"extra kernel command-line arguments"),
-	CLI_OPT_STRING_(0, "tap", "NAME", struct run_opts, tap,
-			"attach a virtio-net device on host tap NAME"),
-	CLI_OPT_PARSE_(0, "accel", "kvm|tcg", parse_accel,
-		       "qemu accelerator (default: KVM when /dev/kvm\nworks, else TCG; the choice "
-		       "is printed)"),
-	CLI_OPT_PARSE_(0, "hypervisor", "qemu|firecracker", parse_hypervisor,
-		       "the hypervisor instead of the profile's"),
-	CLI_OPT_END_,
+	OPT_PARSE(0, "mem", "N", parse_mem, "memory in MiB instead of the profile's"),
+	OPT_PARSE(0, "cpus", "N", parse_cpus, "vCPUs instead of the profile's"),
+	OPT_STRING(0, "init", "PATH", struct run_opts, init, "the guest's init"),
+	OPT_STRING(0, "append", "ARGS", struct run_opts, append,
+		"extra kernel command-line arguments"),
+	OPT_STRING(0, "tap", "NAME", struct run_opts, tap,
+		"attach a virtio-net device on host tap NAME"),
+	OPT_PARSE(0, "accel", "kvm|tcg", parse_accel,
+		"qemu accelerator (default: KVM when /dev/kvm\nworks, else TCG; the choice "
+		"is printed)"),
+	OPT_PARSE(0, "hypervisor", "qemu|firecracker", parse_hypervisor,
+		"the hypervisor instead of the profile's"),
+	OPT_END(),
 };
 
 /* what a run resolved: the outputs it boots from */

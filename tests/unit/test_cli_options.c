@@ -30,12 +30,12 @@ static int parse_jobs(void *base, const char *v, struct error *err)
 }
 
 static const struct cli_option table[] = {
-	CLI_OPT_STRING_('f', "file", "RECIPE", struct opts, file, "the recipe"),
-	CLI_OPT_FLAG_(0, "json", struct opts, json, "JSON events"),
-	CLI_OPT_COUNT_('v', "verbose", struct opts, verbose, "more detail"),
-	CLI_OPT_PARSE_('j', "jobs", "N", parse_jobs, "jobs\nat once"),
-	CLI_OPT_FLAG_(0, "hidden", struct opts, json, NULL),
-	CLI_OPT_END_,
+	OPT_STRING('f', "file", "RECIPE", struct opts, file, "the recipe"),
+	OPT_FLAG(0, "json", struct opts, json, "JSON events"),
+	OPT_COUNT('v', "verbose", struct opts, verbose, "more detail"),
+	OPT_PARSE('j', "jobs", "N", parse_jobs, "jobs\nat once"),
+	OPT_FLAG(0, "hidden", struct opts, json, NULL),
+	OPT_END(),
 };
 
 /* parse every word of argv (NULL-ended); returns 0 or -1 and the error in *msg */
