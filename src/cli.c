@@ -209,32 +209,56 @@ static void start_command(const struct command *cmd, struct cli_args *args,
 	*set = (struct cli_option_set){ cmd->options, args->opts };
 }
 
+/* the words after an option word that some command's option uses, or -1: none has it */
+static int command_option_extra_words(const char *word)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		int n = cli_options_extra_words(commands[i]->options, word);
+		if (n >= 0)
+			return n;
+	}
+	return -1;
+}
+
 /*
  * Split argv into options (filled through sets[0..n_sets) and, once the
  * command name is seen, the command's table, appended to sets) and the
- * command's other words.  When *cmd is set already, every word is its.
- * -1 with a usage error; *cmd is set as soon as the command name is seen.
+ * command's other words.  A command's option before its name waits for it.
+ * When *cmd is set already, every word is its.  -1 with a usage error;
+ * *cmd is set as soon as the command name is seen.
  */
 static int parse_command_line(struct cli_option_set *sets, size_t n_sets, int argc, char **argv,
 			      const struct command **cmd, struct cli_args *args, struct error *err)
 {
 	bool options_end = false;
+	int *early = xcalloc((size_t)argc + 1, sizeof(*early)), n_early = 0, extra, ret = -1;
 	args->words = xcalloc((size_t)argc + 1, sizeof(*args->words));
 	for (int i = 1; i < argc; i++) {
 		if (!options_end && strcmp(argv[i], "--") == 0) {
 			options_end = true;
+		} else if (!options_end && cli_option_word(argv[i]) && !*cmd &&
+			   cli_options_extra_words(sets[0].options, argv[i]) < 0 &&
+			   (extra = command_option_extra_words(argv[i])) >= 0) {
+			early[n_early++] = i;
+			i += extra;
 		} else if (!options_end && cli_option_word(argv[i])) {
 			if (cli_options_take(sets, n_sets, argc, argv, &i, err) < 0)
-				return -1;
+				goto out;
 		} else if (*cmd) {
 			args->words[args->n_words++] = argv[i];
 		} else {
 			if (!(*cmd = cli_find_command(argv[i], err)))
-				return -1;
+				goto out;
 			start_command(*cmd, args, &sets[n_sets++]);
+			for (int k = 0; k < n_early; k++)
+				if (cli_options_take(&sets[n_sets - 1], 1, argc, argv, &early[k], err) < 0)
+					goto out;
 		}
 	}
-	return 0;
+	ret = 0;
+out:
+	free(early);
+	return ret;
 }
 
 static int check_word_count(const struct command *cmd, const struct cli_args *args)

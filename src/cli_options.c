@@ -155,6 +155,25 @@ int cli_options_take(const struct cli_option_set *sets, size_t n, int argc, char
 				  : take_short(sets, n, argc, argv, i, err);
 }
 
+int cli_options_extra_words(const struct cli_option *table, const char *word)
+{
+	struct cli_option_set set = { table, NULL };
+	void *base;
+	const struct cli_option *o;
+	if (word[1] == '-') {
+		const char *name = word + 2, *eq = strchr(name, '=');
+		o = find(&set, 1, name, eq ? (size_t)(eq - name) : strlen(name), 0, &base);
+		return !o ? -1 : takes_value(o) && !eq;
+	}
+	for (size_t k = 1; word[k]; k++) {
+		if (!(o = find(&set, 1, NULL, 0, word[k], &base)))
+			return -1;
+		if (takes_value(o))
+			return word[k + 1] == '\0';
+	}
+	return 0;
+}
+
 void cli_options_print(FILE *out, const struct cli_option *table)
 {
 	EACH_OPTION(o, table) {

@@ -58,6 +58,11 @@ bool cli_option_word(const char *word);
  */
 int cli_options_take(const struct cli_option_set *sets, size_t n, int argc, char **argv, int *i,
 		     struct error *err);
+/*
+ * How many words after the option word itself it uses when parsed against
+ * table (0 or 1: a value not attached to it), or -1 when table lacks it.
+ */
+int cli_options_extra_words(const struct cli_option *table, const char *word);
 /* print the visible options of table, one "  -f, --file RECIPE  help" block each */
 void cli_options_print(FILE *out, const struct cli_option *table);
 /* print "--name" (and "-n") of each visible option of table, one per line, after prefix */

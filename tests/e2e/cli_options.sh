@@ -139,6 +139,12 @@ check_eq "gc --max-size=1M: exit 0" "$rc" 0
 check_contains "gc --max-size=1M: ran" "$out" "gc: removed"
 mvb --cache="$T/c1" gc --max-size 1M --max-age=30
 check_eq "gc --max-size 1M --max-age=30, --cache=DIR: exit 0" "$rc" 0
+mvb --max-size=1M --cache "$T/c1" gc
+check_eq "gc's own option before the command: exit 0" "$rc" 0
+mvb --max-size 1M --cache "$T/c1" build source:hello
+check_eq "gc's option before another command: exit 2" "$rc" 2
+check_contains "gc's option before another command: unknown to it" "$errout" \
+	"mvbuild build: unknown option '--max-size'"
 mvb gc --max-size=lots --cache "$T/c1"
 check_eq "gc --max-size=lots: exit 2" "$rc" 2
 check_contains "gc --max-size=lots: names the option" "$errout" "option '--max-size': invalid size 'lots'"
@@ -258,5 +264,7 @@ check_eq "key generate --output=P: exit 0" "$rc:$out" "0:$T/k1.key
 $T/k1.pub"
 mvb key generate -o "$T/k2"
 check "key generate -o P wrote P.key" test -f "$T/k2.key"
+mvb -o "$T/k3" key generate
+check "-o P key generate (before the command) wrote P.key" test -f "$T/k3.key"
 
 done_testing
