@@ -1,7 +1,9 @@
 /*
- * cli: global options, the command table and dispatch.  Global options may
- * appear before or after the command name; everything else is handed to
- * the command.
+ * cli: the command table, the global options and dispatch.  cli_main parses
+ * the whole command line with one parser (cli_options): global options may
+ * appear before or after the command name, the command's own after it, and
+ * "--" ends the options.  It then does the preamble the command's entry
+ * asks for (recipe, cache, engine) and runs it.
  */
 #include "cli.h"
 
@@ -18,165 +20,129 @@
 #include "progress.h"
 #include "recipe.h"
 #include "remote.h"
+#include "suggest.h"
 #include "util.h"
 
-static const struct command commands[] = {
-	{ "build", "[TARGET...]", "build targets (default: all) into the cache",
-	  "Build each TARGET and whatever it needs, reusing cached outputs.\n"
-	  "TARGET is kernel:NAME, image:NAME, profile:NAME, source:NAME, or a NAME\n"
-	  "that is unique.  Prints each target's output paths on standard output.\n",
-	  cmd_build },
-	{ "run", "PROFILE [--mem N] [--cpus N] [--init PATH] [--append ARGS] [--tap NAME] "
-		 "[--accel kvm|tcg] [--hypervisor qemu|firecracker]",
-	  "build what is stale, then boot a profile",
-	  "Bring the profile's kernel, image and launch config up to date, copy the\n"
-	  "image into a run directory (the cached image is never written; with\n"
-	  "persist: true the copy is kept until the image is rebuilt), and start the\n"
-	  "hypervisor with the console on this terminal.  Exits with the hypervisor's\n"
-	  "status when the guest powers off; Ctrl-C or SIGTERM stops the VM.\n"
-	  "\n"
-	  "  --mem N, --cpus N     memory in MiB and vCPUs instead of the profile's\n"
-	  "  --init PATH           the guest's init\n"
-	  "  --append ARGS         extra kernel command-line arguments\n"
-	  "  --tap NAME            attach a virtio-net device on host tap NAME\n"
-	  "  --accel kvm|tcg       qemu accelerator (default: KVM when /dev/kvm works,\n"
-	  "                        else TCG; the choice is printed)\n"
-	  "  --hypervisor H        qemu or firecracker instead of the profile's\n"
-	  "Overrides make a variant of the profile with its own cached launch config.\n",
-	  cmd_run },
-	{ "fetch", "[--print-checksums] [SOURCE...]", "download sources without building",
-	  "Bring each SOURCE (NAME or source:NAME; default: every source) into the\n"
-	  "cache, trying mirrors (--mirror, $MVBUILD_MIRROR) and then the recipe's\n"
-	  "urls in order, and verifying the declared checksum.  A source already\n"
-	  "cached under its checksum is not downloaded.\n"
-	  "  --print-checksums  print 'NAME sha256 HEX' and 'NAME sha512 HEX' per source;\n"
-	  "                     with URLs instead of names, download each to a temp\n"
-	  "                     file and print 'URL sha256 HEX' and 'URL sha512 HEX'\n"
-	  "Limits: $MVBUILD_FETCH_TIMEOUT, $MVBUILD_FETCH_LOW_SPEED_TIME,\n"
-	  "$MVBUILD_FETCH_MAX_SIZE, $MVBUILD_FETCH_RETRIES (see docs/sources.md).\n",
-	  cmd_fetch },
-	{ "check", "", "load and validate the recipe",
-	  "Load the recipe and everything it includes, check every key, type and\n"
-	  "reference, and print a one-line summary.  Exit 0 when valid, 2 when not.\n",
-	  cmd_check },
-	{ "explain", "TARGET", "say whether a target is up to date, and what changed",
-	  "Compare TARGET's inputs with those of its last build and print each\n"
-	  "difference, or that it is up to date.  Exit 0 either way.\n",
-	  cmd_explain },
-	{ "graph", "", "print the dependency graph in Graphviz dot",
-	  "Print the recipe's dependency graph in Graphviz dot on standard output.\n",
-	  cmd_graph },
-	{ "path", "TARGET", "print the cached output paths of a built target",
-	  "Print the cache paths of TARGET's outputs, one 'NAME PATH' per line.\n"
-	  "Exit 1 when TARGET is not built.\n",
-	  cmd_path },
-	{ "gc", "[--max-size SIZE] [--max-age DAYS]", "remove old cache entries and temp files",
-	  "Remove stale scratch files and the run directories of runs that are\n"
-	  "gone, then least-recently-used cache entries until the cache is at\n"
-	  "most SIZE (default: cache max_size in the config) and no entry is\n"
-	  "older than DAYS.  Entries that a running build holds are never removed.\n",
-	  cmd_gc },
-	{ "cache", "verify | import FILE...", "verify the cache, or import files by digest",
-	  "cache verify        rehash every blob; exit 1 when any is corrupt\n"
-	  "cache import FILE…  store files by digest, so a source whose checksum\n"
-	  "                    matches is satisfied without a download\n",
-	  cmd_cache },
-	{ "env", "", "show paths, tool versions and whether KVM is usable",
-	  "Print the resolved recipe and cache paths, the versions of qemu,\n"
-	  "firecracker, e2fsprogs, gcc, make and the libraries, and whether\n"
-	  "/dev/kvm is usable.\n",
-	  cmd_env },
-	{ "net", "up TAP [--user USER] [--addr CIDR | --bridge BR] | down TAP",
-	  "create or remove a tap device",
-	  "net up TAP     create a persistent tap device TAP owned by USER (default:\n"
-	  "               the user behind sudo, else yourself), bring it up, and add the address CIDR\n"
-	  "               (e.g. 10.0.2.1/24) or attach it to the bridge BR\n"
-	  "net down TAP   remove it\n"
-	  "Needs CAP_NET_ADMIN (root); profiles then use it with net: [{tap: TAP}].\n",
-	  cmd_net },
-	{ "kernel", "menuconfig|nconfig KERNEL [--output FILE]",
-	  "edit a kernel's config and write the difference as a fragment",
-	  "Open the kernel's own menuconfig (or nconfig) on the config that KERNEL's\n"
-	  "recipe entry resolves to.  On exit, write the options you changed as a new\n"
-	  "fragment file (its path is printed; --output FILE chooses it), and add\n"
-	  "that file to the kernel's fragments: so the recipe stays declarative.\n",
-	  cmd_kernel },
-	{ "key", "generate [--output PREFIX]", "make an ed25519 key pair for signing remote records",
-	  "Write PREFIX.key (private, mode 0600) and PREFIX.pub (public); PREFIX\n"
-	  "defaults to mvbuild-signing.  The uploader names PREFIX.key as remote\n"
-	  "signing_key; readers list PREFIX.pub in remote trusted_keys.\n",
-	  cmd_key },
+static const struct command *const commands[] = {
+	&command_build, &command_run, &command_fetch, &command_check, &command_explain,
+	&command_graph, &command_path, &command_gc, &command_cache, &command_env,
+	&command_net, &command_kernel, &command_key, &command_help, &command_version,
 };
 
-static void print_usage(FILE *out)
+/* what the global options fill: the context, and the requests answered without a command */
+struct cli_state {
+	struct mvctx ctx;
+	bool help;         /* -h, --help */
+	bool version;      /* -V, --version */
+	bool list_options; /* --list-options (hidden): every option, for tests/e2e/cli_options.sh */
+};
+
+static int parse_jobs(void *base, const char *v, struct error *err)
 {
-	fprintf(out,
-		"usage: mvbuild [-f RECIPE] [--cache DIR] [-j N] [--json] [-v] COMMAND [ARGS...]\n"
-		"\n"
-		"Build microVM kernels, root images and launch configs from a recipe.\n"
-		"\n"
-		"options:\n"
-		"  -f, --file RECIPE   the recipe (default: mvbuild.yaml)\n"
-		"  --cache DIR         the cache (default: $MVBUILD_CACHE, else ./cache)\n"
-		"  -j, --jobs N        nodes built at once (default: number of cores)\n"
-		"  --mirror URL        try URL/<digest> and URL/<file name> first (repeatable;\n"
-		"                      also $MVBUILD_MIRROR, space-separated)\n"
-		"  --remote URL        a shared HTTP cache to read (also $MVBUILD_REMOTE)\n"
-		"  --remote-upload     also upload what is built or found locally\n"
-		"  --config FILE       machine settings (default\n"
-		"                      $XDG_CONFIG_HOME/mvbuild/config.yaml)\n"
-		"  --json              progress as one JSON object per line on stderr\n"
-		"  -v, --verbose       more detail\n"
-		"  -h, --help          this help; COMMAND --help for a command's\n"
-		"  --version           print the version\n"
-		"\n"
-		"commands:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\nexit status: 0 success, 1 build or run failure, 2 usage or recipe error\n");
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (!*v || *end || n < 1 || n > 1024)
+		return error_usage(err, "want a job count from 1 to 1024, not '%s'", v);
+	((struct cli_state *)base)->ctx.jobs = (int)n;
+	return 0;
 }
 
-const struct command *cli_find_command(const char *name)
+static void add_mirror(struct mvctx *ctx, const char *url)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
-	return NULL;
+	ctx->mirrors = xrealloc(ctx->mirrors, (ctx->n_mirrors + 1) * sizeof(*ctx->mirrors));
+	ctx->mirrors[ctx->n_mirrors++] = xstrdup(url);
 }
 
-int cli_wants_help(const struct command *cmd, int argc, char **argv)
+static int parse_mirror(void *base, const char *v, struct error *err)
 {
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: mvbuild %s %s\n\n%s%s", cmd->name, cmd->args, cmd->summary,
-			       cmd->help ? "\n\n" : "\n");
-			if (cmd->help)
-				fputs(cmd->help, stdout);
-			return 1;
+	add_mirror(&((struct cli_state *)base)->ctx, v);
+	return 0;
+}
+
+static const struct cli_option global_options[] = {
+	OPT_STRING('f', "file", "RECIPE", struct cli_state, ctx.recipe_path,
+		"the recipe (default: mvbuild.yaml)"),
+	OPT_STRING(0, "cache", "DIR", struct cli_state, ctx.cache_dir,
+		"the cache (default: $MVBUILD_CACHE, else the\nconfig's cache_dir, else ./cache)"),
+	OPT_PARSE('j', "jobs", "N", parse_jobs, "nodes built at once (default: number of cores)"),
+	OPT_PARSE(0, "mirror", "URL", parse_mirror,
+		"try URL/<digest> and URL/<file name> first\n(repeatable; also $MVBUILD_MIRROR, "
+		"space-separated)"),
+	OPT_STRING(0, "remote", "URL", struct cli_state, ctx.remote_flag,
+		"a shared HTTP cache to read (also $MVBUILD_REMOTE)"),
+	OPT_FLAG(0, "remote-upload", struct cli_state, ctx.remote_upload_flag,
+		"also upload what is built or found locally\n(needs a signing key; also "
+		"$MVBUILD_REMOTE_UPLOAD=1)"),
+	OPT_STRING(0, "config", "FILE", struct cli_state, ctx.config_path,
+		"machine settings (default\n$XDG_CONFIG_HOME/mvbuild/config.yaml)"),
+	OPT_FLAG(0, "json", struct cli_state, ctx.json,
+		"progress as one JSON object per line on stderr"),
+	OPT_COUNT('v', "verbose", struct cli_state, ctx.verbose, "more detail (repeatable)"),
+	OPT_FLAG('h', "help", struct cli_state, help,
+		"this help; 'mvbuild help COMMAND' or\n'mvbuild COMMAND --help' for a command's"),
+	OPT_FLAG('V', "version", struct cli_state, version, "print the version"),
+	OPT_FLAG(0, "list-options", struct cli_state, list_options, NULL),
+	OPT_END(),
+};
+
+static void print_usage_line(FILE *out, const struct command *cmd)
+{
+	fprintf(out, "usage: mvbuild %s%s%s%s\n", cmd->name,
+		cli_options_any(cmd->options) ? " [options]" : "", *cmd->args ? " " : "", cmd->args);
+}
+
+void cli_print_help(FILE *out, const struct command *cmd)
+{
+	if (cmd) {
+		print_usage_line(out, cmd);
+		fprintf(out, "\n%s\n", cmd->summary);
+		if (cmd->help)
+			fprintf(out, "\n%s", cmd->help);
+		if (cli_options_any(cmd->options)) {
+			fputs("\noptions:\n", out);
+			cli_options_print(out, cmd->options);
 		}
+		fputs("\nThe global options (-f, --cache, -j, --json, -v, ...) are in "
+		      "'mvbuild --help'.\n", out);
+		return;
 	}
-	return 0;
+	fputs("usage: mvbuild [options] COMMAND [ARGS...]\n"
+	      "\n"
+	      "Build microVM kernels, root images and launch configs from a recipe.\n"
+	      "Options may come before or after COMMAND.\n"
+	      "\n"
+	      "options:\n", out);
+	cli_options_print(out, global_options);
+	fputs("\ncommands:\n", out);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
+	fputs("\n'mvbuild help COMMAND' shows a command's own options.\n"
+	      "exit status: 0 success, 1 build or run failure, 2 usage or recipe error\n", out);
 }
 
-int cli_value_option(const struct command *cmd, int argc, char **argv, int *i,
-		     const char *const *names, const char **const *slots, size_t n)
+/* every visible option, "global --cache" and "gc --max-size", for the docs test */
+static void list_options(void)
 {
-	const char *a = argv[*i];
-	for (size_t k = 0; k < n; k++) {
-		size_t len = strlen(names[k]);
-		if (strncmp(a, names[k], len) != 0 || (a[len] != '=' && a[len] != '\0'))
-			continue;
-		if (a[len] == '=')
-			*slots[k] = a + len + 1;
-		else if (*i + 1 < argc)
-			*slots[k] = argv[++*i];
-		else
-			return cli_usage(cmd, "option '%s' needs a value", names[k]), -1;
-		return 1;
+	cli_options_list(stdout, "global ", global_options);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		char *prefix = xasprintf("%s ", commands[i]->name);
+		cli_options_list(stdout, prefix, commands[i]->options);
+		free(prefix);
 	}
-	return 0;
+}
+
+const struct command *cli_find_command(const char *name, struct error *err)
+{
+	const char *names[ARRAY_SIZE(commands)];
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+		names[i] = commands[i]->name;
+	}
+	char *hint = suggest_hint(name, names, ARRAY_SIZE(names), "commands");
+	error_usage(err, "unknown command '%s'%s", name, hint);
+	free(hint);
+	return NULL;
 }
 
 int cli_usage(const struct command *cmd, const char *fmt, ...)
@@ -186,7 +152,8 @@ int cli_usage(const struct command *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: mvbuild %s %s\n", cmd->name, cmd->args);
+	fputc('\n', stderr);
+	print_usage_line(stderr, cmd);
 	return EXIT_USAGE;
 }
 
@@ -232,90 +199,83 @@ int cli_open_cache(struct mvctx *ctx, struct error *err)
 	return remote_open(&ctx->remote, ctx->config, ctx->progress, err);
 }
 
-int cli_prepare_engine(struct mvctx *ctx, char *const *names, size_t n_names, struct engine **e,
-		       struct node ***targets, size_t *n_targets, struct error *err)
+int cli_setup(struct mvctx *ctx, struct cli_args *args, unsigned needs, struct error *err)
 {
-	*e = NULL;
-	if (cli_load_recipe(ctx, err) < 0 || cli_open_cache(ctx, err) < 0)
+	if ((needs & NEEDS_RECIPE) && cli_load_recipe(ctx, err) < 0)
 		return -1;
-	*e = engine_new(ctx);
-	if (engine_resolve(*e, names, n_names, targets, n_targets, err) < 0) {
-		engine_free(*e);
-		*e = NULL;
+	if ((needs & NEEDS_CACHE) && cli_open_cache(ctx, err) < 0)
 		return -1;
-	}
+	if ((needs & NEEDS_ENGINE) && !args->engine)
+		args->engine = engine_new(ctx);
 	return 0;
 }
 
-static void add_mirror(struct mvctx *ctx, const char *url)
+/* the command's option struct, zeroed, and the set its table fills */
+static void start_command(const struct command *cmd, struct cli_args *args,
+			  struct cli_option_set *set)
 {
-	ctx->mirrors = xrealloc(ctx->mirrors, (ctx->n_mirrors + 1) * sizeof(*ctx->mirrors));
-	ctx->mirrors[ctx->n_mirrors++] = xstrdup(url);
+	args->opts = xcalloc(1, cmd->opts_size ? cmd->opts_size : 1);
+	*set = (struct cli_option_set){ cmd->options, args->opts };
 }
 
-/* the value of an option "--name VALUE" or "--name=VALUE"; NULL when argv[*i] is not it */
-static const char *option_value(int argc, char **argv, int *i, const char *s, const char *l,
-				int *missing)
+/* the words after an option word that some command's option uses, or -1: none has it */
+static int command_option_extra_words(const char *word)
 {
-	const char *a = argv[*i];
-	size_t ll = strlen(l);
-	if (strncmp(a, l, ll) == 0 && a[ll] == '=')
-		return a + ll + 1;
-	if ((s && strcmp(a, s) == 0) || strcmp(a, l) == 0) {
-		if (*i + 1 >= argc) {
-			*missing = 1;
-			return NULL;
-		}
-		return argv[++*i];
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		int n = cli_options_extra_words(commands[i]->options, word);
+		if (n >= 0)
+			return n;
 	}
-	return NULL;
+	return -1;
 }
 
 /*
- * Take the global options out of argv (anywhere before "--"), leaving the
- * command and its own arguments in order.  Returns -1 on a bad global option.
+ * Split argv into options (filled through sets[0..n_sets) and, once the
+ * command name is seen, the command's table, appended to sets) and the
+ * command's other words.  A command's option before its name waits for it.
+ * When *cmd is set already, every word is its.  -1 with a usage error;
+ * *cmd is set as soon as the command name is seen.
  */
-static int parse_globals(struct mvctx *ctx, int *argcp, char **argv)
+static int parse_command_line(struct cli_option_set *sets, size_t n_sets, int argc, char **argv,
+			      const struct command **cmd, struct cli_args *args, struct error *err)
 {
-	int argc = *argcp, out = 1;
+	bool options_end = false;
+	int *early = xcalloc((size_t)argc + 1, sizeof(*early)), n_early = 0, extra, ret = -1;
+	args->words = xcalloc((size_t)argc + 1, sizeof(*args->words));
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		int missing = 0;
-		if (strcmp(a, "--") == 0) {
-			while (i < argc)
-				argv[out++] = argv[i++];
-			break;
+		if (!options_end && strcmp(argv[i], "--") == 0) {
+			options_end = true;
+		} else if (!options_end && cli_option_word(argv[i]) && !*cmd &&
+			   cli_options_extra_words(sets[0].options, argv[i]) < 0 &&
+			   (extra = command_option_extra_words(argv[i])) >= 0) {
+			early[n_early++] = i;
+			i += extra;
+		} else if (!options_end && cli_option_word(argv[i])) {
+			if (cli_options_take(sets, n_sets, argc, argv, &i, err) < 0)
+				goto out;
+		} else if (*cmd) {
+			args->words[args->n_words++] = argv[i];
+		} else {
+			if (!(*cmd = cli_find_command(argv[i], err)))
+				goto out;
+			start_command(*cmd, args, &sets[n_sets++]);
+			for (int k = 0; k < n_early; k++)
+				if (cli_options_take(&sets[n_sets - 1], 1, argc, argv, &early[k], err) < 0)
+					goto out;
 		}
-		if ((v = option_value(argc, argv, &i, "-f", "--file", &missing)))
-			ctx->recipe_path = v;
-		else if ((v = option_value(argc, argv, &i, NULL, "--cache", &missing)))
-			ctx->cache_dir = v;
-		else if ((v = option_value(argc, argv, &i, NULL, "--config", &missing)))
-			ctx->config_path = v;
-		else if ((v = option_value(argc, argv, &i, NULL, "--remote", &missing)))
-			ctx->remote_flag = v;
-		else if ((v = option_value(argc, argv, &i, NULL, "--mirror", &missing)))
-			add_mirror(ctx, v);
-		else if ((v = option_value(argc, argv, &i, "-j", "--jobs", &missing))) {
-			char *end;
-			long n = strtol(v, &end, 10);
-			if (*end || n < 1 || n > 1024) {
-				fprintf(stderr, "mvbuild: invalid job count '%s' (want 1 to 1024)\n", v);
-				return -1;
-			}
-			ctx->jobs = (int)n;
-		} else if (missing) {
-			fprintf(stderr, "mvbuild: option '%s' needs a value\n", a);
-			return -1;
-		} else if (strcmp(a, "--json") == 0)
-			ctx->json = true;
-		else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
-			ctx->verbose++;
-		else
-			argv[out++] = argv[i];
 	}
-	argv[out] = NULL;
-	*argcp = out;
+	ret = 0;
+out:
+	free(early);
+	return ret;
+}
+
+static int check_word_count(const struct command *cmd, const struct cli_args *args)
+{
+	if (args->n_words < (size_t)cmd->min_words)
+		return cli_usage(cmd, "expected %s", cmd->args);
+	if (cmd->max_words >= 0 && args->n_words > (size_t)cmd->max_words)
+		return cli_usage(cmd, "unexpected argument '%s'", args->words[cmd->max_words]);
 	return 0;
 }
 
@@ -334,15 +294,11 @@ static void env_mirrors(struct mvctx *ctx)
  * Settle the machine settings: flags beat the environment, which beats the
  * config file, which beats the defaults.
  */
-static int load_settings(struct mvctx *ctx)
+static int load_settings(struct mvctx *ctx, struct error *err)
 {
-	struct error err = ERROR_INIT;
 	ctx->config = xcalloc(1, sizeof(*ctx->config));
-	if (config_load(ctx->config, ctx->config_path, &err) < 0) {
-		fprintf(stderr, "mvbuild: %s\n", err.msg);
-		error_release(&err);
+	if (config_load(ctx->config, ctx->config_path, err) < 0)
 		return -1;
-	}
 	if (ctx->remote_flag) {
 		free(ctx->config->remote_url);
 		ctx->config->remote_url = xstrdup(ctx->remote_flag);
@@ -354,6 +310,8 @@ static int load_settings(struct mvctx *ctx)
 		ctx->cache_dir = env && *env ? env
 			       : ctx->config->cache_dir ? ctx->config->cache_dir : "cache";
 	}
+	/* the command line's mirrors (--mirror) come before the environment's */
+	env_mirrors(ctx);
 	return 0;
 }
 
@@ -376,44 +334,85 @@ static void ctx_release(struct mvctx *ctx)
 	free(ctx->mirrors);
 }
 
+/* run cmd with its parsed arguments, after the preamble its entry asks for */
+static int run_parsed(struct mvctx *ctx, const struct command *cmd, struct cli_args *args)
+{
+	struct error err = ERROR_INIT;
+	int status = check_word_count(cmd, args);
+	if (status)
+		return status;
+	if (cli_setup(ctx, args, cmd->needs, &err) < 0)
+		return cli_fail(ctx, &err);
+	return cmd->run(ctx, args);
+}
+
+static void args_release(struct cli_args *args)
+{
+	engine_free(args->engine);
+	free(args->opts);
+	free(args->words);
+}
+
+int cli_run(struct mvctx *ctx, const struct command *cmd, int argc, char **argv)
+{
+	struct cli_option_set set;
+	struct cli_args args = { 0 };
+	struct error err = ERROR_INIT;
+	int status;
+	start_command(cmd, &args, &set);
+	if (parse_command_line(&set, 1, argc, argv, &cmd, &args, &err) < 0) {
+		status = cli_usage(cmd, "%s", err.msg);
+		error_release(&err);
+	} else {
+		status = run_parsed(ctx, cmd, &args);
+	}
+	args_release(&args);
+	return status;
+}
+
+/* settle the context (machine settings, progress), then run cmd */
+static int run_command(struct mvctx *ctx, const struct command *cmd, struct cli_args *args)
+{
+	struct error err = ERROR_INIT;
+	if (load_settings(ctx, &err) < 0) {
+		cli_fail(ctx, &err);
+		return EXIT_USAGE; /* a bad machine config is a usage error, whatever failed */
+	}
+	ctx->progress = progress_new(stderr, isatty(STDERR_FILENO), ctx->json, ctx->verbose);
+	return run_parsed(ctx, cmd, args);
+}
+
 int cli_main(int argc, char **argv)
 {
-	struct mvctx ctx = { 0 };
-	ctx.recipe_path = "mvbuild.yaml";
+	struct cli_state st = { .ctx.recipe_path = "mvbuild.yaml" };
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	ctx.jobs = cores > 0 ? (int)cores : 1;
+	st.ctx.jobs = cores > 0 ? (int)cores : 1;
+	const struct command *cmd = NULL;
+	struct cli_args args = { 0 };
+	struct error err = ERROR_INIT;
+	int status = EXIT_OK;
 
-	if (parse_globals(&ctx, &argc, argv) < 0 || load_settings(&ctx) < 0) {
-		ctx_release(&ctx);
-		return EXIT_USAGE;
-	}
-	/* the command's own mirrors (--mirror) come before the environment's */
-	env_mirrors(&ctx);
-	if (argc < 2) {
-		print_usage(stderr);
-		ctx_release(&ctx);
-		return EXIT_USAGE;
-	}
-	const char *name = argv[1];
-	int status;
-	if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0) {
-		print_usage(stdout);
-		status = EXIT_OK;
-	} else if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+	struct cli_option_set sets[2] = { { global_options, &st } };
+	if (parse_command_line(sets, 1, argc, argv, &cmd, &args, &err) < 0) {
+		if (cmd)
+			cli_usage(cmd, "%s", err.msg);
+		else
+			fprintf(stderr, "mvbuild: %s\n", err.msg);
+		error_release(&err);
+		status = EXIT_USAGE;
+	} else if (st.list_options) {
+		list_options();
+	} else if (st.version) {
 		printf("mvbuild %s\n", MVBUILD_VERSION);
-		status = EXIT_OK;
+	} else if (st.help) {
+		cli_print_help(stdout, cmd);
+	} else if (!cmd) {
+		cli_print_help(stderr, NULL);
+		status = EXIT_USAGE;
 	} else {
-		const struct command *cmd = cli_find_command(name);
-		if (!cmd) {
-			fprintf(stderr, "mvbuild: unknown command '%s' (see 'mvbuild --help')\n", name);
-			status = EXIT_USAGE;
-		} else if (cli_wants_help(cmd, argc - 1, argv + 1)) {
-			status = EXIT_OK;
-		} else {
-			ctx.progress = progress_new(stderr, isatty(STDERR_FILENO), ctx.json, ctx.verbose);
-			status = cmd->run(&ctx, argc - 1, argv + 1);
-		}
+		status = run_command(&st.ctx, cmd, &args);
 	}
-	ctx_release(&ctx);
+	args_release(&args);
+	ctx_release(&st.ctx);
 	return status;
 }

@@ -1,67 +1,71 @@
 /*
- * cli: the command table, global options, and the helpers every command
- * file (cmd_*.c) shares: loading the recipe, opening the cache, printing an
- * error once and turning it into an exit status.
+ * cli: the command table, the global options, and the helpers every command
+ * file (cmd_*.c) shares.  A command is one `struct command`: its options
+ * (parsed by cli_options before it runs), its help, and what it needs set
+ * up (recipe, cache, engine), which cli_main does once for every command.
  */
 #ifndef MVBUILD_CLI_H
 #define MVBUILD_CLI_H
 
+#include "cli_options.h"
 #include "context.h"
 #include "error.h"
 
 /* exit statuses */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
+/* what cli_main sets up before a command runs (struct command.needs) */
+enum cli_needs {
+	NEEDS_RECIPE = 1 << 0, /* ctx->recipe loaded */
+	NEEDS_CACHE = 1 << 1,  /* ctx->cache, ctx->memo and ctx->remote open */
+	NEEDS_ENGINE = 1 << 2, /* args->engine made (with the recipe's nodes when loaded) */
+};
+
+struct engine;
+
+/* what cli_main hands a command */
+struct cli_args {
+	void *opts;            /* the command's option struct, filled from its table */
+	char **words;          /* the words that are not options, in order */
+	size_t n_words;
+	struct engine *engine; /* made for NEEDS_ENGINE (or by cli_setup), else NULL */
+};
+
 struct command {
-	const char *name;      /* "build" */
-	const char *args;      /* "[TARGET...]" for the usage line */
-	const char *summary;   /* one line for `mvbuild --help` */
-	const char *help;      /* the full text for `mvbuild COMMAND --help` */
-	int (*run)(struct mvctx *ctx, int argc, char **argv); /* returns the exit status */
+	const char *name;                 /* "build" */
+	const char *args;                 /* "[TARGET...]": its other words, for the usage line */
+	const char *summary;              /* one line for `mvbuild --help` */
+	const char *help;                 /* the description for `mvbuild COMMAND --help` */
+	const struct cli_option *options; /* its own options, or NULL */
+	size_t opts_size;                 /* size of the struct those options fill */
+	int min_words, max_words;         /* how many other words it takes (max -1: any) */
+	unsigned needs;                   /* enum cli_needs */
+	int (*run)(struct mvctx *ctx, struct cli_args *args); /* returns the exit status */
 };
 
 /* load ctx->recipe_path into ctx->recipe; -1 with err */
 int cli_load_recipe(struct mvctx *ctx, struct error *err);
 /* open ctx->cache_dir into ctx->cache (and the digest memo); -1 with err */
 int cli_open_cache(struct mvctx *ctx, struct error *err);
-struct engine;
-struct node;
-/*
- * Load the recipe, open the cache and make the engine, then resolve the
- * targets (none: every top-level node).  *targets is allocated.  -1 with err.
- */
-int cli_prepare_engine(struct mvctx *ctx, char *const *names, size_t n_names, struct engine **e,
-		       struct node ***targets, size_t *n_targets, struct error *err);
+/* set up what needs (enum cli_needs) asks for, for a command that decides late; -1 with err */
+int cli_setup(struct mvctx *ctx, struct cli_args *args, unsigned needs, struct error *err);
 /* print "mvbuild: MESSAGE" once and return the exit status for err's kind */
 int cli_fail(struct mvctx *ctx, struct error *err);
 /* print a usage error for cmd and return EXIT_USAGE */
-int cli_usage(const struct command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/*
- * If argv[*i] is one of the value options names[0..n) ("--x VALUE" or
- * "--x=VALUE"), store its value in *slots[k] and return 1, leaving *i on
- * the last word used; return 0 when it is none of them; print a usage
- * error and return -1 when its value is missing.
- */
-int cli_value_option(const struct command *cmd, int argc, char **argv, int *i,
-		     const char *const *names, const char **const *slots, size_t n);
-/* true when argv holds -h or --help (and prints the command's help) */
-int cli_wants_help(const struct command *cmd, int argc, char **argv);
-/* the table entry for name, or NULL */
-const struct command *cli_find_command(const char *name);
+int cli_usage(const struct command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* the table entry for name, or NULL with a usage error (and a "did you mean") */
+const struct command *cli_find_command(const char *name, struct error *err);
+/* print `mvbuild --help` (cmd NULL) or `mvbuild COMMAND --help` on out */
+void cli_print_help(FILE *out, const struct command *cmd);
+/* run cmd on ctx as it is, with argv its own options and words (argv[0]: its name) */
+int cli_run(struct mvctx *ctx, const struct command *cmd, int argc, char **argv);
+/* the command-line entry point (main.c) */
+int cli_main(int argc, char **argv);
 
 /* the commands, one file each */
-int cmd_build(struct mvctx *ctx, int argc, char **argv);
-int cmd_run(struct mvctx *ctx, int argc, char **argv);
-int cmd_fetch(struct mvctx *ctx, int argc, char **argv);
-int cmd_check(struct mvctx *ctx, int argc, char **argv);
-int cmd_explain(struct mvctx *ctx, int argc, char **argv);
-int cmd_graph(struct mvctx *ctx, int argc, char **argv);
-int cmd_path(struct mvctx *ctx, int argc, char **argv);
-int cmd_gc(struct mvctx *ctx, int argc, char **argv);
-int cmd_cache(struct mvctx *ctx, int argc, char **argv);
-int cmd_env(struct mvctx *ctx, int argc, char **argv);
-int cmd_net(struct mvctx *ctx, int argc, char **argv);
-int cmd_kernel(struct mvctx *ctx, int argc, char **argv);
-int cmd_key(struct mvctx *ctx, int argc, char **argv);
+extern const struct command command_build, command_run, command_fetch, command_check,
+	command_explain, command_graph, command_path, command_gc, command_cache, command_env,
+	command_net, command_kernel, command_key, command_help, command_version;
 
 #endif

@@ -1,7 +1,6 @@
 /* cmd_build: `mvbuild build [TARGET...]`: bring targets up to date, print their outputs. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
 #include "engine.h"
@@ -19,25 +18,30 @@ static void print_outputs(struct engine *e, struct node **targets, size_t n)
 	}
 }
 
-int cmd_build(struct mvctx *ctx, int argc, char **argv)
+static int cmd_build(struct mvctx *ctx, struct cli_args *args)
 {
-	const struct command *cmd = cli_find_command("build");
-	for (int i = 1; i < argc; i++)
-		if (argv[i][0] == '-' && strcmp(argv[i], "--") != 0)
-			return cli_usage(cmd, "unknown option '%s'", argv[i]);
 	struct error err = ERROR_INIT;
-	struct engine *e;
 	struct node **targets = NULL;
 	size_t n = 0;
-	int first = argc > 1 && strcmp(argv[1], "--") == 0 ? 2 : 1;
-	if (cli_prepare_engine(ctx, argv + first, (size_t)(argc - first), &e, &targets, &n, &err) < 0)
-		return cli_fail(ctx, &err);
 	int status = EXIT_OK;
-	if (engine_build(e, targets, n, &err) < 0)
+	if (engine_resolve(args->engine, args->words, args->n_words, &targets, &n, &err) < 0 ||
+	    engine_build(args->engine, targets, n, &err) < 0)
 		status = cli_fail(ctx, &err);
 	else
-		print_outputs(e, targets, n);
+		print_outputs(args->engine, targets, n);
 	free(targets);
-	engine_free(e);
 	return status;
 }
+
+const struct command command_build = {
+	.name = "build",
+	.args = "[TARGET...]",
+	.summary = "build targets (default: all) into the cache",
+	.help = "Build each TARGET and whatever it needs, reusing cached outputs.\n"
+		"TARGET is kernel:NAME, image:NAME, profile:NAME, source:NAME, or a NAME\n"
+		"that is unique.  Prints \"TARGET OUTPUT PATH\" for each output of each\n"
+		"target on standard output.\n",
+	.max_words = -1,
+	.needs = NEEDS_RECIPE | NEEDS_CACHE | NEEDS_ENGINE,
+	.run = cmd_build,
+};

@@ -12,8 +12,6 @@
 static int cache_verify_cmd(struct mvctx *ctx)
 {
 	struct error err = ERROR_INIT;
-	if (cli_open_cache(ctx, &err) < 0)
-		return cli_fail(ctx, &err);
 	struct verify_stats st;
 	struct buf report = BUF_INIT;
 	if (cache_verify(ctx->cache, &st, &report, &err) < 0) {
@@ -67,20 +65,32 @@ static int cache_import_cmd(struct mvctx *ctx, int argc, char **argv)
 	return status;
 }
 
-int cmd_cache(struct mvctx *ctx, int argc, char **argv)
+static int cmd_cache(struct mvctx *ctx, struct cli_args *args)
 {
-	const struct command *cmd = cli_find_command("cache");
-	if (argc < 2)
-		return cli_usage(cmd, "expected 'verify' or 'import'");
-	if (strcmp(argv[1], "verify") == 0) {
-		if (argc != 2)
-			return cli_usage(cmd, "'verify' takes no arguments");
+	const char *verb = args->words[0];
+	int n = (int)args->n_words - 1;
+	if (strcmp(verb, "verify") == 0) {
+		if (n != 0)
+			return cli_usage(&command_cache, "'verify' takes no arguments");
 		return cache_verify_cmd(ctx);
 	}
-	if (strcmp(argv[1], "import") == 0) {
-		if (argc < 3)
-			return cli_usage(cmd, "'import' needs at least one FILE");
-		return cache_import_cmd(ctx, argc - 2, argv + 2);
+	if (strcmp(verb, "import") == 0) {
+		if (n < 1)
+			return cli_usage(&command_cache, "'import' needs at least one FILE");
+		return cache_import_cmd(ctx, n, args->words + 1);
 	}
-	return cli_usage(cmd, "unknown subcommand '%s'", argv[1]);
+	return cli_usage(&command_cache, "unknown subcommand '%s' (say 'verify' or 'import')", verb);
 }
+
+const struct command command_cache = {
+	.name = "cache",
+	.args = "verify | import FILE...",
+	.summary = "verify the cache, or import files by digest",
+	.help = "cache verify          rehash every blob; exit 1 when any is corrupt\n"
+		"cache import FILE...  store files by digest, so a source whose checksum\n"
+		"                      matches is satisfied without a download\n",
+	.min_words = 1,
+	.max_words = -1,
+	.needs = NEEDS_CACHE,
+	.run = cmd_cache,
+};

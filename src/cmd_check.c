@@ -13,14 +13,8 @@ static const char *plural(size_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
-int cmd_check(struct mvctx *ctx, int argc, char **argv)
+static int cmd_check(struct mvctx *ctx, struct cli_args *args)
 {
-	const struct command *cmd = cli_find_command("check");
-	if (argc > 1)
-		return cli_usage(cmd, "unexpected argument '%s'", argv[1]);
-	struct error err = ERROR_INIT;
-	if (cli_load_recipe(ctx, &err) < 0)
-		return cli_fail(ctx, &err);
 	const struct recipe *r = ctx->recipe;
 	printf("%s: ok (%zu %s, %zu %s, %zu %s, %zu %s)\n", r->path,
 	       r->n_sources, plural(r->n_sources, "source", "sources"),
@@ -29,3 +23,13 @@ int cmd_check(struct mvctx *ctx, int argc, char **argv)
 	       r->n_profiles, plural(r->n_profiles, "profile", "profiles"));
 	return EXIT_OK;
 }
+
+const struct command command_check = {
+	.name = "check",
+	.args = "",
+	.summary = "load and validate the recipe",
+	.help = "Load the recipe and everything it includes, check every key, type and\n"
+		"reference, and print a one-line summary.  Exit 0 when valid, 2 when not.\n",
+	.needs = NEEDS_RECIPE,
+	.run = cmd_check,
+};

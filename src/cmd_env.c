@@ -83,13 +83,8 @@ static void kvm(void)
 	free(v);
 }
 
-int cmd_env(struct mvctx *ctx, int argc, char **argv)
+static int cmd_env(struct mvctx *ctx, struct cli_args *args)
 {
-	const struct command *cmd = cli_find_command("env");
-	if (cli_wants_help(cmd, argc, argv))
-		return EXIT_OK;
-	if (argc > 1)
-		return cli_usage(cmd, "unexpected argument '%s'", argv[1]);
 	line("mvbuild:", MVBUILD_VERSION);
 	paths(ctx);
 	tool("qemu:", "qemu-system-x86_64", "--version");
@@ -103,3 +98,13 @@ int cmd_env(struct mvctx *ctx, int argc, char **argv)
 	fflush(stdout);
 	return EXIT_OK;
 }
+
+const struct command command_env = {
+	.name = "env",
+	.args = "",
+	.summary = "show paths, tool versions and whether KVM is usable",
+	.help = "Print the resolved recipe and cache paths, the versions of qemu,\n"
+		"firecracker, e2fsprogs, gcc, make and the libraries, and whether\n"
+		"/dev/kvm is usable.\n",
+	.run = cmd_env,
+};

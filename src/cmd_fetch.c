@@ -18,6 +18,7 @@
 #include "fetch.h"
 #include "hash.h"
 #include "recipe.h"
+#include "suggest.h"
 #include "util.h"
 
 static void print_checksums(const char *name, const char *sha256, const char *sha512)
@@ -86,20 +87,31 @@ static int print_node_checksums(struct engine *e, struct node *node, struct erro
 	return 0;
 }
 
-static int fetch_sources(struct mvctx *ctx, char **names, size_t n, bool print, struct error *err)
+/* "no source" with the closest name, or the names there are */
+static void no_source(const struct recipe *r, const char *name, struct error *err)
 {
-	if (cli_load_recipe(ctx, err) < 0 || cli_open_cache(ctx, err) < 0)
+	const char **names = xcalloc(r->n_sources + 1, sizeof(*names));
+	for (size_t i = 0; i < r->n_sources; i++)
+		names[i] = r->sources[i].name;
+	char *hint = suggest_hint(name, names, r->n_sources, "sources");
+	error_usage(err, "no source '%s' in '%s'%s", name, r->path, hint);
+	free(hint);
+	free(names);
+}
+
+static int fetch_sources(struct mvctx *ctx, struct cli_args *args, bool print, struct error *err)
+{
+	if (cli_setup(ctx, args, NEEDS_RECIPE | NEEDS_CACHE | NEEDS_ENGINE, err) < 0)
 		return -1;
 	char **ids;
-	size_t n_ids = fetch_ids(ctx->recipe, names, n, &ids);
-	struct engine *e = engine_new(ctx);
+	size_t n_ids = fetch_ids(ctx->recipe, args->words, args->n_words, &ids);
+	struct engine *e = args->engine;
 	struct node **nodes = NULL;
 	size_t n_nodes = 0;
 	int ret = -1;
 	for (size_t i = 0; i < n_ids; i++) {
 		if (!engine_find(e, ids[i])) {
-			error_usage(err, "no source '%s' in '%s'", ids[i] + strlen("source:"),
-				    ctx->recipe_path);
+			no_source(ctx->recipe, ids[i] + strlen("source:"), err);
 			goto out;
 		}
 	}
@@ -116,45 +128,55 @@ static int fetch_sources(struct mvctx *ctx, char **names, size_t n, bool print, 
 	ret = 0;
 out:
 	free(nodes);
-	engine_free(e);
 	for (size_t i = 0; i < n_ids; i++)
 		free(ids[i]);
 	free(ids);
 	return ret;
 }
 
-int cmd_fetch(struct mvctx *ctx, int argc, char **argv)
+struct fetch_opts {
+	bool print_checksums; /* --print-checksums */
+};
+
+static const struct cli_option fetch_options[] = {
+	OPT_FLAG(0, "print-checksums", struct fetch_opts, print_checksums,
+		"print 'NAME sha256 HEX' and 'NAME sha512 HEX' per\n"
+		"source; with URLs instead of names, download each\n"
+		"to a temp file and print 'URL sha256 HEX' and\n'URL sha512 HEX'"),
+	OPT_END(),
+};
+
+/* the recipe is read only for source names: URLs are fetched without one */
+static int cmd_fetch(struct mvctx *ctx, struct cli_args *args)
 {
-	const struct command *cmd = cli_find_command("fetch");
+	const struct fetch_opts *o = args->opts;
 	struct error err = ERROR_INIT;
-	bool print = false;
-	char **names = xcalloc((size_t)argc, sizeof(*names));
-	size_t n = 0, n_urls = 0;
-	int status = EXIT_OK;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--print-checksums") == 0) {
-			print = true;
-		} else if (argv[i][0] == '-' && strcmp(argv[i], "-") != 0) {
-			status = cli_usage(cmd, "unknown option '%s'", argv[i]);
-			goto out;
-		} else {
-			n_urls += !fetch_is_local_path(argv[i]);
-			names[n++] = argv[i];
-		}
-	}
-	if (n_urls && (n_urls != n || !print)) {
-		status = cli_usage(cmd, "URLs are only accepted with --print-checksums, "
-				   "and not mixed with source names");
-		goto out;
-	}
-	for (size_t i = 0; n_urls && i < n; i++)
-		if (fetch_url_checksums(ctx, names[i], &err) < 0)
+	size_t n_urls = 0;
+	for (size_t i = 0; i < args->n_words; i++)
+		n_urls += !fetch_is_local_path(args->words[i]);
+	if (n_urls && (n_urls != args->n_words || !o->print_checksums))
+		return cli_usage(&command_fetch, "URLs are only accepted with --print-checksums, "
+				 "and not mixed with source names");
+	for (size_t i = 0; n_urls && i < args->n_words; i++)
+		if (fetch_url_checksums(ctx, args->words[i], &err) < 0)
 			break;
 	if (!n_urls)
-		fetch_sources(ctx, names, n, print, &err);
-	if (error_is_set(&err))
-		status = cli_fail(ctx, &err);
-out:
-	free(names);
-	return status;
+		fetch_sources(ctx, args, o->print_checksums, &err);
+	return error_is_set(&err) ? cli_fail(ctx, &err) : EXIT_OK;
 }
+
+const struct command command_fetch = {
+	.name = "fetch",
+	.args = "[SOURCE...]",
+	.summary = "download sources without building",
+	.help = "Bring each SOURCE (NAME or source:NAME; default: every source) into the\n"
+		"cache, trying mirrors (--mirror, $MVBUILD_MIRROR) and then the recipe's\n"
+		"urls in order, and verifying the declared checksum.  A source already\n"
+		"cached under its checksum is not downloaded.\n"
+		"Limits: $MVBUILD_FETCH_TIMEOUT, $MVBUILD_FETCH_LOW_SPEED_TIME,\n"
+		"$MVBUILD_FETCH_MAX_SIZE, $MVBUILD_FETCH_RETRIES (see docs/sources.md).\n",
+	.options = fetch_options,
+	.opts_size = sizeof(struct fetch_opts),
+	.max_words = -1,
+	.run = cmd_fetch,
+};

@@ -5,20 +5,21 @@
 #include "engine.h"
 #include "recipe.h"
 
-int cmd_graph(struct mvctx *ctx, int argc, char **argv)
+static int cmd_graph(struct mvctx *ctx, struct cli_args *args)
 {
-	const struct command *cmd = cli_find_command("graph");
-	if (argc != 1)
-		return cli_usage(cmd, "unexpected argument '%s'", argv[1]);
-	struct error err = ERROR_INIT;
-	if (cli_load_recipe(ctx, &err) < 0)
-		return cli_fail(ctx, &err);
-	/* the graph needs no cache: it is a function of the recipe alone */
-	struct engine *e = engine_new(ctx);
 	struct buf out = BUF_INIT;
-	engine_graph_dot(e, &out);
+	engine_graph_dot(args->engine, &out);
 	fputs(out.data, stdout);
 	buf_release(&out);
-	engine_free(e);
 	return EXIT_OK;
 }
+
+/* the graph needs no cache: it is a function of the recipe alone */
+const struct command command_graph = {
+	.name = "graph",
+	.args = "",
+	.summary = "print the dependency graph in Graphviz dot",
+	.help = "Print the recipe's dependency graph in Graphviz dot on standard output.\n",
+	.needs = NEEDS_RECIPE | NEEDS_ENGINE,
+	.run = cmd_graph,
+};

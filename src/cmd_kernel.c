@@ -19,20 +19,21 @@
 #include "kernel_request.h"
 #include "kernel_tree.h"
 #include "recipe.h"
+#include "suggest.h"
 
 /* the source tarball of kernel k: fetched through the engine when needed */
-static int source_input(struct mvctx *ctx, const struct kernel *k, struct engine **e,
-			const struct build_input **in, struct error *err)
+static int source_input(struct engine *e, const struct kernel *k, const struct build_input **in,
+			struct error *err)
 {
 	char *id = xasprintf("source:%s", k->source);
 	struct node **targets = NULL;
 	size_t n = 0;
 	const struct build_input *outs;
 	int ret = -1;
-	if (cli_prepare_engine(ctx, &id, 1, e, &targets, &n, err) < 0 ||
-	    engine_build(*e, targets, n, err) < 0)
+	if (engine_resolve(e, &id, 1, &targets, &n, err) < 0 ||
+	    engine_build(e, targets, n, err) < 0)
 		goto out;
-	int count = engine_outputs(*e, targets[0], &outs, err);
+	int count = engine_outputs(e, targets[0], &outs, err);
 	for (int i = 0; i < count; i++)
 		if (strcmp(outs[i].output, "file") == 0)
 			*in = &outs[i];
@@ -81,10 +82,9 @@ out:
 }
 
 /* resolve the config, run the menu, write the fragment */
-static int edit_config(struct mvctx *ctx, const struct kernel *k, const char *tool,
-		       const char *output, struct error *err)
+static int edit_config(struct mvctx *ctx, struct engine *e, const struct kernel *k,
+		       const char *tool, const char *output, struct error *err)
 {
-	struct engine *e = NULL;
 	const struct build_input *src = NULL;
 	char *srcdir = NULL, *objdir = NULL;
 	int lock = -1, ret = -1;
@@ -92,7 +92,7 @@ static int edit_config(struct mvctx *ctx, const struct kernel *k, const char *to
 	struct kmake m = { .arch = k->arch, .jobs = ctx->jobs, .progress = ctx->progress,
 			   .node_id = node_id, .log_fd = -1 };
 	struct kconf req = KCONF_INIT, resolved = KCONF_INIT;
-	if (source_input(ctx, k, &e, &src, err) < 0)
+	if (source_input(e, k, &src, err) < 0)
 		goto out;
 	const char *cache_dir = cache_root(ctx->cache);
 	if (kernel_tree_get(cache_dir, src->path, src->digest, &srcdir, err) < 0 ||
@@ -111,48 +111,60 @@ out:
 	kconf_release(&resolved);
 	kmake_release(&m);
 	kernel_objdir_unlock(lock);
-	engine_free(e);
 	free(srcdir);
 	free(objdir);
 	free(node_id);
 	return ret;
 }
 
-int cmd_kernel(struct mvctx *ctx, int argc, char **argv)
+struct kernel_opts {
+	const char *output; /* --output FILE */
+};
+
+static const struct cli_option kernel_options[] = {
+	OPT_STRING('o', "output", "FILE", struct kernel_opts, output,
+		"write the fragment to FILE (default:\nKERNEL-TOOL.config here)"),
+	OPT_END(),
+};
+
+static int cmd_kernel(struct mvctx *ctx, struct cli_args *args)
 {
-	const struct command *cmd = cli_find_command("kernel");
-	if (cli_wants_help(cmd, argc, argv))
-		return EXIT_OK;
-	const char *tool = NULL, *name = NULL, *output = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--output") == 0 || strcmp(argv[i], "-o") == 0) {
-			if (++i == argc)
-				return cli_usage(cmd, "'%s' needs a file", argv[i - 1]);
-			output = argv[i];
-		} else if (argv[i][0] == '-') {
-			return cli_usage(cmd, "unknown option '%s'", argv[i]);
-		} else if (!tool) {
-			tool = argv[i];
-		} else if (!name) {
-			name = argv[i];
-		} else {
-			return cli_usage(cmd, "unexpected argument '%s'", argv[i]);
-		}
-	}
-	if (!tool || (strcmp(tool, "menuconfig") != 0 && strcmp(tool, "nconfig") != 0))
-		return cli_usage(cmd, "expected menuconfig or nconfig");
-	if (!name)
-		return cli_usage(cmd, "expected a kernel name");
+	const struct kernel_opts *o = args->opts;
+	const char *tool = args->words[0], *name = args->words[1];
+	if (strcmp(tool, "menuconfig") != 0 && strcmp(tool, "nconfig") != 0)
+		return cli_usage(&command_kernel, "unknown subcommand '%s' (say 'menuconfig' or "
+				 "'nconfig')", tool);
 	struct error err = ERROR_INIT;
-	if (cli_load_recipe(ctx, &err) < 0)
-		return cli_fail(ctx, &err);
 	const struct kernel *k = recipe_find_kernel(ctx->recipe, name);
 	if (!k) {
-		error_usage(&err, "no kernel '%s' in '%s'", name, ctx->recipe_path);
+		const struct recipe *r = ctx->recipe;
+		const char **names = xcalloc(r->n_kernels + 1, sizeof(*names));
+		for (size_t i = 0; i < r->n_kernels; i++)
+			names[i] = r->kernels[i].name;
+		char *hint = suggest_hint(name, names, r->n_kernels, "kernels");
+		error_usage(&err, "no kernel '%s' in '%s'%s", name, ctx->recipe_path, hint);
+		free(hint);
+		free(names);
 		return cli_fail(ctx, &err);
 	}
-	char *out = output ? xstrdup(output) : default_output(name, tool);
-	int ret = edit_config(ctx, k, tool, out, &err);
+	char *out = o->output ? xstrdup(o->output) : default_output(name, tool);
+	int ret = edit_config(ctx, args->engine, k, tool, out, &err);
 	free(out);
 	return ret < 0 ? cli_fail(ctx, &err) : EXIT_OK;
 }
+
+const struct command command_kernel = {
+	.name = "kernel",
+	.args = "menuconfig|nconfig KERNEL",
+	.summary = "edit a kernel's config and write the difference as a fragment",
+	.help = "Open the kernel's own menuconfig (or nconfig) on the config that KERNEL's\n"
+		"recipe entry resolves to.  On exit, write the options you changed as a new\n"
+		"fragment file (its path is printed; --output FILE chooses it), and add\n"
+		"that file to the kernel's fragments: so the recipe stays declarative.\n",
+	.options = kernel_options,
+	.opts_size = sizeof(struct kernel_opts),
+	.min_words = 2,
+	.max_words = 2,
+	.needs = NEEDS_RECIPE | NEEDS_CACHE | NEEDS_ENGINE,
+	.run = cmd_kernel,
+};

@@ -5,20 +5,23 @@
 #include "cli.h"
 #include "remote_sign.h"
 
-int cmd_key(struct mvctx *ctx, int argc, char **argv)
+struct key_opts {
+	const char *output; /* --output PREFIX */
+};
+
+static const struct cli_option key_options[] = {
+	OPT_STRING('o', "output", "PREFIX", struct key_opts, output,
+		"write PREFIX.key and PREFIX.pub (default:\nmvbuild-signing)"),
+	OPT_END(),
+};
+
+static int cmd_key(struct mvctx *ctx, struct cli_args *args)
 {
-	const struct command *cmd = cli_find_command("key");
-	const char *prefix = "mvbuild-signing";
-	if (argc < 2 || strcmp(argv[1], "generate") != 0)
-		return cli_usage(cmd, "expected 'generate'");
-	for (int i = 2; i < argc; i++) {
-		if ((strcmp(argv[i], "--output") == 0 || strcmp(argv[i], "-o") == 0) && i + 1 < argc)
-			prefix = argv[++i];
-		else if (str_startswith(argv[i], "--output="))
-			prefix = argv[i] + strlen("--output=");
-		else
-			return cli_usage(cmd, "unexpected argument '%s'", argv[i]);
-	}
+	const struct key_opts *o = args->opts;
+	const char *prefix = o->output ? o->output : "mvbuild-signing";
+	if (strcmp(args->words[0], "generate") != 0)
+		return cli_usage(&command_key, "unknown subcommand '%s' (say 'generate')",
+				 args->words[0]);
 	struct error err = ERROR_INIT;
 	char id[SHA256_HEX];
 	if (remote_key_generate(prefix, id, &err) < 0)
@@ -28,3 +31,17 @@ int cmd_key(struct mvctx *ctx, int argc, char **argv)
 		"uploads); list %s.pub in remote trusted_keys on every reader\n", id, prefix, prefix);
 	return EXIT_OK;
 }
+
+const struct command command_key = {
+	.name = "key",
+	.args = "generate",
+	.summary = "make an ed25519 key pair for signing remote records",
+	.help = "Write PREFIX.key (private, mode 0600) and PREFIX.pub (public).  The\n"
+		"uploader names PREFIX.key as remote signing_key; readers list PREFIX.pub\n"
+		"in remote trusted_keys.\n",
+	.options = key_options,
+	.opts_size = sizeof(struct key_opts),
+	.min_words = 1,
+	.max_words = 1,
+	.run = cmd_key,
+};

@@ -17,40 +17,29 @@
 #include "util.h"
 
 struct net_opts {
-	const char *verb;    /* "up" or "down" */
-	const char *tap;     /* TAP */
 	const char *user;    /* --user */
 	const char *addr;    /* --addr */
 	const char *bridge;  /* --bridge */
 };
 
-static int parse(const struct command *cmd, int argc, char **argv, struct net_opts *o)
+static const struct cli_option net_options[] = {
+	OPT_STRING(0, "user", "USER", struct net_opts, user,
+		"owner of the tap (default: the user behind sudo,\nelse yourself)"),
+	OPT_STRING(0, "addr", "CIDR", struct net_opts, addr,
+		"add the host address CIDR (e.g. 10.0.2.1/24)"),
+	OPT_STRING(0, "bridge", "BR", struct net_opts, bridge, "attach the tap to bridge BR"),
+	OPT_END(),
+};
+
+/* the verb and its options agree; a usage error otherwise */
+static int check(const char *verb, const struct net_opts *o)
 {
-	const char **slots[] = { &o->user, &o->addr, &o->bridge };
-	static const char *const names[] = { "--user", "--addr", "--bridge" };
-	for (int i = 1; i < argc; i++) {
-		int taken = cli_value_option(cmd, argc, argv, &i, names, slots, ARRAY_SIZE(names));
-		if (taken < 0)
-			return EXIT_USAGE;
-		if (taken)
-			continue;
-		if (argv[i][0] == '-')
-			return cli_usage(cmd, "unknown option '%s'", argv[i]);
-		if (!o->verb)
-			o->verb = argv[i];
-		else if (!o->tap)
-			o->tap = argv[i];
-		else
-			return cli_usage(cmd, "unexpected argument '%s'", argv[i]);
-	}
-	if (!o->verb || (strcmp(o->verb, "up") && strcmp(o->verb, "down")))
-		return cli_usage(cmd, "say 'up' or 'down'");
-	if (!o->tap)
-		return cli_usage(cmd, "which tap? (say TAP)");
+	if (strcmp(verb, "up") && strcmp(verb, "down"))
+		return cli_usage(&command_net, "unknown subcommand '%s' (say 'up' or 'down')", verb);
 	if (o->addr && o->bridge)
-		return cli_usage(cmd, "--addr and --bridge exclude each other");
-	if (strcmp(o->verb, "down") == 0 && (o->user || o->addr || o->bridge))
-		return cli_usage(cmd, "'net down' takes only TAP");
+		return cli_usage(&command_net, "--addr and --bridge exclude each other");
+	if (strcmp(verb, "down") == 0 && (o->user || o->addr || o->bridge))
+		return cli_usage(&command_net, "'net down' takes only TAP");
 	return 0;
 }
 
@@ -77,36 +66,49 @@ static int owner_uid(const char *user, uid_t *uid, struct error *err)
 	return error_usage(err, "no user '%s'", user);
 }
 
-static int net_up(const struct net_opts *o, struct error *err)
+static int net_up(const char *tap, const struct net_opts *o, struct error *err)
 {
 	uid_t uid = (uid_t)-1;
-	if (owner_uid(o->user, &uid, err) < 0 || net_ifname_check(o->tap, err) < 0 ||
+	if (owner_uid(o->user, &uid, err) < 0 || net_ifname_check(tap, err) < 0 ||
 	    (o->addr && net_cidr_check(o->addr, err) < 0))
 		return -1;
 	struct error ignored = ERROR_INIT;
-	bool existed = net_ifindex(o->tap, &ignored) != 0;
+	bool existed = net_ifindex(tap, &ignored) != 0;
 	error_release(&ignored);
-	if (net_tap_create(o->tap, uid, err) < 0)
+	if (net_tap_create(tap, uid, err) < 0)
 		return -1;
-	if (net_link_up(o->tap, err) == 0 && (!o->addr || net_addr_add(o->tap, o->addr, err) == 0) &&
-	    (!o->bridge || net_link_set_master(o->tap, o->bridge, err) == 0))
+	if (net_link_up(tap, err) == 0 && (!o->addr || net_addr_add(tap, o->addr, err) == 0) &&
+	    (!o->bridge || net_link_set_master(tap, o->bridge, err) == 0))
 		return 0;
 	/* a half-made tap is worse than none: take away the one made here, keep the first error */
 	if (!existed)
-		net_tap_delete(o->tap, &ignored);
+		net_tap_delete(tap, &ignored);
 	error_release(&ignored);
 	return -1;
 }
 
-int cmd_net(struct mvctx *ctx, int argc, char **argv)
+static int cmd_net(struct mvctx *ctx, struct cli_args *args)
 {
-	const struct command *cmd = cli_find_command("net");
-	if (cli_wants_help(cmd, argc, argv))
-		return EXIT_OK;
-	struct net_opts o = { 0 };
-	if (parse(cmd, argc, argv, &o))
+	const char *verb = args->words[0], *tap = args->words[1];
+	const struct net_opts *o = args->opts;
+	if (check(verb, o))
 		return EXIT_USAGE;
 	struct error err = ERROR_INIT;
-	int r = strcmp(o.verb, "up") == 0 ? net_up(&o, &err) : net_tap_delete(o.tap, &err);
+	int r = strcmp(verb, "up") == 0 ? net_up(tap, o, &err) : net_tap_delete(tap, &err);
 	return r < 0 ? cli_fail(ctx, &err) : EXIT_OK;
 }
+
+const struct command command_net = {
+	.name = "net",
+	.args = "up|down TAP",
+	.summary = "create or remove a tap device",
+	.help = "net up TAP     create a persistent tap device TAP owned by USER, bring it\n"
+		"               up, and add the address CIDR or attach it to the bridge BR\n"
+		"net down TAP   remove it\n"
+		"Needs CAP_NET_ADMIN (root); profiles then use it with net: [{tap: TAP}].\n",
+	.options = net_options,
+	.opts_size = sizeof(struct net_opts),
+	.min_words = 2,
+	.max_words = 2,
+	.run = cmd_net,
+};

@@ -1,10 +1,11 @@
 /*
- * cmd_run: `mvbuild run PROFILE [--mem N] [--cpus N] [--init PATH]
+ * cmd_run: `mvbuild run [PROFILE] [--mem N] [--cpus N] [--init PATH]
  * [--append ARGS] [--tap NAME] [--accel kvm|tcg] [--hypervisor H]`.
- * Command-line overrides make a variant of the profile (its own launch
- * node key), then the profile, its kernel and its image are brought up to
- * date, the cached launch config is resolved against this cache and a
- * fresh run directory, and the hypervisor runs under run_supervise().
+ * Without PROFILE it runs the profile called default.  Command-line
+ * overrides make a variant of the profile (its own launch node key), then
+ * the profile, its kernel and its image are brought up to date, the cached
+ * launch config is resolved against this cache and a fresh run directory,
+ * and the hypervisor runs under run_supervise().
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,16 +21,68 @@
 #include "progress.h"
 #include "recipe.h"
 #include "run.h"
+#include "suggest.h"
 #include "util.h"
 
 struct run_opts {
-	const char *profile;     /* PROFILE */
-	const char *mem, *cpus;  /* --mem, --cpus as given */
+	uint32_t mem, cpus;      /* --mem, --cpus; 0: the profile's */
 	const char *init;        /* --init */
 	const char *append;      /* --append */
 	const char *tap;         /* --tap */
 	const char *accel;       /* --accel */
 	const char *hypervisor;  /* --hypervisor */
+};
+
+static int parse_count(const char *s, uint32_t *out, struct error *err)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || v == 0 || v > 1024 * 1024)
+		return error_usage(err, "want a positive number, not '%s'", s);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_mem(void *base, const char *v, struct error *err)
+{
+	return parse_count(v, &((struct run_opts *)base)->mem, err);
+}
+
+static int parse_cpus(void *base, const char *v, struct error *err)
+{
+	return parse_count(v, &((struct run_opts *)base)->cpus, err);
+}
+
+static int parse_accel(void *base, const char *v, struct error *err)
+{
+	if (strcmp(v, "kvm") && strcmp(v, "tcg"))
+		return error_usage(err, "want kvm or tcg, not '%s'", v);
+	((struct run_opts *)base)->accel = v;
+	return 0;
+}
+
+static int parse_hypervisor(void *base, const char *v, struct error *err)
+{
+	if (strcmp(v, "qemu") && strcmp(v, "firecracker"))
+		return error_usage(err, "want qemu or firecracker, not '%s'", v);
+	((struct run_opts *)base)->hypervisor = v;
+	return 0;
+}
+
+static const struct cli_option run_options[] = {
+	OPT_PARSE(0, "mem", "N", parse_mem, "memory in MiB instead of the profile's"),
+	OPT_PARSE(0, "cpus", "N", parse_cpus, "vCPUs instead of the profile's"),
+	OPT_STRING(0, "init", "PATH", struct run_opts, init, "the guest's init"),
+	OPT_STRING(0, "append", "ARGS", struct run_opts, append,
+		"extra kernel command-line arguments"),
+	OPT_STRING(0, "tap", "NAME", struct run_opts, tap,
+		"attach a virtio-net device on host tap NAME"),
+	OPT_PARSE(0, "accel", "kvm|tcg", parse_accel,
+		"qemu accelerator (default: KVM when /dev/kvm\nworks, else TCG; the choice "
+		"is printed)"),
+	OPT_PARSE(0, "hypervisor", "qemu|firecracker", parse_hypervisor,
+		"the hypervisor instead of the profile's"),
+	OPT_END(),
 };
 
 /* what a run resolved: the outputs it boots from */
@@ -47,73 +100,87 @@ static const struct build_input *find_output(const struct build_input *outs, int
 	return NULL;
 }
 
-static int parse_args(const struct command *cmd, int argc, char **argv, struct run_opts *o)
-{
-	static const char *const names[] = { "--mem", "--cpus", "--init", "--append", "--tap",
-					     "--accel", "--hypervisor" };
-	const char **slots[] = { &o->mem, &o->cpus, &o->init, &o->append, &o->tap, &o->accel,
-				 &o->hypervisor };
-	for (int i = 1; i < argc; i++) {
-		int taken = cli_value_option(cmd, argc, argv, &i, names, slots, ARRAY_SIZE(names));
-		if (taken < 0)
-			return EXIT_USAGE;
-		if (taken)
-			continue;
-		const char *a = argv[i];
-		if (a[0] == '-')
-			return cli_usage(cmd, "unknown option '%s'", a);
-		if (o->profile)
-			return cli_usage(cmd, "one PROFILE only ('%s' and '%s')", o->profile, a);
-		o->profile = a;
-	}
-	if (!o->profile)
-		return cli_usage(cmd, "which profile? (say PROFILE)");
-	if (o->accel && strcmp(o->accel, "kvm") && strcmp(o->accel, "tcg"))
-		return cli_usage(cmd, "--accel takes kvm or tcg, not '%s'", o->accel);
-	if (o->hypervisor && strcmp(o->hypervisor, "qemu") && strcmp(o->hypervisor, "firecracker"))
-		return cli_usage(cmd, "--hypervisor takes qemu or firecracker, not '%s'",
-				 o->hypervisor);
-	return 0;
-}
+/* the profile as this run wants it, and the strings it owns */
+struct variant {
+	struct profile profile; /* a shallow copy of the recipe's with the options applied */
+	struct net_iface tap;   /* --tap's interface */
+	char *cmdline;          /* the recipe's cmdline, then --append */
+	char *blame;            /* "command-line option --cpus": where what the options set came from */
+};
 
-static int parse_count(const struct command *cmd, const char *opt, const char *s, uint32_t *out)
+/* "command-line option --a" or "command-line options --a, --b" for the options set in o */
+static char *options_given(const struct run_opts *o)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-	if (!*s || *end || v == 0 || v > 1024 * 1024)
-		return cli_usage(cmd, "%s takes a positive number, not '%s'", opt, s);
-	*out = (uint32_t)v;
-	return 0;
+	const char *set[] = { o->mem ? "--mem" : NULL, o->cpus ? "--cpus" : NULL,
+			      o->init ? "--init" : NULL, o->append ? "--append" : NULL,
+			      o->hypervisor ? "--hypervisor" : NULL };
+	struct buf b = BUF_INIT;
+	size_t n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(set); i++)
+		if (set[i])
+			buf_addf(&b, "%s%s", n++ ? ", " : "", set[i]);
+	char *text = n ? xasprintf("command-line option%s %s", n > 1 ? "s" : "", b.data) : NULL;
+	buf_release(&b);
+	return text;
 }
 
 /*
- * The profile as this run wants it: a shallow copy of the recipe's with the
- * overrides applied; strings the copy owns are kept in owned[] for freeing.
+ * Apply the options to a copy of p.  What an option changed is blamed on
+ * that option, through the marks that errors about the profile name.
  */
-static int override_profile(const struct command *cmd, const struct profile *p,
-			    const struct run_opts *o, struct profile *over, char **owned,
-			    struct net_iface *tap)
+static void variant_init(struct variant *v, const struct profile *p, const struct run_opts *o)
 {
-	*over = *p;
-	if (o->mem && parse_count(cmd, "--mem", o->mem, &over->mem))
-		return EXIT_USAGE;
-	if (o->cpus && parse_count(cmd, "--cpus", o->cpus, &over->cpus))
-		return EXIT_USAGE;
+	static const struct mark tap_option = { "command-line option --tap", 0, 0 };
+	memset(v, 0, sizeof(*v));
+	v->profile = *p;
+	struct profile *over = &v->profile;
+	if ((v->blame = options_given(o)))
+		over->mark = (struct mark){ v->blame, 0, 0 };
+	if (o->mem)
+		over->mem = o->mem;
+	if (o->cpus)
+		over->cpus = o->cpus;
 	if (o->init)
 		over->init = (char *)o->init;
 	if (o->append)
-		over->cmdline = *owned = p->cmdline && *p->cmdline
+		over->cmdline = v->cmdline = p->cmdline && *p->cmdline
 			? xasprintf("%s %s", p->cmdline, o->append) : xstrdup(o->append);
 	if (o->tap) {
-		tap->tap = (char *)o->tap;
-		tap->mac = NULL;
-		tap->mark = p->mark;
-		over->net = tap;
+		v->tap.tap = (char *)o->tap;
+		v->tap.mark = tap_option;
+		over->net = &v->tap;
 		over->n_net = 1;
 	}
 	if (o->hypervisor)
 		over->hypervisor = strcmp(o->hypervisor, "firecracker") == 0 ? HV_FIRECRACKER : HV_QEMU;
-	return 0;
+}
+
+static void variant_release(struct variant *v)
+{
+	free(v->cmdline);
+	free(v->blame);
+}
+
+/* the profile named name, or without a name the one called default; NULL with err */
+static const struct profile *choose_profile(const struct recipe *r, const char *name,
+					    struct error *err)
+{
+	const struct profile *p = recipe_find_profile(r, name ? name : "default");
+	if (p)
+		return p;
+	const char **names = xcalloc(r->n_profiles + 1, sizeof(*names));
+	for (size_t i = 0; i < r->n_profiles; i++)
+		names[i] = r->profiles[i].name;
+	char *hint = suggest_hint(name ? name : "", names, r->n_profiles, "profiles");
+	if (name)
+		error_usage(err, "no profile '%s' in recipe '%s'%s", name, r->path, hint);
+	else if (r->n_profiles)
+		error_usage(err, "which profile? recipe '%s' has no 'default'%s", r->path, hint);
+	else
+		error_usage(err, "recipe '%s' has no profiles to run", r->path);
+	free(hint);
+	free(names);
+	return NULL;
 }
 
 static int build_inputs(struct engine *e, const struct profile *p, struct run_inputs *in,
@@ -328,39 +395,47 @@ out:
 	return status;
 }
 
-int cmd_run(struct mvctx *ctx, int argc, char **argv)
+static int cmd_run(struct mvctx *ctx, struct cli_args *args)
 {
-	const struct command *cmd = cli_find_command("run");
-	if (cli_wants_help(cmd, argc, argv))
-		return EXIT_OK;
-	struct run_opts o = { 0 };
-	if (parse_args(cmd, argc, argv, &o))
-		return EXIT_USAGE;
+	const struct run_opts *o = args->opts;
 	struct error err = ERROR_INIT;
-	struct engine *e = NULL;
-	struct profile over;
-	struct net_iface tap;
+	struct variant v = { 0 };
 	struct launch_spec spec = { 0 };
 	struct run_inputs in = { 0 };
-	char *owned = NULL;
-	int status;
-	if (cli_load_recipe(ctx, &err) < 0 || cli_open_cache(ctx, &err) < 0)
-		return cli_fail(ctx, &err);
-	const struct profile *p = recipe_find_profile(ctx->recipe, o.profile);
-	if (!p) {
-		error_usage(&err, "no profile '%s' in recipe '%s'", o.profile, ctx->recipe->path);
-		return cli_fail(ctx, &err);
-	}
-	if ((status = override_profile(cmd, p, &o, &over, &owned, &tap)) != 0)
+	int status = EXIT_OK;
+	const struct profile *p = choose_profile(ctx->recipe, args->n_words ? args->words[0] : NULL,
+						 &err);
+	/* the recipe's own profile first, so that only an option can be wrong after */
+	if (!p || launch_spec_from_profile(&spec, ctx->recipe->name, p, &err) < 0)
 		goto out;
-	e = engine_new(ctx);
-	if (launch_spec_from_profile(&spec, ctx->recipe->name, &over, &err) < 0 ||
-	    build_inputs(e, &over, &in, &err) < 0 ||
-	    (status = boot(ctx, &o, &spec, &in, &err)) < 0)
-		status = cli_fail(ctx, &err);
-out:
 	launch_spec_release(&spec);
-	engine_free(e);
-	free(owned);
+	variant_init(&v, p, o);
+	if (launch_spec_from_profile(&spec, ctx->recipe->name, &v.profile, &err) < 0 ||
+	    build_inputs(args->engine, &v.profile, &in, &err) < 0)
+		goto out;
+	status = boot(ctx, o, &spec, &in, &err);
+out:
+	if (error_is_set(&err))
+		status = cli_fail(ctx, &err);
+	launch_spec_release(&spec);
+	variant_release(&v);
 	return status;
 }
+
+const struct command command_run = {
+	.name = "run",
+	.args = "[PROFILE]",
+	.summary = "build what is stale, then boot a profile",
+	.help = "Bring the profile's kernel, image and launch config up to date, copy the\n"
+		"image into a run directory (the cached image is never written; with\n"
+		"persist: true the copy is kept until the image is rebuilt), and start the\n"
+		"hypervisor with the console on this terminal.  Without PROFILE, run the\n"
+		"profile called default.  Exits with the hypervisor's status when the guest\n"
+		"powers off; Ctrl-C or SIGTERM stops the VM.\n"
+		"Options make a variant of the profile with its own cached launch config.\n",
+	.options = run_options,
+	.opts_size = sizeof(struct run_opts),
+	.max_words = 1,
+	.needs = NEEDS_RECIPE | NEEDS_CACHE | NEEDS_ENGINE,
+	.run = cmd_run,
+};

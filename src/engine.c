@@ -13,6 +13,7 @@
 #include "engine_internal.h"
 #include "fileutil.h"
 #include "recipe.h"
+#include "suggest.h"
 #include "util.h"
 
 /* builders are linked in per module; a missing one is reported when needed */
@@ -157,12 +158,29 @@ static bool has_dependents(const struct engine *e, const struct node *n)
 	return false;
 }
 
+/* "no target" with the closest id or name, or the ids there are */
+static void no_target(const struct engine *e, const char *target, struct error *err)
+{
+	bool ids = strchr(target, ':') != NULL;
+	const char **names = xcalloc(e->n_nodes + 1, sizeof(*names));
+	for (size_t i = 0; i < e->n_nodes; i++)
+		names[i] = ids ? e->nodes[i]->id : e->nodes[i]->name;
+	const char *close = suggest_closest(target, names, e->n_nodes);
+	for (size_t i = 0; !close && i < e->n_nodes; i++)
+		names[i] = e->nodes[i]->id;
+	char *hint = close ? xasprintf(" (did you mean '%s'?)", close)
+			   : suggest_hint(target, names, e->n_nodes, "targets");
+	error_usage(err, "no target '%s' in recipe '%s'%s", target, e->ctx->recipe->path, hint);
+	free(hint);
+	free(names);
+}
+
 static struct node *resolve_one(const struct engine *e, const char *target, struct error *err)
 {
 	if (strchr(target, ':')) {
 		struct node *n = engine_find(e, target);
 		if (!n)
-			error_usage(err, "no target '%s' in recipe '%s'", target, e->ctx->recipe->path);
+			no_target(e, target, err);
 		return n;
 	}
 	struct node *found = NULL;
@@ -177,7 +195,7 @@ static struct node *resolve_one(const struct engine *e, const char *target, stru
 		found = e->nodes[i];
 	}
 	if (!found)
-		error_usage(err, "no target '%s' in recipe '%s'", target, e->ctx->recipe->path);
+		no_target(e, target, err);
 	return found;
 }
 

@@ -178,15 +178,17 @@ static void *worker_main(void *arg)
 	double secs = now_monotonic() - start;
 	if (ret < 0)
 		error_prefix(&err, "%s", n->id);
-	progress_event(e->ctx->progress, n->id, ret < 0 ? "failed" : hit ? "cached" : "built",
-		       secs, ret < 0 ? err.msg : NULL);
 	pthread_mutex_lock(&e->lock);
 	s->running = false;
 	if (ret < 0) {
 		s->failed = true;
-		if (!error_is_set(&e->first_error))
+		/* the first error is the one the build returns, for the command to print */
+		bool first = !error_is_set(&e->first_error);
+		progress_failed(e->ctx->progress, n->id, secs, err.msg, first);
+		if (first)
 			error_move(&e->first_error, &err);
 	} else {
+		progress_event(e->ctx->progress, n->id, hit ? "cached" : "built", secs, NULL);
 		s->done = true;
 		s->built = !hit;
 	}
@@ -280,7 +282,7 @@ static int schedule_pass(struct engine *e, const bool *in_closure, struct worker
 			workers[i].n = NULL;
 			s->failed = true;
 			error_errno(&e->first_error, rc, "%s: cannot start a build thread", n->id);
-			progress_event(e->ctx->progress, n->id, "failed", -1, e->first_error.msg);
+			progress_failed(e->ctx->progress, n->id, -1, e->first_error.msg, true);
 			changes++;
 			continue;
 		}

@@ -24,8 +24,11 @@ static int bad(struct error *err, const struct mark *m, const char *profile, con
 	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	error_usage(err, "%s:%d:%d: profile '%s': %s", m->file ? m->file : "recipe", m->line,
-		    m->column, profile, msg);
+	if (m->line == 0) /* a value given on the command line, not in a file */
+		error_usage(err, "%s: profile '%s': %s", m->file, profile, msg);
+	else
+		error_usage(err, "%s:%d:%d: profile '%s': %s", m->file ? m->file : "recipe",
+			    m->line, m->column, profile, msg);
 	free(msg);
 	return -1;
 }

@@ -1,5 +1,5 @@
 /* mvbuild: declarative builds of microVM kernels, images and launch configs. */
-int cli_main(int argc, char **argv);
+#include "cli.h"
 
 int main(int argc, char **argv)
 {

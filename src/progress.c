@@ -106,6 +106,12 @@ void progress_event(struct progress *p, const char *node_id, const char *event,
 	pthread_mutex_unlock(&p->lock);
 }
 
+void progress_failed(struct progress *p, const char *node_id, double seconds,
+		     const char *message, bool returned)
+{
+	progress_event(p, node_id, "failed", seconds, returned && p && !p->json ? NULL : message);
+}
+
 static struct status_slot *slot_for(struct progress *p, const char *node_id)
 {
 	for (size_t i = 0; i < p->n_slots; i++)

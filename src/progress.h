@@ -25,6 +25,13 @@ void progress_free(struct progress *p);
 void progress_event(struct progress *p, const char *node_id, const char *event,
 		    double seconds, const char *detail);
 /*
+ * A "failed" event with its message.  When returned is true the caller
+ * hands the error up to be printed once by the command, so the plain line
+ * leaves the message out; a JSON event always carries it.
+ */
+void progress_failed(struct progress *p, const char *node_id, double seconds,
+		     const char *message, bool returned);
+/*
  * Live status for a node, e.g. "412 objects, 31 s" or "12.0 MiB of
  * 131.0 MiB, 24.5 MiB/s, ETA 5 s".  On a terminal it rewrites the status
  * line; otherwise it prints at most one line per node every few seconds;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "suggest.h"
 #include "util.h"
 
 struct frame {
@@ -444,56 +445,12 @@ const struct ynode *ynode_unknown_key(const struct ynode *map, const char *const
 
 /* ---- suggestions ----------------------------------------------------- */
 
-#define SUGGEST_MAX_LEN 64 /* longer words are never compared (bounded time) */
-
-static int min3(int a, int b, int c)
-{
-	int m = a < b ? a : b;
-	return m < c ? m : c;
-}
-
-/* optimal string alignment distance: edits, with a swap of neighbours as one */
-static int edit_distance(const char *a, const char *b)
-{
-	int la = (int)strlen(a), lb = (int)strlen(b);
-	int d[SUGGEST_MAX_LEN + 1][SUGGEST_MAX_LEN + 1];
-	for (int i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (int j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (int i = 1; i <= la; i++) {
-		for (int j = 1; j <= lb; j++) {
-			int cost = a[i - 1] != b[j - 1];
-			d[i][j] = min3(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < d[i][j])
-				d[i][j] = d[i - 2][j - 2] + 1;
-		}
-	}
-	return d[la][lb];
-}
-
 const char *ynode_suggest(const char *word, const char *const *candidates, size_t n)
 {
-	size_t len = strlen(word);
-	if (len == 0 || len > SUGGEST_MAX_LEN)
-		return NULL;
-	int limit = len <= 3 ? 1 : 2, best_d = limit + 1;
-	const char *best = NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (strlen(candidates[i]) > SUGGEST_MAX_LEN)
-			continue;
-		int d = edit_distance(word, candidates[i]);
-		if (d < best_d) {
-			best_d = d;
-			best = candidates[i];
-		}
-	}
-	return best;
+	return suggest_closest(word, candidates, n);
 }
 
 char *ynode_did_you_mean(const char *word, const char *const *candidates, size_t n)
 {
-	const char *s = ynode_suggest(word, candidates, n);
-	return s ? xasprintf(" (did you mean '%s'?)", s) : xstrdup("");
+	return suggest_did_you_mean(word, candidates, n);
 }

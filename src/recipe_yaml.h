@@ -72,9 +72,9 @@ const struct ynode *ynode_unknown_key(const struct ynode *map, const char *const
 /* set an ERROR_USAGE error "FILE:LINE:COL: message"; returns -1 */
 int ynode_fail(struct error *err, const struct mark *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* the candidate closest to word by edit distance when close enough, else NULL */
+/* suggest_closest() (suggest.h), for the readers of a tree */
 const char *ynode_suggest(const char *word, const char *const *candidates, size_t n);
-/* " (did you mean 'x'?)" for the closest candidate, or "" (newly allocated) */
+/* suggest_did_you_mean() (suggest.h), for the readers of a tree */
 char *ynode_did_you_mean(const char *word, const char *const *candidates, size_t n);
 
 #endif

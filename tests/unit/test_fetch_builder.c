@@ -141,7 +141,7 @@ static char *output_of(struct mvctx *ctx, const char *id)
 	return text;
 }
 
-/* run cmd_fetch with the in-memory recipe, returning what it printed on stdout */
+/* run `mvbuild fetch` with the in-memory recipe, returning what it printed on stdout */
 static char *run_fetch(struct mvctx *ctx, char **argv, int argc, int *status)
 {
 	char *path = path_join(dir, "stdout");
@@ -150,7 +150,7 @@ static char *run_fetch(struct mvctx *ctx, char **argv, int argc, int *status)
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	dup2(fd, 1);
 	close(fd);
-	*status = cmd_fetch(ctx, argc, argv);
+	*status = cli_run(ctx, &command_fetch, argc, argv);
 	fflush(stdout);
 	dup2(saved, 1);
 	close(saved);
