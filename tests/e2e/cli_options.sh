@@ -226,10 +226,10 @@ check_eq "run without PROFILE and no default: exit 2 and the profiles" "$rc:$err
 
 mvb run other --init sbin/init --cache "$T/c1"
 check_eq "a bad --init is blamed on the option" "$rc:$errout" \
-	"2:mvbuild: command-line option --init: profile 'other': init 'sbin/init' must be an absolute path without spaces"
+	"2:mvbuild: command-line option --init: profile 'other': init must be an absolute path inside the image of at most 255 bytes, without spaces, control characters or '\"'"
 mvb run other --cpus 300 --cache "$T/c1"
 check_eq "a bad --cpus is blamed on the option" "$rc:$errout" \
-	"2:mvbuild: command-line option --cpus: profile 'other': cpus 300 is out of range (1 to 255)"
+	"2:mvbuild: command-line option --cpus: profile 'other': cpus 300 must be an integer from 1 to 255"
 mvb run other --cpus=two
 check_contains "--cpus=two names the option" "$errout" "option '--cpus': want a positive number, not 'two'"
 

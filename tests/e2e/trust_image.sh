@@ -147,9 +147,9 @@ check_contains "the error says there are no free inodes and what to do" "$errout
 	"the image has no free inodes: raise inodes: or size:"
 recipe "$d" "  img: { size: 64M, inodes: 1000000, layers: [many] }"
 mvb_in "$d" --cache "$d/c" build image:img
-check_eq "inodes: 1000000 in a 64M image fails the build (exit 1)" "$rc" 1
+check_eq "inodes: 1000000 in a 64M image is a recipe error (exit 2)" "$rc" 2
 check_contains "the error explains the inode count" "$errout" \
-	"1000000 inodes do not fit an image of 64 MiB"
+	"'inodes' in image 'img' must be an integer from 16 to 65536 (one inode per 1024 bytes of 'size' at most), not the integer 1000000"
 if [[ "$errout" == *"Unknown code"* ]]; then nok "no 'Unknown code ext2' message"; diag "$errout"
 else ok "no 'Unknown code ext2' message"; fi
 
