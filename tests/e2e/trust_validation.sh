@@ -202,13 +202,13 @@ check_eq "UTF-8 with a byte order mark is still UTF-8" "$rc" 0
 # ---- the launcher applies the same checks to run's overrides ----------------
 mvb -f good.yaml run default --cpus 256
 check_eq "run --cpus 256: refused by the shared check before any build" "$rc:$errout" \
-	"2:mvbuild: good.yaml:23:3: profile 'default': cpus 256 must be an integer from 1 to 255"
+	"2:mvbuild: command-line option --cpus: profile 'default': cpus 256 must be an integer from 1 to 255"
 mvb -f good.yaml run default --init "/sbin/init rdinit=/bin/sh"
 check_eq "run --init with arguments: refused by the shared check" "$rc:$errout" \
-	"2:mvbuild: good.yaml:23:3: profile 'default': init $INIT"
+	"2:mvbuild: command-line option --init: profile 'default': init $INIT"
 mvb -f good.yaml run fc1 --cpus 3
 check_eq "run --cpus 3 of a Firecracker profile: refused by the shared check" "$rc:$errout" \
-	"2:mvbuild: good.yaml:34:3: profile 'fc1': cpus 3 must be 1 or an even number up to 32 for Firecracker"
+	"2:mvbuild: command-line option --cpus: profile 'fc1': cpus 3 must be 1 or an even number up to 32 for Firecracker"
 mvb net up "tap/0"
 check_eq "net up: the same tap name check as a recipe's net entries" "$rc:$errout" \
 	"2:mvbuild: tap name 'tap/0' $TAP"

@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "fileutil.h"
 #include "recipe.h"
+#include "recipe_validate.h"
 #include "record.h"
 #include "tap.h"
 
@@ -245,6 +246,45 @@ static void profile_free(struct profile *p)
 	free(p->fc_opts);
 }
 
+/*
+ * gen() until the shared recipe check accepts the value: the records must be
+ * injective over every input the loader lets through, so draw from those
+ */
+static char *rnd_valid(char *(*gen)(void), char *(*validate)(const char *))
+{
+	for (;;) {
+		char *v = gen(), *why = validate(v);
+		if (!why)
+			return v;
+		free(why);
+		free(v);
+	}
+}
+
+/* an absolute path built from the random atoms */
+static char *rnd_abs(void)
+{
+	char *s = rnd_str(), *v = xasprintf("/%s", s);
+	free(s);
+	return v;
+}
+
+static char *rnd_init(void)
+{
+	return rnd_word("/", false);
+}
+
+/* 1 to 3 allow-listed machine properties, or an escaped comma in a value */
+static char *rnd_machine(void)
+{
+	static const char *const props[] = { "x-option-roms=on", "x-option-roms=off", "usb=off",
+					     "graphics=off", "smm=auto", "pcie=on", "=", ",," };
+	struct buf b = BUF_INIT;
+	for (unsigned i = 1 + rnd(3); i > 0; i--)
+		buf_addf(&b, "%s%s", b.len ? "," : "", props[rnd(ARRAY_SIZE(props))]);
+	return buf_detach(&b);
+}
+
 static void rnd_options(struct profile *p, struct buf *d)
 {
 	static const char *const accel[] = { "auto", "kvm", "tcg" };
@@ -253,9 +293,11 @@ static void rnd_options(struct profile *p, struct buf *d)
 	if (rnd(2))
 		p->qemu_opts[p->n_qemu_opts++] = (struct option){ .key = "accel", .value = xstrdup(accel[rnd(3)]) };
 	if (rnd(2))
-		p->qemu_opts[p->n_qemu_opts++] = (struct option){ .key = "binary", .value = rnd_str() };
+		p->qemu_opts[p->n_qemu_opts++] = (struct option){ .key = "binary",
+			.value = rnd_valid(rnd_abs, recipe_validate_binary) };
 	if (rnd(2))
-		p->qemu_opts[p->n_qemu_opts++] = (struct option){ .key = "machine", .value = rnd_word("m", false) };
+		p->qemu_opts[p->n_qemu_opts++] = (struct option){ .key = "machine",
+			.value = rnd_valid(rnd_machine, recipe_validate_machine) };
 	for (size_t i = 0; i < p->n_qemu_opts; i++) {
 		dump(d, p->qemu_opts[i].key);
 		dump(d, p->qemu_opts[i].value);
@@ -276,11 +318,8 @@ static int launch_sample(struct mvctx *ctx, struct sample *s, struct error *err)
 	p.hypervisor = HV_QEMU;
 	p.mem = rnd(2) ? 128 : 256;
 	p.cpus = 1 + rnd(2);
-	p.init = rnd(2) ? rnd_word("/", false) : NULL;
-	do {
-		free(p.cmdline);
-		p.cmdline = rnd_opt();
-	} while (p.cmdline && strpbrk(p.cmdline, "\r\n"));
+	p.init = rnd(2) ? rnd_valid(rnd_init, recipe_validate_init) : NULL;
+	p.cmdline = rnd(3) ? rnd_valid(rnd_str, recipe_validate_cmdline) : NULL;
 	p.persist = rnd(2);
 	ctx->recipe->name = rnd(2) ? (rnd(2) ? "demo" : "demo demo") : NULL;
 	buf_addf(&d, "%u,%u,%d,", p.mem, p.cpus, p.persist);
