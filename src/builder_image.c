@@ -3,7 +3,8 @@
  * of an image (size, label, inodes, epoch, devices, fs), each layer's
  * source name (the engine adds the layers' digests as dependencies
  * "source:NAME", output "file"), each field of each overlay as an entry
- * "overlay I FIELD" (an absent optional field has no entry), and for
+ * "overlay I FIELD" (I counts from 1, as recipe errors do; an absent optional
+ * field has no entry), and for
  * dir/file overlays one entry per host file with its type, sha256 and mode
  * as words (record_add_words).  build() writes
  * the outputs "rootfs.ext4" and "manifest" (see image.h) into the scratch
@@ -31,7 +32,7 @@ struct describe_walk {
 	struct mvctx *ctx;
 	struct record *rec;
 	const struct overlay *ov;
-	size_t index;
+	size_t index;                /* the overlay's position, from 1 */
 };
 
 static const char *stat_type(mode_t mode)
@@ -148,15 +149,16 @@ static int image_describe(struct mvctx *ctx, const struct node *node, struct rec
 	record_add(rec, "param inodes", "%llu", (unsigned long long)img->inodes);
 	record_add(rec, "param epoch", "%lld", (long long)epoch);
 	record_add(rec, "param devices", "%s", img->allow_devices ? "true" : "false");
+	/* layers and overlays count from 1 in keys (so in explain) as in recipe errors */
 	for (size_t i = 0; i < img->n_layers; i++) {
-		char *label = xasprintf("layer %zu", i);
+		char *label = xasprintf("layer %zu", i + 1);
 		record_add(rec, label, "%s", img->layers[i]);
 		free(label);
 	}
 	for (size_t i = 0; i < img->n_overlays; i++) {
 		const struct overlay *ov = &img->overlays[i];
-		struct describe_walk w = { ctx, rec, ov, i };
-		describe_overlay(rec, ov, i);
+		struct describe_walk w = { ctx, rec, ov, i + 1 };
+		describe_overlay(rec, ov, i + 1);
 		if (walk_overlay(ctx, node, ov, describe_host_file, &w, err) < 0)
 			return error_prefix(err, "image '%s'", img->name);
 	}

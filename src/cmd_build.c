@@ -25,10 +25,18 @@ static int cmd_build(struct mvctx *ctx, struct cli_args *args)
 	size_t n = 0;
 	int status = EXIT_OK;
 	if (engine_resolve(args->engine, args->words, args->n_words, &targets, &n, &err) < 0 ||
-	    engine_build(args->engine, targets, n, &err) < 0)
+	    engine_build(args->engine, targets, n, &err) < 0) {
 		status = cli_fail(ctx, &err);
-	else
+	} else if (args->n_words) {
 		print_outputs(args->engine, targets, n);
+	} else {
+		/* everything was built: show every kernel, image and profile, not only the tops */
+		struct node *const *all;
+		size_t n_all = engine_nodes(args->engine, &all);
+		for (size_t i = 0; i < n_all; i++)
+			if (all[i]->kind != NODE_SOURCE)
+				print_outputs(args->engine, (struct node **)&all[i], 1);
+	}
 	free(targets);
 	return status;
 }
@@ -40,7 +48,8 @@ const struct command command_build = {
 	.help = "Build each TARGET and whatever it needs, reusing cached outputs.\n"
 		"TARGET is kernel:NAME, image:NAME, profile:NAME, source:NAME, or a NAME\n"
 		"that is unique.  Prints \"TARGET OUTPUT PATH\" for each output of each\n"
-		"target on standard output.\n",
+		"target on standard output; with no TARGET, of every kernel, image and\n"
+		"profile.\n",
 	.max_words = -1,
 	.needs = NEEDS_RECIPE | NEEDS_CACHE | NEEDS_ENGINE,
 	.run = cmd_build,

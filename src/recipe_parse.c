@@ -1060,6 +1060,9 @@ static int check_version(struct recipe_parser *p, const struct ynode *root)
 		return fail(p, root, "missing 'mvbuild: 1' (the recipe format version)");
 	if (v->kind == YNODE_SCALAR && v->type == YSCALAR_INT && strcmp(v->text, "1") == 0)
 		return 0;
+	if (v->kind == YNODE_SCALAR && v->type == YSCALAR_STR && strcmp(v->text, "1") == 0)
+		return fail(p, v, "'mvbuild' must be the integer 1, not the string '1' (write it "
+			    "without quotes)");
 	if (v->kind == YNODE_SCALAR && strlen(v->text) <= 40)
 		return fail(p, v, "unsupported recipe format version '%s' (supported versions: 1)",
 			    v->text);

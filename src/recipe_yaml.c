@@ -277,6 +277,40 @@ static void offset_mark(const char *text, size_t len, size_t offset, int *line, 
 	}
 }
 
+/* the line that holds byte offset at, as [*start, end) */
+static const char *line_at(const char *text, size_t len, size_t at, const char **end)
+{
+	const char *start = text + (at < len ? at : len);
+	while (start > text && start[-1] != '\n')
+		start--;
+	const char *nl = memchr(start, '\n', (size_t)(text + len - start));
+	*end = nl ? nl : text + len;
+	return start;
+}
+
+/*
+ * The two mistakes people make most, in their words rather than libyaml's:
+ * a tab in the indentation, and a line indented to a column no enclosing
+ * block uses.  NULL when the error is neither.
+ */
+static char *plain_problem(const yaml_parser_t *p, const char *text, size_t len)
+{
+	if (p->error != YAML_SCANNER_ERROR && p->error != YAML_PARSER_ERROR)
+		return NULL;
+	const char *end, *line = line_at(text, len, p->problem_mark.index, &end);
+	size_t indent = strspn(line, " \t");
+	if (line + indent < end && memchr(line, '\t', indent))
+		return xstrdup("tabs cannot indent YAML: indent with spaces");
+	if (p->problem && p->context && strstr(p->problem, "did not find expected key") &&
+	    strstr(p->context, "block mapping"))
+		return xasprintf("line %d is indented to column %zu, which lines up with no block "
+				 "above it: indent it exactly as the keys it belongs with (the block "
+				 "mapping that starts at line %d column %d, or one inside it)",
+				 (int)p->problem_mark.line + 1, indent + 1,
+				 (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+	return NULL;
+}
+
 /* libyaml's own problem text at its mark */
 static int parser_error(struct builder *b, const yaml_parser_t *p, const char *text, size_t len)
 {
@@ -286,6 +320,12 @@ static int parser_error(struct builder *b, const yaml_parser_t *p, const char *t
 	else
 		at = mark_of(b, p->problem_mark);
 	const char *problem = p->problem ? p->problem : "cannot parse";
+	char *plain = plain_problem(p, text, len);
+	if (plain) {
+		int ret = ynode_fail(b->err, &at, "invalid YAML: %s", plain);
+		free(plain);
+		return ret;
+	}
 	/* libyaml's reader reports bad bytes as "invalid leading UTF-8 octet" and the like */
 	if (p->error == YAML_READER_ERROR && strstr(problem, "UTF-8"))
 		return ynode_fail(b->err, &at, "invalid UTF-8 (a recipe is UTF-8 text): %s", problem);
