@@ -39,10 +39,23 @@ static const char *stat_type(mode_t mode)
 	return "special";
 }
 
+/* the record label of one host file of an overlay; caller frees */
+static char *host_file_label(const struct overlay *ov, const struct overlay_file *f)
+{
+	return xasprintf("overlay file %s%s%s", ov->src, *f->rel ? "/" : "", f->rel);
+}
+
+/* its record value, given hex (the content digest, or what stands for it); caller frees */
+static char *host_file_value(const struct overlay_file *f, const char *hex)
+{
+	return xasprintf("%s %s %04o", stat_type(f->st.st_mode), hex,
+			 (unsigned)(f->st.st_mode & 07777));
+}
+
 static int describe_host_file(void *arg, const struct overlay_file *f, struct error *err)
 {
 	struct describe_walk *w = arg;
-	char *label = xasprintf("overlay file %s%s%s", w->ov->src, *f->rel ? "/" : "", f->rel);
+	char *label = host_file_label(w->ov, f);
 	char hex[SHA256_HEX] = "-";
 	int ret = 0;
 	if (S_ISREG(f->st.st_mode)) {
@@ -58,10 +71,31 @@ static int describe_host_file(void *arg, const struct overlay_file *f, struct er
 	} else if (S_ISCHR(f->st.st_mode) || S_ISBLK(f->st.st_mode)) {
 		snprintf(hex, sizeof(hex), "%llu", (unsigned long long)f->st.st_rdev);
 	}
-	if (ret == 0)
-		record_add(w->rec, label, "%s %s %04o", stat_type(f->st.st_mode), hex,
-			   (unsigned)(f->st.st_mode & 07777));
+	if (ret == 0) {
+		char *value = host_file_value(f, hex);
+		record_add(w->rec, label, "%s", value);
+		free(value);
+	}
 	free(label);
+	return ret;
+}
+
+/*
+ * An overlay file as image_write() copied it (sha256 hashed while reading)
+ * must be the file the key describes: else it changed since describe() and
+ * the image would hold content its key does not name.
+ */
+static int check_host_file(void *arg, const struct overlay *ov, const struct overlay_file *f,
+			   const char *sha256, struct error *err)
+{
+	const struct record *rec = arg;
+	char *label = host_file_label(ov, f);
+	char *value = host_file_value(f, sha256);
+	const char *keyed = record_get(rec, label);
+	int ret = keyed && strcmp(keyed, value) == 0 ? 0
+		: error_set(err, "'%s' changed during the build", f->abs);
+	free(label);
+	free(value);
 	return ret;
 }
 
@@ -127,8 +161,9 @@ static int image_build(struct build_ctx *b, struct error *err)
 	const char **layers = xcalloc(img->n_layers + 1, sizeof(*layers));
 	char *out = path_join(b->workdir, "rootfs.ext4");
 	char *manifest = path_join(b->workdir, "manifest");
+	struct overlay_check check = { check_host_file, (void *)b->record };
 	struct image_write_opts o = { out, manifest, layers, (const char *const *)img->layers,
-				      b->key, 0 };
+				      b->key, 0, b->record ? &check : NULL };
 	int ret = -1;
 
 	if (image_epoch(img, &o.epoch, err) < 0)

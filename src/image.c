@@ -106,7 +106,8 @@ static int populate(struct tree *t, const struct image *img, const struct image_
 				      img->allow_devices, err) < 0)
 			return -1;
 	for (size_t i = 0; i < img->n_overlays; i++)
-		if (image_overlay_apply(t, &img->overlays[i], img->allow_devices, o->epoch, err) < 0)
+		if (image_overlay_apply(t, &img->overlays[i], img->allow_devices, o->epoch, o->check,
+					err) < 0)
 			return -1;
 	if (tree_finish(t, err) < 0)
 		return -1;
