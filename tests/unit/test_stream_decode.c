@@ -16,6 +16,7 @@
 #include "fileutil.h"
 #include "hash.h"
 #include "kernel_tree.h"
+#include "remote_codec.h"
 #include "stream_decode.h"
 #include "tap.h"
 
@@ -242,6 +243,34 @@ static void test_kernel_tarball(void)
 	free(cache);
 }
 
+/* a remote blob is decoded to the end of its stream: bytes after it are refused */
+static void test_remote_blob(const char *tar)
+{
+	struct error err = ERROR_INIT;
+	char want[SHA256_HEX], got[SHA256_HEX];
+	uint64_t size;
+	struct buf b = BUF_INIT;
+	char *enc = path_join(root, "blob.enc");
+	char *dec = path_join(root, "blob.dec");
+	int r = remote_encode(tar, enc, want, &size, &err);
+	ok(r == 0, "encoded a remote blob %s", err.msg ? err.msg : "");
+	error_release(&err);
+	r = remote_decode(enc, dec, got, &size, &err);
+	ok(r == 0, "the intact blob decodes %s", err.msg ? err.msg : "");
+	error_release(&err);
+	unlink(dec);
+	load(enc, &b);
+	buf_adds(&b, "trailing garbage");
+	save(enc, &b);
+	r = remote_decode(enc, dec, got, &size, &err);
+	ok(r < 0 && err.msg && strstr(err.msg, "cannot decompress"),
+	   "a blob with trailing bytes is refused: %s", err.msg ? err.msg : "accepted");
+	error_release(&err);
+	buf_release(&b);
+	free(enc);
+	free(dec);
+}
+
 /* a FIFO where a file is expected is refused at once instead of blocking the reader */
 static void test_fifo(void)
 {
@@ -279,6 +308,7 @@ int main(void)
 		test_format(&fixtures[i], tar, tar_hex);
 	test_gzip_isize();
 	test_kernel_tarball();
+	test_remote_blob(tar);
 	test_fifo();
 	error_release(&err);
 	free(tar);
