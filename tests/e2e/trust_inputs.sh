@@ -94,7 +94,15 @@ sources:
 images:
   img: { size: 32M, epoch: 1700000000, layers: [p] }
 Y
-for what in overlay source; do
+cat >fifo/url.yaml <<Y
+mvbuild: 1
+name: fifo-url
+sources:
+  p: { url: "file://$T/fifo/pipe", sha256: 0000000000000000000000000000000000000000000000000000000000000000 }
+images:
+  img: { size: 32M, epoch: 1700000000, layers: [p] }
+Y
+for what in overlay source url; do
 	out=$(timeout 20 "$MVBUILD" -f "fifo/$what.yaml" --cache "$T/c-fifo" build image:img 2>"$T/.stderr"); rc=$?
 	errout=$(cat "$T/.stderr")
 	check "a FIFO as $what file: no hang (timeout not reached)" test "$rc" -ne 124
