@@ -235,13 +235,14 @@ static int apply_host_file(void *arg, const struct overlay_file *f, struct error
 	char *dest = top ? xstrdup(ap->dest) : path_join(ap->dest, f->rel);
 	uint32_t perm = top && ov->has_mode ? ov->mode : f->st.st_mode & 07777;
 	struct tree_attrs a = overlay_attrs(ap, f->st.st_mode & S_IFMT, perm);
+	char sha256[SHA256_HEX];
+	const char *content = NULL;  /* digest of what was read, for the check */
 	int ret = -1;
 
 	if (S_ISDIR(f->st.st_mode)) {
 		ret = top && !ov->has_mode && !ov->has_uid && !ov->has_gid
 			? tree_mkdir_p(ap->t, dest, err) : tree_mkdir(ap->t, dest, &a, err);
 	} else if (S_ISREG(f->st.st_mode)) {
-		char sha256[SHA256_HEX];
 		int fd = top ? dup(f->dirfd) : open_regular_at(f->dirfd, f->name, O_NOFOLLOW, f->abs, err);
 		if (fd < 0) {
 			if (top)
@@ -250,8 +251,7 @@ static int apply_host_file(void *arg, const struct overlay_file *f, struct error
 		}
 		ret = copy_bytes(ap->t, dest, &a, fd, (uint64_t)f->st.st_size, f->abs, sha256, err);
 		close(fd);
-		if (ret == 0 && ap->check)
-			ret = ap->check->fn(ap->check->arg, ov, f, sha256, err);
+		content = sha256;
 	} else if (S_ISLNK(f->st.st_mode)) {
 		char target[PATH_MAX];
 		ssize_t n = readlinkat(f->dirfd, f->name, target, sizeof(target) - 1);
@@ -260,6 +260,8 @@ static int apply_host_file(void *arg, const struct overlay_file *f, struct error
 			goto out;
 		}
 		target[n] = '\0';
+		hash_buffer_hex(HASH_SHA256, target, (size_t)n, sha256);
+		content = sha256;
 		ret = tree_symlink(ap->t, dest, &a, target, err);
 	} else if (S_ISFIFO(f->st.st_mode) ||
 		   ((S_ISCHR(f->st.st_mode) || S_ISBLK(f->st.st_mode)) && ap->allow_devices)) {
@@ -267,6 +269,8 @@ static int apply_host_file(void *arg, const struct overlay_file *f, struct error
 	} else {
 		error_set(err, "'%s' is a device node or socket and cannot be copied", f->abs);
 	}
+	if (ret == 0 && ap->check)
+		ret = ap->check->fn(ap->check->arg, ov, f, content, err);
 out:
 	free(dest);
 	return ret;

@@ -35,9 +35,10 @@ typedef int (*overlay_file_fn)(void *arg, const struct overlay_file *f, struct e
 int overlay_walk(const struct overlay *ov, overlay_file_fn fn, void *arg, struct error *err);
 
 /*
- * Called for every regular host file an overlay copies, with the sha256 of
- * the bytes copied (hashed as they were read), so that the caller can
- * compare them with the digest its key was computed from; 0, or -1 with err.
+ * Called for every host file an overlay applies, once applied, with the
+ * sha256 of its content as read (a regular file's bytes, hashed in the pass
+ * that copied them; a symlink's target) or NULL for other kinds, so that the
+ * caller can compare it with what its key was computed from; 0, or -1 with err.
  */
 typedef int (*overlay_check_fn)(void *arg, const struct overlay *ov, const struct overlay_file *f,
 				const char *sha256, struct error *err);
