@@ -322,10 +322,10 @@ static int feed(struct decoder *d, struct buf *header, bool *in_header, const ch
 
 /* what stream_decode() feeds: the header, then the extents' data */
 struct feed_state {
-	struct decoder *d;
+	struct decoder *d;   /* the blob being rebuilt */
 	struct buf header;   /* header bytes so far */
 	bool in_header;      /* "data\n" not seen yet */
-	const char *dst;
+	const char *dst;     /* the file being written, for messages */
 };
 
 static int feed_sink(void *arg, const void *data, size_t n, struct error *err)

@@ -20,7 +20,7 @@
 
 struct stream_pipe {
 	int file;              /* the compressed file */
-	enum stream_format fmt;
+	enum stream_format fmt; /* its compression, from its magic */
 	int out;               /* the thread's end of the socket pair, or -1 once the reader left */
 	int reader;            /* the reader's end, or -1 once closed */
 	atomic_bool stop;      /* the reader failed: stop decoding */
