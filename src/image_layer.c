@@ -18,11 +18,8 @@
  * checks (gzip CRC32 and ISIZE, xz check, zstd frame checksum, bzip2 CRCs)
  * and trailing bytes refused before the layer counts as applied.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <archive.h>
 #include <archive_entry.h>
 
