@@ -6,7 +6,7 @@ MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS     := yaml-0.1 libarchive ext2fs com_err libcurl libcrypto
+PKGS     := yaml-0.1 libarchive ext2fs com_err libcurl libcrypto zlib
 VERSION  := 0.1.0
 
 CFLAGS   ?= -O2 -g
@@ -19,7 +19,7 @@ BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -DMVBUILD_VERSION='"$(VERSION)"' -Wall -We
 # first use, so commands that download nothing don't pay for its ~30
 # dependencies at startup.
 LINK_PKGS := $(filter-out libcurl,$(PKGS))
-LIBS     := $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null) -ldl -pthread
+LIBS     := $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null) -lbz2 -ldl -pthread
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRCS     := $(sort $(wildcard src/*.c))
@@ -100,7 +100,7 @@ demo-run: mvbuild recipes/rootfs/busybox-rootfs.tar.gz
 
 # --- packages ----------------------------------------------------------------
 DEB_PACKAGES := build-essential pkg-config libyaml-dev libarchive-dev libext2fs-dev \
-	libcurl4-openssl-dev libssl-dev e2fsprogs qemu-system-x86 busybox-static \
+	libcurl4-openssl-dev libssl-dev zlib1g-dev libbz2-dev e2fsprogs qemu-system-x86 busybox-static \
 	linux-source-6.1 flex bison libelf-dev bc cpio xz-utils zstd bzip2 gzip \
 	nginx python3 python3-jsonschema python3-yaml iproute2 iputils-ping libncurses-dev \
 	clang libclang-rt-14-dev curl util-linux strace time file openssl procps mount graphviz

@@ -68,6 +68,7 @@ struct build_ctx {
 	struct mvctx *ctx;          /* options, recipe, cache, progress */
 	const struct node *node;    /* the node to build */
 	const char *key;            /* its action key (sha256 hex), e.g. to seed a UUID */
+	const struct record *record; /* the record behind key: what build() reads must match its digests */
 	const char *workdir;        /* empty scratch directory, removed after publishing */
 	const struct build_input *inputs; /* outputs of every dependency */
 	size_t n_inputs;

@@ -44,12 +44,43 @@ static const char *stat_type(mode_t mode)
 	return "special";
 }
 
+#define HOST_FILE_LABEL "overlay file "
+
+/* the record label of one host file of an overlay; caller frees */
+static char *host_file_label(const struct overlay *ov, const struct overlay_file *f)
+{
+	return xasprintf(HOST_FILE_LABEL "%s%s%s", ov->src, *f->rel ? "/" : "", f->rel);
+}
+
+/* the digest field of a host file with no content to hash: a device's number, else "-" */
+static void host_file_no_content(const struct overlay_file *f, char hex[SHA256_HEX])
+{
+	if (S_ISCHR(f->st.st_mode) || S_ISBLK(f->st.st_mode))
+		snprintf(hex, SHA256_HEX, "%llu", (unsigned long long)f->st.st_rdev);
+	else
+		snprintf(hex, SHA256_HEX, "-");
+}
+
+/*
+ * add its entry to rec: type, hex (the content digest, or what stands for it)
+ * and mode as words; describe() and the build-time check both write it here
+ */
+static void host_file_add(struct record *rec, const char *label, const struct overlay_file *f,
+			  const char *hex)
+{
+	char mode[8];
+	snprintf(mode, sizeof(mode), "%04o", (unsigned)(f->st.st_mode & 07777));
+	const char *words[] = { stat_type(f->st.st_mode), hex, mode };
+	record_add_words(rec, label, NULL, words, ARRAY_SIZE(words));
+}
+
 static int describe_host_file(void *arg, const struct overlay_file *f, struct error *err)
 {
 	struct describe_walk *w = arg;
-	char *label = xasprintf("overlay file %s%s%s", w->ov->src, *f->rel ? "/" : "", f->rel);
-	char hex[SHA256_HEX] = "-";
+	char *label = host_file_label(w->ov, f);
+	char hex[SHA256_HEX];
 	int ret = 0;
+	host_file_no_content(f, hex);
 	if (S_ISREG(f->st.st_mode)) {
 		if (w->ctx->memo)
 			ret = digest_memo_file(w->ctx->memo, f->abs, hex, err);
@@ -60,14 +91,9 @@ static int describe_host_file(void *arg, const struct overlay_file *f, struct er
 		ssize_t n = readlinkat(f->dirfd, f->name, target, sizeof(target) - 1);
 		if (n >= 0)
 			hash_buffer_hex(HASH_SHA256, target, (size_t)n, hex);
-	} else if (S_ISCHR(f->st.st_mode) || S_ISBLK(f->st.st_mode)) {
-		snprintf(hex, sizeof(hex), "%llu", (unsigned long long)f->st.st_rdev);
 	}
-	char mode[8];
-	snprintf(mode, sizeof(mode), "%04o", (unsigned)(f->st.st_mode & 07777));
-	const char *words[] = { stat_type(f->st.st_mode), hex, mode };
 	if (ret == 0)
-		record_add_words(w->rec, label, NULL, words, ARRAY_SIZE(words));
+		host_file_add(w->rec, label, f, hex);
 	free(label);
 	return ret;
 }
@@ -82,6 +108,50 @@ static void overlay_add(struct record *rec, size_t i, const char *field, const c
 }
 
 /* one entry per field of the overlay, so no two overlays can describe alike */
+/* what image_write() applied, checked against the record behind the key */
+struct host_file_check {
+	const struct record *rec;  /* the record behind the key */
+	struct record seen;        /* the entries found as described (labels unique) */
+};
+
+/*
+ * A host file as image_write() applied it (a regular file hashed while it
+ * was copied) must be the file the key describes: else it changed since
+ * describe() and the image would hold content its key does not name.
+ */
+static int check_host_file(void *arg, const struct overlay *ov, const struct overlay_file *f,
+			   const char *sha256, struct error *err)
+{
+	struct host_file_check *c = arg;
+	char hex[SHA256_HEX];
+	if (!sha256)
+		host_file_no_content(f, hex);
+	char *label = host_file_label(ov, f);
+	struct record now = RECORD_INIT;
+	host_file_add(&now, label, f, sha256 ? sha256 : hex);
+	const char *keyed = record_get(c->rec, label), *value = record_get(&now, label);
+	int ret = 0;
+	if (keyed && strcmp(keyed, value) == 0)
+		record_add(&c->seen, label, "%s", value);
+	else
+		ret = error_set(err, "'%s' changed during the build", f->abs);
+	record_release(&now);
+	free(label);
+	return ret;
+}
+
+/* every host file the key describes was applied: none was removed meanwhile */
+static int check_all_applied(const struct host_file_check *c, struct error *err)
+{
+	size_t described = 0;
+	for (size_t i = 0; i < c->rec->n; i++)
+		described += str_startswith(c->rec->entries[i].label, HOST_FILE_LABEL);
+	if (described != c->seen.n)
+		return error_set(err, "overlay files changed during the build (%zu described, %zu found)",
+				 described, c->seen.n);
+	return 0;
+}
+
 static void describe_overlay(struct record *rec, const struct overlay *ov, size_t i)
 {
 	char *where = xasprintf("%s:%d", ov->mark.file ? ov->mark.file : "recipe", ov->mark.line);
@@ -171,8 +241,10 @@ static int image_build(struct build_ctx *b, struct error *err)
 	const char **layers = xcalloc(img->n_layers + 1, sizeof(*layers));
 	char *out = path_join(b->workdir, "rootfs.ext4");
 	char *manifest = path_join(b->workdir, "manifest");
+	struct host_file_check hc = { b->record, RECORD_INIT };
+	struct overlay_check check = { check_host_file, &hc };
 	struct image_write_opts o = { out, manifest, layers, (const char *const *)img->layers,
-				      b->key, 0, cache_dir(b->ctx) };
+				      b->key, 0, cache_dir(b->ctx), b->record ? &check : NULL };
 	int ret = -1;
 
 	if (image_epoch(img, &o.epoch, err) < 0)
@@ -188,10 +260,15 @@ static int image_build(struct build_ctx *b, struct error *err)
 	}
 	if (image_write(img, &o, err) < 0)
 		goto out;
+	if (b->record && check_all_applied(&hc, err) < 0) {
+		error_prefix(err, "image '%s'", img->name);
+		goto out;
+	}
 	build_output(b, "rootfs.ext4", "rootfs.ext4");
 	build_output(b, "manifest", "manifest");
 	ret = 0;
 out:
+	record_release(&hc.seen);
 	free(layers);
 	free(out);
 	free(manifest);

@@ -10,7 +10,10 @@
  * urls).  One already imported (`mvbuild cache import`) is never built:
  * the import publishes an entry under exactly this key.  A path source is
  * copied (reflinked where the filesystem can, holes kept) so the cache never
- * shares an inode with a file the user may edit.
+ * shares an inode with a file the user may edit, and the copy is hashed and
+ * compared with the key's digest: a file replaced since describe() fails the
+ * node ("'FILE' changed during the build") instead of publishing new bytes
+ * under the old key.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,13 +74,28 @@ static int verify_file(const struct source *src, const char *path, const char *o
 	return 0;
 }
 
+/* the private copy at path holds the content the key names ("content"); sha256 set */
+static int verify_unchanged(const struct build_ctx *b, const char *path, const char *origin,
+			    char sha256[SHA256_HEX], struct error *err)
+{
+	const char *keyed = b->record ? record_get(b->record, "content") : NULL;
+	if (hash_file_hex(HASH_SHA256, path, sha256, err) < 0)
+		return -1;
+	if (!keyed || strcmp(keyed, sha256) != 0)
+		return error_set(err, "'%s' changed during the build", origin);
+	return 0;
+}
+
 static int build_path_source(struct build_ctx *b, const struct source *src, const char *dest,
 			     char sha256[SHA256_HEX], struct error *err)
 {
 	char *from = source_local_path(src);
 	int ret = copy_file_sparse(from, dest, 0644, err);
-	if (ret == 0)
+	/* the copy is ours alone: what is hashed now is what gets published */
+	if (ret == 0 && src->has_checksum)
 		ret = verify_file(src, dest, from, err);
+	else if (ret == 0)
+		ret = verify_unchanged(b, dest, from, sha256, err);
 	if (ret < 0)
 		unlink(dest);
 	else if (src->has_checksum && src->algo == HASH_SHA256)

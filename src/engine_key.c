@@ -283,23 +283,45 @@ int engine_explain(struct engine *e, struct node *node, struct buf *out, struct 
 	return explain_node(e, node, out, err);
 }
 
+/* store a private copy of path (a regular file) and its sha512; the copy is what both digests name */
+static int import_snapshot(struct engine *e, const char *path, struct cache_output *out,
+			   char sha512[HASH_MAX_HEX], struct error *err)
+{
+	char *scratch = NULL;
+	if (cache_mkscratch(e->ctx->cache, "import", &scratch, err) < 0)
+		return -1;
+	char *copy = path_join(scratch, "file");
+	struct stat st;
+	int ret = -1;
+	if (copy_file_sparse_opt(path, copy, 0444, false, err) < 0 ||
+	    hash_file_hex(HASH_SHA512, copy, sha512, err) < 0)
+		goto out;
+	if (stat(copy, &st) < 0) {
+		error_errno(err, errno, "cannot stat '%s'", copy);
+		goto out;
+	}
+	out->size = (uint64_t)st.st_size;
+	ret = cache_put_file(e->ctx->cache, copy, true, out->digest, err);
+out:
+	remove_tree(scratch);
+	free(scratch);
+	free(copy);
+	return ret;
+}
+
 /*
  * Import a file as the content of any source declaring its sha256 or
  * sha512: store the blob, then one action entry per checksum, keyed
- * exactly as a source node with that checksum is keyed.
+ * exactly as a source node with that checksum is keyed.  Both digests are
+ * of one private copy, so a file changed meanwhile cannot pair one
+ * content's sha512 with another's blob.
  */
 int engine_import(struct engine *e, const char *path, char sha256[SHA256_HEX],
 		  char sha512[HASH_MAX_HEX], struct error *err)
 {
-	if (hash_file_hex(HASH_SHA512, path, sha512, err) < 0)
-		return -1;
 	struct cache_output out = { .name = "file" };
-	struct stat st;
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return error_set(err, "cannot import '%s': not a regular file", path);
-	out.size = (uint64_t)st.st_size;
-	if (cache_put_file(e->ctx->cache, path, false, out.digest, err) < 0)
-		return -1;
+	if (import_snapshot(e, path, &out, sha512, err) < 0)
+		return error_prefix(err, "cannot import '%s'", path);
 	memcpy(sha256, out.digest, SHA256_HEX);
 	const char *digests[] = { sha256, sha512 };
 	const enum hash_algo algos[] = { HASH_SHA256, HASH_SHA512 };

@@ -143,7 +143,8 @@ static int build_node(struct engine *e, struct node *n, struct error *err)
 	char *workdir = NULL;
 	if (cache_mkscratch(e->ctx->cache, n->id, &workdir, err) < 0)
 		return -1;
-	struct build_ctx b = { .ctx = e->ctx, .node = n, .key = s->key, .workdir = workdir };
+	struct build_ctx b = { .ctx = e->ctx, .node = n, .key = s->key, .record = &s->rec,
+			       .workdir = workdir };
 	b.inputs = collect_inputs(n, &b.n_inputs);
 	int ret = e->builders[n->kind]->build(&b, err);
 	if (ret == 0)

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fetch_digest.h"
+#include "fileutil.h"
 #include "progress.h"
 #include "util.h"
 
@@ -168,6 +169,42 @@ bool fetch_url_allowed(const char *url)
 {
 	char scheme[16];
 	return scheme_allowed(fetch_url_scheme(url, scheme, sizeof(scheme)));
+}
+
+/* the local path of a file:// URL (percent-decoded), or NULL when it names another host */
+static char *file_url_path(const char *url)
+{
+	const char *p = url + strlen("file://");
+	if (strncasecmp(p, "localhost/", strlen("localhost/")) == 0)
+		p += strlen("localhost");
+	if (*p != '/')
+		return NULL;
+	struct buf b = BUF_INIT;
+	for (; *p && *p != '?' && *p != '#'; p++) {
+		unsigned hi, lo;
+		if (*p == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]) &&
+		    sscanf(p + 1, "%1x%1x", &hi, &lo) == 2) {
+			buf_addc(&b, (char)(hi << 4 | lo));
+			p += 2;
+		} else {
+			buf_addc(&b, *p);
+		}
+	}
+	return buf_detach(&b);
+}
+
+/* a file:// URL must name a regular file: libcurl would block on a FIFO forever */
+static int file_url_check(const char *url, struct error *err)
+{
+	char *path = file_url_path(url);
+	if (!path)
+		return 0; /* libcurl refuses other hosts itself */
+	int fd = open_regular(path, err);
+	free(path);
+	if (fd < 0)
+		return error_prefix(err, "cannot download '%s'", url);
+	close(fd);
+	return 0;
 }
 
 /* the server ignored our Range: throw away what we have and take the body from zero */
@@ -470,6 +507,9 @@ int fetch_url(const struct fetch_request *req, struct fetch_result *res, struct 
 	if (!scheme_allowed(scheme))
 		return error_set(err, "refusing '%s': %s (only http, https and file are allowed)",
 				 req->url, *scheme ? "unsupported scheme" : "not a URL");
+	res->status = FETCH_FAILED;
+	if (strcmp(scheme, "file") == 0 && file_url_check(req->url, err) < 0)
+		return -1;
 	res->status = FETCH_LOCAL;
 	if (fetch_global_init(err) < 0)
 		return -1;

@@ -33,11 +33,61 @@ int mkdir_p(const char *path, unsigned mode, struct error *err)
 	return ret;
 }
 
+/* what a non-regular file is, for messages */
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISFIFO(mode)) return "a FIFO";
+	if (S_ISSOCK(mode)) return "a socket";
+	if (S_ISCHR(mode)) return "a character device";
+	if (S_ISBLK(mode)) return "a block device";
+	if (S_ISDIR(mode)) return "a directory";
+	if (S_ISLNK(mode)) return "a symlink";
+	return "not a regular file";
+}
+
+static int not_regular(mode_t mode, const char *shown, struct error *err)
+{
+	if (S_ISSOCK(mode) || S_ISFIFO(mode) || S_ISCHR(mode) || S_ISBLK(mode) ||
+	    S_ISDIR(mode) || S_ISLNK(mode))
+		return error_set(err, "'%s' is %s, not a regular file", shown, file_kind(mode));
+	return error_set(err, "'%s' is not a regular file", shown);
+}
+
+int open_regular_at(int dirfd, const char *name, int extra, const char *shown, struct error *err)
+{
+	struct stat st;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | extra);
+	if (fd < 0) {
+		int saved = errno;
+		/* a socket cannot be opened at all (ENXIO): say what it is */
+		if (fstatat(dirfd, name, &st, extra & O_NOFOLLOW ? AT_SYMLINK_NOFOLLOW : 0) == 0 &&
+		    !S_ISREG(st.st_mode))
+			return not_regular(st.st_mode, shown, err);
+		return error_errno(err, saved, "cannot open '%s'", shown);
+	}
+	if (fstat(fd, &st) < 0) {
+		error_errno(err, errno, "cannot stat '%s'", shown);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		not_regular(st.st_mode, shown, err);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int open_regular(const char *path, struct error *err)
+{
+	return open_regular_at(AT_FDCWD, path, 0, path, err);
+}
+
 int read_file(const char *path, size_t max, struct buf *out, struct error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_regular(path, err);
 	if (fd < 0)
-		return error_errno(err, errno, "cannot open '%s'", path);
+		return -1;
 	int ret = 0;
 	size_t total = 0;
 	for (;;) {
@@ -186,9 +236,9 @@ int copy_file_sparse(const char *src, const char *dst, unsigned mode, struct err
 int copy_file_sparse_opt(const char *src, const char *dst, unsigned mode, bool durable,
 			 struct error *err)
 {
-	int in = open(src, O_RDONLY | O_CLOEXEC);
+	int in = open_regular(src, err);
 	if (in < 0)
-		return error_errno(err, errno, "cannot open '%s'", src);
+		return -1;
 	int ret = -1;
 	struct stat st;
 	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

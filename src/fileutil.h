@@ -14,6 +14,16 @@
 #include "error.h"
 #include "util.h"
 
+/*
+ * Open name (relative to dirfd, or AT_FDCWD) for reading, refusing anything
+ * but a regular file: opened with O_NONBLOCK so a FIFO cannot block, then
+ * checked with fstat.  extra adds flags (O_NOFOLLOW); shown names the file
+ * in errors.  The descriptor, or -1 with err ("'F' is a FIFO, not a regular
+ * file").
+ */
+int open_regular_at(int dirfd, const char *name, int extra, const char *shown, struct error *err);
+/* open_regular_at() of a path */
+int open_regular(const char *path, struct error *err);
 /* mkdir -p with mode for created directories; 0, or -1 with err */
 int mkdir_p(const char *path, unsigned mode, struct error *err);
 /* read a whole file of at most max bytes into out (appended); 0, or -1 with err */

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileutil.h"
 #include "util.h"
 
 static const EVP_MD *hash_md(enum hash_algo algo)
@@ -143,9 +144,9 @@ out:
 
 int hash_file_hex(enum hash_algo algo, const char *path, char *hex, struct error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_regular(path, err);
 	if (fd < 0)
-		return error_errno(err, errno, "cannot open '%s'", path);
+		return -1;
 	int ret = hash_fd_hex(algo, fd, path, hex, err);
 	close(fd);
 	return ret;

@@ -123,7 +123,7 @@ static int populate(struct tree *t, const struct image *img, const struct image_
 			return -1;
 	for (size_t i = 0; i < img->n_overlays; i++)
 		if (image_overlay_apply(t, &img->overlays[i], skip, img->allow_devices, o->epoch,
-					err) < 0)
+					o->check, err) < 0)
 			return -1;
 	if (tree_finish(t, err) < 0)
 		return -1;

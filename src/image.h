@@ -21,6 +21,8 @@
 #include "error.h"
 #include "recipe.h"
 
+struct overlay_check;
+
 /* the epoch used when neither the recipe nor SOURCE_DATE_EPOCH gives one (2020-01-01) */
 #define IMAGE_DEFAULT_EPOCH 1577836800
 
@@ -33,6 +35,7 @@ struct image_write_opts {
 	const char *key;                 /* hex string seeding the UUID and hash seed */
 	int64_t epoch;                   /* timestamp for everything written (image_epoch()) */
 	const char *skip_dir;            /* a directory no overlay reads (the cache), or NULL */
+	const struct overlay_check *check; /* compares overlay files as read with the key, or NULL */
 };
 
 /* the epoch of img: its `epoch`, else $SOURCE_DATE_EPOCH, else IMAGE_DEFAULT_EPOCH; -1 with err when malformed */

@@ -12,21 +12,19 @@
  * Absolute names are made relative by stripping the leading '/' (as GNU
  * tar does); see image_path_clean().
  *
- * For compressed layers a second thread decompresses (libarchive's "raw"
- * format over the same filters) into a socket pair that the tar reader consumes,
- * so decompression overlaps with writing the filesystem.
+ * For compressed layers a second thread decompresses (stream_pipe) into a
+ * socket pair that the tar reader consumes, so decompression overlaps with
+ * writing the filesystem; the stream is read to its end with its integrity
+ * checks (gzip CRC32 and ISIZE, xz check, zstd frame checksum, bzip2 CRCs)
+ * and trailing bytes refused before the layer counts as applied.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <archive.h>
 #include <archive_entry.h>
 
 #include "image_layer.h"
+#include "stream_pipe.h"
 
 #define READ_BLOCK (128 * 1024)
 
@@ -158,103 +156,6 @@ out:
 	return ret;
 }
 
-/* ---- the decompression thread --------------------------------------------- */
-
-struct inflater {
-	struct archive *raw;  /* "raw" format over every filter: plain bytes out */
-	int fd;               /* write end of the pipe */
-	char *error;          /* set when decompression failed (owned) */
-	pthread_t thread;
-};
-
-static void *inflate_main(void *arg)
-{
-	struct inflater *in = arg;
-	const void *block;
-	size_t len;
-	la_int64_t offset;
-	for (;;) {
-		int r = archive_read_data_block(in->raw, &block, &len, &offset);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r != ARCHIVE_OK) {
-			const char *msg = archive_error_string(in->raw);
-			in->error = xstrdup(msg ? msg : "decompression failed");
-			break;
-		}
-		const char *p = block;
-		while (len) {
-			/* MSG_NOSIGNAL: a reader that stopped early must not raise SIGPIPE */
-			ssize_t n = send(in->fd, p, len, MSG_NOSIGNAL);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				goto done; /* the reader stopped early */
-			p += n;
-			len -= (size_t)n;
-		}
-	}
-done:
-	close(in->fd);
-	in->fd = -1;
-	return NULL;
-}
-
-/*
- * Open path; when it is compressed, start the inflater thread and return
- * the read end of its socket pair in *fd (else *fd is -1 and the file is read
- * directly).  Returns 0 or -1.
- */
-static int inflater_start(struct inflater *in, const char *path, const char *name, int *fd,
-			  struct error *err)
-{
-	struct archive_entry *e;
-	int fds[2];
-	*fd = -1;
-	in->fd = -1;
-	in->raw = archive_read_new();
-	archive_read_support_filter_all(in->raw);
-	archive_read_support_format_raw(in->raw);
-	if (archive_read_open_filename(in->raw, path, READ_BLOCK) != ARCHIVE_OK ||
-	    archive_read_next_header(in->raw, &e) != ARCHIVE_OK)
-		return archive_fail(in->raw, name, err);
-	if (archive_filter_count(in->raw) <= 1 ||
-	    archive_filter_code(in->raw, 0) == ARCHIVE_FILTER_NONE) {
-		archive_read_free(in->raw);
-		in->raw = NULL;
-		return 0;
-	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
-		return error_errno(err, errno, "cannot make a socket pair");
-	int sndbuf = 1 << 20;
-	setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	in->fd = fds[1];
-	if (pthread_create(&in->thread, NULL, inflate_main, in) != 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return error_set(err, "cannot start a decompression thread");
-	}
-	*fd = fds[0];
-	return 0;
-}
-
-/* stop the thread (closing fd first so it cannot block) and free; returns its error or 0 */
-static int inflater_stop(struct inflater *in, int fd, const char *name, struct error *err)
-{
-	int ret = 0;
-	if (fd >= 0)
-		close(fd);
-	if (in->raw && fd >= 0) {
-		pthread_join(in->thread, NULL);
-		if (in->error)
-			ret = error_set(err, "layer '%s': %s", name, in->error);
-	}
-	free(in->error);
-	if (in->raw)
-		archive_read_free(in->raw);
-	return ret;
-}
-
 static struct archive *open_tar(const char *path, int fd)
 {
 	struct archive *a = archive_read_new();
@@ -271,13 +172,11 @@ static struct archive *open_tar(const char *path, int fd)
 int image_layer_apply(struct tree *t, const char *path, const char *name, bool allow_devices,
 		      struct error *err)
 {
-	struct inflater in = { NULL, -1, NULL, 0 };
 	struct archive_entry *e;
 	int fd, ret = -1;
-	if (inflater_start(&in, path, name, &fd, err) < 0) {
-		inflater_stop(&in, -1, name, err);
-		return -1;
-	}
+	struct stream_pipe *in = stream_pipe_open(path, &fd, err);
+	if (!in)
+		return error_prefix(err, "layer '%s'", name);
 	struct archive *a = open_tar(path, fd);
 	for (;;) {
 		int r = archive_read_next_header(a, &e);
@@ -295,13 +194,14 @@ int image_layer_apply(struct tree *t, const char *path, const char *name, bool a
 	ret = 0;
 out:
 	archive_read_free(a);
-	/* a decompression error explains a tar error better than the tar reader can */
-	struct error inflate_err = ERROR_INIT;
-	if (inflater_stop(&in, fd, name, &inflate_err) < 0) {
-		error_move(err, &inflate_err);
+	/* the tar end marker is not the end of the file: its stream is checked to the end */
+	struct error decode_err = ERROR_INIT;
+	if (stream_pipe_close(in, ret == 0, &decode_err) < 0) {
+		error_move(err, &decode_err);
+		error_prefix(err, "layer '%s'", name);
 		ret = -1;
 	}
-	error_release(&inflate_err);
+	error_release(&decode_err);
 	return ret;
 }
 

@@ -8,6 +8,13 @@
  * a dir overlay, symlinks are copied as symlinks (never followed), and
  * each name is opened with O_NOFOLLOW from its parent's descriptor.
  *
+ * What was hashed is what was used: each regular file is hashed in the same
+ * pass that copies it, and the caller's check compares that digest with
+ * the one in the action key, so a file replaced or rewritten since the key
+ * was computed fails the build instead of entering the image under the old
+ * key.  Files are opened with O_NONBLOCK and checked to be regular, so a
+ * FIFO swapped in cannot block the build.
+ *
  * Reproducibility: host owners and times never reach the image.  Every
  * entry is owned by 0:0 unless the overlay sets uid/gid, and its times are
  * the epoch.  Permission bits come from the host unless `mode` is given
@@ -21,6 +28,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileutil.h"
+#include "hash.h"
 #include "image_overlay.h"
 #include "recipe_tree.h"
 #include "util.h"
@@ -172,6 +181,7 @@ struct apply {
 	struct overlay_skip *skip;
 	bool allow_devices;
 	int64_t epoch;
+	const struct overlay_check *check; /* may be NULL */
 	char *dest;          /* cleaned destination of the overlay */
 };
 
@@ -185,17 +195,21 @@ static struct tree_attrs overlay_attrs(const struct apply *ap, uint32_t type, ui
 	return a;
 }
 
+/* copy size bytes of fd into dest, hashing them in the same pass into sha256 */
 static int copy_bytes(struct tree *t, const char *dest, const struct tree_attrs *a, int fd,
-		      uint64_t size, const char *abs, struct error *err)
+		      uint64_t size, const char *abs, char sha256[SHA256_HEX], struct error *err)
 {
-	struct tree_file *f;
+	struct tree_file *f = NULL;
+	struct hash h;
 	char *chunk = xmalloc(COPY_CHUNK);
 	uint64_t off = 0;
 	int ret = -1;
-	if (tree_file_begin(t, dest, a, size, &f, err) < 0) {
+	if (hash_init(&h, HASH_SHA256, err) < 0) {
 		free(chunk);
 		return -1;
 	}
+	if (tree_file_begin(t, dest, a, size, &f, err) < 0)
+		goto out;
 	while (off < size) {
 		size_t want = size - off < COPY_CHUNK ? (size_t)(size - off) : COPY_CHUNK;
 		ssize_t n = pread(fd, chunk, want, (off_t)off);
@@ -208,12 +222,15 @@ static int copy_bytes(struct tree *t, const char *dest, const struct tree_attrs 
 		}
 		if (tree_file_write(f, off, chunk, (size_t)n, err) < 0)
 			goto out;
+		hash_update(&h, chunk, (size_t)n);
 		off += (uint64_t)n;
 	}
+	hash_final_hex(&h, sha256);
 	ret = tree_file_end(f, err);
 	f = NULL;
 out:
 	tree_file_abort(f);
+	hash_release(&h);
 	free(chunk);
 	return ret;
 }
@@ -226,20 +243,23 @@ static int apply_host_file(void *arg, const struct overlay_file *f, struct error
 	char *dest = top ? xstrdup(ap->dest) : path_join(ap->dest, f->rel);
 	uint32_t perm = top && ov->has_mode ? ov->mode : f->st.st_mode & 07777;
 	struct tree_attrs a = overlay_attrs(ap, f->st.st_mode & S_IFMT, perm);
+	char sha256[SHA256_HEX];
+	const char *content = NULL;  /* digest of what was read, for the check */
 	int ret = -1;
 
 	if (S_ISDIR(f->st.st_mode)) {
 		ret = top && !ov->has_mode && !ov->has_uid && !ov->has_gid
 			? tree_mkdir_p(ap->t, dest, err) : tree_mkdir(ap->t, dest, &a, err);
 	} else if (S_ISREG(f->st.st_mode)) {
-		int fd = top ? dup(f->dirfd)
-			     : openat(f->dirfd, f->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int fd = top ? dup(f->dirfd) : open_regular_at(f->dirfd, f->name, O_NOFOLLOW, f->abs, err);
 		if (fd < 0) {
-			error_errno(err, errno, "cannot open '%s'", f->abs);
+			if (top)
+				error_errno(err, errno, "cannot open '%s'", f->abs);
 			goto out;
 		}
-		ret = copy_bytes(ap->t, dest, &a, fd, (uint64_t)f->st.st_size, f->abs, err);
+		ret = copy_bytes(ap->t, dest, &a, fd, (uint64_t)f->st.st_size, f->abs, sha256, err);
 		close(fd);
+		content = sha256;
 	} else if (S_ISLNK(f->st.st_mode)) {
 		char target[PATH_MAX];
 		ssize_t n = readlinkat(f->dirfd, f->name, target, sizeof(target) - 1);
@@ -248,6 +268,8 @@ static int apply_host_file(void *arg, const struct overlay_file *f, struct error
 			goto out;
 		}
 		target[n] = '\0';
+		hash_buffer_hex(HASH_SHA256, target, (size_t)n, sha256);
+		content = sha256;
 		ret = tree_symlink(ap->t, dest, &a, target, err);
 	} else if (S_ISFIFO(f->st.st_mode) ||
 		   ((S_ISCHR(f->st.st_mode) || S_ISBLK(f->st.st_mode)) && ap->allow_devices)) {
@@ -258,6 +280,8 @@ static int apply_host_file(void *arg, const struct overlay_file *f, struct error
 		error_set(err, "'%s' is a device node and the image does not allow devices: "
 			  "set devices: true", f->abs);
 	}
+	if (ret == 0 && ap->check)
+		ret = ap->check->fn(ap->check->arg, ov, f, content, err);
 out:
 	free(dest);
 	return ret;
@@ -301,9 +325,10 @@ static int apply_one(struct apply *ap, struct error *err)
 }
 
 int image_overlay_apply(struct tree *t, const struct overlay *ov, struct overlay_skip *skip,
-			bool allow_devices, int64_t epoch, struct error *err)
+			bool allow_devices, int64_t epoch, const struct overlay_check *check,
+			struct error *err)
 {
-	struct apply ap = { t, ov, skip, allow_devices, epoch, NULL };
+	struct apply ap = { t, ov, skip, allow_devices, epoch, check, NULL };
 	int ret = -1;
 	if (!ov->to)
 		return error_set(err, "overlay without a destination");

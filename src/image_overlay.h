@@ -53,8 +53,27 @@ typedef int (*overlay_file_fn)(void *arg, const struct overlay_file *f, struct e
 int overlay_walk(const struct overlay *ov, struct overlay_skip *skip, overlay_file_fn fn,
 		 void *arg, struct error *err);
 
-/* apply one overlay to t, leaving out skip (NULL: none); every time written is epoch; 0 or -1 */
+/*
+ * Called for every host file an overlay applies, once applied, with the
+ * sha256 of its content as read (a regular file's bytes, hashed in the pass
+ * that copied them; a symlink's target) or NULL for other kinds, so that the
+ * caller can compare it with what its key was computed from; 0, or -1 with err.
+ */
+typedef int (*overlay_check_fn)(void *arg, const struct overlay *ov, const struct overlay_file *f,
+				const char *sha256, struct error *err);
+
+/* an overlay_check_fn and its argument */
+struct overlay_check {
+	overlay_check_fn fn;
+	void *arg;
+};
+
+/*
+ * apply one overlay to t, leaving out skip (NULL: none); every time written is
+ * epoch; check may be NULL; 0 or -1
+ */
 int image_overlay_apply(struct tree *t, const struct overlay *ov, struct overlay_skip *skip,
-			bool allow_devices, int64_t epoch, struct error *err);
+			bool allow_devices, int64_t epoch, const struct overlay_check *check,
+			struct error *err);
 
 #endif

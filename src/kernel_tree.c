@@ -1,6 +1,9 @@
 /*
  * kernel_tree: unpack a kernel source tarball with libarchive into the
  * cache, once per digest, atomically and read-only (see kernel_tree.h).
+ * The tarball is decompressed by stream_pipe and checked to the end of its
+ * stream (CRCs, checksums, no trailing bytes) before the tree is renamed
+ * into place.
  */
 #include "kernel_tree.h"
 
@@ -17,6 +20,7 @@
 
 #include "fileutil.h"
 #include "hash.h"
+#include "stream_pipe.h"
 #include "util.h"
 
 /* true when path stays inside the tree: relative, and no ".." component */
@@ -89,11 +93,14 @@ static int unpack(const char *tarball, const char *dest, struct error *err)
 	struct archive *in = archive_read_new();
 	struct archive *out = archive_write_disk_new();
 	int ret = -1;
-	archive_read_support_filter_all(in);
+	int fd;
+	struct stream_pipe *stream = stream_pipe_open(tarball, &fd, err);
+	if (!stream)
+		goto out;
 	archive_read_support_format_all(in);
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
 				       ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
-	if (archive_read_open_filename(in, tarball, 1 << 20) != ARCHIVE_OK) {
+	if (archive_read_open_fd(in, fd, 1 << 20) != ARCHIVE_OK) {
 		error_set(err, "%s", archive_error_string(in));
 		goto out;
 	}
@@ -125,6 +132,13 @@ static int unpack(const char *tarball, const char *dest, struct error *err)
 out:
 	archive_read_free(in);
 	archive_write_free(out);
+	/* the tar end marker is not the end of the file: its stream is checked to the end */
+	struct error decode_err = ERROR_INIT;
+	if (stream_pipe_close(stream, ret == 0, &decode_err) < 0) {
+		error_move(err, &decode_err);
+		ret = -1;
+	}
+	error_release(&decode_err);
 	return ret;
 }
 

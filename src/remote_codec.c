@@ -10,7 +10,9 @@
  *   <the bytes of every extent, in order>
  * Everything outside the extents is a hole (zeros), so a sparse 2 GiB image
  * with 40 MiB of data travels as 40 MiB before compression.  The decoder
- * rebuilds the holes and hashes the content as it writes it.
+ * rebuilds the holes and hashes the content as it writes it, reading the
+ * compressed stream to its end with stream_decode (gzip CRC32 and ISIZE, the
+ * zstd frame checksum when present, no trailing bytes).
  */
 #include "remote_codec.h"
 
@@ -26,6 +28,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "fileutil.h"
+#include "stream_decode.h"
 #include "util.h"
 
 #define BLOB_MAGIC "mvbuild-blob 1\n"
@@ -316,31 +320,47 @@ static int feed(struct decoder *d, struct buf *header, bool *in_header, const ch
 	return feed_data(d, p + (hlen - old), n - (hlen - old), dst, err);
 }
 
-static int read_stream(struct archive *a, struct decoder *d, const char *src, const char *dst,
-		       struct error *err)
+/* what stream_decode() feeds: the header, then the extents' data */
+struct feed_state {
+	struct decoder *d;   /* the blob being rebuilt */
+	struct buf header;   /* header bytes so far */
+	bool in_header;      /* "data\n" not seen yet */
+	const char *dst;     /* the file being written, for messages */
+};
+
+static int feed_sink(void *arg, const void *data, size_t n, struct error *err)
 {
-	struct archive_entry *e;
-	if (archive_read_next_header(a, &e) != ARCHIVE_OK)
-		return error_set(err, "cannot decompress '%s': %s", src, archive_error_string(a));
-	struct buf header = BUF_INIT;
-	bool in_header = true;
-	char *chunk = xmalloc(CHUNK);
-	int ret = 0;
-	for (;;) {
-		la_ssize_t got = archive_read_data(a, chunk, CHUNK);
-		if (got < 0) {
-			ret = error_set(err, "cannot decompress '%s': %s", src, archive_error_string(a));
-			break;
-		}
-		if (got == 0)
-			break;
-		if ((ret = feed(d, &header, &in_header, chunk, (size_t)got, dst, err)) < 0)
-			break;
+	struct feed_state *f = arg;
+	return feed(f->d, &f->header, &f->in_header, data, n, f->dst, err);
+}
+
+/* decode src (zstd or gzip, read to the end of its stream with its checks) into d */
+static int read_stream(const char *src, struct decoder *d, const char *dst, struct error *err)
+{
+	struct feed_state f = { d, BUF_INIT, true, dst };
+	enum stream_format fmt;
+	int ret = -1;
+	int fd = open_regular(src, err);
+	if (fd < 0)
+		return -1;
+	if (stream_detect(fd, &fmt, err) < 0)
+		goto out;
+	if (fmt != STREAM_ZSTD && fmt != STREAM_GZIP) {
+		error_set(err, "encoded blob '%s' is neither zstd nor gzip", src);
+		goto out;
 	}
-	if (ret == 0 && (in_header || d->cur != d->n))
-		ret = error_set(err, "encoded blob '%s' is truncated", src);
-	free(chunk);
-	buf_release(&header);
+	if (stream_decode(fd, fmt, feed_sink, &f, err) < 0) {
+		error_prefix(err, "cannot decompress '%s'", src);
+		goto out;
+	}
+	if (f.in_header || d->cur != d->n) {
+		error_set(err, "encoded blob '%s' is truncated", src);
+		goto out;
+	}
+	ret = 0;
+out:
+	close(fd);
+	buf_release(&f.header);
 	return ret;
 }
 
@@ -349,9 +369,6 @@ int remote_decode(const char *src, const char *dst, char digest[SHA256_HEX], uin
 {
 	struct decoder d = { .fd = -1 };
 	int ret = -1;
-	struct archive *a = archive_read_new();
-	archive_read_support_filter_all(a);
-	archive_read_support_format_raw(a);
 	if (hash_init(&d.hash, HASH_SHA256, err) < 0)
 		goto out;
 	d.zeros = xcalloc(1, CHUNK);
@@ -359,11 +376,7 @@ int remote_decode(const char *src, const char *dst, char digest[SHA256_HEX], uin
 		error_errno(err, errno, "cannot create '%s'", dst);
 		goto out;
 	}
-	if (archive_read_open_filename(a, src, 1 << 16) != ARCHIVE_OK) {
-		error_set(err, "cannot open '%s': %s", src, archive_error_string(a));
-		goto out;
-	}
-	if (read_stream(a, &d, src, dst, err) < 0)
+	if (read_stream(src, &d, dst, err) < 0)
 		goto out;
 	hash_hole(&d, d.size);
 	if (ftruncate(d.fd, (off_t)d.size) < 0 || fsync(d.fd) < 0) {
@@ -374,7 +387,6 @@ int remote_decode(const char *src, const char *dst, char digest[SHA256_HEX], uin
 	*size = d.size;
 	ret = 0;
 out:
-	archive_read_free(a);
 	hash_release(&d.hash);
 	if (d.fd >= 0)
 		close(d.fd);
