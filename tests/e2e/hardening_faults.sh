@@ -72,7 +72,12 @@ if mkdir -p "$T/tiny" && mount -t tmpfs -o size=16m tmpfs "$T/tiny" 2>/dev/null;
 	dd if=/dev/urandom of="$T/r/overlay/big" bs=1M count=24 2>/dev/null
 	mvb --cache "$T/tiny/cache" build image:small
 	check_eq "disk full: build fails with status 1" "$rc" 1
-	check_contains "disk full: the error says so" "$errout" "No space left on device"
+	# the image writer names the host disk; a write elsewhere says ENOSPC's own words
+	if [[ "$errout" == *"no space left on the host disk writing"* ]]; then
+		ok "disk full: the error says so"
+	else
+		check_contains "disk full: the error says so" "$errout" "No space left on device"
+	fi
 	mvb --cache "$T/tiny/cache" cache verify
 	check_eq "disk full: cache verify is clean" "$rc" 0
 	rm -f "$T/r/overlay/big"
