@@ -207,7 +207,7 @@ static void expect_write_refused(uint64_t size, uint64_t inodes, int64_t epoch, 
 	}
 	char *out = path_join(dir, "rootfs.ext4");
 	struct image img = { .name = "rootfs", .size = size, .inodes = inodes };
-	struct image_write_opts o = { out, NULL, NULL, NULL, "00", epoch, NULL };
+	struct image_write_opts o = { .out_path = out, .key = "00", .epoch = epoch };
 	struct error err = ERROR_INIT;
 	int r = image_write(&img, &o, &err);
 	struct stat st;
