@@ -69,8 +69,7 @@ static int verify_file(const struct source *src, const char *path, const char *o
 	if (hash_file_hex(src->algo, path, hex, err) < 0)
 		return -1;
 	if (strcmp(hex, src->checksum) != 0)
-		return error_set(err, "checksum mismatch for '%s': expected %s %s, got %s", origin,
-				 hash_algo_name(src->algo), src->checksum, hex);
+		return fetch_checksum_mismatch(err, src, origin, hex);
 	return 0;
 }
 
@@ -133,6 +132,9 @@ static int source_build(struct build_ctx *b, struct error *err)
 	char sha256[SHA256_HEX] = "";
 	int ret = src->kind == SOURCE_PATH ? build_path_source(b, src, dest, sha256, err)
 					   : build_url_source(b, src, dest, sha256, err);
+	/* the cause is in the recipe (a checksum, a path, a URL): point at it */
+	if (ret < 0)
+		error_prefix(err, "%s:%d:%d", src->mark.file, src->mark.line, src->mark.column);
 	/* a digest computed on the way in spares the cache a second read of the file */
 	if (ret == 0 && sha256[0])
 		build_output_hashed(b, "file", "file", sha256);

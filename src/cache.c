@@ -13,7 +13,7 @@
  *   locks/gc.lock            shared by builds, exclusive for gc
  *   locks/<key>              held while one process builds that key
  *   memo/                    memoized digests (digest_memo.c)
- *   last/<recipe>/<node>     key of a node's last build, for explain
+ *   last/<recipe-id>/<kind>_<name>  key of a node's last build, for explain
  *   src/, kbuild/            unpacked kernel trees and object dirs (kernel)
  *   run/                     VMs' writable copies (run_dir.c); gc removes
  *                            one-run directories whose run is gone

@@ -1,4 +1,5 @@
 /* cmd_build: `mvbuild build [TARGET...]`: bring targets up to date, print their outputs. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -18,6 +19,14 @@ static void print_outputs(struct engine *e, struct node **targets, size_t n)
 	}
 }
 
+static bool is_target(const struct node *node, struct node *const *targets, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (targets[i] == node)
+			return true;
+	return false;
+}
+
 static int cmd_build(struct mvctx *ctx, struct cli_args *args)
 {
 	struct error err = ERROR_INIT;
@@ -34,7 +43,7 @@ static int cmd_build(struct mvctx *ctx, struct cli_args *args)
 		struct node *const *all;
 		size_t n_all = engine_nodes(args->engine, &all);
 		for (size_t i = 0; i < n_all; i++)
-			if (all[i]->kind != NODE_SOURCE)
+			if (all[i]->kind != NODE_SOURCE || is_target(all[i], targets, n))
 				print_outputs(args->engine, (struct node **)&all[i], 1);
 	}
 	free(targets);
@@ -49,7 +58,7 @@ const struct command command_build = {
 		"TARGET is kernel:NAME, image:NAME, profile:NAME, source:NAME, or a NAME\n"
 		"that is unique.  Prints \"TARGET OUTPUT PATH\" for each output of each\n"
 		"target on standard output; with no TARGET, of every kernel, image and\n"
-		"profile.\n",
+		"profile, and of the sources nothing else uses.\n",
 	.max_words = -1,
 	.needs = NEEDS_RECIPE | NEEDS_CACHE | NEEDS_ENGINE,
 	.run = cmd_build,

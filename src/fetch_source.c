@@ -119,9 +119,18 @@ static int fetch_candidate(const struct fetch_source_request *req, const char *u
 		return -1;
 	}
 	if (src->has_checksum && strcmp(res->digest, src->checksum) != 0)
-		return error_set(err, "checksum mismatch for '%s': expected %s %s, got %s",
-				 url, hash_algo_name(src->algo), src->checksum, res->digest);
+		return fetch_checksum_mismatch(err, src, url, res->digest);
 	return 0;
+}
+
+int fetch_checksum_mismatch(struct error *err, const struct source *src, const char *origin,
+			    const char *got)
+{
+	bool url = strstr(origin, "://") != NULL;
+	return error_set(err, "checksum mismatch for '%s': expected %s %s, got %s%s%s%s",
+			 origin, hash_algo_name(src->algo), src->checksum, got,
+			 url ? " (if the new content is the one you want, pin it: mvbuild fetch "
+			       "--print-checksums '" : "", url ? origin : "", url ? "')" : "");
 }
 
 int fetch_source(const struct fetch_source_request *req, struct fetch_result *res,

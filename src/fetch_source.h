@@ -41,6 +41,9 @@ void fetch_urls_free(char **urls, size_t n);
 /* the file name a URL ends in (no query or fragment), newly allocated; NULL when none */
 char *fetch_url_file_name(const char *url);
 
+/* set the one "checksum mismatch" error for src's content from origin (a URL gets a hint); -1 */
+int fetch_checksum_mismatch(struct error *err, const struct source *src, const char *origin,
+			    const char *got);
 /*
  * Download the source into req->dest, trying each candidate URL in turn
  * and verifying the declared checksum.  Returns 0 with res filled (res->sha256

@@ -30,8 +30,8 @@ int kernel_request_load(const struct kernel *k, struct kconf *req, struct error 
 		int ret = kconf_load_fragment(req, path, f->path, err);
 		free(path);
 		if (ret < 0)
-			return error_prefix(err, "%s:%d:%d: fragment '%s'", f->mark.file, f->mark.line,
-					    f->mark.column, f->path);
+			return error_prefix(err, "%s:%d:%d: kernel '%s': fragment '%s'", f->mark.file,
+					    f->mark.line, f->mark.column, k->name, f->path);
 	}
 	for (size_t i = 0; i < k->n_config; i++) {
 		const struct kconfig_value *v = &k->config[i];
@@ -43,9 +43,23 @@ int kernel_request_load(const struct kernel *k, struct kconf *req, struct error 
 	for (size_t i = 0; i < req->n; i++) {
 		const struct kconf_entry *e = &req->entries[i];
 		if (strcmp(e->value, "m") == 0)
-			return error_usage(err, "%s: %s=m: mvbuild builds no kernel modules yet (the "
-					   "image would not hold them): use %s=y to build it in",
-					   e->where ? e->where : "config", e->symbol, e->symbol);
+			return error_usage(err, "%s:%d:%d: kernel '%s': %s: %s=m: mvbuild builds no "
+					   "kernel modules yet (the image would not hold them): use "
+					   "%s=y to build it in", k->mark.file, k->mark.line,
+					   k->mark.column, k->name, e->where ? e->where : "config",
+					   e->symbol, e->symbol);
+	}
+	return 0;
+}
+
+int kernel_request_check(const struct recipe *r, struct error *err)
+{
+	for (size_t i = 0; i < r->n_kernels; i++) {
+		struct kconf req = KCONF_INIT;
+		int ret = kernel_request_load(&r->kernels[i], &req, err);
+		kconf_release(&req);
+		if (ret < 0)
+			return -1; /* the error names the recipe line and the kernel */
 	}
 	return 0;
 }

@@ -521,11 +521,10 @@ static int parse_targets(struct recipe_parser *p, struct kernel *k, const struct
 static int parse_arch(struct recipe_parser *p, struct kernel *k, const struct ynode *v,
 		      const char *ctx)
 {
-	bool okay = is_string(v) && *v->text;
-	for (const char *c = okay ? v->text : ""; *c; c++)
-		okay = okay && ((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_');
-	if (!okay)
-		return want(p, v, "arch", 0, ctx, "a kernel architecture name such as x86_64");
+	if (!is_string(v))
+		return want(p, v, "arch", 0, ctx, "x86_64");
+	if (check_value(p, v, "arch", 0, ctx, recipe_validate_arch(v->text)) < 0)
+		return -1;
 	free(k->arch);
 	k->arch = xstrdup(v->text);
 	return 0;

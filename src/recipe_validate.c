@@ -219,6 +219,13 @@ char *recipe_validate_epoch(int64_t epoch)
 	return xasprintf("an integer from 0 to %llu (seconds since 1970)", RECIPE_EPOCH_MAX);
 }
 
+char *recipe_validate_arch(const char *arch)
+{
+	if (strcmp(arch, "x86_64") == 0)
+		return NULL;
+	return xstrdup("x86_64 (the only architecture mvbuild builds and boots)");
+}
+
 char *recipe_validate_label(const char *label)
 {
 	if (strlen(label) <= RECIPE_LABEL_MAX)

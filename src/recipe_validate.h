@@ -59,6 +59,8 @@ char *recipe_validate_inodes(uint64_t inodes, uint64_t size);
 char *recipe_validate_epoch(int64_t epoch);
 /* an ext4 volume label */
 char *recipe_validate_label(const char *label);
+/* a kernel's arch: only x86_64 is built and booted */
+char *recipe_validate_arch(const char *arch);
 /* a path inside an image: absolute, no '.' or '..', names of at most 255 bytes; "/" when root_ok */
 char *recipe_validate_image_path(const char *path, bool root_ok);
 /* the target of a symlink overlay */

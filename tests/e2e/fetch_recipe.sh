@@ -61,6 +61,9 @@ mvb --cache "$C" fetch bad
 check_eq "checksum mismatch exits 1" "$rc" 1
 check_contains "mismatch names URL, expected and actual" "$errout" \
 	"checksum mismatch for '$U/files/other.bin': expected sha256 $m256, got $o256"
+check_contains "and where the recipe defines the source" "$errout" "mvbuild.yaml:8:3: cannot fetch source 'bad': "
+check_contains "and how to pin the new content" "$errout" \
+	"(if the new content is the one you want, pin it: mvbuild fetch --print-checksums '$U/files/other.bin')"
 check "nothing published under the wrong digest" test ! -e "$C/cas/sha256/${o256:0:2}/${o256:2}"
 check_eq "no temp file left in the cache" "$(find "$C/tmp" -mindepth 1 | wc -l)" 0
 

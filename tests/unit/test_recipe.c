@@ -57,7 +57,7 @@ static void test_kernels(const struct recipe *r)
 	is_str(k->fragments[0].path, "kernel/extra.config", "fragment path");
 	ok(k->fragments[0].mark.line == 18 && k->fragments[0].mark.column == 17, "fragment mark line");
 	ok(k->n_config == 6, "six config entries");
-	const char *want[][2] = { { "CONFIG_PVH", "y" }, { "CONFIG_EXT4_FS", "m" },
+	const char *want[][2] = { { "CONFIG_PVH", "y" }, { "CONFIG_EXT4_FS", "y" },
 				  { "CONFIG_DEBUG_INFO", "n" }, { "CONFIG_NR_CPUS", "4" },
 				  { "CONFIG_PHYSICAL_START", "0x1000000" },
 				  { "CONFIG_CMDLINE", "\"console=ttyS0 \\\"quiet\\\"\"" } };
