@@ -118,15 +118,6 @@ static void path_encode(struct buf *b, const char *path)
 	}
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* decode path_encode's form in place; -1 when it is not that form */
 static int path_decode(char *s)
 {
@@ -136,7 +127,7 @@ static int path_decode(char *s)
 			*out++ = *in;
 			continue;
 		}
-		int hi = hex_digit(in[1]), lo = hi < 0 ? -1 : hex_digit(in[2]);
+		int hi = hex_digit_value(in[1], true), lo = hi < 0 ? -1 : hex_digit_value(in[2], true);
 		if (lo < 0 || (hi == 0 && lo == 0))
 			return -1;
 		*out++ = (char)(hi * 16 + lo);

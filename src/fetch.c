@@ -25,6 +25,7 @@
 #include "fetch_digest.h"
 #include "fileutil.h"
 #include "progress.h"
+#include "recipe_tree.h"
 #include "util.h"
 
 #define FETCH_MAX_REDIRS 5
@@ -171,34 +172,14 @@ bool fetch_url_allowed(const char *url)
 	return scheme_allowed(fetch_url_scheme(url, scheme, sizeof(scheme)));
 }
 
-/* the local path of a file:// URL (percent-decoded), or NULL when it names another host */
-static char *file_url_path(const char *url)
-{
-	const char *p = url + strlen("file://");
-	if (strncasecmp(p, "localhost/", strlen("localhost/")) == 0)
-		p += strlen("localhost");
-	if (*p != '/')
-		return NULL;
-	struct buf b = BUF_INIT;
-	for (; *p && *p != '?' && *p != '#'; p++) {
-		unsigned hi, lo;
-		if (*p == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]) &&
-		    sscanf(p + 1, "%1x%1x", &hi, &lo) == 2) {
-			buf_addc(&b, (char)(hi << 4 | lo));
-			p += 2;
-		} else {
-			buf_addc(&b, *p);
-		}
-	}
-	return buf_detach(&b);
-}
-
 /* a file:// URL must name a regular file: libcurl would block on a FIFO forever */
 static int file_url_check(const char *url, struct error *err)
 {
-	char *path = file_url_path(url);
-	if (!path)
+	char *path = recipe_tree_file_url_path(url);
+	if (!path || path[0] != '/') {
+		free(path);
 		return 0; /* libcurl refuses other hosts itself */
+	}
 	int fd = open_regular(path, err);
 	free(path);
 	if (fd < 0)

@@ -65,17 +65,6 @@ char *recipe_resolve_path(const char *base_dir, const char *path)
 	return path_join(base_dir, path);
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *recipe_tree_file_url_path(const char *url)
 {
 	if (strncasecmp(url, "file://", 7) != 0)
@@ -87,8 +76,8 @@ char *recipe_tree_file_url_path(const char *url)
 	struct buf b = BUF_INIT;
 	for (size_t i = 0; i < end; i++) {
 		int hi, lo;
-		if (p[i] == '%' && i + 2 < end && (hi = hex_value(p[i + 1])) >= 0 &&
-		    (lo = hex_value(p[i + 2])) >= 0) {
+		if (p[i] == '%' && i + 2 < end && (hi = hex_digit_value(p[i + 1], false)) >= 0 &&
+		    (lo = hex_digit_value(p[i + 2], false)) >= 0) {
 			buf_addc(&b, (char)(hi * 16 + lo));
 			i += 2;
 		} else {

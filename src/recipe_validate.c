@@ -80,24 +80,13 @@ char *recipe_validate_tap(const char *tap)
 		       "without '/', ':', ',', '\"', '\\' or spaces");
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *recipe_validate_mac(const char *mac)
 {
 	bool okay = strlen(mac) == 17;
 	for (int i = 0; okay && i < 17; i++)
-		okay = i % 3 == 2 ? mac[i] == ':' : hex_digit(mac[i]) >= 0;
+		okay = i % 3 == 2 ? mac[i] == ':' : hex_digit_value(mac[i], false) >= 0;
 	/* the multicast bit is the lowest bit of the first byte */
-	if (okay && (hex_digit(mac[1]) & 1) == 0)
+	if (okay && (hex_digit_value(mac[1], false) & 1) == 0)
 		return NULL;
 	return xstrdup("a unicast MAC address such as 02:00:00:00:00:01 (even first byte)");
 }

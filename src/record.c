@@ -183,19 +183,10 @@ void record_add_words(struct record *rec, const char *label, const char *where,
 	buf_release(&v);
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* the byte "%XX" at s (3 bytes available) stands for, or -1 unless add_words writes it so */
 static int unescape_byte(const char *s)
 {
-	int hi = hex_digit(s[1]), lo = hex_digit(s[2]);
+	int hi = hex_digit_value(s[1], true), lo = hex_digit_value(s[2], true);
 	if (hi < 0 || lo < 0 || hi * 16 + lo == 0 || !word_byte_escaped((unsigned char)(hi * 16 + lo)))
 		return -1;
 	return hi * 16 + lo;

@@ -176,6 +176,17 @@ bool str_endswith(const char *s, const char *suffix)
 	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
 }
 
+int hex_digit_value(char c, bool upper_only)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (!upper_only && c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
 int parse_size(const char *s, uint64_t *out)
 {
 	size_t digits = s ? strspn(s, "0123456789") : 0;

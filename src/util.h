@@ -67,6 +67,8 @@ char *path_dirname(const char *path);
 bool str_startswith(const char *s, const char *prefix);
 /* true when s ends with suffix */
 bool str_endswith(const char *s, const char *suffix);
+/* the value of hex digit c, or -1; upper_only refuses a-f (for canonical %XX encodings) */
+int hex_digit_value(char c, bool upper_only);
 
 /*
  * Parse a size: decimal digits, then optionally one of K, M, G, T (powers
