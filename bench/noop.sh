@@ -14,22 +14,7 @@ $mv -f recipes/demo.yaml --cache "$cache" build >/dev/null
 sleep 2.1 # let freshly written outputs leave the memo's racy window
 $mv -f recipes/demo.yaml --cache "$cache" build >/dev/null 2>&1
 
-# median wall time in ms of running "$@" N times (python3 measures, so no fork of
-# a timing tool is counted)
-median_ms() {
-	local n=$1; shift
-	python3 - "$n" "$@" <<'PY'
-import subprocess, sys, time
-n, cmd = int(sys.argv[1]), sys.argv[2:]
-times = []
-for _ in range(n):
-    t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    times.append((time.perf_counter() - t) * 1000)
-times.sort()
-print("%.2f" % times[n // 2])
-PY
-}
+. bench/lib.sh # (the script has cd to the top of the repo)
 
 noop=$(median_ms 20 $mv -f recipes/demo.yaml --cache "$cache" build)
 echo "mvbuild no-op build, median of 20: $noop ms"

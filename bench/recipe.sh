@@ -22,20 +22,7 @@ with open(sys.argv[1], "w") as f:
     for i in range(n): f.write("  k%d: {source: s%d}\n" % (i, n - 1 - i))
 PY
 : >"$tmp/x"
-median_ms() {
-	local n=$1; shift
-	python3 - "$n" "$@" <<'PY'
-import subprocess, sys, time
-n, cmd = int(sys.argv[1]), sys.argv[2:]
-times = []
-for _ in range(n):
-    t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    times.append((time.perf_counter() - t) * 1000)
-times.sort()
-print("%.2f" % times[n // 2])
-PY
-}
+. bench/lib.sh # (the script has cd to the top of the repo)
 pyload='import sys, yaml; yaml.load(open(sys.argv[1]), Loader=yaml.CSafeLoader)'
 printf '%-28s %14s %22s\n' recipe "mvbuild check" "python3 yaml (C) load"
 for r in recipes/demo.yaml "$tmp/big.yaml"; do
