@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "json.h"
 #include "recipe.h"
 
 static const char *plural(size_t n, const char *one, const char *many)
@@ -13,9 +14,28 @@ static const char *plural(size_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+/* {"recipe":PATH,"valid":true,"name":NAME,"sources":N,...} */
+static int print_json(const struct recipe *r)
+{
+	struct buf b = BUF_INIT;
+	buf_addc(&b, '{');
+	json_add_member_string(&b, "recipe", r->path);
+	json_add_member_bool(&b, "valid", true);
+	json_add_member_string(&b, "name", r->name);
+	json_add_member_int(&b, "sources", (long long)r->n_sources);
+	json_add_member_int(&b, "kernels", (long long)r->n_kernels);
+	json_add_member_int(&b, "images", (long long)r->n_images);
+	json_add_member_int(&b, "profiles", (long long)r->n_profiles);
+	return cli_print_json(&b);
+}
+
 static int cmd_check(struct mvctx *ctx, struct cli_args *args)
 {
 	const struct recipe *r = ctx->recipe;
+	if (ctx->json) {
+		print_json(r);
+		return EXIT_OK;
+	}
 	printf("%s: ok (%zu %s, %zu %s, %zu %s, %zu %s)\n", r->path,
 	       r->n_sources, plural(r->n_sources, "source", "sources"),
 	       r->n_kernels, plural(r->n_kernels, "kernel", "kernels"),

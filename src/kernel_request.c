@@ -29,9 +29,11 @@ int kernel_request_load(const struct kernel *k, struct kconf *req, struct error 
 		char *path = recipe_resolve_path(f->base_dir, f->path);
 		int ret = kconf_load_fragment(req, path, f->path, err);
 		free(path);
-		if (ret < 0)
+		if (ret < 0) {
+			error_locate(err, f->mark.file, f->mark.line, f->mark.column);
 			return error_prefix(err, "%s:%d:%d: fragment '%s'", f->mark.file, f->mark.line,
 					    f->mark.column, f->path);
+		}
 	}
 	for (size_t i = 0; i < k->n_config; i++) {
 		const struct kconfig_value *v = &k->config[i];

@@ -68,7 +68,7 @@ check_eq "nginx: 3 blobs PUT (source, image, manifest), 201" "$(grep '"PUT /cach
 first_ac=$(grep -n '"PUT /cache/ac/' "$LOG" | head -1 | cut -d: -f1)
 first_cas=$(grep -n '"PUT /cache/cas/' "$LOG" | head -1 | cut -d: -f1)
 check "content is sent before the record that points at it" test "$first_cas" -lt "$first_ac"
-image_bytes=$(stat -c %s "$(awk '$2 == "rootfs.ext4" {print $3}' <<<"$out")")
+image_bytes=$(stat -c %s "$(sed -n 's/.*"output":"rootfs.ext4","path":"\([^"]*\)".*/\1/p' <<<"$out")")
 largest=$(ls -S "$T/srv/root/cache/cas" | head -1)
 wire=$(stat -c %s "$T/srv/root/cache/cas/$largest")
 check "the 64 MiB image travels compressed and without holes ($wire bytes)" test "$wire" -lt $((image_bytes / 8))
