@@ -147,17 +147,6 @@ const struct command *cli_find_command(const char *name, struct error *err)
 	return NULL;
 }
 
-int cli_usage(const struct command *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "mvbuild %s: ", cmd->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	print_usage_line(stderr, cmd);
-	return EXIT_USAGE;
-}
 
 /* print err once, through the reporter (a JSON event with --json) */
 static void print_error(struct mvctx *ctx, const struct error *err)
@@ -180,14 +169,22 @@ int cli_fail(struct mvctx *ctx, struct error *err)
 	return status;
 }
 
-/* cli_usage(), or with --json a usage "error" event; returns EXIT_USAGE */
-static int usage_error(struct mvctx *ctx, const struct command *cmd, const char *msg)
+int cli_usage(struct mvctx *ctx, const struct command *cmd, const char *fmt, ...)
 {
-	if (!ctx->json)
-		return cli_usage(cmd, "%s", msg);
 	struct error err = ERROR_INIT;
-	error_usage(&err, "%s", msg);
-	return cli_fail(ctx, &err);
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (ctx->json) {
+		error_usage(&err, "%s", msg);
+		cli_fail(ctx, &err);
+	} else {
+		fprintf(stderr, "mvbuild %s: %s\n", cmd->name, msg);
+		print_usage_line(stderr, cmd);
+	}
+	free(msg);
+	return EXIT_USAGE;
 }
 
 void cli_print_output(const struct mvctx *ctx, const struct node *target,
@@ -321,16 +318,11 @@ out:
 static int check_word_count(struct mvctx *ctx, const struct command *cmd,
 			    const struct cli_args *args)
 {
-	char *msg = NULL;
-	int status = 0;
 	if (args->n_words < (size_t)cmd->min_words)
-		msg = xasprintf("expected %s", cmd->args);
-	else if (cmd->max_words >= 0 && args->n_words > (size_t)cmd->max_words)
-		msg = xasprintf("unexpected argument '%s'", args->words[cmd->max_words]);
-	if (msg)
-		status = usage_error(ctx, cmd, msg);
-	free(msg);
-	return status;
+		return cli_usage(ctx, cmd, "expected %s", cmd->args);
+	if (cmd->max_words >= 0 && args->n_words > (size_t)cmd->max_words)
+		return cli_usage(ctx, cmd, "unexpected argument '%s'", args->words[cmd->max_words]);
+	return 0;
 }
 
 static void env_mirrors(struct mvctx *ctx)
@@ -415,7 +407,7 @@ int cli_run(struct mvctx *ctx, const struct command *cmd, int argc, char **argv)
 	int status;
 	start_command(cmd, &args, &set);
 	if (parse_command_line(&set, 1, argc, argv, &cmd, &args, &err) < 0) {
-		status = usage_error(ctx, cmd, err.msg);
+		status = cli_usage(ctx, cmd, "%s", err.msg);
 		error_release(&err);
 	} else {
 		status = run_parsed(ctx, cmd, &args);
@@ -449,7 +441,7 @@ int cli_main(int argc, char **argv)
 	struct cli_option_set sets[2] = { { global_options, &st } };
 	if (parse_command_line(sets, 1, argc, argv, &cmd, &args, &err) < 0) {
 		if (cmd)
-			status = usage_error(&st.ctx, cmd, err.msg);
+			status = cli_usage(&st.ctx, cmd, "%s", err.msg);
 		else
 			status = cli_fail(&st.ctx, &err);
 		error_release(&err);

@@ -63,9 +63,9 @@ int cli_print_json(struct buf *b);
 /* print one output of a built target: "TARGET OUTPUT PATH", or its JSON result */
 void cli_print_output(const struct mvctx *ctx, const struct node *target,
 		      const struct build_input *out);
-/* print a usage error for cmd and return EXIT_USAGE */
-int cli_usage(const struct command *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* print a usage error for cmd (an "error" event with --json) and return EXIT_USAGE */
+int cli_usage(struct mvctx *ctx, const struct command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* the table entry for name, or NULL with a usage error (and a "did you mean") */
 const struct command *cli_find_command(const char *name, struct error *err);
 /* print `mvbuild --help` (cmd NULL) or `mvbuild COMMAND --help` on out */

@@ -141,6 +141,12 @@ check_eq "an unknown command: matches the schema" "$(validate check)" valid
 check_eq "an unknown command: an error event" "$(errfield kind)" usage
 mvb --json path
 check_eq "a missing argument: exit 2, as an event" "$rc/$(errfield kind)" 2/usage
+mvb --json cache frobnicate
+check_eq "a subcommand's usage error: exit 2, as an event" "$rc/$(errfield kind)" 2/usage
+check_eq "a subcommand's usage error: matches the schema" "$(validate check)" valid
+mvb cache frobnicate
+check_contains "without --json a usage error is text with the usage line" "$errout" \
+	"usage: mvbuild cache"
 
 # a download that stalls after 10 of 1000 bytes: a progress event with its
 # numbers, then the failure as the error event
