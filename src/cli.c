@@ -147,7 +147,6 @@ const struct command *cli_find_command(const char *name, struct error *err)
 	return NULL;
 }
 
-
 /* print err once, through the reporter (a JSON event with --json) */
 static void print_error(struct mvctx *ctx, const struct error *err)
 {
