@@ -81,7 +81,7 @@ check_eq "reader build succeeds" "$rc" 0
 check_eq "reader runs no builder and downloads no source: the image is fetched" "$(events)" \
 	"cached image:small fetched image:small "
 check_eq "nginx: the reader GETs 2 blobs (image and manifest)" "$(( $(count '"GET /cache/cas/') - gets_before ))" 2
-img=$(awk '$2 == "rootfs.ext4" {print $3}' <<<"$out")
+img=$(sed -n 's/.*"output":"rootfs.ext4","path":"\([^"]*\)".*/\1/p' <<<"$out")
 check "the fetched image passes e2fsck -fn" e2fsck -fn "$img"
 check "the fetched image is sparse" test "$(du -k "$img" | cut -f1)" -lt $((image_bytes / 1024 / 2))
 mvb --cache "$T/c" cache verify; keep
