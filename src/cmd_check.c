@@ -1,7 +1,8 @@
 /*
  * cmd_check: `mvbuild check` loads and validates the recipe (every file it
  * includes, every key, type and reference) without touching the cache or
- * any source, and prints a one-line summary on standard output.
+ * any source, and prints a one-line summary on standard output (with
+ * --json, one JSON object).
  */
 #include <stdio.h>
 
@@ -49,7 +50,9 @@ const struct command command_check = {
 	.args = "",
 	.summary = "load and validate the recipe",
 	.help = "Load the recipe and everything it includes, check every key, type and\n"
-		"reference, and print a one-line summary.  Exit 0 when valid, 2 when not.\n",
+		"reference, and print a one-line summary (with --json, one object: recipe,\n"
+		"valid, name, and the count of sources, kernels, images, profiles).\n"
+		"Exit 0 when valid, 2 when not.\n",
 	.needs = NEEDS_RECIPE,
 	.run = cmd_check,
 };
