@@ -133,8 +133,10 @@ static int source_build(struct build_ctx *b, struct error *err)
 	int ret = src->kind == SOURCE_PATH ? build_path_source(b, src, dest, sha256, err)
 					   : build_url_source(b, src, dest, sha256, err);
 	/* the cause is in the recipe (a checksum, a path, a URL): point at it */
-	if (ret < 0)
+	if (ret < 0) {
+		error_locate(err, src->mark.file, src->mark.line, src->mark.column);
 		error_prefix(err, "%s:%d:%d", src->mark.file, src->mark.line, src->mark.column);
+	}
 	/* a digest computed on the way in spares the cache a second read of the file */
 	if (ret == 0 && sha256[0])
 		build_output_hashed(b, "file", "file", sha256);

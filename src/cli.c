@@ -17,6 +17,7 @@
 #include "config.h"
 #include "digest_memo.h"
 #include "engine.h"
+#include "json.h"
 #include "progress.h"
 #include "recipe.h"
 #include "remote.h"
@@ -76,7 +77,8 @@ static const struct cli_option global_options[] = {
 	OPT_STRING(0, "config", "FILE", struct cli_state, ctx.config_path,
 		"machine settings (default\n$XDG_CONFIG_HOME/mvbuild/config.yaml)"),
 	OPT_FLAG(0, "json", struct cli_state, ctx.json,
-		"progress as one JSON object per line on stderr"),
+		"results as JSON lines on stdout, events and\nerrors as JSON lines on stderr "
+		"(docs/json.md)"),
 	OPT_COUNT('v', "verbose", struct cli_state, ctx.verbose, "more detail (repeatable)"),
 	OPT_FLAG('h', "help", struct cli_state, help,
 		"this help; 'mvbuild help COMMAND' or\n'mvbuild COMMAND --help' for a command's"),
@@ -145,25 +147,67 @@ const struct command *cli_find_command(const char *name, struct error *err)
 	return NULL;
 }
 
-int cli_usage(const struct command *cmd, const char *fmt, ...)
+/* print err once, through the reporter (a JSON event with --json) */
+static void print_error(struct mvctx *ctx, const struct error *err)
 {
-	va_list ap;
-	fprintf(stderr, "mvbuild %s: ", cmd->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	print_usage_line(stderr, cmd);
-	return EXIT_USAGE;
+	if (ctx->progress) {
+		progress_error(ctx->progress, err);
+		return;
+	}
+	/* before the reporter exists (the command line, the machine settings) */
+	struct progress *p = progress_new(stderr, false, ctx->json, 0);
+	progress_error(p, err);
+	progress_free(p);
 }
 
 int cli_fail(struct mvctx *ctx, struct error *err)
 {
-	(void)ctx;
-	fprintf(stderr, "mvbuild: %s\n", err->msg ? err->msg : "unknown error");
+	print_error(ctx, err);
 	int status = err->kind == ERROR_USAGE ? EXIT_USAGE : EXIT_FAIL;
 	error_release(err);
 	return status;
+}
+
+int cli_usage(struct mvctx *ctx, const struct command *cmd, const char *fmt, ...)
+{
+	struct error err = ERROR_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (ctx->json) {
+		error_usage(&err, "%s", msg);
+		cli_fail(ctx, &err);
+	} else {
+		fprintf(stderr, "mvbuild %s: %s\n", cmd->name, msg);
+		print_usage_line(stderr, cmd);
+	}
+	free(msg);
+	return EXIT_USAGE;
+}
+
+void cli_print_output(const struct mvctx *ctx, const struct node *target,
+		      const struct build_input *out)
+{
+	if (!ctx->json) {
+		printf("%s %s %s\n", target->id, out->output, out->path);
+		return;
+	}
+	struct buf b = BUF_INIT;
+	buf_addc(&b, '{');
+	json_add_member_string(&b, "target", target->id);
+	json_add_member_string(&b, "output", out->output);
+	json_add_member_string(&b, "path", out->path);
+	json_add_member_string(&b, "sha256", out->digest);
+	cli_print_json(&b);
+}
+
+int cli_print_json(struct buf *b)
+{
+	buf_adds(b, "}\n");
+	fputs(b->data, stdout);
+	buf_release(b);
+	return fflush(stdout) == 0 ? 0 : -1;
 }
 
 int cli_load_recipe(struct mvctx *ctx, struct error *err)
@@ -270,12 +314,13 @@ out:
 	return ret;
 }
 
-static int check_word_count(const struct command *cmd, const struct cli_args *args)
+static int check_word_count(struct mvctx *ctx, const struct command *cmd,
+			    const struct cli_args *args)
 {
 	if (args->n_words < (size_t)cmd->min_words)
-		return cli_usage(cmd, "expected %s", cmd->args);
+		return cli_usage(ctx, cmd, "expected %s", cmd->args);
 	if (cmd->max_words >= 0 && args->n_words > (size_t)cmd->max_words)
-		return cli_usage(cmd, "unexpected argument '%s'", args->words[cmd->max_words]);
+		return cli_usage(ctx, cmd, "unexpected argument '%s'", args->words[cmd->max_words]);
 	return 0;
 }
 
@@ -338,7 +383,7 @@ static void ctx_release(struct mvctx *ctx)
 static int run_parsed(struct mvctx *ctx, const struct command *cmd, struct cli_args *args)
 {
 	struct error err = ERROR_INIT;
-	int status = check_word_count(cmd, args);
+	int status = check_word_count(ctx, cmd, args);
 	if (status)
 		return status;
 	if (cli_setup(ctx, args, cmd->needs, &err) < 0)
@@ -361,7 +406,7 @@ int cli_run(struct mvctx *ctx, const struct command *cmd, int argc, char **argv)
 	int status;
 	start_command(cmd, &args, &set);
 	if (parse_command_line(&set, 1, argc, argv, &cmd, &args, &err) < 0) {
-		status = cli_usage(cmd, "%s", err.msg);
+		status = cli_usage(ctx, cmd, "%s", err.msg);
 		error_release(&err);
 	} else {
 		status = run_parsed(ctx, cmd, &args);
@@ -374,11 +419,11 @@ int cli_run(struct mvctx *ctx, const struct command *cmd, int argc, char **argv)
 static int run_command(struct mvctx *ctx, const struct command *cmd, struct cli_args *args)
 {
 	struct error err = ERROR_INIT;
+	ctx->progress = progress_new(stderr, isatty(STDERR_FILENO), ctx->json, ctx->verbose);
 	if (load_settings(ctx, &err) < 0) {
 		cli_fail(ctx, &err);
 		return EXIT_USAGE; /* a bad machine config is a usage error, whatever failed */
 	}
-	ctx->progress = progress_new(stderr, isatty(STDERR_FILENO), ctx->json, ctx->verbose);
 	return run_parsed(ctx, cmd, args);
 }
 
@@ -395,11 +440,10 @@ int cli_main(int argc, char **argv)
 	struct cli_option_set sets[2] = { { global_options, &st } };
 	if (parse_command_line(sets, 1, argc, argv, &cmd, &args, &err) < 0) {
 		if (cmd)
-			cli_usage(cmd, "%s", err.msg);
+			status = cli_usage(&st.ctx, cmd, "%s", err.msg);
 		else
-			fprintf(stderr, "mvbuild: %s\n", err.msg);
+			status = cli_fail(&st.ctx, &err);
 		error_release(&err);
-		status = EXIT_USAGE;
 	} else if (st.list_options) {
 		list_options();
 	} else if (st.version) {

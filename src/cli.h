@@ -22,6 +22,9 @@ enum cli_needs {
 };
 
 struct engine;
+struct buf;
+struct node;
+struct build_input;
 
 /* what cli_main hands a command */
 struct cli_args {
@@ -51,9 +54,18 @@ int cli_open_cache(struct mvctx *ctx, struct error *err);
 int cli_setup(struct mvctx *ctx, struct cli_args *args, unsigned needs, struct error *err);
 /* print "mvbuild: MESSAGE" once and return the exit status for err's kind */
 int cli_fail(struct mvctx *ctx, struct error *err);
-/* print a usage error for cmd and return EXIT_USAGE */
-int cli_usage(const struct command *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/*
+ * End the JSON object in b (started with '{' and filled with json_add_member_*)
+ * and print it as one line on standard output, the --json form of a
+ * result; b is released.  -1 when standard output fails.
+ */
+int cli_print_json(struct buf *b);
+/* print one output of a built target: "TARGET OUTPUT PATH", or its JSON result */
+void cli_print_output(const struct mvctx *ctx, const struct node *target,
+		      const struct build_input *out);
+/* print a usage error for cmd (an "error" event with --json) and return EXIT_USAGE */
+int cli_usage(struct mvctx *ctx, const struct command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* the table entry for name, or NULL with a usage error (and a "did you mean") */
 const struct command *cli_find_command(const char *name, struct error *err);
 /* print `mvbuild --help` (cmd NULL) or `mvbuild COMMAND --help` on out */

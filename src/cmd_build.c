@@ -6,15 +6,16 @@
 #include "cli.h"
 #include "engine.h"
 
-/* print "ID OUTPUT PATH" for each output of each target */
-static void print_outputs(struct engine *e, struct node **targets, size_t n)
+/* print "ID OUTPUT PATH" (or a JSON result) for each output of each target */
+static void print_outputs(const struct mvctx *ctx, struct engine *e, struct node **targets,
+			  size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct build_input *outs;
 		struct error err = ERROR_INIT;
 		int count = engine_outputs(e, targets[i], &outs, &err);
 		for (int j = 0; j < count; j++)
-			printf("%s %s %s\n", targets[i]->id, outs[j].output, outs[j].path);
+			cli_print_output(ctx, targets[i], &outs[j]);
 		error_release(&err);
 	}
 }
@@ -37,14 +38,14 @@ static int cmd_build(struct mvctx *ctx, struct cli_args *args)
 	    engine_build(args->engine, targets, n, &err) < 0) {
 		status = cli_fail(ctx, &err);
 	} else if (args->n_words) {
-		print_outputs(args->engine, targets, n);
+		print_outputs(ctx, args->engine, targets, n);
 	} else {
 		/* everything was built: show every kernel, image and profile, not only the tops */
 		struct node *const *all;
 		size_t n_all = engine_nodes(args->engine, &all);
 		for (size_t i = 0; i < n_all; i++)
 			if (all[i]->kind != NODE_SOURCE || is_target(all[i], targets, n))
-				print_outputs(args->engine, (struct node **)&all[i], 1);
+				print_outputs(ctx, args->engine, (struct node **)&all[i], 1);
 	}
 	free(targets);
 	return status;
@@ -58,7 +59,8 @@ const struct command command_build = {
 		"TARGET is kernel:NAME, image:NAME, profile:NAME, source:NAME, or a NAME\n"
 		"that is unique.  Prints \"TARGET OUTPUT PATH\" for each output of each\n"
 		"target on standard output; with no TARGET, of every kernel, image and\n"
-		"profile, and of the sources nothing else uses.\n",
+		"profile, and of the sources nothing else uses (with --json, one object\n"
+		"per output: target, output, path, sha256).\n",
 	.max_words = -1,
 	.needs = NEEDS_RECIPE | NEEDS_CACHE | NEEDS_ENGINE,
 	.run = cmd_build,

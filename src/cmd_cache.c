@@ -71,15 +71,15 @@ static int cmd_cache(struct mvctx *ctx, struct cli_args *args)
 	int n = (int)args->n_words - 1;
 	if (strcmp(verb, "verify") == 0) {
 		if (n != 0)
-			return cli_usage(&command_cache, "'verify' takes no arguments");
+			return cli_usage(ctx, &command_cache, "'verify' takes no arguments");
 		return cache_verify_cmd(ctx);
 	}
 	if (strcmp(verb, "import") == 0) {
 		if (n < 1)
-			return cli_usage(&command_cache, "'import' needs at least one FILE");
+			return cli_usage(ctx, &command_cache, "'import' needs at least one FILE");
 		return cache_import_cmd(ctx, n, args->words + 1);
 	}
-	return cli_usage(&command_cache, "unknown subcommand '%s' (say 'verify' or 'import')", verb);
+	return cli_usage(ctx, &command_cache, "unknown subcommand '%s' (say 'verify' or 'import')", verb);
 }
 
 const struct command command_cache = {

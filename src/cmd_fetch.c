@@ -155,7 +155,7 @@ static int cmd_fetch(struct mvctx *ctx, struct cli_args *args)
 	for (size_t i = 0; i < args->n_words; i++)
 		n_urls += !fetch_is_local_path(args->words[i]);
 	if (n_urls && (n_urls != args->n_words || !o->print_checksums))
-		return cli_usage(&command_fetch, "URLs are only accepted with --print-checksums, "
+		return cli_usage(ctx, &command_fetch, "URLs are only accepted with --print-checksums, "
 				 "and not mixed with source names");
 	for (size_t i = 0; n_urls && i < args->n_words; i++)
 		if (fetch_url_checksums(ctx, args->words[i], &err) < 0)

@@ -132,7 +132,7 @@ static int cmd_kernel(struct mvctx *ctx, struct cli_args *args)
 	const struct kernel_opts *o = args->opts;
 	const char *tool = args->words[0], *name = args->words[1];
 	if (strcmp(tool, "menuconfig") != 0 && strcmp(tool, "nconfig") != 0)
-		return cli_usage(&command_kernel, "unknown subcommand '%s' (say 'menuconfig' or "
+		return cli_usage(ctx, &command_kernel, "unknown subcommand '%s' (say 'menuconfig' or "
 				 "'nconfig')", tool);
 	struct error err = ERROR_INIT;
 	const struct kernel *k = recipe_find_kernel(ctx->recipe, name);

@@ -20,7 +20,7 @@ static int cmd_key(struct mvctx *ctx, struct cli_args *args)
 	const struct key_opts *o = args->opts;
 	const char *prefix = o->output ? o->output : "mvbuild-signing";
 	if (strcmp(args->words[0], "generate") != 0)
-		return cli_usage(&command_key, "unknown subcommand '%s' (say 'generate')",
+		return cli_usage(ctx, &command_key, "unknown subcommand '%s' (say 'generate')",
 				 args->words[0]);
 	struct error err = ERROR_INIT;
 	char id[SHA256_HEX];

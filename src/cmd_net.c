@@ -32,14 +32,14 @@ static const struct cli_option net_options[] = {
 };
 
 /* the verb and its options agree; a usage error otherwise */
-static int check(const char *verb, const struct net_opts *o)
+static int check(struct mvctx *ctx, const char *verb, const struct net_opts *o)
 {
 	if (strcmp(verb, "up") && strcmp(verb, "down"))
-		return cli_usage(&command_net, "unknown subcommand '%s' (say 'up' or 'down')", verb);
+		return cli_usage(ctx, &command_net, "unknown subcommand '%s' (say 'up' or 'down')", verb);
 	if (o->addr && o->bridge)
-		return cli_usage(&command_net, "--addr and --bridge exclude each other");
+		return cli_usage(ctx, &command_net, "--addr and --bridge exclude each other");
 	if (strcmp(verb, "down") == 0 && (o->user || o->addr || o->bridge))
-		return cli_usage(&command_net, "'net down' takes only TAP");
+		return cli_usage(ctx, &command_net, "'net down' takes only TAP");
 	return 0;
 }
 
@@ -91,7 +91,7 @@ static int cmd_net(struct mvctx *ctx, struct cli_args *args)
 {
 	const char *verb = args->words[0], *tap = args->words[1];
 	const struct net_opts *o = args->opts;
-	if (check(verb, o))
+	if (check(ctx, verb, o))
 		return EXIT_USAGE;
 	struct error err = ERROR_INIT;
 	int r = strcmp(verb, "up") == 0 ? net_up(tap, o, &err) : net_tap_delete(tap, &err);

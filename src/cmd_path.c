@@ -42,11 +42,18 @@ static int cmd_path(struct mvctx *ctx, struct cli_args *args)
 	if (engine_resolve(args->engine, args->words, 1, &targets, &n, &err) == 0)
 		count = engine_outputs(args->engine, targets[0], &outs, &err);
 	if (count >= 0 && args->n_words == 2) {
-		if ((one = find_output(targets[0], outs, count, args->words[1], &err)))
+		one = find_output(targets[0], outs, count, args->words[1], &err);
+		if (one && ctx->json)
+			cli_print_output(ctx, targets[0], one);
+		else if (one)
 			printf("%s\n", one->path);
 	} else {
-		for (int i = 0; i < count; i++)
-			printf("%s %s\n", outs[i].output, outs[i].path);
+		for (int i = 0; i < count; i++) {
+			if (ctx->json)
+				cli_print_output(ctx, targets[0], &outs[i]);
+			else
+				printf("%s %s\n", outs[i].output, outs[i].path);
+		}
 	}
 	free(targets);
 	return error_is_set(&err) ? cli_fail(ctx, &err) : EXIT_OK;
@@ -59,6 +66,7 @@ const struct command command_path = {
 	.help = "Print the cache paths of TARGET's outputs, one 'OUTPUT PATH' per line;\n"
 		"with OUTPUT, only that output's path, alone on its line, for use in a\n"
 		"shell: qemu-img info \"$(mvbuild path image:rootfs rootfs.ext4)\".\n"
+		"With --json, one object per output: target, output, path, sha256.\n"
 		"Exit 1 when TARGET is not built.\n",
 	.min_words = 1,
 	.max_words = 2,

@@ -11,6 +11,7 @@
 #include "builder.h"
 #include "context.h"
 #include "error.h"
+#include "util.h"
 
 struct engine;
 
@@ -53,6 +54,39 @@ int engine_outputs(struct engine *e, struct node *node, const struct build_input
  * when stale, -1 with err.
  */
 int engine_explain(struct engine *e, struct node *node, struct buf *out, struct error *err);
+
+/* what explain says about one node (the first word of its state is its kind) */
+struct explain_node {
+	char *node;    /* the node's id */
+	char *state;   /* "up_to_date", "needs_stale", "not_fetched", "never_built",
+	                  "evicted", "outputs_missing" or "changed" */
+	char *message; /* the human line, without the node id */
+};
+
+/* one input that differs from the node's last build */
+struct explain_change {
+	char *node;                  /* the node's id */
+	char *label, *change;        /* record_change's label and "added"/"removed"/"changed" */
+	char *old_value, *new_value; /* NULL when added / removed */
+	char *where;                 /* the entry's location, or NULL */
+};
+
+/* the whole explanation, for --json: the text explain prints and its parts */
+struct explain {
+	struct buf text;                 /* exactly what engine_explain() appends */
+	struct explain_node *nodes;      /* each node explained, in the text's order */
+	size_t n_nodes;
+	struct explain_change *changes;  /* each difference, in the text's order */
+	size_t n_changes;
+};
+
+#define EXPLAIN_INIT { BUF_INIT, NULL, 0, NULL, 0 }
+
+/* engine_explain() into x (which starts as EXPLAIN_INIT); 1 up to date, 0 stale, -1 with err */
+int engine_explain_report(struct engine *e, struct node *node, struct explain *x,
+			  struct error *err);
+/* free what x holds */
+void explain_release(struct explain *x);
 
 /* replace the builder for a kind (tests use this to plug in their own) */
 void engine_set_builder(struct engine *e, enum node_kind kind, const struct builder *b);

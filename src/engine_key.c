@@ -9,6 +9,7 @@
  * rebuilt into the same bytes changes nothing downstream: early cutoff).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,14 +214,80 @@ int engine_key_closure(struct engine *e, struct node *target, struct error *err)
 	return engine_key_node(e, target, err) < 0 ? -1 : 0;
 }
 
-static void explain_against_last(struct engine *e, struct node *n, struct buf *out)
+/* add one node's line: "ID: MESSAGE" to the text, and its state */
+static void explain_say(struct explain *x, const struct node *n, const char *state,
+			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void explain_say(struct explain *x, const struct node *n, const char *state,
+			const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	buf_addf(&x->text, "%s: %s\n", n->id, msg);
+	x->nodes = xrealloc(x->nodes, (x->n_nodes + 1) * sizeof(*x->nodes));
+	x->nodes[x->n_nodes++] = (struct explain_node){ xstrdup(n->id), xstrdup(state), msg };
+}
+
+static char *strdup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* the differences between n's last record and its current one, as text and as changes */
+static void explain_diff(struct explain *x, const struct node *n, const struct record *old,
+			 const struct record *new)
+{
+	struct record_change *c;
+	size_t count = record_changes(old, new, &c);
+	x->changes = xrealloc(x->changes, (x->n_changes + count + 1) * sizeof(*x->changes));
+	for (size_t i = 0; i < count; i++)
+		x->changes[x->n_changes++] = (struct explain_change){
+			xstrdup(n->id), xstrdup(c[i].label), xstrdup(c[i].change),
+			strdup_or_null(c[i].old_value), strdup_or_null(c[i].new_value),
+			strdup_or_null(c[i].where),
+		};
+	free(c);
+	struct buf diff = BUF_INIT;
+	record_diff(old, new, &diff);
+	for (char *line = diff.data, *nl; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		buf_addf(&x->text, "  %.*s\n", (int)(nl - line), line);
+	}
+	buf_release(&diff);
+}
+
+void explain_release(struct explain *x)
+{
+	for (size_t i = 0; i < x->n_nodes; i++) {
+		free(x->nodes[i].node);
+		free(x->nodes[i].state);
+		free(x->nodes[i].message);
+	}
+	for (size_t i = 0; i < x->n_changes; i++) {
+		struct explain_change *c = &x->changes[i];
+		free(c->node);
+		free(c->label);
+		free(c->change);
+		free(c->old_value);
+		free(c->new_value);
+		free(c->where);
+	}
+	free(x->nodes);
+	free(x->changes);
+	buf_release(&x->text);
+	*x = (struct explain)EXPLAIN_INIT;
+}
+
+static void explain_against_last(struct engine *e, struct node *n, struct explain *x)
 {
 	struct node_state *s = node_state(n);
 	char *path = last_path(e, n);
 	struct buf last = BUF_INIT;
 	struct error ignored = ERROR_INIT; /* a missing file; a damaged entry, which is said */
 	if (read_file(path, 256, &last, &ignored) < 0 || !hex_is_valid(last.data, 64)) {
-		buf_addf(out, "%s: never built with this recipe\n", n->id);
+		explain_say(x, n, "never_built", "never built with this recipe");
 		goto out;
 	}
 	struct record old = RECORD_INIT;
@@ -228,21 +295,16 @@ static void explain_against_last(struct engine *e, struct node *n, struct buf *o
 	size_t n_outs;
 	int hit = cache_get_action(e->ctx->cache, last.data, &old, &outs, &n_outs, &ignored);
 	if (hit == 0 && error_is_set(&ignored)) {
-		buf_addf(out, "%s: its last build is no longer in the cache (%s)\n", n->id, ignored.msg);
+		explain_say(x, n, "evicted", "its last build is no longer in the cache (%s)",
+			    ignored.msg);
 	} else if (hit == 0) {
-		buf_addf(out, "%s: its last build is no longer in the cache\n", n->id);
+		explain_say(x, n, "evicted", "its last build is no longer in the cache");
 	} else if (strcmp(last.data, s->key) == 0) {
-		buf_addf(out, "%s: same inputs as its last build, but its outputs are missing or corrupt\n",
-			 n->id);
+		explain_say(x, n, "outputs_missing",
+			    "same inputs as its last build, but its outputs are missing or corrupt");
 	} else {
-		buf_addf(out, "%s: stale, since its last build:\n", n->id);
-		struct buf diff = BUF_INIT;
-		record_diff(&old, &s->rec, &diff);
-		for (char *line = diff.data, *nl; line && *line; line = nl + 1) {
-			nl = strchr(line, '\n');
-			buf_addf(out, "  %.*s\n", (int)(nl - line), line);
-		}
-		buf_release(&diff);
+		explain_say(x, n, "changed", "stale, since its last build:");
+		explain_diff(x, n, &old, &s->rec);
 	}
 	cache_outputs_free(outs, n_outs);
 	record_release(&old);
@@ -252,35 +314,46 @@ out:
 	free(path);
 }
 
-static int explain_node(struct engine *e, struct node *n, struct buf *out, struct error *err)
+static int explain_node(struct engine *e, struct node *n, struct explain *x, struct error *err)
 {
 	struct node_state *s = node_state(n);
 	if (s->done) {
-		buf_addf(out, "%s: up to date\n", n->id);
+		explain_say(x, n, "up_to_date", "up to date");
 		return 1;
 	}
 	if (!s->keyed) {
 		for (size_t i = 0; i < n->n_deps; i++) {
 			if (dep_identity_known(n->deps[i]))
 				continue;
-			buf_addf(out, "%s: stale, because it needs %s, which is stale\n", n->id,
-				 n->deps[i]->id);
-			if (explain_node(e, n->deps[i], out, err) < 0)
+			explain_say(x, n, "needs_stale", "stale, because it needs %s, which is stale",
+				    n->deps[i]->id);
+			if (explain_node(e, n->deps[i], x, err) < 0)
 				return -1;
 		}
 		return 0;
 	}
 	if (n->kind == NODE_SOURCE)
-		buf_addf(out, "%s: not in the cache yet (needs a download or copy)\n", n->id);
-	explain_against_last(e, n, out);
+		explain_say(x, n, "not_fetched", "not in the cache yet (needs a download or copy)");
+	explain_against_last(e, n, x);
 	return 0;
+}
+
+int engine_explain_report(struct engine *e, struct node *node, struct explain *x,
+			  struct error *err)
+{
+	if (engine_key_closure(e, node, err) < 0)
+		return -1;
+	return explain_node(e, node, x, err);
 }
 
 int engine_explain(struct engine *e, struct node *node, struct buf *out, struct error *err)
 {
-	if (engine_key_closure(e, node, err) < 0)
-		return -1;
-	return explain_node(e, node, out, err);
+	struct explain x = EXPLAIN_INIT;
+	int ret = engine_explain_report(e, node, &x, err);
+	if (x.text.len)
+		buf_add(out, x.text.data, x.text.len);
+	explain_release(&x);
+	return ret;
 }
 
 /* store a private copy of path (a regular file) and its sha512; the copy is what both digests name */

@@ -9,7 +9,7 @@
 static int error_vsetk(struct error *err, enum error_kind kind, const char *fmt, va_list ap)
 {
 	char *msg = xvasprintf(fmt, ap);
-	free(err->msg);
+	error_release(err);
 	err->msg = msg;
 	err->kind = kind;
 	return -1;
@@ -68,6 +68,16 @@ int error_prefix(struct error *err, const char *fmt, ...)
 	return -1;
 }
 
+int error_locate(struct error *err, const char *file, int line, int column)
+{
+	if (err->file || !file)
+		return -1;
+	err->file = xstrdup(file);
+	err->line = line;
+	err->column = column;
+	return -1;
+}
+
 int error_is_set(const struct error *err)
 {
 	return err->kind != ERROR_NONE;
@@ -76,14 +86,13 @@ int error_is_set(const struct error *err)
 void error_release(struct error *err)
 {
 	free(err->msg);
-	err->msg = NULL;
-	err->kind = ERROR_NONE;
+	free(err->file);
+	*err = (struct error)ERROR_INIT;
 }
 
 void error_move(struct error *dst, struct error *src)
 {
 	error_release(dst);
 	*dst = *src;
-	src->msg = NULL;
-	src->kind = ERROR_NONE;
+	*src = (struct error)ERROR_INIT;
 }

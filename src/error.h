@@ -20,9 +20,11 @@ enum error_kind {
 struct error {
 	enum error_kind kind; /* ERROR_NONE while no error is set */
 	char *msg;            /* the message, lowercase, no full stop; owned */
+	char *file;           /* the recipe (or other input) file it is about, or NULL; owned */
+	int line, column;     /* 1-based location in file; 0 when unknown */
 };
 
-#define ERROR_INIT { ERROR_NONE, NULL }
+#define ERROR_INIT { ERROR_NONE, NULL, NULL, 0, 0 }
 
 /* set a build-kind error (replacing any previous one); returns -1 */
 int error_set(struct error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -36,6 +38,12 @@ int error_errno(struct error *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* prepend "context: " to the current message; returns -1 */
 int error_prefix(struct error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Record where the error is (for --json's file/line/column), unless a more
+ * precise (inner) location is recorded already; the message is unchanged,
+ * as it names the location itself.  Returns -1.
+ */
+int error_locate(struct error *err, const char *file, int line, int column);
 /* true when an error is set */
 int error_is_set(const struct error *err);
 /* free the message and reset to no error */

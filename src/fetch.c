@@ -305,16 +305,22 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 	char have[32], total[32], rate[32];
 	double elapsed = now - t->started;
 	double bps = elapsed > 0 ? (double)(t->offset - t->attempt_start) / elapsed : 0;
+	struct progress_counts c = PROGRESS_COUNTS_INIT("bytes");
+	c.done = t->offset;
+	c.rate = bps;
+	c.elapsed = elapsed;
 	format_size(t->offset, have, sizeof(have));
 	format_size((uint64_t)bps, rate, sizeof(rate));
 	if (dltotal > 0) {
 		uint64_t all = t->range_from + (uint64_t)dltotal;
 		format_size(all, total, sizeof(total));
 		double eta = bps > 0 && all > t->offset ? (double)(all - t->offset) / bps : 0;
-		progress_status(t->req->progress, t->req->node_id, "%s of %s, %s/s, ETA %.0f s",
+		c.total = all;
+		c.eta = eta;
+		progress_counts(t->req->progress, t->req->node_id, &c, "%s of %s, %s/s, ETA %.0f s",
 				have, total, rate, eta);
 	} else {
-		progress_status(t->req->progress, t->req->node_id, "%s, %s/s", have, rate);
+		progress_counts(t->req->progress, t->req->node_id, &c, "%s, %s/s", have, rate);
 	}
 	return 0;
 }

@@ -337,8 +337,10 @@ int image_overlay_apply(struct tree *t, const struct overlay *ov, struct overlay
 	ret = apply_one(&ap, err);
 out:
 	free(ap.dest);
-	if (ret < 0)
+	if (ret < 0) {
+		error_locate(err, ov->mark.file, ov->mark.line, ov->mark.column);
 		error_prefix(err, "%s:%d:%d: overlay", ov->mark.file ? ov->mark.file : "recipe",
 			     ov->mark.line, ov->mark.column);
+	}
 	return ret;
 }

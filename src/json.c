@@ -27,6 +27,40 @@ void json_add_string(struct buf *b, const char *s)
 	buf_addc(b, '"');
 }
 
+void json_add_key(struct buf *b, const char *key)
+{
+	if (b->len && b->data[b->len - 1] != '{' && b->data[b->len - 1] != '[')
+		buf_addc(b, ',');
+	json_add_string(b, key);
+	buf_addc(b, ':');
+}
+
+void json_add_member_string(struct buf *b, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	json_add_key(b, key);
+	json_add_string(b, value);
+}
+
+void json_add_member_int(struct buf *b, const char *key, long long value)
+{
+	json_add_key(b, key);
+	buf_addf(b, "%lld", value);
+}
+
+void json_add_member_number(struct buf *b, const char *key, double value)
+{
+	json_add_key(b, key);
+	buf_addf(b, "%.3f", value);
+}
+
+void json_add_member_bool(struct buf *b, const char *key, bool value)
+{
+	json_add_key(b, key);
+	buf_adds(b, value ? "true" : "false");
+}
+
 struct reader {
 	const char *p;      /* next byte */
 	const char *start;  /* for offsets in messages */

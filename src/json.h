@@ -30,6 +30,20 @@ struct json {
 
 /* append s as a JSON string literal (quotes included) */
 void json_add_string(struct buf *b, const char *s);
+/*
+ * Members of an object being written into b (which ends in '{' or a
+ * previous member): each appends ["," ]"KEY":VALUE.  A NULL string value
+ * is left out, so optional members need no test at the caller.
+ */
+void json_add_key(struct buf *b, const char *key);
+/* a string member, left out when value is NULL */
+void json_add_member_string(struct buf *b, const char *key, const char *value);
+/* an integer member */
+void json_add_member_int(struct buf *b, const char *key, long long value);
+/* a number member with three decimals (seconds, rates) */
+void json_add_member_number(struct buf *b, const char *key, double value);
+/* a boolean member */
+void json_add_member_bool(struct buf *b, const char *key, bool value);
 
 /* parse text (len bytes) into out; 0, or -1 with err naming the byte offset */
 int json_parse(struct json *out, const char *text, size_t len, struct error *err);

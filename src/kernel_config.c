@@ -116,10 +116,12 @@ static int parse_text(struct kconf *c, const char *text, size_t len, const char 
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		char *sym, *val;
-		if (parse_line(p, n, &sym, &val) < 0)
-			return error_usage(err, "%s:%d: not a config line (want CONFIG_X=value or "
-					   "'# CONFIG_X is not set'): '%.*s'", display, line,
-					   (int)(n > 60 ? 60 : n), p);
+		if (parse_line(p, n, &sym, &val) < 0) {
+			error_usage(err, "%s:%d: not a config line (want CONFIG_X=value or "
+				    "'# CONFIG_X is not set'): '%.*s'", display, line,
+				    (int)(n > 60 ? 60 : n), p);
+			return error_locate(err, display, line, 0);
+		}
 		if (sym) {
 			char *where = located ? xasprintf("fragment %s:%d", display, line) : NULL;
 			kconf_set(c, sym, val, where);

@@ -87,8 +87,11 @@ static void watch_line(void *arg, const char *line, size_t len)
 	double now = now_monotonic();
 	if (now - w->last_status >= STATUS_INTERVAL) {
 		w->last_status = now;
-		progress_status(w->m->progress, w->m->node_id, "%u objects compiled, %.0f s",
-				w->objects, now - w->started);
+		struct progress_counts c = PROGRESS_COUNTS_INIT("objects");
+		c.done = w->objects;
+		c.elapsed = now - w->started;
+		progress_counts(w->m->progress, w->m->node_id, &c, "%u objects compiled, %.0f s",
+				w->objects, c.elapsed);
 	}
 }
 

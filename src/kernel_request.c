@@ -29,9 +29,11 @@ int kernel_request_load(const struct kernel *k, struct kconf *req, struct error 
 		char *path = recipe_resolve_path(f->base_dir, f->path);
 		int ret = kconf_load_fragment(req, path, f->path, err);
 		free(path);
-		if (ret < 0)
+		if (ret < 0) {
+			error_locate(err, f->mark.file, f->mark.line, f->mark.column);
 			return error_prefix(err, "%s:%d:%d: kernel '%s': fragment '%s'", f->mark.file,
 					    f->mark.line, f->mark.column, k->name, f->path);
+		}
 	}
 	for (size_t i = 0; i < k->n_config; i++) {
 		const struct kconfig_value *v = &k->config[i];
@@ -42,12 +44,14 @@ int kernel_request_load(const struct kernel *k, struct kconf *req, struct error 
 	/* a module would be built and then never reach the guest: say so now, not in the guest */
 	for (size_t i = 0; i < req->n; i++) {
 		const struct kconf_entry *e = &req->entries[i];
-		if (strcmp(e->value, "m") == 0)
-			return error_usage(err, "%s:%d:%d: kernel '%s': %s: %s=m: mvbuild builds no "
-					   "kernel modules yet (the image would not hold them): use "
-					   "%s=y to build it in", k->mark.file, k->mark.line,
-					   k->mark.column, k->name, e->where ? e->where : "config",
-					   e->symbol, e->symbol);
+		if (strcmp(e->value, "m") != 0)
+			continue;
+		error_usage(err, "%s:%d:%d: kernel '%s': %s: %s=m: mvbuild builds no kernel modules "
+			    "yet (the image would not hold them): use %s=y to build it in",
+			    k->mark.file, k->mark.line, k->mark.column, k->name,
+			    e->where ? e->where : "config", e->symbol, e->symbol);
+		error_locate(err, k->mark.file, k->mark.line, k->mark.column);
+		return -1;
 	}
 	return 0;
 }

@@ -29,6 +29,8 @@ static int bad(struct error *err, const struct mark *m, const char *profile, con
 	else
 		error_usage(err, "%s:%d:%d: profile '%s': %s", m->file ? m->file : "recipe",
 			    m->line, m->column, profile, msg);
+	if (m->line)
+		error_locate(err, m->file, m->line, m->column);
 	free(msg);
 	return -1;
 }

@@ -63,26 +63,56 @@ void progress_free(struct progress *p)
 	free(p);
 }
 
+/* start an event object: {"event":EVENT[,"node":NODE] */
+static void json_event_start(struct buf *b, const char *event, const char *node_id)
+{
+	buf_addc(b, '{');
+	json_add_member_string(b, "event", event);
+	json_add_member_string(b, "node", node_id);
+}
+
+/* end the event object in b and print it as one line */
+static void json_event_emit(struct progress *p, struct buf *b)
+{
+	buf_adds(b, "}\n");
+	fputs(b->data, p->out);
+	fflush(p->out);
+	buf_release(b);
+}
+
 static void emit_json(struct progress *p, const char *event, const char *node_id,
 		      double seconds, const char *message)
 {
 	struct buf b = BUF_INIT;
-	buf_adds(&b, "{\"event\":");
-	json_add_string(&b, event);
-	if (node_id) {
-		buf_adds(&b, ",\"node\":");
-		json_add_string(&b, node_id);
-	}
+	json_event_start(&b, event, node_id);
 	if (seconds >= 0)
-		buf_addf(&b, ",\"seconds\":%.3f", seconds);
-	if (message) {
-		buf_adds(&b, ",\"message\":");
-		json_add_string(&b, message);
+		json_add_member_number(&b, "seconds", seconds);
+	json_add_member_string(&b, "message", message);
+	json_event_emit(p, &b);
+}
+
+/* a "progress" event: the status text, and c's numbers when there are some */
+static void emit_json_status(struct progress *p, const char *node_id, const char *message,
+			     const struct progress_counts *c)
+{
+	struct buf b = BUF_INIT;
+	json_event_start(&b, "progress", node_id);
+	json_add_member_string(&b, "message", message);
+	if (c) {
+		json_add_member_string(&b, "unit", c->unit);
+		json_add_member_int(&b, "done", (long long)c->done);
+		if (c->total) {
+			json_add_member_int(&b, "total", (long long)c->total);
+			json_add_member_bool(&b, "estimated", c->estimated);
+		}
+		if (c->rate >= 0)
+			json_add_member_number(&b, "rate", c->rate);
+		if (c->eta >= 0)
+			json_add_member_number(&b, "eta_seconds", c->eta);
+		if (c->elapsed >= 0)
+			json_add_member_number(&b, "elapsed_seconds", c->elapsed);
 	}
-	buf_adds(&b, "}\n");
-	fputs(b.data, p->out);
-	fflush(p->out);
-	buf_release(&b);
+	json_event_emit(p, &b);
 }
 
 void progress_event(struct progress *p, const char *node_id, const char *event,
@@ -124,14 +154,10 @@ static struct status_slot *slot_for(struct progress *p, const char *node_id)
 	return s;
 }
 
-void progress_status(struct progress *p, const char *node_id, const char *fmt, ...)
+static void vstatus(struct progress *p, const char *node_id, const struct progress_counts *c,
+		    const char *fmt, va_list ap)
 {
-	if (!p)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
-	va_end(ap);
 	pthread_mutex_lock(&p->lock);
 	if (p->live) {
 		clear_live_line(p);
@@ -144,7 +170,7 @@ void progress_status(struct progress *p, const char *node_id, const char *fmt, .
 		if (now - s->last_plain >= PLAIN_STATUS_INTERVAL) {
 			s->last_plain = now;
 			if (p->json)
-				emit_json(p, "progress", node_id, -1, msg);
+				emit_json_status(p, node_id, msg, c);
 			else
 				fprintf(p->out, "%-8s %s: %s\n", "progress", node_id, msg);
 			fflush(p->out);
@@ -152,6 +178,52 @@ void progress_status(struct progress *p, const char *node_id, const char *fmt, .
 	}
 	pthread_mutex_unlock(&p->lock);
 	free(msg);
+}
+
+void progress_status(struct progress *p, const char *node_id, const char *fmt, ...)
+{
+	if (!p)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vstatus(p, node_id, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void progress_counts(struct progress *p, const char *node_id, const struct progress_counts *c,
+		     const char *fmt, ...)
+{
+	if (!p)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vstatus(p, node_id, c, fmt, ap);
+	va_end(ap);
+}
+
+void progress_error(struct progress *p, const struct error *err)
+{
+	const char *msg = err->msg ? err->msg : "unknown error";
+	pthread_mutex_lock(&p->lock);
+	if (!p->json) {
+		clear_live_line(p);
+		fprintf(p->out, "mvbuild: %s\n", msg);
+		fflush(p->out);
+	} else {
+		struct buf b = BUF_INIT;
+		bool usage = err->kind == ERROR_USAGE;
+		json_event_start(&b, "error", NULL);
+		json_add_member_string(&b, "kind", usage ? "usage" : "failure");
+		json_add_member_string(&b, "message", msg);
+		json_add_member_int(&b, "exit", (int)err->kind); /* the kinds are the exit statuses */
+		json_add_member_string(&b, "file", err->file);
+		if (err->file && err->line > 0)
+			json_add_member_int(&b, "line", err->line);
+		if (err->file && err->column > 0)
+			json_add_member_int(&b, "column", err->column);
+		json_event_emit(p, &b);
+	}
+	pthread_mutex_unlock(&p->lock);
 }
 
 static void vnote(struct progress *p, const char *kind, const char *node_id, const char *fmt,

@@ -8,7 +8,10 @@
 #define MVBUILD_PROGRESS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include "error.h"
 
 struct progress;
 
@@ -39,6 +42,35 @@ void progress_failed(struct progress *p, const char *node_id, double seconds,
  */
 void progress_status(struct progress *p, const char *node_id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * The numbers behind a status line, which --json events carry as fields
+ * (docs/json.md): what is counted, how far, out of how many, how fast and
+ * how long is left.  Unknown values are 0 (total) or negative (the rest).
+ */
+struct progress_counts {
+	const char *unit;     /* "bytes" or "objects" */
+	uint64_t done;        /* units done so far */
+	uint64_t total;       /* units in all; 0 when unknown */
+	bool estimated;       /* total is an estimate, not a known size */
+	double rate;          /* units per second; negative when unknown */
+	double eta;           /* seconds left; negative when unknown */
+	double elapsed;       /* seconds since the work started; negative when unknown */
+};
+#define PROGRESS_COUNTS_INIT(unit) { (unit), 0, 0, false, -1, -1, -1 }
+
+/*
+ * progress_status() with its numbers: the human line is fmt, exactly as
+ * progress_status() prints it; a JSON "progress" event also carries c's
+ * fields (unit, done, total, estimated, rate, eta_seconds, elapsed_seconds).
+ */
+void progress_counts(struct progress *p, const char *node_id, const struct progress_counts *c,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/*
+ * The error a command failed with, printed once: "mvbuild: MESSAGE", or
+ * with --json an "error" event with its kind, message, exit status and,
+ * when the error has one, its file, line and column.
+ */
+void progress_error(struct progress *p, const struct error *err);
 /* a message that is always shown (a warning, a fallback taken) */
 void progress_note(struct progress *p, const char *node_id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -124,8 +124,10 @@ static int open_recipe_file(struct loader *l, const char *name, const char *base
 	free(subject);
 	if (fd == RECIPE_TREE_MISSING)
 		return cannot_open(l, name, from, ENOENT);
-	if (fd < 0)
+	if (fd < 0) {
+		error_locate(l->err, from->file, from->line, from->column);
 		return error_prefix(l->err, "%s:%d:%d", from->file, from->line, from->column);
+	}
 	return fd;
 }
 
@@ -180,8 +182,10 @@ static int check_source_path(struct loader *l, const struct source *s, const cha
 				       false, true };
 	int ret = recipe_tree_check(l->r->dir, l->trust, &tp, l->err);
 	free(subject);
-	if (ret < 0)
+	if (ret < 0) {
+		error_locate(l->err, s->mark.file, s->mark.line, s->mark.column);
 		error_prefix(l->err, "%s:%d:%d", s->mark.file, s->mark.line, s->mark.column);
+	}
 	return ret;
 }
 

@@ -226,8 +226,10 @@ static int check_exists(struct recipe_parser *p, const struct ynode *at, const c
 				       false };
 	int ret = recipe_tree_check(p->r->dir, p->trust, &tp, p->err);
 	free(subject);
-	if (ret < 0)
+	if (ret < 0) {
+		error_locate(p->err, at->mark.file, at->mark.line, at->mark.column);
 		error_prefix(p->err, "%s:%d:%d", at->mark.file, at->mark.line, at->mark.column);
+	}
 	return ret;
 }
 

@@ -41,6 +41,7 @@ int ynode_fail(struct error *err, const struct mark *at, const char *fmt, ...)
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	error_usage(err, "%s:%d:%d: %s", at->file ? at->file : "recipe", at->line, at->column, msg);
+	error_locate(err, at->file, at->line, at->column);
 	free(msg);
 	return -1;
 }

@@ -247,45 +247,69 @@ static int looks_like_digest(const char *s)
 	return hex_is_valid(s, 64) || hex_is_valid(s, 128);
 }
 
-static void diff_changed(const struct record_entry *o, const struct record_entry *n, struct buf *out)
+static void add_change(struct record_change **out, size_t *n, const char *label,
+		       const char *change, const struct record_entry *o,
+		       const struct record_entry *nw)
 {
-	if (n->where) {
-		buf_addf(out, "%s changed %s from %s to %s\n", n->where, n->label, o->value, n->value);
-		return;
+	*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+	(*out)[(*n)++] = (struct record_change){
+		label, change, o ? o->value : NULL, nw ? nw->value : NULL,
+		nw ? nw->where : o->where,
+	};
+}
+
+size_t record_changes(const struct record *old, const struct record *new,
+		      struct record_change **out)
+{
+	size_t count = 0;
+	*out = NULL;
+	for (size_t i = 0; i < new->n; i++) {
+		const struct record_entry *n = &new->entries[i];
+		const struct record_entry *o = record_find(old, n->label);
+		if (!o)
+			add_change(out, &count, n->label, "added", NULL, n);
+		else if (strcmp(o->value, n->value) != 0)
+			add_change(out, &count, n->label, "changed", o, n);
 	}
-	buf_addf(out, "%s changed", n->label);
-	if (!looks_like_digest(o->value) && !looks_like_digest(n->value))
-		buf_addf(out, " from %s to %s", o->value, n->value);
-	buf_addc(out, '\n');
+	for (size_t i = 0; i < old->n; i++) {
+		const struct record_entry *o = &old->entries[i];
+		if (!record_find(new, o->label))
+			add_change(out, &count, o->label, "removed", o, NULL);
+	}
+	return count;
+}
+
+/* one explain line for c (the format is in record.h) */
+static void diff_line(const struct record_change *c, struct buf *out)
+{
+	const char *label = c->label, *o = c->old_value, *n = c->new_value;
+	if (!o) {
+		if (c->where)
+			buf_addf(out, "%s added %s=%s\n", c->where, label, n);
+		else
+			buf_addf(out, "%s added (%s)\n", label, n);
+	} else if (!n) {
+		if (c->where)
+			buf_addf(out, "%s removed %s=%s\n", c->where, label, o);
+		else
+			buf_addf(out, "%s removed (was %s)\n", label, o);
+	} else if (c->where) {
+		buf_addf(out, "%s changed %s from %s to %s\n", c->where, label, o, n);
+	} else {
+		buf_addf(out, "%s changed", label);
+		if (!looks_like_digest(o) && !looks_like_digest(n))
+			buf_addf(out, " from %s to %s", o, n);
+		buf_addc(out, '\n');
+	}
 }
 
 size_t record_diff(const struct record *old, const struct record *new, struct buf *out)
 {
-	size_t count = 0;
-	for (size_t i = 0; i < new->n; i++) {
-		const struct record_entry *n = &new->entries[i];
-		const struct record_entry *o = record_find(old, n->label);
-		if (!o) {
-			if (n->where)
-				buf_addf(out, "%s added %s=%s\n", n->where, n->label, n->value);
-			else
-				buf_addf(out, "%s added (%s)\n", n->label, n->value);
-			count++;
-		} else if (strcmp(o->value, n->value) != 0) {
-			diff_changed(o, n, out);
-			count++;
-		}
-	}
-	for (size_t i = 0; i < old->n; i++) {
-		const struct record_entry *o = &old->entries[i];
-		if (record_find(new, o->label))
-			continue;
-		if (o->where)
-			buf_addf(out, "%s removed %s=%s\n", o->where, o->label, o->value);
-		else
-			buf_addf(out, "%s removed (was %s)\n", o->label, o->value);
-		count++;
-	}
+	struct record_change *changes;
+	size_t count = record_changes(old, new, &changes);
+	for (size_t i = 0; i < count; i++)
+		diff_line(&changes[i], out);
+	free(changes);
 	return count;
 }
 

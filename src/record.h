@@ -81,6 +81,18 @@ void record_encode(const struct record *rec, bool with_where, struct buf *out);
  * bytes) is -1 with err, so decoding then encoding gives the same bytes
  */
 int record_decode(struct record *rec, const char *text, size_t len, struct error *err);
+/* one difference between two records; the strings are the records' own */
+struct record_change {
+	const char *label;     /* the entry's label */
+	const char *change;    /* "added", "removed" or "changed" */
+	const char *old_value; /* the old value, NULL when added */
+	const char *new_value; /* the new value, NULL when removed */
+	const char *where;     /* the new entry's where (the old one's when removed), or NULL */
+};
+
+/* the differences between old and new, new's order then old's removals; *out allocated; count */
+size_t record_changes(const struct record *old, const struct record *new,
+		      struct record_change **out);
 /* append one explain line per difference between old and new to out; returns the count */
 size_t record_diff(const struct record *old, const struct record *new, struct buf *out);
 /* free all entries */

@@ -151,7 +151,8 @@ check_contains "gc --max-size=lots: names the option" "$errout" "option '--max-s
 
 mvb check -f "$T/mvbuild.yaml" -j2 -vv --json
 check_eq "global options after the command (-f, -j2, -vv, --json): exit 0" "$rc" 0
-check_contains "check read the recipe given after the command" "$out" "$T/mvbuild.yaml: ok"
+check_contains "check read the recipe given after the command (--json: its JSON result)" "$out" \
+	"{\"recipe\":\"$T/mvbuild.yaml\",\"valid\":true"
 mvb --file="$T/mvbuild.yaml" --jobs=1 check
 check_eq "--file=R --jobs=1: exit 0" "$rc" 0
 mvb -j 0 check

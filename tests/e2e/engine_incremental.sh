@@ -13,7 +13,8 @@ events() { grep -o '"event":"[a-z]*","node":"[^"]*"' <<<"$errout" | sed 's/"even
 mvb --cache "$C" --json build image:small
 check_eq "first build succeeds" "$rc" 0
 check_contains "first build builds the image" "$(events)" "built image:small"
-path1=$(awk '$2 == "rootfs.ext4" {print $3}' <<<"$out")
+# with --json, build prints one object per output (docs/json.md)
+path1=$(sed -n 's/.*"output":"rootfs.ext4","path":"\([^"]*\)".*/\1/p' <<<"$out")
 check "build prints the image path" test -f "$path1"
 
 sleep 2.1 # outside the digest memo's racy window

@@ -34,7 +34,14 @@ must_succeed "the kernel build recipe is accepted"
 # of building it a third time; the second is new, for the reproducibility check
 C1=${MVBUILD_TEST_CACHE:-$REPO_DIR/build/test-cache} C2=$T/cache2
 events() { grep -oE '"event":"(started|built|cached|failed)","node":"kernel:[^"]*"' <<<"$errout" | sed 's/"event":"\([a-z]*\)","node":"\([^"]*\)"/\1 \2/' | sort | tr '\n' ' '; }
-output() { awk -v o="$1" '$2 == o {print $3}' <<<"$out"; }
+# the path of output $1 in build's results: JSON lines with --json, else "TARGET OUTPUT PATH"
+output() {
+	if [[ $out == "{"* ]]; then
+		sed -n "s/.*\"output\":\"$1\",\"path\":\"\([^\"]*\)\".*/\1/p" <<<"$out"
+	else
+		awk -v o="$1" '$2 == o {print $3}' <<<"$out"
+	fi
+}
 timed() { local t0=$(date +%s.%N); mvb "$@"; secs=$(echo "$(date +%s.%N) - $t0" | bc); secs=$(printf '%.1f' "$secs"); }
 
 timed --cache "$C1" --json build kernel:microvm

@@ -68,7 +68,7 @@ check_eq "nginx: 3 blobs PUT (source, image, manifest), 201" "$(grep '"PUT /cach
 first_ac=$(grep -n '"PUT /cache/ac/' "$LOG" | head -1 | cut -d: -f1)
 first_cas=$(grep -n '"PUT /cache/cas/' "$LOG" | head -1 | cut -d: -f1)
 check "content is sent before the record that points at it" test "$first_cas" -lt "$first_ac"
-image_bytes=$(stat -c %s "$(awk '$2 == "rootfs.ext4" {print $3}' <<<"$out")")
+image_bytes=$(stat -c %s "$(sed -n 's/.*"output":"rootfs.ext4","path":"\([^"]*\)".*/\1/p' <<<"$out")")
 largest=$(ls -S "$T/srv/root/cache/cas" | head -1)
 wire=$(stat -c %s "$T/srv/root/cache/cas/$largest")
 check "the 64 MiB image travels compressed and without holes ($wire bytes)" test "$wire" -lt $((image_bytes / 8))
@@ -81,7 +81,7 @@ check_eq "reader build succeeds" "$rc" 0
 check_eq "reader runs no builder and downloads no source: the image is fetched" "$(events)" \
 	"cached image:small fetched image:small "
 check_eq "nginx: the reader GETs 2 blobs (image and manifest)" "$(( $(count '"GET /cache/cas/') - gets_before ))" 2
-img=$(awk '$2 == "rootfs.ext4" {print $3}' <<<"$out")
+img=$(sed -n 's/.*"output":"rootfs.ext4","path":"\([^"]*\)".*/\1/p' <<<"$out")
 check "the fetched image passes e2fsck -fn" e2fsck -fn "$img"
 check "the fetched image is sparse" test "$(du -k "$img" | cut -f1)" -lt $((image_bytes / 1024 / 2))
 mvb --cache "$T/c" cache verify; keep

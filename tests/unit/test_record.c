@@ -588,6 +588,20 @@ static void test_where_and_explain(void)
 	       "fragment recipes/kernel/net.config:3 added CONFIG_IPV6=y\n"
 	       "param size changed from 512M to 1G\n",
 	       "explain lines");
+	struct record_change *c;
+	record_add_at(&old, "CONFIG_NET", "fragment a.config:1", "y");
+	size_t nc = record_changes(&old, &new, &c);
+	ok(nc == 4, "record_changes: four changes");
+	ok(nc == 4 && strcmp(c[1].change, "added") == 0 && !c[1].old_value &&
+	   strcmp(c[1].new_value, "y") == 0 && strcmp(c[1].where, "fragment recipes/kernel/net.config:3") == 0,
+	   "record_changes: an added entry, its new value and where, no old value");
+	ok(nc == 4 && strcmp(c[2].change, "changed") == 0 && strcmp(c[2].old_value, "512M") == 0 &&
+	   strcmp(c[2].new_value, "1G") == 0 && !c[2].where,
+	   "record_changes: a changed entry, both values");
+	ok(nc == 4 && strcmp(c[3].change, "removed") == 0 && strcmp(c[3].label, "CONFIG_NET") == 0 &&
+	   !c[3].new_value && strcmp(c[3].where, "fragment a.config:1") == 0,
+	   "record_changes: a removed entry keeps its old where");
+	free(c);
 	record_release(&a);
 	record_release(&b);
 	record_release(&old);
