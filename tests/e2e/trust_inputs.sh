@@ -111,7 +111,7 @@ for what in overlay source url; do
 done
 out=$(timeout 20 "$MVBUILD" --cache "$T/c-fifo" cache import fifo/pipe 2>"$T/.stderr"); rc=$?
 errout=$(cat "$T/.stderr")
-check_eq "cache import of a FIFO: exit 1 at once" "$rc" 1
+check_eq "cache import of a FIFO: refused at once as a bad argument (exit 2)" "$rc" 2
 check_contains "cache import of a FIFO: a clear error" "$errout" "'fifo/pipe' is a FIFO, not a regular file"
 
 # ---- a file swapped while builds run ------------------------------------------
@@ -177,9 +177,20 @@ for d, _, files in os.walk(sys.argv[1]):
     if os.path.basename(os.path.dirname(d)) != "ac":
         continue
     for f in files:
-        lines = open(os.path.join(d, f)).read().split("\n")
-        outs = {l.split()[1]: l.split()[2] for l in lines if l.startswith("output ")}
-        rec = dict(l.split("\t")[:2] for l in lines if l.count("\t") >= 2)
+        # latin-1: the record's lengths count bytes (docs/cache.md, "Action entries")
+        text = open(os.path.join(d, f), encoding="latin-1").read()
+        outs = {l.split()[1]: l.split()[2] for l in text.split("\n") if l.startswith("output ")}
+        rec, i = {}, text.index("mvbuild-record 2\n") + len("mvbuild-record 2\n")
+        while not text.startswith("seal ", i):
+            fields = []
+            while True:
+                j = text.index(":", i)
+                n = int(text[i:j])
+                fields.append(text[j + 1:j + 1 + n])
+                i = j + 1 + n + 1
+                if text[i - 1] == "\n":
+                    break
+            rec[fields[0]] = fields[1]
         if rec.get("kind") == "source" and "content" in rec:
             print("source", rec["content"], outs["file"])
         elif rec.get("kind") == "image":
@@ -204,7 +215,8 @@ while read -r kind digest output; do
 	got=$(sha256sum <"$got" | cut -c1-64)
 	[ "$got" = "$output" ] || { bad=$((bad + 1)); diag "image keyed by $digest: published $output, rebuilt $got"; }
 done <entries
-check "the swap loop published entries" test -s entries
+check "the swap loop published entries ($(wc -l <entries))" test -s entries
+check "an image entry among them" grep -q '^image ' entries
 check_eq "every published entry serves what its key says (images rebuilt in a fresh cache)" "$bad" 0
 cd "$T"
 
