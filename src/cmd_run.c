@@ -7,6 +7,8 @@
  * launch config is resolved against this cache and a fresh run directory,
  * and the hypervisor runs under run_supervise().
  */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,12 +35,14 @@ struct run_opts {
 	const char *hypervisor;  /* --hypervisor */
 };
 
+/* a whole number; its range is the profile's own check (recipe_validate), which names it */
 static int parse_count(const char *s, uint32_t *out, struct error *err)
 {
 	char *end;
+	errno = 0;
 	unsigned long v = strtoul(s, &end, 10);
-	if (!*s || *end || v == 0 || v > 1024 * 1024)
-		return error_usage(err, "want a positive number, not '%s'", s);
+	if (*s < '0' || *s > '9' || *end || errno || v == 0 || v > UINT32_MAX)
+		return error_usage(err, "want a whole number above 0, not '%s'", s);
 	*out = (uint32_t)v;
 	return 0;
 }

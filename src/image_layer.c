@@ -88,6 +88,24 @@ static int apply_xattrs(struct tree *t, struct archive_entry *e, const char *pat
 	return 0;
 }
 
+/*
+ * A container image saved as a tar (an OCI layout, `docker save`) would
+ * silently become an image holding blobs/ and index.json: refuse it by the
+ * files only such archives have at their top.  0, or -1 with err.
+ */
+static int refuse_container_image(const char *path, struct error *err)
+{
+	const char *slash = strchr(path, '/');
+	const char *kind = !strcmp(path, "oci-layout") ? "an OCI image layout" :
+			   !strcmp(path, "repositories") ||
+			   (slash && !strcmp(slash, "/layer.tar")) ? "a 'docker save' archive" : NULL;
+	if (!kind)
+		return 0;
+	return error_set(err, "it is %s (it holds '%s'), not a root filesystem tarball: container "
+			 "images are not layers yet; export the root filesystem first (umoci raw "
+			 "unpack, or docker export of a container)", kind, path);
+}
+
 static int apply_entry(struct tree *t, struct archive *a, struct archive_entry *e,
 		       bool allow_devices, const char *layer, struct error *err)
 {
@@ -99,7 +117,7 @@ static int apply_entry(struct tree *t, struct archive *a, struct archive_entry *
 
 	if (!name)
 		return error_set(err, "an entry without a name");
-	if (!(path = image_path_clean(name, err)))
+	if (!(path = image_path_clean(name, err)) || refuse_container_image(path, err) < 0)
 		goto out;
 	if (entry_attrs(e, name, &at, err) < 0)
 		goto out;

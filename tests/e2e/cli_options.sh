@@ -232,7 +232,10 @@ mvb run other --cpus 300 --cache "$T/c1"
 check_eq "a bad --cpus is blamed on the option" "$rc:$errout" \
 	"2:mvbuild: command-line option --cpus: profile 'other': cpus 300 must be an integer from 1 to 255"
 mvb run other --cpus=two
-check_contains "--cpus=two names the option" "$errout" "option '--cpus': want a positive number, not 'two'"
+check_contains "--cpus=two names the option" "$errout" "option '--cpus': want a whole number above 0, not 'two'"
+mvb run other --mem 2000000 --cache "$T/c1"
+check_eq "a --mem out of range is blamed on the option, with the profile's limits" "$rc:$errout" \
+	"2:mvbuild: command-line option --mem: profile 'other': mem 2000000 MiB must be an integer from 16 to 1048576"
 
 mvb --cache "$T/c1" path source:hello file
 check_eq "path TARGET OUTPUT: exit 0" "$rc" 0
