@@ -17,6 +17,7 @@
 #include "config.h"
 #include "digest_memo.h"
 #include "engine.h"
+#include "interrupt.h"
 #include "progress.h"
 #include "recipe.h"
 #include "remote.h"
@@ -159,9 +160,11 @@ int cli_usage(const struct command *cmd, const char *fmt, ...)
 
 int cli_fail(struct mvctx *ctx, struct error *err)
 {
-	(void)ctx;
+	/* the message must not land after a half-written status line */
+	progress_clear(ctx->progress);
 	fprintf(stderr, "mvbuild: %s\n", err->msg ? err->msg : "unknown error");
-	int status = err->kind == ERROR_USAGE ? EXIT_USAGE : EXIT_FAIL;
+	int status = err->kind == ERROR_USAGE ? EXIT_USAGE
+		   : err->kind == ERROR_INTERRUPTED ? interrupt_exit_status() : EXIT_FAIL;
 	error_release(err);
 	return status;
 }

@@ -192,3 +192,13 @@ void progress_debug(struct progress *p, const char *node_id, const char *fmt, ..
 	vnote(p, "debug", node_id, fmt, ap);
 	va_end(ap);
 }
+
+void progress_clear(struct progress *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	clear_live_line(p);
+	fflush(p->out);
+	pthread_mutex_unlock(&p->lock);
+}

@@ -39,6 +39,8 @@ void progress_failed(struct progress *p, const char *node_id, double seconds,
  */
 void progress_status(struct progress *p, const char *node_id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* take any live status line off the terminal (before the command prints an error) */
+void progress_clear(struct progress *p);
 /* a message that is always shown (a warning, a fallback taken) */
 void progress_note(struct progress *p, const char *node_id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
