@@ -27,7 +27,8 @@
 static const struct command *const commands[] = {
 	&command_build, &command_run, &command_fetch, &command_check, &command_explain,
 	&command_graph, &command_path, &command_gc, &command_cache, &command_env,
-	&command_net, &command_kernel, &command_key, &command_help, &command_version,
+	&command_net, &command_kernel, &command_key, &command_completion, &command_help,
+	&command_version,
 };
 
 /* what the global options fill: the context, and the requests answered without a command */
@@ -119,6 +120,17 @@ void cli_print_help(FILE *out, const struct command *cmd)
 		fprintf(out, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
 	fputs("\n'mvbuild help COMMAND' shows a command's own options.\n"
 	      "exit status: 0 success, 1 build or run failure, 2 usage or recipe error\n", out);
+}
+
+size_t cli_commands(const struct command *const **table)
+{
+	*table = commands;
+	return ARRAY_SIZE(commands);
+}
+
+const struct cli_option *cli_global_options(void)
+{
+	return global_options;
 }
 
 /* every visible option, "global --cache" and "gc --max-size", for the docs test */

@@ -2,7 +2,7 @@
 # Ctrl-C and SIGTERM during `mvbuild build`: the run stops with 130 / 143,
 # says once what it interrupted, removes its scratch directories, publishes
 # nothing partial, and the next build succeeds.  The slow nodes are an image
-# whose layer inflates to 1 GiB (built from concatenated gzip members, so it
+# whose layer inflates to 512 MiB (built from concatenated gzip members, so it
 # costs nothing to make) and a source whose server stalls (deterministic).
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/fetch/server.sh"
@@ -15,7 +15,7 @@ cp "$(busybox_rootfs)" "$T/root/rootfs.tar.gz"
 rootfs_sha=$(sha256sum "$T/root/rootfs.tar.gz" | cut -d' ' -f1)
 python3 - "$W/big.tar.gz" <<'PY'
 import gzip, sys, tarfile
-size = 1 << 30
+size = 512 << 20
 info = tarfile.TarInfo("big")
 info.size, info.mtime = size, 1700000000
 chunk = gzip.compress(b"x" * (1 << 20), 1)
@@ -37,7 +37,7 @@ sources:
   net: { url: "$1", sha256: $rootfs_sha }
 images:
   rootfs:
-    size: 1200M
+    size: 640M
     epoch: 1700000000
     layers: [big]
   small:
