@@ -3,6 +3,7 @@
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR  ?=
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
@@ -121,6 +122,10 @@ install: mvbuild
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 mvbuild $(DESTDIR)$(BINDIR)/mvbuild
 	install -m 0644 docs/mvbuild.1 $(DESTDIR)$(MANDIR)/man1/mvbuild.1
+	# the completion script comes from the binary's own option tables
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	./mvbuild completion bash >$(DESTDIR)$(COMPLETIONDIR)/mvbuild
+	chmod 0644 $(DESTDIR)$(COMPLETIONDIR)/mvbuild
 
 clean:
 	rm -rf build mvbuild

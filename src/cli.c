@@ -18,6 +18,7 @@
 #include "digest_memo.h"
 #include "engine.h"
 #include "json.h"
+#include "interrupt.h"
 #include "progress.h"
 #include "recipe.h"
 #include "remote.h"
@@ -27,7 +28,8 @@
 static const struct command *const commands[] = {
 	&command_build, &command_run, &command_fetch, &command_check, &command_explain,
 	&command_graph, &command_path, &command_gc, &command_cache, &command_env,
-	&command_net, &command_kernel, &command_key, &command_help, &command_version,
+	&command_net, &command_kernel, &command_key, &command_completion, &command_help,
+	&command_version,
 };
 
 /* what the global options fill: the context, and the requests answered without a command */
@@ -122,6 +124,17 @@ void cli_print_help(FILE *out, const struct command *cmd)
 	      "exit status: 0 success, 1 build or run failure, 2 usage or recipe error\n", out);
 }
 
+size_t cli_commands(const struct command *const **table)
+{
+	*table = commands;
+	return ARRAY_SIZE(commands);
+}
+
+const struct cli_option *cli_global_options(void)
+{
+	return global_options;
+}
+
 /* every visible option, "global --cache" and "gc --max-size", for the docs test */
 static void list_options(void)
 {
@@ -148,22 +161,23 @@ const struct command *cli_find_command(const char *name, struct error *err)
 }
 
 /* print err once, through the reporter (a JSON event with --json) */
-static void print_error(struct mvctx *ctx, const struct error *err)
+static void print_error(struct mvctx *ctx, const struct error *err, int status)
 {
 	if (ctx->progress) {
-		progress_error(ctx->progress, err);
+		progress_error(ctx->progress, err, status);
 		return;
 	}
 	/* before the reporter exists (the command line, the machine settings) */
 	struct progress *p = progress_new(stderr, false, ctx->json, 0);
-	progress_error(p, err);
+	progress_error(p, err, status);
 	progress_free(p);
 }
 
 int cli_fail(struct mvctx *ctx, struct error *err)
 {
-	print_error(ctx, err);
-	int status = err->kind == ERROR_USAGE ? EXIT_USAGE : EXIT_FAIL;
+	int status = err->kind == ERROR_USAGE ? EXIT_USAGE
+		   : err->kind == ERROR_INTERRUPTED ? interrupt_exit_status() : EXIT_FAIL;
+	print_error(ctx, err, status);
 	error_release(err);
 	return status;
 }

@@ -72,12 +72,17 @@ const struct command *cli_find_command(const char *name, struct error *err);
 void cli_print_help(FILE *out, const struct command *cmd);
 /* run cmd on ctx as it is, with argv its own options and words (argv[0]: its name) */
 int cli_run(struct mvctx *ctx, const struct command *cmd, int argc, char **argv);
+/* the command table, in help order; returns its length */
+size_t cli_commands(const struct command *const **table);
+/* the global options' table */
+const struct cli_option *cli_global_options(void);
 /* the command-line entry point (main.c) */
 int cli_main(int argc, char **argv);
 
 /* the commands, one file each */
 extern const struct command command_build, command_run, command_fetch, command_check,
 	command_explain, command_graph, command_path, command_gc, command_cache, command_env,
-	command_net, command_kernel, command_key, command_help, command_version;
+	command_net, command_kernel, command_key, command_completion, command_help,
+	command_version;
 
 #endif

@@ -67,6 +67,8 @@ int cli_options_extra_words(const struct cli_option *table, const char *word);
 void cli_options_print(FILE *out, const struct cli_option *table);
 /* print "--name" (and "-n") of each visible option of table, one per line, after prefix */
 void cli_options_list(FILE *out, const char *prefix, const struct cli_option *table);
+/* true when o takes a value (--x V) */
+bool cli_option_takes_value(const struct cli_option *o);
 /* true when table has a visible option */
 bool cli_options_any(const struct cli_option *table);
 

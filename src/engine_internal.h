@@ -19,6 +19,7 @@ struct node_state {
 	bool running;                /* a worker is building it */
 	bool failed;                 /* it or a dependency failed */
 	bool built;                  /* built in this run (not a cache hit) */
+	bool interrupted;            /* its build was stopped by SIGINT/SIGTERM */
 	char key[SHA256_HEX];        /* action key, once keyed */
 	struct record rec;           /* the record behind key */
 	struct cache_output *outs;   /* outputs, once done */

@@ -9,15 +9,22 @@
  * Each worker takes the key's lock in the cache first, so two processes
  * building the same key don't both build: the second waits, then finds
  * the first one's entry.
+ *
+ * SIGINT and SIGTERM are caught for the run (interrupt.h): the scheduler
+ * starts nothing more, the running builders stop at their next check (a
+ * child make is killed), nothing they made is published, their scratch
+ * directories are removed, and the run fails with ERROR_INTERRUPTED.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "config.h"
 #include "engine_internal.h"
 #include "fileutil.h"
+#include "interrupt.h"
 #include "progress.h"
 #include "recipe.h"
 #include "remote.h"
@@ -147,6 +154,9 @@ static int build_node(struct engine *e, struct node *n, struct error *err)
 			       .workdir = workdir };
 	b.inputs = collect_inputs(n, &b.n_inputs);
 	int ret = e->builders[n->kind]->build(&b, err);
+	/* a build that raced the signal may be whole, but the user asked us to stop */
+	if (ret == 0 && interrupt_pending())
+		ret = interrupt_error(err);
 	if (ret == 0)
 		ret = publish(e, n, &b, err);
 	build_ctx_release(&b);
@@ -181,7 +191,11 @@ static void *worker_main(void *arg)
 		error_prefix(&err, "%s", n->id);
 	pthread_mutex_lock(&e->lock);
 	s->running = false;
-	if (ret < 0) {
+	if (ret < 0 && interrupt_pending()) {
+		/* not a failure of the node: the run reports the interrupt once */
+		s->failed = true;
+		s->interrupted = true;
+	} else if (ret < 0) {
 		s->failed = true;
 		/* the first error is the one the build returns, for the command to print */
 		bool first = !error_is_set(&e->first_error);
@@ -273,7 +287,8 @@ static int schedule_pass(struct engine *e, const bool *in_closure, struct worker
 				changes++;
 			}
 		}
-		if (!deps_done(n) || *running >= (size_t)e->ctx->jobs || error_is_set(&e->first_error))
+		if (!deps_done(n) || *running >= (size_t)e->ctx->jobs ||
+		    error_is_set(&e->first_error) || interrupt_pending())
 			continue;
 		workers[i].e = e;
 		workers[i].n = n;
@@ -315,9 +330,64 @@ static void join_finished(struct engine *e, struct worker *workers, size_t *runn
 	}
 }
 
+/* how long the scheduler sleeps at most before it looks at the interrupt flag */
+#define INTERRUPT_CHECK_NS 100000000L
+
+/* wait (e->lock held) until a worker finishes, or a short while for the interrupt flag */
+static void wait_for_change(struct engine *e)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += INTERRUPT_CHECK_NS;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&e->changed, &e->lock, &until);
+}
+
+/* "interrupted: stopped building image:rootfs (and 2 others)" */
+static int interrupted_error(struct engine *e, struct error *err)
+{
+	const char *first = NULL;
+	size_t others = 0;
+	for (size_t i = 0; i < e->n_nodes; i++) {
+		if (!node_state(e->nodes[i])->interrupted)
+			continue;
+		if (!first)
+			first = e->nodes[i]->id;
+		else
+			others++;
+	}
+	interrupt_error(err);
+	if (!first)
+		return -1;
+	if (others)
+		return error_setk(err, ERROR_INTERRUPTED, "interrupted: stopped building %s "
+				  "(and %zu other%s)", first, others, others == 1 ? "" : "s");
+	return error_setk(err, ERROR_INTERRUPTED, "interrupted: stopped building %s", first);
+}
+
+/* the scheduler's loop, with e->lock taken */
+static void run_until_settled(struct engine *e, const bool *in_closure, struct worker *workers)
+{
+	size_t running = 0;
+	for (;;) {
+		int changes = interrupt_pending() ? 0 : schedule_pass(e, in_closure, workers, &running);
+		if (changes < 0 && running == 0)
+			break;
+		if (changes > 0)
+			continue;
+		if (running == 0)
+			break; /* settled, stuck after a failure, or interrupted */
+		wait_for_change(e);
+		join_finished(e, workers, &running);
+	}
+}
+
 int engine_build(struct engine *e, struct node **targets, size_t n, struct error *err)
 {
-	if (cache_lock_shared(e->ctx->cache, err) < 0)
+	if (cache_lock_shared(e->ctx->cache, err) < 0 || interrupt_catch(err) < 0)
 		return -1;
 	bool *in_closure = xcalloc(e->n_nodes + 1, sizeof(bool));
 	struct worker *workers = xcalloc(e->n_nodes + 1, sizeof(*workers));
@@ -325,22 +395,16 @@ int engine_build(struct engine *e, struct node **targets, size_t n, struct error
 		mark_closure(targets[i], in_closure, e);
 		node_state(targets[i])->demanded = true;
 	}
-	size_t running = 0;
 	pthread_mutex_lock(&e->lock);
-	for (;;) {
-		int changes = schedule_pass(e, in_closure, workers, &running);
-		if (changes < 0 && running == 0)
-			break;
-		if (changes > 0)
-			continue;
-		if (running == 0)
-			break; /* settled, or stuck after a failure */
-		pthread_cond_wait(&e->changed, &e->lock);
-		join_finished(e, workers, &running);
-	}
+	run_until_settled(e, in_closure, workers);
 	pthread_mutex_unlock(&e->lock);
+	interrupt_release();
 	free(workers);
 	free(in_closure);
+	if (interrupt_pending()) {
+		error_release(&e->first_error);
+		return interrupted_error(e, err);
+	}
 	if (!error_is_set(&e->first_error) && !targets_settled(targets, n))
 		error_set(&e->first_error, "internal error: build stopped with targets pending");
 	if (error_is_set(&e->first_error)) {

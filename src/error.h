@@ -15,6 +15,7 @@ enum error_kind {
 	ERROR_NONE = 0,
 	ERROR_BUILD = 1,   /* a build or run failed: exit 1 */
 	ERROR_USAGE = 2,   /* bad flags or a bad recipe: exit 2 */
+	ERROR_INTERRUPTED = 3, /* stopped by SIGINT/SIGTERM: exit 128 + the signal */
 };
 
 struct error {

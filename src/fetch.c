@@ -24,6 +24,7 @@
 
 #include "fetch_digest.h"
 #include "fileutil.h"
+#include "interrupt.h"
 #include "progress.h"
 #include "recipe_tree.h"
 #include "util.h"
@@ -298,6 +299,8 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 {
 	struct transfer *t = arg;
 	(void)dlnow; (void)ultotal; (void)ulnow;
+	if (interrupt_pending())
+		return 1; /* abort the transfer: the run is being stopped */
 	double now = now_monotonic();
 	if (!t->req->progress || now - t->last_progress < FETCH_PROGRESS_INTERVAL)
 		return 0;

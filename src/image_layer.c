@@ -26,6 +26,8 @@
 #include "image_layer.h"
 #include "stream_pipe.h"
 
+#include "interrupt.h"
+
 #define READ_BLOCK (128 * 1024)
 
 static int archive_fail(struct archive *a, const char *path, struct error *err)
@@ -58,6 +60,10 @@ static int copy_data(struct tree *t, struct archive *a, const char *path,
 	if (tree_file_begin(t, path, at, size, &f, err) < 0)
 		return -1;
 	for (;;) {
+		if (interrupt_pending()) {
+			tree_file_abort(f);
+			return interrupt_error(err);
+		}
 		int r = archive_read_data_block(a, &block, &len, &offset);
 		if (r == ARCHIVE_EOF)
 			break;
@@ -197,6 +203,10 @@ int image_layer_apply(struct tree *t, const char *path, const char *name, bool a
 		return error_prefix(err, "layer '%s'", name);
 	struct archive *a = open_tar(path, fd);
 	for (;;) {
+		if (interrupt_pending()) {
+			interrupt_error(err);
+			goto out;
+		}
 		int r = archive_read_next_header(a, &e);
 		if (r == ARCHIVE_EOF)
 			break;

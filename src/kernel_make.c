@@ -14,6 +14,8 @@
 
 #include "fileutil.h"
 #include "kernel_proc.h"
+#include "kernel_progress.h"
+#include "kernel_request.h"
 #include "progress.h"
 #include "util.h"
 
@@ -72,6 +74,8 @@ struct watch {
 	double started;       /* when make started */
 	double last_status;   /* when the status line was last refreshed */
 	unsigned objects;     /* CC and AS lines seen */
+	unsigned total;       /* objects expected (kernel_progress), 0 when unknown */
+	bool incremental;     /* objects were there before: "recompiled", no total */
 	char *tail[TAIL_LINES];  /* the last lines, a ring */
 	size_t n_lines;       /* lines seen */
 };
@@ -89,9 +93,13 @@ static void watch_line(void *arg, const char *line, size_t len)
 		w->last_status = now;
 		struct progress_counts c = PROGRESS_COUNTS_INIT("objects");
 		c.done = w->objects;
+		c.total = w->incremental ? 0 : w->total;
+		c.estimated = c.total > 0;
 		c.elapsed = now - w->started;
-		progress_counts(w->m->progress, w->m->node_id, &c, "%u objects compiled, %.0f s",
-				w->objects, c.elapsed);
+		c.eta = kprogress_eta(w->objects, w->total, w->incremental, c.elapsed);
+		char text[96];
+		kprogress_format(text, sizeof(text), w->objects, w->total, w->incremental, c.elapsed);
+		progress_counts(w->m->progress, w->m->node_id, &c, "%s", text);
 	}
 }
 
@@ -132,30 +140,35 @@ static void make_env(char **env, const char *extra)
 	env[n] = NULL;
 }
 
-/* run make with args and extra environment; on failure err holds the log's tail */
+/*
+ * Run make with args and extra environment, reporting through w (the
+ * caller fills in what it knows of the total); on failure err holds the
+ * log's tail.
+ */
 static int run_make(struct kmake *m, char *const args[], size_t n_args, const char *extra_env,
-		    struct error *err)
+		    struct watch *w, struct error *err)
 {
 	char *env[ARRAY_SIZE(fixed_env) + 1];
 	make_env(env, extra_env);
 	char **argv = make_argv(m, args, n_args);
-	struct watch w = { .m = m, .started = now_monotonic() };
-	int status = 0, ret = kproc_run(argv, env, m->log_fd, watch_line, &w, &status, err);
+	w->m = m;
+	w->started = now_monotonic();
+	int status = 0, ret = kproc_run(argv, env, m->log_fd, watch_line, w, &status, err);
 	if (ret == 0 && status != 0) {
 		struct buf msg = BUF_INIT;
 		buf_addf(&msg, "make");
 		for (size_t i = 0; i < n_args; i++)
 			buf_addf(&msg, " %s", args[i]);
 		buf_addf(&msg, " failed (exit %d); last lines of '%s':", status, m->log_path);
-		size_t first = w.n_lines > TAIL_LINES ? w.n_lines - TAIL_LINES : 0;
-		for (size_t i = first; i < w.n_lines; i++)
-			buf_addf(&msg, "\n  %s", w.tail[i % TAIL_LINES]);
+		size_t first = w->n_lines > TAIL_LINES ? w->n_lines - TAIL_LINES : 0;
+		for (size_t i = first; i < w->n_lines; i++)
+			buf_addf(&msg, "\n  %s", w->tail[i % TAIL_LINES]);
 		error_set(err, "%s", msg.data);
 		buf_release(&msg);
 		ret = -1;
 	}
 	for (size_t i = 0; i < TAIL_LINES; i++)
-		free(w.tail[i]);
+		free(w->tail[i]);
 	free_argv(argv);
 	return ret;
 }
@@ -239,8 +252,10 @@ int kmake_configure(struct kmake *m, enum kernel_base_kind base, const char *bas
 		goto out;
 	if (base != KBASE_FILE)
 		env = xasprintf("KCONFIG_ALLCONFIG=%s", allconfig);
+	m->base = kernel_base_name(base);
 	char *args[] = { (char *)target };
-	ret = run_make(m, args, 1, env, err);
+	struct watch w = { 0 };
+	ret = run_make(m, args, 1, env, &w, err);
 out:
 	if (ret < 0)
 		error_prefix(err, "cannot configure");
@@ -253,7 +268,15 @@ out:
 
 int kmake_build(struct kmake *m, char *const targets[], size_t n_targets, struct error *err)
 {
-	return run_make(m, targets, n_targets, NULL, err);
+	const char *base = m->base ? m->base : "unknown";
+	bool cold = kprogress_cold(m->objdir);
+	struct watch w = { .incremental = !cold,
+			   .total = cold ? kprogress_estimate(m->objdir, base) : 0 };
+	if (run_make(m, targets, n_targets, NULL, &w, err) < 0)
+		return -1;
+	if (cold)
+		kprogress_record(m->objdir, base, w.objects);
+	return 0;
 }
 
 int kmake_interactive(struct kmake *m, const char *target, struct error *err)

@@ -7,6 +7,7 @@
  * Files it keeps in the object directory besides kbuild's own:
  *   mvbuild.allconfig  the merged request handed to Kconfig
  *   build.log          output of the last configure and make, appended
+ *   mvbuild-objects    the object count of its cold build (kernel_progress.h)
  */
 #ifndef MVBUILD_KERNEL_MAKE_H
 #define MVBUILD_KERNEL_MAKE_H
@@ -26,6 +27,7 @@ struct kmake {
 	int jobs;                    /* -j */
 	struct progress *progress;   /* where status lines go (may be NULL) */
 	const char *node_id;         /* who they are about */
+	const char *base;            /* the base's name, set by kmake_configure (kernel_progress) */
 	char *log_path;              /* OBJDIR/build.log, set by kmake_open_log */
 	int log_fd;                  /* open on log_path, or -1 */
 };
@@ -42,7 +44,11 @@ int kmake_open_log(struct kmake *m, struct error *err);
  */
 int kmake_configure(struct kmake *m, enum kernel_base_kind base, const char *base_file,
 		    const struct kconf *request, struct error *err);
-/* run make for targets, reporting "N objects compiled, T s"; 0, or -1 with the log's tail */
+/*
+ * Run make for targets, reporting "412/~780 objects, ETA 3 min" (a cold
+ * build with a known count), "N objects compiled" or "N objects
+ * recompiled"; a cold build records its count.  0, or -1 with the log's tail.
+ */
 int kmake_build(struct kmake *m, char *const targets[], size_t n_targets, struct error *err);
 /* run make target (menuconfig, nconfig) on the terminal, in the same environment; 0, or -1 */
 int kmake_interactive(struct kmake *m, const char *target, struct error *err);

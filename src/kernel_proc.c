@@ -6,11 +6,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "interrupt.h"
 #include "util.h"
 
 /* in the child: add env_add to the environment and exec; never returns */
@@ -69,6 +72,32 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
+/*
+ * Wait until the child's output fd has something, or an interrupt came.
+ * Returns false on an interrupt.
+ */
+static bool wait_output(int fd)
+{
+	struct pollfd fds[2] = { { .fd = fd, .events = POLLIN }, { .fd = interrupt_fd(), .events = POLLIN } };
+	for (;;) {
+		if (interrupt_pending())
+			return false;
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			return true; /* let read() say what is wrong */
+		if (fds[0].revents)
+			return true;
+	}
+}
+
+/* stop the child and everything it started (its process group), and reap it */
+static int stop_child(pid_t pid, const char *name, struct error *err)
+{
+	int status;
+	kill(-pid, SIGTERM);
+	wait_child(pid, &status, name, err);
+	return error_setk(err, ERROR_INTERRUPTED, "interrupted: stopped '%s'", name);
+}
+
 int kproc_run(char *const argv[], char *const env_add[], int log_fd, kproc_line_fn *fn, void *arg,
 	      int *status, struct error *err)
 {
@@ -82,15 +111,23 @@ int kproc_run(char *const argv[], char *const env_add[], int log_fd, kproc_line_
 		return error_errno(err, errno, "cannot start '%s'", argv[0]);
 	}
 	if (pid == 0) {
+		/* its own process group, so an interrupt stops make and every compiler it runs */
+		setpgid(0, 0);
 		int null = open("/dev/null", O_RDONLY);
 		if (null < 0 || dup2(null, 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[1], 2) < 0)
 			_exit(126);
 		exec_child(argv, env_add);
 	}
+	setpgid(pid, pid); /* the child does it too: whoever runs first */
 	close(fds[1]);
 	struct buf pending = BUF_INIT;
 	char chunk[16384];
+	bool interrupted = false;
 	for (;;) {
+		if (!wait_output(fds[0])) {
+			interrupted = true;
+			break;
+		}
 		ssize_t r = read(fds[0], chunk, sizeof(chunk));
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -101,9 +138,11 @@ int kproc_run(char *const argv[], char *const env_add[], int log_fd, kproc_line_
 		buf_add(&pending, chunk, (size_t)r);
 		split_lines(&pending, fn, arg, false);
 	}
-	split_lines(&pending, fn, arg, true);
+	split_lines(&pending, fn, arg, !interrupted);
 	buf_release(&pending);
 	close(fds[0]);
+	if (interrupted)
+		return stop_child(pid, argv[0], err);
 	return wait_child(pid, status, argv[0], err);
 }
 

@@ -18,7 +18,9 @@ typedef void kproc_line_fn(void *arg, const char *line, size_t len);
  * may be NULL; a bare "NAME" removes NAME) applied to the environment, stdin from /dev/null, stdout and
  * stderr copied to log_fd (when >= 0) and fed to fn (when not NULL).
  * Sets *status to the exit code (128 + signal when killed).  Returns 0 when
- * the child ran, -1 with err when it could not be started.
+ * the child ran, -1 with err when it could not be started, or when an
+ * interrupt (interrupt.h) came first: then the child's process group is
+ * sent SIGTERM, the child is reaped, and err is ERROR_INTERRUPTED.
  */
 int kproc_run(char *const argv[], char *const env_add[], int log_fd, kproc_line_fn *fn, void *arg,
 	      int *status, struct error *err);

@@ -21,6 +21,7 @@
 #include "fileutil.h"
 #include "hash.h"
 #include "stream_pipe.h"
+#include "interrupt.h"
 #include "util.h"
 
 /* true when path stays inside the tree: relative, and no ".." component */
@@ -107,6 +108,10 @@ static int unpack(const char *tarball, const char *dest, struct error *err)
 	struct archive_entry *ae;
 	int r;
 	while ((r = archive_read_next_header(in, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		if (interrupt_pending()) {
+			interrupt_error(err);
+			goto out;
+		}
 		if (!relocate(ae, dest))
 			continue;
 		if (archive_write_header(out, ae) < ARCHIVE_WARN) {

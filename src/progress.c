@@ -201,7 +201,7 @@ void progress_counts(struct progress *p, const char *node_id, const struct progr
 	va_end(ap);
 }
 
-void progress_error(struct progress *p, const struct error *err)
+void progress_error(struct progress *p, const struct error *err, int exit_status)
 {
 	const char *msg = err->msg ? err->msg : "unknown error";
 	pthread_mutex_lock(&p->lock);
@@ -211,11 +211,11 @@ void progress_error(struct progress *p, const struct error *err)
 		fflush(p->out);
 	} else {
 		struct buf b = BUF_INIT;
-		bool usage = err->kind == ERROR_USAGE;
 		json_event_start(&b, "error", NULL);
-		json_add_member_string(&b, "kind", usage ? "usage" : "failure");
+		json_add_member_string(&b, "kind", err->kind == ERROR_USAGE ? "usage" :
+					   err->kind == ERROR_INTERRUPTED ? "interrupted" : "failure");
 		json_add_member_string(&b, "message", msg);
-		json_add_member_int(&b, "exit", (int)err->kind); /* the kinds are the exit statuses */
+		json_add_member_int(&b, "exit", exit_status);
 		json_add_member_string(&b, "file", err->file);
 		if (err->file && err->line > 0)
 			json_add_member_int(&b, "line", err->line);
@@ -263,4 +263,14 @@ void progress_debug(struct progress *p, const char *node_id, const char *fmt, ..
 	va_start(ap, fmt);
 	vnote(p, "debug", node_id, fmt, ap);
 	va_end(ap);
+}
+
+void progress_clear(struct progress *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	clear_live_line(p);
+	fflush(p->out);
+	pthread_mutex_unlock(&p->lock);
 }

@@ -66,11 +66,14 @@ struct progress_counts {
 void progress_counts(struct progress *p, const char *node_id, const struct progress_counts *c,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /*
- * The error a command failed with, printed once: "mvbuild: MESSAGE", or
- * with --json an "error" event with its kind, message, exit status and,
- * when the error has one, its file, line and column.
+ * The error a command failed with (and the exit status it gives), printed
+ * once after clearing the status line: "mvbuild: MESSAGE", or with --json an
+ * "error" event with its kind, message, exit status and, when the error has
+ * one, its file, line and column.
  */
-void progress_error(struct progress *p, const struct error *err);
+void progress_error(struct progress *p, const struct error *err, int exit_status);
+/* take any live status line off the terminal (before the command prints an error) */
+void progress_clear(struct progress *p);
 /* a message that is always shown (a warning, a fallback taken) */
 void progress_note(struct progress *p, const char *node_id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -11,7 +11,7 @@
 MAN=$REPO_DIR/docs/mvbuild.1
 cd "$T"
 
-commands=(build run fetch check explain graph path gc cache env net kernel key help version)
+commands=(build run fetch check explain graph path gc cache env net kernel key completion help version)
 
 # ---- help and man page against the option tables ----------------------
 

@@ -69,6 +69,9 @@ timed --cache "$C2" --json build kernel:microvm
 check_eq "build in a second cache succeeds" "$rc" 0
 check_eq "two caches give the identical bzImage" "$(sha256sum <"$(output bzImage)" | cut -d' ' -f1)" "$sum1"
 diag "second cold build: $secs s; bzImage sha256 $sum1"
+# a cold build records its object count, the total of the next cold build's progress
+check_eq "a cold build records its object count" \
+	"$(awk '{print ($1 > 600) " " $2}' "$C2"/kbuild/microvm-*/mvbuild-objects)" "1 allnoconfig"
 
 echo "CONFIG_PRINTK_TIME=y" >>kernel/base.config
 line=$(wc -l <kernel/base.config)
@@ -82,6 +85,9 @@ check "the toggled option took" grep -qx 'CONFIG_PRINTK_TIME=y' "$(output config
 compiled=$(grep -cE '^  CC ' "$objlog")
 check "one option toggled recompiles a few objects, not the kernel ($compiled)" [ "$compiled" -lt 100 ]
 diag "one option toggled: $secs s, $compiled objects compiled"
+progress=$(grep '"event":"progress","node":"kernel:microvm"' <<<"$errout" | grep objects)
+check "an incremental build's progress shows no total" bash -c '! grep -q "/~" <<<"$1"' _ "$progress"
+[ -z "$progress" ] || check_contains "an incremental build counts recompiled objects" "$progress" "objects recompiled"
 
 # strict: false turns a value that did not take into a warning (an incremental build)
 echo "CONFIG_VIRTIO_BLKK=y" >>kernel/base.config

@@ -35,6 +35,15 @@ check "make demo ran apt-get install for the missing packages" \
 	grep -q 'apt-get .*install.* libarchive-dev' "$T/state/apt.log"
 check "the demo guest booted" grep -q 'mvbuild-demo: hello from the guest' "$T/demo.log"
 
+# make install, from the plain build make demo made (PREFIX and DESTDIR honoured)
+(cd "$T/tree" && make -s install DESTDIR="$T/root" PREFIX=/usr) >"$T/install.log" 2>&1
+check_eq "make install succeeds" "$?" 0
+check "it installs the binary" test -x "$T/root/usr/bin/mvbuild"
+check "it installs the man page" test -s "$T/root/usr/share/man/man1/mvbuild.1"
+f=$T/root/usr/share/bash-completion/completions/mvbuild
+check "it installs the bash completion" test -s "$f"
+check_contains "which defines the completion function" "$(cat "$f" 2>/dev/null)" "complete -F _mvbuild mvbuild"
+
 # make check: a fresh machine again, one small test selected
 rm -f "$T/state/installed" "$T/state/apt.log"
 (cd "$T/tree" && fresh timeout 900 make check TESTS=test_record) >"$T/check.log" 2>&1

@@ -44,7 +44,7 @@ static void located_error(struct progress *p)
 	error_usage(&err, "r.yaml:3:7: unknown key 'a\"b'");
 	error_locate(&err, "r.yaml", 3, 7);
 	error_locate(&err, "outer.yaml", 1, 1); /* the inner location stays */
-	progress_error(p, &err);
+	progress_error(p, &err, 2);
 	error_release(&err);
 }
 
@@ -52,7 +52,7 @@ static void build_error(struct progress *p)
 {
 	struct error err = ERROR_INIT;
 	error_set(&err, "image 'x': disk full\n");
-	progress_error(p, &err);
+	progress_error(p, &err, 1);
 	error_release(&err);
 }
 
