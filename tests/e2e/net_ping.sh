@@ -58,15 +58,17 @@ if ping -c 3 -W 3 10.0.2.1; then echo "net-e2e: ping ok"; else echo "net-e2e: pi
 reboot -f
 I
 chmod 0755 "$T/r/net-init"
+# the recipe tree is a boundary: the demo recipe and its fragments are copied in
+cp -r "$REPO_DIR/recipes/." "$T/r/"
 cat >"$T/r/net.yaml" <<Y
 mvbuild: 1
 name: net-e2e
-include: [$REPO_DIR/recipes/demo.yaml]
+include: [demo.yaml]
 kernels:
   microvm-net:
     source: linux
     base: allnoconfig
-    fragments: [$REPO_DIR/recipes/kernel/base.config, $REPO_DIR/recipes/kernel/net.config]
+    fragments: [kernel/base.config, kernel/net.config]
 images:
   netroot:
     size: 64M
