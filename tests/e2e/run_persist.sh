@@ -19,11 +19,13 @@ sync
 echo "persist-e2e: boot $n"
 reboot -f
 I
+# the recipe tree is a boundary: the demo recipe is copied in
+cp -r "$REPO_DIR/recipes/." "$T/r/"
 write_recipe() {
 	cat >"$T/r/p.yaml" <<Y
 mvbuild: 1
 name: persist-e2e
-include: [$REPO_DIR/recipes/demo.yaml]
+include: [demo.yaml]
 images:
   counted:
     size: 64M
