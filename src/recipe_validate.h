@@ -17,7 +17,7 @@
 
 #include "recipe.h"
 
-#define RECIPE_MEM_MIN 16                 /* MiB */
+#define RECIPE_MEM_MIN 32                 /* MiB: the demo guest (6.1, busybox) hangs at 16, panics at 24 */
 #define RECIPE_MEM_MAX (1u << 20)         /* MiB */
 #define RECIPE_CPUS_MAX 255               /* qemu without interrupt remapping */
 #define RECIPE_FC_CPUS_MAX 32             /* Firecracker */

@@ -235,7 +235,10 @@ mvb run other --cpus=two
 check_contains "--cpus=two names the option" "$errout" "option '--cpus': want a whole number above 0, not 'two'"
 mvb run other --mem 2000000 --cache "$T/c1"
 check_eq "a --mem out of range is blamed on the option, with the profile's limits" "$rc:$errout" \
-	"2:mvbuild: command-line option --mem: profile 'other': mem 2000000 MiB must be an integer from 16 to 1048576"
+	"2:mvbuild: command-line option --mem: profile 'other': mem 2000000 MiB must be an integer from 32 to 1048576"
+# a guest given 16 MiB hangs silently (measured with the demo): refused before it starts
+mvb run other --mem 16 --cache "$T/c1"
+check_eq "--mem 16, where the guest would hang, is refused" "$rc" 2
 
 mvb --cache "$T/c1" path source:hello file
 check_eq "path TARGET OUTPUT: exit 0" "$rc" 0

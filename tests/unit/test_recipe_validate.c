@@ -50,9 +50,9 @@ static void test_parse_size(void)
 
 static void test_profile_values(void)
 {
-	ok(!accepted(recipe_validate_mem(15)) && accepted(recipe_validate_mem(16)) &&
+	ok(!accepted(recipe_validate_mem(31)) && accepted(recipe_validate_mem(32)) &&
 	   accepted(recipe_validate_mem(1 << 20)) && !accepted(recipe_validate_mem((1 << 20) + 1)),
-	   "mem: 16 to 1048576");
+	   "mem: 32 to 1048576");
 	ok(!accepted(recipe_validate_cpus(0, HV_QEMU)) && accepted(recipe_validate_cpus(1, HV_QEMU)) &&
 	   accepted(recipe_validate_cpus(255, HV_QEMU)) && !accepted(recipe_validate_cpus(256, HV_QEMU)),
 	   "qemu cpus: 1 to 255");
