@@ -14,7 +14,7 @@ CFLAGS   ?= -O2 -g
 # -Werror only where the compiler is known (make check): a newer compiler's
 # new warnings must not break a plain build.
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -DMVBUILD_VERSION='"$(VERSION)"' -Wall -Wextra \
-	-Wno-unused-parameter -Wshadow -Wformat=2 -pthread \
+	-Wno-unused-parameter -Wshadow -Wformat=2 -pthread -Isrc \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # libcurl is compiled against but not linked: src/curl_lazy.c loads it on
 # first use, so commands that download nothing don't pay for its ~30
@@ -23,14 +23,19 @@ LINK_PKGS := $(filter-out libcurl,$(PKGS))
 LIBS     := $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null) -lbz2 -ldl -pthread
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-SRCS     := $(sort $(wildcard src/*.c))
-LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+# src/ is one folder per layer (docs/architecture.md); every include names its
+# folder ("base/util.h"), resolved from -Isrc.
+LAYERS   := base recipe cache engine fetch image kernel launch run cmd
+SRCS     := $(sort $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c)))
+HDRS     := $(sort $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.h)))
+LIB_SRCS := $(filter-out src/cmd/main.c,$(SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 
 all: mvbuild
 
 # --- the plain build -------------------------------------------------------
-build/obj/%.o: src/%.c $(wildcard src/*.h) | build/obj
+build/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 mvbuild: $(SRCS:src/%.c=build/obj/%.o)
@@ -40,14 +45,15 @@ build/obj build/check/obj build/check/unit:
 	mkdir -p $@
 
 # --- the checked build (-Werror, sanitizers) -------------------------------
-build/check/obj/%.o: src/%.c $(wildcard src/*.h) | build/check/obj
+build/check/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -Werror -c -o $@ $<
 
 build/check/mvbuild: $(SRCS:src/%.c=build/check/obj/%.o)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
-build/check/unit/%: tests/unit/%.c tests/unit/tap.h $(LIB_SRCS:src/%.c=build/check/obj/%.o) | build/check/unit
-	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -Werror -Isrc -o $@ $< $(LIB_SRCS:src/%.c=build/check/obj/%.o) $(LIBS)
+build/check/unit/%: tests/unit/%.c tests/unit/tap.h $(HDRS) $(LIB_SRCS:src/%.c=build/check/obj/%.o) | build/check/unit
+	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -Werror -o $@ $< $(LIB_SRCS:src/%.c=build/check/obj/%.o) $(LIBS)
 
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/check/unit/%)
 
@@ -79,11 +85,12 @@ FUZZ_SECONDS ?= 60
 build/fuzz/obj:
 	mkdir -p $@
 
-build/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) | build/fuzz/obj
+build/fuzz/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
 	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -Wno-unknown-warning-option -c -o $@ $<
 
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS:src/%.c=build/fuzz/obj/%.o)
-	$(FUZZ_CC) $(BASE_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -o $@ $^ $(LIBS)
+	$(FUZZ_CC) $(BASE_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -78,7 +78,7 @@ if [ "$MODE" = recipe ] && ! (cd "$T/work" && "$MVBUILD" --cache "$T/cache" chec
 fi
 if [ "$MODE" = engine ]; then
 	repo=$(cd "$here/.." && pwd)
-	objs=$(ls "$repo"/build/obj/*.o | grep -v '/main\.o$')
+	objs=$(find "$repo"/build/obj -name '*.o' ! -name main.o | sort)
 	cc -O2 -std=c17 -D_GNU_SOURCE -I"$repo/src" -o "$T/fetch_engine" "$here/fetch_engine.c" \
 		$objs $(pkg-config --libs $(sed -n 's/^PKGS *:= *//p' "$repo/Makefile")) -pthread
 fi

@@ -9,11 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cache.h"
-#include "digest_memo.h"
-#include "engine.h"
-#include "progress.h"
-#include "recipe.h"
+#include "cache/cache.h"
+#include "engine/digest_memo.h"
+#include "engine/engine.h"
+#include "base/progress.h"
+#include "recipe/recipe.h"
 
 int main(int argc, char **argv)
 {

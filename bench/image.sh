@@ -22,7 +22,7 @@ mkdir -p "$W"
 
 # the driver: the image writer's C API, linked with the same objects as mvbuild
 make -s -C "$REPO" mvbuild >/dev/null
-objs=$(ls "$REPO"/build/obj/*.o | grep -v '/main\.o$')
+objs=$(find "$REPO"/build/obj -name '*.o' ! -name main.o | sort)
 cc -std=c17 -D_GNU_SOURCE -O2 -I"$REPO/src" -o "$W/image-write" "$REPO/tests/image/image-write.c" \
 	$objs $(pkg-config --libs yaml-0.1 libarchive ext2fs com_err libcurl libcrypto) -pthread
 WRITER=$W/image-write

@@ -101,7 +101,7 @@ done < <(grep -oE -- '(^|[^a-zA-Z0-9-])(--[a-z][a-z0-9-]+|-[a-zA-Z])\b' <<<"$man
 	sed -E 's/^[^-]+//' | sort -u)
 
 # the environment variables the code reads, and the sections a man page has
-for v in $(grep -ohE '"MVBUILD_[A-Z_]+"|getenv\("[A-Z_]+"\)' "$REPO_DIR"/src/*.c |
+for v in $(grep -ohE '"MVBUILD_[A-Z_]+"|getenv\("[A-Z_]+"\)' "$REPO_DIR"/src/*/*.c |
 	   grep -oE '[A-Z_]{4,}' | sort -u); do
 	check "docs/mvbuild.1 documents \$$v" grep -qw -- "$v" <<<"$man_text"
 done

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "recipe.h"
+#include "recipe/recipe.h"
 
 static char path[] = "/tmp/mvbuild-fuzz-recipe.XXXXXX.yaml";
 

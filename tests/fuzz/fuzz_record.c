@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache.h"
-#include "record.h"
+#include "cache/cache.h"
+#include "cache/record.h"
 
 static void check_record(const char *text, size_t len)
 {

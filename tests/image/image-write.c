@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image.h"
-#include "util.h"
+#include "image/image.h"
+#include "base/util.h"
 
 int main(int argc, char **argv)
 {

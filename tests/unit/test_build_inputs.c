@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "builder.h"
-#include "fileutil.h"
-#include "recipe.h"
+#include "engine/builder.h"
+#include "base/fileutil.h"
+#include "recipe/recipe.h"
 #include "tap.h"
 
 static char *root;

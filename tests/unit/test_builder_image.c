@@ -11,12 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "digest_memo.h"
-#include "engine.h"
-#include "fileutil.h"
-#include "progress.h"
-#include "recipe.h"
+#include "cache/cache.h"
+#include "engine/digest_memo.h"
+#include "engine/engine.h"
+#include "base/fileutil.h"
+#include "base/progress.h"
+#include "recipe/recipe.h"
 #include "tap.h"
 
 /* a local-path source builder, as the real one behaves for path sources */

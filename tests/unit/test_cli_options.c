@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_options.h"
-#include "suggest.h"
+#include "cmd/cli_options.h"
+#include "base/suggest.h"
 #include "tap.h"
-#include "util.h"
+#include "base/util.h"
 
 struct opts {
 	const char *file;

@@ -9,13 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "cache_gc.h"
-#include "digest_memo.h"
-#include "engine.h"
-#include "fileutil.h"
-#include "progress.h"
-#include "recipe.h"
+#include "cache/cache.h"
+#include "cache/cache_gc.h"
+#include "engine/digest_memo.h"
+#include "engine/engine.h"
+#include "base/fileutil.h"
+#include "base/progress.h"
+#include "recipe/recipe.h"
 #include "tap.h"
 
 static int builds[4];       /* builds per node kind */

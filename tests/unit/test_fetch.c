@@ -12,11 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fetch.h"
-#include "fetch_source.h"
-#include "recipe.h"
+#include "fetch/fetch.h"
+#include "fetch/fetch_source.h"
+#include "recipe/recipe.h"
 #include "tap.h"
-#include "util.h"
+#include "base/util.h"
 
 #define DATA_SIZE (3 * 1024 * 1024 + 123)
 

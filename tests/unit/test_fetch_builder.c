@@ -13,13 +13,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "cli.h"
-#include "digest_memo.h"
-#include "engine.h"
-#include "fileutil.h"
-#include "progress.h"
-#include "recipe.h"
+#include "cache/cache.h"
+#include "cmd/cli.h"
+#include "engine/digest_memo.h"
+#include "engine/engine.h"
+#include "base/fileutil.h"
+#include "base/progress.h"
+#include "recipe/recipe.h"
 #include "tap.h"
 
 static pid_t server_pid;

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileutil.h"
+#include "base/fileutil.h"
 #include "tap.h"
 
 static void put(const char *root, const char *rel, const char *text)

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "image.h"
-#include "image_fs.h"
+#include "image/image.h"
+#include "image/image_fs.h"
 #include "tap.h"
-#include "util.h"
+#include "base/util.h"
 
 static char *fx;      /* fixtures directory */
 static char *tmp;     /* scratch directory */

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "interrupt.h"
-#include "kernel_proc.h"
+#include "base/interrupt.h"
+#include "kernel/kernel_proc.h"
 #include "tap.h"
-#include "util.h"
+#include "base/util.h"
 
 /* the shell's pid, printed as its first line */
 static void first_line(void *arg, const char *line, size_t len)

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel_config.h"
+#include "kernel/kernel_config.h"
 #include "tap.h"
 
 static void test_parse(void)

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fileutil.h"
-#include "kernel_progress.h"
+#include "base/fileutil.h"
+#include "kernel/kernel_progress.h"
 #include "tap.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char *fmt(unsigned done, unsigned total, bool incremental, double elapsed)
 {

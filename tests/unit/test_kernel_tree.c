@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileutil.h"
-#include "kernel_toolchain.h"
-#include "kernel_tree.h"
+#include "base/fileutil.h"
+#include "kernel/kernel_toolchain.h"
+#include "kernel/kernel_tree.h"
 #include "tap.h"
 
 static void test_unpack(const char *root)

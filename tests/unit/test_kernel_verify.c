@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fileutil.h"
-#include "kernel_config.h"
-#include "kernel_kconfig.h"
-#include "kernel_verify.h"
+#include "base/fileutil.h"
+#include "kernel/kernel_config.h"
+#include "kernel/kernel_kconfig.h"
+#include "kernel/kernel_verify.h"
 #include "tap.h"
 
 static void put(const char *root, const char *rel, const char *text)

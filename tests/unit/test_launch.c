@@ -9,13 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "accel.h"
-#include "fileutil.h"
-#include "json.h"
-#include "launch.h"
-#include "recipe_validate.h"
+#include "run/accel.h"
+#include "base/fileutil.h"
+#include "base/json.h"
+#include "launch/launch.h"
+#include "recipe/recipe_validate.h"
 #include "tap.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char *digest_k = "1111111111111111111111111111111111111111111111111111111111111111";
 static const char *digest_i = "2222222222222222222222222222222222222222222222222222222222222222";

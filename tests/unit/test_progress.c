@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "json.h"
-#include "progress.h"
+#include "base/error.h"
+#include "base/json.h"
+#include "base/progress.h"
 #include "tap.h"
 
 /* everything a reporter (json or not) prints for one call of fn */

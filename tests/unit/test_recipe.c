@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "recipe.h"
-#include "recipe_yaml.h"
+#include "recipe/recipe.h"
+#include "recipe/recipe_yaml.h"
 #include "tap.h"
-#include "util.h"
+#include "base/util.h"
 
 #define GOOD "tests/recipes/good"
 

@@ -12,9 +12,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "recipe_tree.h"
+#include "recipe/recipe_tree.h"
 #include "tap.h"
-#include "util.h"
+#include "base/util.h"
 
 static char tmp[] = "/tmp/mvbuild-test-tree.XXXXXX";
 

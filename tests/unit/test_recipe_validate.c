@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "image.h"
-#include "recipe_validate.h"
+#include "image/image.h"
+#include "recipe/recipe_validate.h"
 #include "tap.h"
-#include "util.h"
+#include "base/util.h"
 
 /* true when a check accepts its value (the phrase, if any, is freed) */
 static bool accepted(char *why)

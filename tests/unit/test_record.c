@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builder.h"
-#include "cache.h"
-#include "fileutil.h"
-#include "recipe.h"
-#include "recipe_validate.h"
-#include "record.h"
+#include "engine/builder.h"
+#include "cache/cache.h"
+#include "base/fileutil.h"
+#include "recipe/recipe.h"
+#include "recipe/recipe_validate.h"
+#include "cache/record.h"
 #include "tap.h"
 
 /* ---- random awkward strings --------------------------------------------- */

@@ -17,15 +17,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "config.h"
-#include "digest_memo.h"
-#include "engine.h"
-#include "fileutil.h"
-#include "progress.h"
-#include "recipe.h"
-#include "remote.h"
-#include "remote_sign.h"
+#include "cache/cache.h"
+#include "recipe/config.h"
+#include "engine/digest_memo.h"
+#include "engine/engine.h"
+#include "base/fileutil.h"
+#include "base/progress.h"
+#include "recipe/recipe.h"
+#include "cache/remote.h"
+#include "cache/remote_sign.h"
 #include "tap.h"
 
 #define TOKEN "s3cret-token-for-tests"

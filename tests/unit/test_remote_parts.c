@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "fileutil.h"
-#include "remote_codec.h"
-#include "remote_sign.h"
+#include "recipe/config.h"
+#include "base/fileutil.h"
+#include "cache/remote_codec.h"
+#include "cache/remote_sign.h"
 #include "tap.h"
 
 static void write_at(int fd, off_t off, char c, size_t n)

@@ -12,10 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fileutil.h"
-#include "run.h"
+#include "base/fileutil.h"
+#include "run/run.h"
 #include "tap.h"
-#include "util.h"
+#include "base/util.h"
 
 static void test_substitute(void)
 {

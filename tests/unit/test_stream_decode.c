@@ -13,11 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileutil.h"
-#include "hash.h"
-#include "kernel_tree.h"
-#include "remote_codec.h"
-#include "stream_decode.h"
+#include "base/fileutil.h"
+#include "base/hash.h"
+#include "kernel/kernel_tree.h"
+#include "cache/remote_codec.h"
+#include "base/stream_decode.h"
 #include "tap.h"
 
 struct fixture {

@@ -1,0 +1,158 @@
+/*
+ * curl_lazy: the wrappers behind curl_lazy.h.  The library is opened once
+ * (pthread_once) and every entry point resolved; if that fails, each
+ * wrapper answers the way libcurl answers a failure (NULL,
+ * CURLE_FAILED_INIT), and curl_lazy_load() says why.
+ */
+#include "base/curl_lazy.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <string.h>
+
+/* the soname of libcurl 7.x/8.x; Debian's libcurl4 package provides it */
+#define CURL_SONAME "libcurl.so.4"
+
+static struct {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	void (*easy_cleanup)(CURL *);
+	void (*easy_reset)(CURL *);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	char *(*version)(void);
+} api;
+static char load_error[512];
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static int loaded;
+
+/* resolve name into *slot; false (with load_error set) when missing */
+static int resolve(void *lib, const char *name, void *slot)
+{
+	void *sym = dlsym(lib, name);
+	if (!sym) {
+		snprintf(load_error, sizeof(load_error), "'%s' has no symbol '%s'", CURL_SONAME, name);
+		return 0;
+	}
+	memcpy(slot, &sym, sizeof(sym)); /* object to function pointer, as POSIX allows */
+	return 1;
+}
+
+static void load(void)
+{
+	void *lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		snprintf(load_error, sizeof(load_error), "cannot load '%s': %s", CURL_SONAME, dlerror());
+		return;
+	}
+	loaded = resolve(lib, "curl_global_init", &api.global_init) &&
+		 resolve(lib, "curl_easy_init", &api.easy_init) &&
+		 resolve(lib, "curl_easy_cleanup", &api.easy_cleanup) &&
+		 resolve(lib, "curl_easy_reset", &api.easy_reset) &&
+		 resolve(lib, "curl_easy_perform", &api.easy_perform) &&
+		 resolve(lib, "curl_easy_setopt", &api.easy_setopt) &&
+		 resolve(lib, "curl_easy_getinfo", &api.easy_getinfo) &&
+		 resolve(lib, "curl_easy_strerror", &api.easy_strerror) &&
+		 resolve(lib, "curl_slist_append", &api.slist_append) &&
+		 resolve(lib, "curl_slist_free_all", &api.slist_free_all) &&
+		 resolve(lib, "curl_version", &api.version);
+}
+
+static int ready(void)
+{
+	pthread_once(&load_once, load);
+	return loaded;
+}
+
+int curl_lazy_load(struct error *err)
+{
+	return ready() ? 0 : error_set(err, "%s", load_error);
+}
+
+CURLcode lazy_curl_global_init(long flags)
+{
+	return ready() ? api.global_init(flags) : CURLE_FAILED_INIT;
+}
+
+CURL *lazy_curl_easy_init(void)
+{
+	return ready() ? api.easy_init() : NULL;
+}
+
+void lazy_curl_easy_cleanup(CURL *h)
+{
+	if (ready())
+		api.easy_cleanup(h);
+}
+
+void lazy_curl_easy_reset(CURL *h)
+{
+	if (ready())
+		api.easy_reset(h);
+}
+
+CURLcode lazy_curl_easy_perform(CURL *h)
+{
+	return ready() ? api.easy_perform(h) : CURLE_FAILED_INIT;
+}
+
+/*
+ * setopt takes exactly one argument after the option, whose type the
+ * option number's range gives (CURLOPTTYPE_* in curl.h, part of its ABI).
+ */
+CURLcode lazy_curl_easy_setopt(CURL *h, CURLoption option, ...)
+{
+	if (!ready())
+		return CURLE_FAILED_INIT;
+	va_list ap;
+	va_start(ap, option);
+	CURLcode rc;
+	if (option < CURLOPTTYPE_OBJECTPOINT)
+		rc = api.easy_setopt(h, option, va_arg(ap, long));
+	else if (option < CURLOPTTYPE_FUNCTIONPOINT || option >= CURLOPTTYPE_BLOB)
+		rc = api.easy_setopt(h, option, va_arg(ap, void *));
+	else if (option < CURLOPTTYPE_OFF_T)
+		rc = api.easy_setopt(h, option, va_arg(ap, void (*)(void)));
+	else
+		rc = api.easy_setopt(h, option, va_arg(ap, curl_off_t));
+	va_end(ap);
+	return rc;
+}
+
+/* every getinfo argument is a pointer to where the answer goes */
+CURLcode lazy_curl_easy_getinfo(CURL *h, CURLINFO info, ...)
+{
+	if (!ready())
+		return CURLE_FAILED_INIT;
+	va_list ap;
+	va_start(ap, info);
+	CURLcode rc = api.easy_getinfo(h, info, va_arg(ap, void *));
+	va_end(ap);
+	return rc;
+}
+
+const char *lazy_curl_easy_strerror(CURLcode code)
+{
+	return ready() ? api.easy_strerror(code) : load_error;
+}
+
+struct curl_slist *lazy_curl_slist_append(struct curl_slist *list, const char *s)
+{
+	return ready() ? api.slist_append(list, s) : NULL;
+}
+
+void lazy_curl_slist_free_all(struct curl_slist *list)
+{
+	if (ready())
+		api.slist_free_all(list);
+}
+
+char *lazy_curl_version(void)
+{
+	return ready() ? api.version() : load_error;
+}

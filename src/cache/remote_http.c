@@ -1,0 +1,438 @@
+/*
+ * remote_http: the HTTP side of the remote cache, with libcurl.
+ *
+ * Time: every request has a deadline.  Small ones (HEAD, action records)
+ * get the configured timeout; a blob transfer gets the timeout plus its
+ * size at the floor speed (min_speed), so a server trickling bytes just
+ * fast enough to dodge curl's low-speed limit still costs a bounded time.
+ * On top, the run has a budget: the wall time during which at least one
+ * request was in flight.  Each deadline is capped by what is left of it,
+ * and once it is spent no request starts, so however many nodes ask, the
+ * remote slows a build by at most the budget.  Credentials come from files named
+ * by the config, are held only in memory, and only curl ever sees them:
+ * messages use the URL without any user:password part.
+ */
+#include "cache/remote_http.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/curl_lazy.h"
+
+#include "base/fileutil.h"
+
+#define POOL_MAX 16
+#define SECRET_MAX 4096
+
+struct remote_http {
+	char *base;                 /* base URL without a trailing '/' */
+	char *shown;                /* base without credentials, for messages */
+	struct curl_slist *headers; /* "Authorization: Bearer ..." or NULL */
+	char *userpwd;              /* "user:password" for basic auth, or NULL */
+	long timeout_ms;            /* bound for connecting, stalls and small requests */
+	double min_speed;           /* bytes/s: a blob's deadline is timeout + size / this */
+	double budget;              /* seconds of requests in flight the whole run may spend */
+	pthread_mutex_t lock;       /* guards pool and the clock below */
+	int inflight;               /* requests running now */
+	double busy_since;          /* when inflight last became nonzero (now_monotonic) */
+	double busy_total;          /* seconds with requests in flight, before busy_since */
+	CURL *pool[POOL_MAX];       /* idle handles, keeping connections alive */
+	size_t n_pool;
+};
+
+/* read a secret file, dropping trailing whitespace; -1 with err (never quoting the content) */
+static int read_secret(const char *path, char **out, struct error *err)
+{
+	struct buf b = BUF_INIT;
+	if (read_file(path, SECRET_MAX, &b, err) < 0)
+		return error_prefix(err, "cannot read credentials");
+	while (b.len && strchr(" \t\r\n", b.data[b.len - 1]))
+		b.data[--b.len] = '\0';
+	if (!b.len || memchr(b.data, '\n', b.len)) {
+		buf_release(&b);
+		return error_usage(err, "credentials file '%s' must hold one non-empty line", path);
+	}
+	*out = buf_detach(&b);
+	return 0;
+}
+
+/* the URL without "user:password@" */
+static char *url_without_userinfo(const char *url)
+{
+	const char *scheme = strstr(url, "://");
+	if (!scheme)
+		return xstrdup(url);
+	const char *host = scheme + 3, *end = host + strcspn(host, "/?#");
+	const char *at = memrchr(host, '@', (size_t)(end - host));
+	if (!at)
+		return xstrdup(url);
+	return xasprintf("%.*s%s", (int)(host - url), url, at + 1);
+}
+
+static int load_credentials(struct remote_http *h, const struct config *cfg, struct error *err)
+{
+	if (cfg->token_file) {
+		char *token;
+		if (read_secret(cfg->token_file, &token, err) < 0)
+			return -1;
+		char *header = xasprintf("Authorization: Bearer %s", token);
+		h->headers = curl_slist_append(NULL, header);
+		explicit_bzero(token, strlen(token));
+		explicit_bzero(header, strlen(header));
+		free(token);
+		free(header);
+	}
+	if (cfg->basic_auth_file) {
+		if (read_secret(cfg->basic_auth_file, &h->userpwd, err) < 0)
+			return -1;
+		if (!strchr(h->userpwd, ':'))
+			return error_usage(err, "credentials file '%s' must hold user:password",
+					   cfg->basic_auth_file);
+	}
+	return 0;
+}
+
+int remote_http_open(struct remote_http **out, const char *url, const struct config *cfg,
+		     struct error *err)
+{
+	*out = NULL;
+	if (!str_startswith(url, "http://") && !str_startswith(url, "https://"))
+		return error_usage(err, "remote '%s' is not an http:// or https:// URL", url);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		return error_set(err, "cannot initialize libcurl");
+	struct remote_http *h = xcalloc(1, sizeof(*h));
+	h->base = xstrdup(url);
+	while (str_endswith(h->base, "/"))
+		h->base[strlen(h->base) - 1] = '\0';
+	h->shown = url_without_userinfo(h->base);
+	h->timeout_ms = cfg->timeout > 0 ? (long)(cfg->timeout * 1000) : 30000;
+	h->min_speed = cfg->min_speed ? (double)cfg->min_speed : 1 << 20;
+	h->budget = cfg->budget > 0 ? cfg->budget : 300;
+	pthread_mutex_init(&h->lock, NULL);
+	if (load_credentials(h, cfg, err) < 0) {
+		remote_http_close(h);
+		return -1;
+	}
+	*out = h;
+	return 0;
+}
+
+const char *remote_http_url(const struct remote_http *h)
+{
+	return h->shown;
+}
+
+void remote_http_close(struct remote_http *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->n_pool; i++)
+		curl_easy_cleanup(h->pool[i]);
+	pthread_mutex_destroy(&h->lock);
+	curl_slist_free_all(h->headers);
+	if (h->userpwd) {
+		explicit_bzero(h->userpwd, strlen(h->userpwd));
+		free(h->userpwd);
+	}
+	free(h->base);
+	free(h->shown);
+	free(h);
+}
+
+static CURL *handle_take(struct remote_http *h)
+{
+	pthread_mutex_lock(&h->lock);
+	CURL *c = h->n_pool ? h->pool[--h->n_pool] : NULL;
+	pthread_mutex_unlock(&h->lock);
+	if (!c && !(c = curl_easy_init()))
+		return NULL;
+	curl_easy_reset(c);
+	return c;
+}
+
+static void handle_give(struct remote_http *h, CURL *c)
+{
+	pthread_mutex_lock(&h->lock);
+	if (h->n_pool < POOL_MAX) {
+		h->pool[h->n_pool++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&h->lock);
+	if (c)
+		curl_easy_cleanup(c);
+}
+
+/* response bodies of HEAD and PUT are not wanted (curl would print them) */
+static size_t discard(char *data, size_t size, size_t n, void *opaque)
+{
+	return n;
+}
+
+/* seconds left of the run's budget (h->lock held) */
+static double budget_left_locked(const struct remote_http *h, double now)
+{
+	return h->budget - h->busy_total - (h->inflight ? now - h->busy_since : 0);
+}
+
+/*
+ * Start the clock for a request expected to carry about expected bytes:
+ * its deadline in ms (capped by the budget left), or 0 when the budget is
+ * spent and no request may start.
+ */
+static long clock_start(struct remote_http *h, uint64_t expected)
+{
+	double now = now_monotonic();
+	long ms = 0;
+	pthread_mutex_lock(&h->lock);
+	double left = budget_left_locked(h, now);
+	if (left > 0) {
+		double want = (double)h->timeout_ms / 1000 + (double)expected / h->min_speed;
+		ms = (long)(1000 * (want < left ? want : left)) + 1;
+		if (h->inflight++ == 0)
+			h->busy_since = now;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return ms;
+}
+
+/* stop the clock of one request; true when the budget is now spent */
+static bool clock_stop(struct remote_http *h)
+{
+	double now = now_monotonic();
+	pthread_mutex_lock(&h->lock);
+	if (--h->inflight == 0)
+		h->busy_total += now - h->busy_since;
+	bool spent = budget_left_locked(h, now) <= 0;
+	pthread_mutex_unlock(&h->lock);
+	return spent;
+}
+
+/* a request that may not start: the budget is spent */
+static long budget_spent(struct remote_http *h, const char *method, const char *path,
+			 struct error *err)
+{
+	return error_set(err, "%s %s/%s not sent: the remote's time budget of %g s for this run "
+			 "is spent", method, h->shown, path, h->budget);
+}
+
+/* the options every request shares; deadline_ms bounds the whole request */
+static void setup(struct remote_http *h, CURL *c, const char *url, long deadline_ms)
+{
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (h->timeout_ms + 999) / 1000);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, deadline_ms);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "mvbuild/" MVBUILD_VERSION);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	if (h->headers)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
+	if (h->userpwd) {
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERPWD, h->userpwd);
+	}
+}
+
+/*
+ * Perform (the clock was started with deadline_ms); the status, or -1 with
+ * err naming method and path (never credentials), and the deadline or the
+ * spent budget when time ran out.
+ */
+static long perform(struct remote_http *h, CURL *c, const char *method, const char *path,
+		    long deadline_ms, struct error *err)
+{
+	CURLcode rc = curl_easy_perform(c);
+	bool spent = clock_stop(h);
+	long status = -1;
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	else if (rc == CURLE_OPERATION_TIMEDOUT && spent)
+		error_set(err, "%s %s/%s: %s: the remote's time budget of %g s for this run is spent",
+			  method, h->shown, path, curl_easy_strerror(rc), h->budget);
+	else if (rc == CURLE_OPERATION_TIMEDOUT)
+		error_set(err, "%s %s/%s: %s (its deadline was %.1f s)", method, h->shown, path,
+			  curl_easy_strerror(rc), (double)deadline_ms / 1000);
+	else
+		error_set(err, "%s %s/%s: %s", method, h->shown, path, curl_easy_strerror(rc));
+	handle_give(h, c);
+	return status;
+}
+
+/*
+ * A handle for method base/path with its clock started, for a request
+ * expected to carry about expected bytes; NULL with err when there is no
+ * handle or the budget is spent.
+ */
+static CURL *request_start(struct remote_http *h, const char *method, const char *path,
+			   uint64_t expected, long *deadline_ms, struct error *err)
+{
+	CURL *c = handle_take(h);
+	if (!c) {
+		error_set(err, "cannot create a libcurl handle");
+		return NULL;
+	}
+	if (!(*deadline_ms = clock_start(h, expected))) {
+		handle_give(h, c);
+		budget_spent(h, method, path, err);
+		return NULL;
+	}
+	char *url = xasprintf("%s/%s", h->base, path);
+	setup(h, c, url, *deadline_ms); /* curl copies the URL */
+	free(url);
+	return c;
+}
+
+long remote_http_head(struct remote_http *h, const char *path, struct error *err)
+{
+	long deadline;
+	CURL *c = request_start(h, "HEAD", path, 0, &deadline, err);
+	if (!c)
+		return -1;
+	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	return perform(h, c, "HEAD", path, deadline, err);
+}
+
+struct buf_sink {
+	struct buf *out;  /* where the body goes */
+	size_t max;       /* bound on its size */
+};
+
+static size_t buf_write(char *data, size_t size, size_t n, void *opaque)
+{
+	struct buf_sink *s = opaque;
+	if (s->out->len + n > s->max)
+		return 0; /* too large: abort the transfer */
+	buf_add(s->out, data, n);
+	return n;
+}
+
+long remote_http_get_buf(struct remote_http *h, const char *path, size_t max, struct buf *out,
+			 struct error *err)
+{
+	long deadline;
+	CURL *c = request_start(h, "GET", path, 0, &deadline, err);
+	if (!c)
+		return -1;
+	struct buf_sink s = { out, max };
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	return perform(h, c, "GET", path, deadline, err);
+}
+
+struct file_sink {
+	int fd;            /* destination */
+	struct hash hash;  /* sha256 of what arrived */
+	uint64_t size;     /* bytes arrived */
+	uint64_t max;      /* bytes announced: more is refused */
+	int error;         /* errno of a failed write */
+};
+
+static size_t file_write(char *data, size_t size, size_t n, void *opaque)
+{
+	struct file_sink *s = opaque;
+	if (s->size + n > s->max)
+		return 0; /* more than announced: abort the transfer */
+	for (size_t done = 0; done < n;) {
+		ssize_t w = write(s->fd, data + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			s->error = errno;
+			return 0;
+		}
+		done += (size_t)w;
+	}
+	hash_update(&s->hash, data, n);
+	s->size += n;
+	return n;
+}
+
+long remote_http_get_file(struct remote_http *h, const char *path, const char *dst,
+			  uint64_t expected, char digest[SHA256_HEX], uint64_t *size,
+			  struct error *err)
+{
+	struct file_sink s = { .fd = -1, .max = expected };
+	long status = -1, deadline;
+	if (hash_init(&s.hash, HASH_SHA256, err) < 0)
+		return -1;
+	if ((s.fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+		error_errno(err, errno, "cannot create '%s'", dst);
+		goto out;
+	}
+	CURL *c = request_start(h, "GET", path, expected, &deadline, err);
+	if (!c)
+		goto out;
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, file_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	status = perform(h, c, "GET", path, deadline, err);
+	if (s.error) { /* the disk failed, not the remote */
+		error_errno(err, s.error, "cannot write '%s'", dst);
+		status = -1;
+	}
+	hash_final_hex(&s.hash, digest);
+	*size = s.size;
+out:
+	hash_release(&s.hash);
+	if (s.fd >= 0)
+		close(s.fd);
+	return status;
+}
+
+struct mem_source {
+	const char *data;  /* what to send */
+	size_t left;       /* bytes not yet sent */
+};
+
+static size_t mem_read(char *dst, size_t size, size_t n, void *opaque)
+{
+	struct mem_source *m = opaque;
+	size_t take = m->left < size * n ? m->left : size * n;
+	memcpy(dst, m->data, take);
+	m->data += take;
+	m->left -= take;
+	return take;
+}
+
+static long put(struct remote_http *h, const char *path, curl_read_callback read, void *src,
+		uint64_t len, struct error *err)
+{
+	long deadline;
+	CURL *c = request_start(h, "PUT", path, len, &deadline, err);
+	if (!c)
+		return -1;
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, read);
+	curl_easy_setopt(c, CURLOPT_READDATA, src);
+	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	return perform(h, c, "PUT", path, deadline, err);
+}
+
+long remote_http_put_buf(struct remote_http *h, const char *path, const char *data, size_t len,
+			 struct error *err)
+{
+	struct mem_source m = { data, len };
+	return put(h, path, mem_read, &m, len, err);
+}
+
+long remote_http_put_file(struct remote_http *h, const char *path, const char *src,
+			  struct error *err)
+{
+	FILE *f = fopen(src, "rb");
+	struct stat st;
+	if (!f || fstat(fileno(f), &st) < 0) {
+		if (f)
+			fclose(f);
+		return error_errno(err, errno, "cannot open '%s'", src);
+	}
+	long status = put(h, path, (curl_read_callback)fread, f, (uint64_t)st.st_size, err);
+	fclose(f);
+	return status;
+}

@@ -1,0 +1,111 @@
+/*
+ * builder: the one small interface every builder (source, kernel, image,
+ * launch) plugs into.  The engine knows nodes, keys, the cache and the
+ * schedule; it knows nothing of downloads, Kconfig or ext4.
+ *
+ * For each node the engine:
+ *   1. asks the builder to describe() the node into a record: every
+ *      parameter and the digest of every local input (through the digest
+ *      memo, so this is cheap on a no-op build).  The engine adds the node
+ *      kind, the builder's name and version, and the output digests of the
+ *      node's dependencies, then hashes the record into the action key.
+ *   2. looks the key up in the cache; on a hit the node is done.
+ *   3. on a miss, makes an empty scratch directory and calls build(), which
+ *      writes its outputs there and declares each with build_output().  The
+ *      engine then publishes the outputs into the content-addressed store
+ *      and the record plus manifest under the key.
+ */
+#ifndef MVBUILD_BUILDER_H
+#define MVBUILD_BUILDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/context.h"
+#include "base/error.h"
+#include "base/hash.h"
+#include "cache/record.h"
+
+enum node_kind { NODE_SOURCE, NODE_KERNEL, NODE_IMAGE, NODE_LAUNCH };
+
+struct source;
+struct kernel;
+struct image;
+struct profile;
+
+/* one node of the graph */
+struct node {
+	enum node_kind kind;        /* what it is */
+	char *id;                   /* "source:linux", "kernel:microvm", "image:rootfs", "profile:default" */
+	const char *name;           /* the recipe name (points into the recipe) */
+	union {
+		struct source *source;
+		struct kernel *kernel;
+		struct image *image;
+		struct profile *profile;
+	} u;                        /* the recipe entity this node builds */
+	struct node **deps;         /* nodes whose outputs this node reads */
+	size_t n_deps;
+	void *engine_state;         /* owned by the engine */
+};
+
+/* one output of a built dependency, as the builder of a dependent sees it */
+struct build_input {
+	const char *dep_id;         /* id of the dependency node */
+	const char *output;         /* output name ("file", "bzImage", "rootfs.ext4") */
+	const char *path;           /* read-only path of the content in the cache */
+	const char *digest;         /* sha256 hex of the content */
+};
+
+struct build_output {
+	char *name;                 /* output name */
+	char *path;                 /* file inside the scratch directory */
+	char sha256[SHA256_HEX];    /* its content digest when the builder computed it, else "" */
+};
+
+/* what build() gets */
+struct build_ctx {
+	struct mvctx *ctx;          /* options, recipe, cache, progress */
+	const struct node *node;    /* the node to build */
+	const char *key;            /* its action key (sha256 hex), e.g. to seed a UUID */
+	const struct record *record; /* the record behind key: what build() reads must match its digests */
+	const char *workdir;        /* empty scratch directory, removed after publishing */
+	const struct build_input *inputs; /* outputs of every dependency */
+	size_t n_inputs;
+	struct build_output *outputs;     /* declared by build_output() */
+	size_t n_outputs;
+};
+
+struct builder {
+	enum node_kind kind;        /* which nodes this builds */
+	const char *name;           /* "source", "kernel", "image", "launch" */
+	int version;                /* enters every key; bump when outputs change for the same inputs */
+	/*
+	 * Add every parameter and local input digest to rec.  Runs on every
+	 * build, including no-op ones: never read a large file here (use
+	 * digest_memo_file()).  Returns 0, or -1 with err.
+	 */
+	int (*describe)(struct mvctx *ctx, const struct node *node, struct record *rec,
+			struct error *err);
+	/* build the outputs into b->workdir and declare them; 0, or -1 with err */
+	int (*build)(struct build_ctx *b, struct error *err);
+};
+
+/* declare the file relpath (inside b->workdir) as the output called name */
+void build_output(struct build_ctx *b, const char *name, const char *relpath);
+/* the same, for a file whose sha256 the builder computed while writing it (not rehashed) */
+void build_output_hashed(struct build_ctx *b, const char *name, const char *relpath,
+			 const char *sha256);
+/* the path of output `output` of dependency dep_id, or NULL when there is none */
+const char *build_input_path(const struct build_ctx *b, const char *dep_id, const char *output);
+/* the same input as a struct, or NULL */
+const struct build_input *build_input_find(const struct build_ctx *b, const char *dep_id,
+					   const char *output);
+
+/* the builders, one per file: builder_source.c, builder_kernel.c, ... */
+extern const struct builder source_builder;
+extern const struct builder kernel_builder;
+extern const struct builder image_builder;
+extern const struct builder launch_builder;
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * engine_internal: the engine's state shared by its files (engine.c: the
+ * graph; engine_key.c: action keys, lookups and explain; engine_run.c: the
+ * scheduler and the builder glue).  Not for other modules.
+ */
+#ifndef MVBUILD_ENGINE_INTERNAL_H
+#define MVBUILD_ENGINE_INTERNAL_H
+
+#include <pthread.h>
+
+#include "cache/cache.h"
+#include "engine/engine.h"
+
+/* where a node stands during one engine run */
+struct node_state {
+	bool keyed;                  /* key computed and looked up */
+	bool done;                   /* outputs are in the cache and known */
+	bool demanded;               /* must be done (a target, or a dependent builds) */
+	bool running;                /* a worker is building it */
+	bool failed;                 /* it or a dependency failed */
+	bool built;                  /* built in this run (not a cache hit) */
+	bool interrupted;            /* its build was stopped by SIGINT/SIGTERM */
+	char key[SHA256_HEX];        /* action key, once keyed */
+	struct record rec;           /* the record behind key */
+	struct cache_output *outs;   /* outputs, once done */
+	size_t n_outs;
+	struct build_input *views;   /* outs as build_inputs (paths into the CAS) */
+	char **view_paths;           /* owned paths behind views */
+};
+
+struct engine {
+	struct mvctx *ctx;               /* options, recipe, cache */
+	struct node **nodes;             /* dependency order */
+	size_t n_nodes;
+	const struct builder *builders[4]; /* by enum node_kind */
+	char recipe_id[17];              /* names this recipe's last/ directory */
+	pthread_mutex_t lock;            /* guards node states during a run */
+	pthread_cond_t changed;          /* a worker finished */
+	struct error first_error;        /* the first failure of a run */
+};
+
+static inline struct node_state *node_state(const struct node *n)
+{
+	return n->engine_state;
+}
+
+/* compute n's key if its dependencies allow; 1 keyed, 0 not yet, -1 error */
+int engine_key_node(struct engine *e, struct node *n, struct error *err);
+/* key every node of target's closure that can be keyed without building */
+int engine_key_closure(struct engine *e, struct node *target, struct error *err);
+/*
+ * Look n's key up in the local cache, then (use_remote) the remote one,
+ * verifying blobs; 1 hit (outputs set; the caller marks n done), 0 miss.
+ */
+int engine_lookup(struct engine *e, struct node *n, bool use_remote, struct error *err);
+/* fill n's output views from its outs */
+void engine_set_views(struct engine *e, struct node *n);
+/* remember n's key as its last build, for explain */
+void engine_remember(struct engine *e, struct node *n);
+/* the record builder for n (kind, builder, parameters, inputs); 0 or -1 */
+int engine_describe(struct engine *e, struct node *n, struct record *rec, struct error *err);
+
+#endif

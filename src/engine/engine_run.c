@@ -1,0 +1,433 @@
+/*
+ * engine_run: bringing targets up to date.  The main thread walks the
+ * graph in dependency order, keys what it can, and starts a worker thread
+ * for each node that must be built once all its inputs are in the cache,
+ * up to ctx->jobs at once.  Sources are demanded lazily: only when a
+ * dependent misses the cache (or the source is itself a target) is it
+ * looked up, and fetched if absent.
+ *
+ * Each worker takes the key's lock in the cache first, so two processes
+ * building the same key don't both build: the second waits, then finds
+ * the first one's entry.
+ *
+ * SIGINT and SIGTERM are caught for the run (interrupt.h): the scheduler
+ * starts nothing more, the running builders stop at their next check (a
+ * child make is killed), nothing they made is published, their scratch
+ * directories are removed, and the run fails with ERROR_INTERRUPTED.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "recipe/config.h"
+#include "engine/engine_internal.h"
+#include "base/fileutil.h"
+#include "base/interrupt.h"
+#include "base/progress.h"
+#include "recipe/recipe.h"
+#include "cache/remote.h"
+#include "base/util.h"
+
+struct worker {
+	struct engine *e;   /* the engine */
+	struct node *n;     /* node to build */
+	pthread_t thread;   /* running it */
+};
+
+void build_output(struct build_ctx *b, const char *name, const char *relpath)
+{
+	b->outputs = xrealloc(b->outputs, (b->n_outputs + 1) * sizeof(*b->outputs));
+	b->outputs[b->n_outputs].name = xstrdup(name);
+	b->outputs[b->n_outputs].path = path_join(b->workdir, relpath);
+	b->outputs[b->n_outputs].sha256[0] = '\0';
+	b->n_outputs++;
+}
+
+void build_output_hashed(struct build_ctx *b, const char *name, const char *relpath,
+			 const char *sha256)
+{
+	build_output(b, name, relpath);
+	snprintf(b->outputs[b->n_outputs - 1].sha256, SHA256_HEX, "%s", sha256);
+}
+
+const struct build_input *build_input_find(const struct build_ctx *b, const char *dep_id,
+					   const char *output)
+{
+	for (size_t i = 0; i < b->n_inputs; i++)
+		if (strcmp(b->inputs[i].dep_id, dep_id) == 0 &&
+		    strcmp(b->inputs[i].output, output) == 0)
+			return &b->inputs[i];
+	return NULL;
+}
+
+const char *build_input_path(const struct build_ctx *b, const char *dep_id, const char *output)
+{
+	const struct build_input *in = build_input_find(b, dep_id, output);
+	return in ? in->path : NULL;
+}
+
+/* every output of every dependency, as one array the builder can search */
+static struct build_input *collect_inputs(const struct node *n, size_t *count)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < n->n_deps; i++)
+		total += node_state(n->deps[i])->n_outs;
+	struct build_input *in = xcalloc(total + 1, sizeof(*in));
+	*count = 0;
+	for (size_t i = 0; i < n->n_deps; i++) {
+		const struct node_state *s = node_state(n->deps[i]);
+		for (size_t j = 0; j < s->n_outs; j++)
+			in[(*count)++] = s->views[j];
+	}
+	return in;
+}
+
+/* store each declared output in the CAS and publish the action entry */
+/*
+ * A path source is a local file: it may be private, so it reaches a shared
+ * remote only when the machine config says remote: {upload_sources: true}.
+ * Readers never need it when the outputs built from it are there.
+ */
+static bool may_upload(const struct engine *e, const struct node *n)
+{
+	if (n->kind != NODE_SOURCE || n->u.source->kind != SOURCE_PATH)
+		return true;
+	return e->ctx->config && e->ctx->config->upload_sources;
+}
+
+static int publish(struct engine *e, struct node *n, struct build_ctx *b, struct error *err)
+{
+	struct node_state *s = node_state(n);
+	struct cache_output *outs = xcalloc(b->n_outputs + 1, sizeof(*outs));
+	int ret = 0;
+	for (size_t i = 0; i < b->n_outputs && ret == 0; i++) {
+		struct stat st;
+		outs[i].name = xstrdup(b->outputs[i].name);
+		if (stat(b->outputs[i].path, &st) < 0 || !S_ISREG(st.st_mode)) {
+			ret = error_set(err, "builder declared output '%s' but wrote no file '%s'",
+					b->outputs[i].name, b->outputs[i].path);
+			break;
+		}
+		outs[i].size = (uint64_t)st.st_size;
+		if (b->outputs[i].sha256[0]) {
+			memcpy(outs[i].digest, b->outputs[i].sha256, SHA256_HEX);
+			ret = cache_put_file_hashed(e->ctx->cache, b->outputs[i].path, true,
+						    outs[i].digest, err);
+		} else {
+			ret = cache_put_file(e->ctx->cache, b->outputs[i].path, true, outs[i].digest, err);
+		}
+	}
+	if (ret == 0)
+		ret = cache_put_action(e->ctx->cache, s->key, &s->rec, outs, b->n_outputs, err);
+	if (ret < 0) {
+		cache_outputs_free(outs, b->n_outputs);
+		return -1;
+	}
+	s->outs = outs;
+	s->n_outs = b->n_outputs;
+	engine_set_views(e, n);
+	if (e->ctx->remote && may_upload(e, n))
+		remote_upload(e->ctx->remote, e->ctx->cache, s->key, n->id);
+	return 0;
+}
+
+static void build_ctx_release(struct build_ctx *b)
+{
+	for (size_t i = 0; i < b->n_outputs; i++) {
+		free(b->outputs[i].name);
+		free(b->outputs[i].path);
+	}
+	free(b->outputs);
+	free((void *)b->inputs);
+}
+
+/* build n (its key is locked by the caller); 0, or -1 with err */
+static int build_node(struct engine *e, struct node *n, struct error *err)
+{
+	struct node_state *s = node_state(n);
+	char *workdir = NULL;
+	if (cache_mkscratch(e->ctx->cache, n->id, &workdir, err) < 0)
+		return -1;
+	struct build_ctx b = { .ctx = e->ctx, .node = n, .key = s->key, .record = &s->rec,
+			       .workdir = workdir };
+	b.inputs = collect_inputs(n, &b.n_inputs);
+	int ret = e->builders[n->kind]->build(&b, err);
+	/* a build that raced the signal may be whole, but the user asked us to stop */
+	if (ret == 0 && interrupt_pending())
+		ret = interrupt_error(err);
+	if (ret == 0)
+		ret = publish(e, n, &b, err);
+	build_ctx_release(&b);
+	remove_tree(workdir);
+	free(workdir);
+	return ret;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct engine *e = w->e;
+	struct node *n = w->n;
+	struct node_state *s = node_state(n);
+	struct error err = ERROR_INIT;
+	double start = now_monotonic();
+	int ret = -1, hit = 0;
+	int lock = cache_lock_key(e->ctx->cache, s->key, &err);
+	if (lock >= 0) {
+		/* another process may have built it while we waited for the lock */
+		hit = engine_lookup(e, n, true, &err);
+		if (hit == 0) {
+			progress_event(e->ctx->progress, n->id, "started", -1, NULL);
+			ret = build_node(e, n, &err);
+		} else {
+			ret = hit < 0 ? -1 : 0;
+		}
+		cache_unlock_key(lock);
+	}
+	double secs = now_monotonic() - start;
+	if (ret < 0)
+		error_prefix(&err, "%s", n->id);
+	pthread_mutex_lock(&e->lock);
+	s->running = false;
+	if (ret < 0 && interrupt_pending()) {
+		/* not a failure of the node: the run reports the interrupt once */
+		s->failed = true;
+		s->interrupted = true;
+	} else if (ret < 0) {
+		s->failed = true;
+		/* the first error is the one the build returns, for the command to print */
+		bool first = !error_is_set(&e->first_error);
+		progress_failed(e->ctx->progress, n->id, secs, err.msg, first);
+		if (first)
+			error_move(&e->first_error, &err);
+	} else {
+		progress_event(e->ctx->progress, n->id, hit ? "cached" : "built", secs, NULL);
+		s->done = true;
+		s->built = !hit;
+	}
+	pthread_cond_signal(&e->changed);
+	pthread_mutex_unlock(&e->lock);
+	if (ret == 0)
+		engine_remember(e, n);
+	error_release(&err);
+	return NULL;
+}
+
+/* mark target and what it needs: non-source nodes of its closure must be done */
+static void mark_closure(struct node *n, bool *in_closure, struct engine *e)
+{
+	for (size_t i = 0; i < e->n_nodes; i++)
+		if (e->nodes[i] == n) {
+			if (in_closure[i])
+				return;
+			in_closure[i] = true;
+		}
+	if (n->kind != NODE_SOURCE)
+		node_state(n)->demanded = true;
+	for (size_t i = 0; i < n->n_deps; i++)
+		mark_closure(n->deps[i], in_closure, e);
+}
+
+static bool deps_done(const struct node *n)
+{
+	for (size_t i = 0; i < n->n_deps; i++)
+		if (!node_state(n->deps[i])->done)
+			return false;
+	return true;
+}
+
+static bool dep_failed(const struct node *n)
+{
+	for (size_t i = 0; i < n->n_deps; i++)
+		if (node_state(n->deps[i])->failed)
+			return true;
+	return false;
+}
+
+/*
+ * One pass over the graph (e->lock held): key what can be keyed, demand
+ * the inputs of nodes that must be built, start ready nodes.  Returns the
+ * number of state changes, or -1 on a keying error.
+ */
+static int schedule_pass(struct engine *e, const bool *in_closure, struct worker *workers,
+			 size_t *running)
+{
+	int changes = 0;
+	for (size_t i = 0; i < e->n_nodes; i++) {
+		struct node *n = e->nodes[i];
+		struct node_state *s = node_state(n);
+		if (!in_closure[i] || s->done || s->failed || s->running)
+			continue;
+		if (dep_failed(n)) {
+			s->failed = true;
+			progress_event(e->ctx->progress, n->id, "skipped", -1, "a dependency failed");
+			changes++;
+			continue;
+		}
+		if (!s->keyed) {
+			int r = engine_key_node(e, n, &e->first_error);
+			if (r < 0)
+				return -1;
+			if (r == 0)
+				continue;
+			changes++;
+			if (s->done && s->demanded)
+				progress_event(e->ctx->progress, n->id, "cached", -1, NULL);
+			if (s->done)
+				continue;
+		}
+		if (!s->demanded)
+			continue;
+		for (size_t j = 0; j < n->n_deps; j++) {
+			struct node_state *ds = node_state(n->deps[j]);
+			if (!ds->demanded) {
+				ds->demanded = true;
+				changes++;
+			}
+		}
+		if (!deps_done(n) || *running >= (size_t)e->ctx->jobs ||
+		    error_is_set(&e->first_error) || interrupt_pending())
+			continue;
+		workers[i].e = e;
+		workers[i].n = n;
+		int rc = pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+		if (rc != 0) {
+			/* no thread, no build: fail the node rather than wait for it forever */
+			workers[i].n = NULL;
+			s->failed = true;
+			error_errno(&e->first_error, rc, "%s: cannot start a build thread", n->id);
+			progress_failed(e->ctx->progress, n->id, -1, e->first_error.msg, true);
+			changes++;
+			continue;
+		}
+		s->running = true;
+		(*running)++;
+		changes++;
+	}
+	return changes;
+}
+
+static bool targets_settled(struct node **targets, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct node_state *s = node_state(targets[i]);
+		if (!s->done && !s->failed)
+			return false;
+	}
+	return true;
+}
+
+static void join_finished(struct engine *e, struct worker *workers, size_t *running)
+{
+	for (size_t i = 0; i < e->n_nodes; i++) {
+		if (workers[i].n && !node_state(workers[i].n)->running) {
+			pthread_join(workers[i].thread, NULL);
+			workers[i].n = NULL;
+			(*running)--;
+		}
+	}
+}
+
+/* how long the scheduler sleeps at most before it looks at the interrupt flag */
+#define INTERRUPT_CHECK_NS 100000000L
+
+/* wait (e->lock held) until a worker finishes, or a short while for the interrupt flag */
+static void wait_for_change(struct engine *e)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += INTERRUPT_CHECK_NS;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&e->changed, &e->lock, &until);
+}
+
+/* "interrupted: stopped building image:rootfs (and 2 others)" */
+static int interrupted_error(struct engine *e, struct error *err)
+{
+	const char *first = NULL;
+	size_t others = 0;
+	for (size_t i = 0; i < e->n_nodes; i++) {
+		if (!node_state(e->nodes[i])->interrupted)
+			continue;
+		if (!first)
+			first = e->nodes[i]->id;
+		else
+			others++;
+	}
+	interrupt_error(err);
+	if (!first)
+		return -1;
+	if (others)
+		return error_setk(err, ERROR_INTERRUPTED, "interrupted: stopped building %s "
+				  "(and %zu other%s)", first, others, others == 1 ? "" : "s");
+	return error_setk(err, ERROR_INTERRUPTED, "interrupted: stopped building %s", first);
+}
+
+/* the scheduler's loop, with e->lock taken */
+static void run_until_settled(struct engine *e, const bool *in_closure, struct worker *workers)
+{
+	size_t running = 0;
+	for (;;) {
+		int changes = interrupt_pending() ? 0 : schedule_pass(e, in_closure, workers, &running);
+		if (changes < 0 && running == 0)
+			break;
+		if (changes > 0)
+			continue;
+		if (running == 0)
+			break; /* settled, stuck after a failure, or interrupted */
+		wait_for_change(e);
+		join_finished(e, workers, &running);
+	}
+}
+
+int engine_build(struct engine *e, struct node **targets, size_t n, struct error *err)
+{
+	if (cache_lock_shared(e->ctx->cache, err) < 0 || interrupt_catch(err) < 0)
+		return -1;
+	bool *in_closure = xcalloc(e->n_nodes + 1, sizeof(bool));
+	struct worker *workers = xcalloc(e->n_nodes + 1, sizeof(*workers));
+	for (size_t i = 0; i < n; i++) {
+		mark_closure(targets[i], in_closure, e);
+		node_state(targets[i])->demanded = true;
+	}
+	pthread_mutex_lock(&e->lock);
+	run_until_settled(e, in_closure, workers);
+	pthread_mutex_unlock(&e->lock);
+	interrupt_release();
+	free(workers);
+	free(in_closure);
+	if (interrupt_pending()) {
+		error_release(&e->first_error);
+		return interrupted_error(e, err);
+	}
+	if (!error_is_set(&e->first_error) && !targets_settled(targets, n))
+		error_set(&e->first_error, "internal error: build stopped with targets pending");
+	if (error_is_set(&e->first_error)) {
+		error_move(err, &e->first_error);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!node_state(targets[i])->done)
+			return error_set(err, "%s was not built", targets[i]->id);
+	return 0;
+}
+
+int engine_outputs(struct engine *e, struct node *node, const struct build_input **outs,
+		   struct error *err)
+{
+	struct node_state *s = node_state(node);
+	if (!s->done) {
+		if (engine_key_closure(e, node, err) < 0)
+			return -1;
+		if (!s->done)
+			return error_set(err, "%s is not built (run 'mvbuild build %s')", node->id,
+					 node->id);
+	}
+	*outs = s->views;
+	return (int)s->n_outs;
+}

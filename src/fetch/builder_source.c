@@ -1,0 +1,155 @@
+/*
+ * builder_source: the builder of "source:NAME" nodes.  Its one output,
+ * "file", is the source's bytes, verified against the declared checksum.
+ *
+ * Key: a source with a checksum is keyed by "checksum" = "ALGO HEX" alone, so
+ * changing its URLs or a mirror never rebuilds anything downstream; a local
+ * path without a checksum is keyed by the sha256 of its content (memoized).
+ *
+ * Build: a url source is downloaded through fetch_source (mirrors, then
+ * urls).  One already imported (`mvbuild cache import`) is never built:
+ * the import publishes an entry under exactly this key.  A path source is
+ * copied (reflinked where the filesystem can, holes kept) so the cache never
+ * shares an inode with a file the user may edit, and the copy is hashed and
+ * compared with the key's digest: a file replaced since describe() fails the
+ * node ("'FILE' changed during the build") instead of publishing new bytes
+ * under the old key.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/builder.h"
+#include "engine/digest_memo.h"
+#include "base/fileutil.h"
+#include "fetch/fetch.h"
+#include "fetch/fetch_source.h"
+#include "recipe/recipe.h"
+#include "base/util.h"
+
+/* the absolute path of a path source; caller frees */
+static char *source_local_path(const struct source *src)
+{
+	char *joined = src->path[0] == '/' || !src->base_dir ? xstrdup(src->path)
+			: path_join(src->base_dir, src->path);
+	char *abs = path_absolute(joined);
+	free(joined);
+	return abs;
+}
+
+static int source_describe(struct mvctx *ctx, const struct node *node, struct record *rec,
+			   struct error *err)
+{
+	const struct source *src = node->u.source;
+	if (src->has_checksum) {
+		const char *words[] = { hash_algo_name(src->algo), src->checksum };
+		record_add_words(rec, "checksum", NULL, words, ARRAY_SIZE(words));
+		return 0;
+	}
+	char hex[SHA256_HEX];
+	char *path = source_local_path(src);
+	int ret = digest_memo_file(ctx->memo, path, hex, err);
+	if (ret == 0)
+		record_add(rec, "content", "%s", hex);
+	else
+		error_prefix(err, "source '%s'", src->name);
+	free(path);
+	return ret;
+}
+
+/* the file at path has the declared checksum; -1 with err naming where it came from */
+static int verify_file(const struct source *src, const char *path, const char *origin,
+		       struct error *err)
+{
+	char hex[HASH_MAX_HEX];
+	if (!src->has_checksum)
+		return 0;
+	if (hash_file_hex(src->algo, path, hex, err) < 0)
+		return -1;
+	if (strcmp(hex, src->checksum) != 0)
+		return fetch_checksum_mismatch(err, src, origin, hex);
+	return 0;
+}
+
+/* the private copy at path holds the content the key names ("content"); sha256 set */
+static int verify_unchanged(const struct build_ctx *b, const char *path, const char *origin,
+			    char sha256[SHA256_HEX], struct error *err)
+{
+	const char *keyed = b->record ? record_get(b->record, "content") : NULL;
+	if (hash_file_hex(HASH_SHA256, path, sha256, err) < 0)
+		return -1;
+	if (!keyed || strcmp(keyed, sha256) != 0)
+		return error_set(err, "'%s' changed during the build", origin);
+	return 0;
+}
+
+static int build_path_source(struct build_ctx *b, const struct source *src, const char *dest,
+			     char sha256[SHA256_HEX], struct error *err)
+{
+	char *from = source_local_path(src);
+	int ret = copy_file_sparse(from, dest, 0644, err);
+	/* the copy is ours alone: what is hashed now is what gets published */
+	if (ret == 0 && src->has_checksum)
+		ret = verify_file(src, dest, from, err);
+	else if (ret == 0)
+		ret = verify_unchanged(b, dest, from, sha256, err);
+	if (ret < 0)
+		unlink(dest);
+	else if (src->has_checksum && src->algo == HASH_SHA256)
+		memcpy(sha256, src->checksum, SHA256_HEX); /* just verified */
+	free(from);
+	return ret;
+}
+
+static int build_url_source(struct build_ctx *b, const struct source *src, const char *dest,
+			    char sha256[SHA256_HEX], struct error *err)
+{
+	struct fetch_limits limits;
+	if (fetch_limits_from_env(&limits, err) < 0)
+		return -1;
+	struct fetch_source_request req = {
+		.source = src,
+		.mirrors = b->ctx->mirrors,
+		.n_mirrors = b->ctx->n_mirrors,
+		.dest = dest,
+		.limits = &limits,
+		.progress = b->ctx->progress,
+		.node_id = b->node->id,
+	};
+	struct fetch_result res;
+	if (fetch_source(&req, &res, err) < 0)
+		return -1;
+	memcpy(sha256, res.sha256, SHA256_HEX);
+	return 0;
+}
+
+static int source_build(struct build_ctx *b, struct error *err)
+{
+	const struct source *src = b->node->u.source;
+	char *dest = path_join(b->workdir, "file");
+	char sha256[SHA256_HEX] = "";
+	int ret = src->kind == SOURCE_PATH ? build_path_source(b, src, dest, sha256, err)
+					   : build_url_source(b, src, dest, sha256, err);
+	/* the cause is in the recipe (a checksum, a path, a URL): point at it */
+	if (ret < 0) {
+		error_locate(err, src->mark.file, src->mark.line, src->mark.column);
+		error_prefix(err, "%s:%d:%d", src->mark.file, src->mark.line, src->mark.column);
+	}
+	/* a digest computed on the way in spares the cache a second read of the file */
+	if (ret == 0 && sha256[0])
+		build_output_hashed(b, "file", "file", sha256);
+	else if (ret == 0)
+		build_output(b, "file", "file");
+	free(dest);
+	return ret;
+}
+
+const struct builder source_builder = {
+	.kind = NODE_SOURCE,
+	.name = "source",
+	.version = 1,
+	.describe = source_describe,
+	.build = source_build,
+};

@@ -1,0 +1,283 @@
+/*
+ * image_layer: reads a layer archive with libarchive as a stream and turns
+ * each entry into a tree operation.  The format (tar in any of its
+ * dialects) and compression (gzip, xz, zstd, bzip2 or none) are detected
+ * from the content, never from the name.
+ *
+ * What is rejected, with the entry named: names with a ".." part, paths
+ * through a symlink placed earlier, hardlinks to missing or non-regular
+ * targets or carrying data, declared sizes beyond the free space, device
+ * nodes unless the recipe allows them, ids beyond 32 bits, and any
+ * libarchive warning or error (a truncated or corrupt archive).
+ * Absolute names are made relative by stripping the leading '/' (as GNU
+ * tar does); see image_path_clean().
+ *
+ * For compressed layers a second thread decompresses (stream_pipe) into a
+ * socket pair that the tar reader consumes, so decompression overlaps with
+ * writing the filesystem; the stream is read to its end with its integrity
+ * checks (gzip CRC32 and ISIZE, xz check, zstd frame checksum, bzip2 CRCs)
+ * and trailing bytes refused before the layer counts as applied.
+ */
+#include <string.h>
+#include <sys/stat.h>
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "image/image_layer.h"
+#include "base/stream_pipe.h"
+
+#include "base/interrupt.h"
+
+#define READ_BLOCK (128 * 1024)
+
+static int archive_fail(struct archive *a, const char *path, struct error *err)
+{
+	const char *msg = archive_error_string(a);
+	return error_set(err, "layer '%s': %s", path, msg ? msg : "unreadable archive");
+}
+
+static int entry_attrs(struct archive_entry *e, const char *name, struct tree_attrs *at,
+		       struct error *err)
+{
+	la_int64_t uid = archive_entry_uid(e), gid = archive_entry_gid(e);
+	if (uid < 0 || uid > UINT32_MAX || gid < 0 || gid > UINT32_MAX)
+		return error_set(err, "'%s': uid or gid out of range", name);
+	at->mode = archive_entry_filetype(e) | (archive_entry_perm(e) & 07777);
+	at->uid = (uint32_t)uid;
+	at->gid = (uint32_t)gid;
+	at->mtime = archive_entry_mtime_is_set(e) ? archive_entry_mtime(e) : 0;
+	return 0;
+}
+
+static int copy_data(struct tree *t, struct archive *a, const char *path,
+		     const struct tree_attrs *at, uint64_t size, const char *layer,
+		     struct error *err)
+{
+	struct tree_file *f;
+	const void *block;
+	size_t len;
+	la_int64_t offset;
+	if (tree_file_begin(t, path, at, size, &f, err) < 0)
+		return -1;
+	for (;;) {
+		if (interrupt_pending()) {
+			tree_file_abort(f);
+			return interrupt_error(err);
+		}
+		int r = archive_read_data_block(a, &block, &len, &offset);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK) {
+			const char *msg = archive_error_string(a);
+			tree_file_abort(f);
+			return error_set(err, "'/%s': %s", path, msg ? msg : "unreadable data");
+		}
+		/* sparse entries come as blocks at increasing offsets: gaps stay holes */
+		if (tree_file_write(f, (uint64_t)offset, block, len, err) < 0) {
+			tree_file_abort(f);
+			return -1;
+		}
+	}
+	return tree_file_end(f, err);
+}
+
+static int apply_xattrs(struct tree *t, struct archive_entry *e, const char *path,
+			struct error *err)
+{
+	const char *name;
+	const void *value;
+	size_t size;
+	archive_entry_xattr_reset(e);
+	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+		if (tree_set_xattr(t, path, name, value, size, err) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * A container image saved as a tar (an OCI layout, `docker save`) would
+ * silently become an image holding blobs/ and index.json: refuse it by the
+ * files only such archives have at their top.  0, or -1 with err.
+ */
+static int refuse_container_image(const char *path, struct error *err)
+{
+	const char *slash = strchr(path, '/');
+	const char *kind = !strcmp(path, "oci-layout") ? "an OCI image layout" :
+			   !strcmp(path, "repositories") ||
+			   (slash && !strcmp(slash, "/layer.tar")) ? "a 'docker save' archive" : NULL;
+	if (!kind)
+		return 0;
+	return error_set(err, "it is %s (it holds '%s'), not a root filesystem tarball: container "
+			 "images are not layers yet; export the root filesystem first (umoci raw "
+			 "unpack, or docker export of a container)", kind, path);
+}
+
+static int apply_entry(struct tree *t, struct archive *a, struct archive_entry *e,
+		       bool allow_devices, const char *layer, struct error *err)
+{
+	const char *name = archive_entry_pathname(e);
+	const char *link = archive_entry_hardlink(e);
+	struct tree_attrs at;
+	char *path = NULL, *target = NULL;
+	int ret = -1;
+
+	if (!name)
+		return error_set(err, "an entry without a name");
+	if (!(path = image_path_clean(name, err)) || refuse_container_image(path, err) < 0)
+		goto out;
+	if (entry_attrs(e, name, &at, err) < 0)
+		goto out;
+	if (link) {
+		if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {
+			error_set(err, "hardlink '%s' carries data", name);
+			goto out;
+		}
+		if (!(target = image_path_clean(link, err)))
+			goto out;
+		ret = tree_hardlink(t, path, target, err);
+		goto out;
+	}
+	switch (at.mode & S_IFMT) {
+	case S_IFREG: {
+		la_int64_t size = archive_entry_size(e);
+		if (size < 0) {
+			error_set(err, "'%s' has a negative size", name);
+			goto out;
+		}
+		ret = copy_data(t, a, path, &at, (uint64_t)size, layer, err);
+		break;
+	}
+	case S_IFDIR:
+		ret = tree_mkdir(t, path, &at, err);
+		break;
+	case S_IFLNK: {
+		const char *to = archive_entry_symlink(e);
+		ret = to ? tree_symlink(t, path, &at, to, err)
+			 : error_set(err, "symlink '%s' has no target", name);
+		break;
+	}
+	case S_IFCHR:
+	case S_IFBLK:
+		if (!allow_devices) {
+			error_set(err, "'%s' is a device node and the image does not allow devices: "
+				  "set devices: true", name);
+			goto out;
+		}
+		/* fallthrough */
+	case S_IFIFO:
+	case S_IFSOCK:
+		ret = tree_mknod(t, path, &at, archive_entry_rdev(e), err);
+		break;
+	default:
+		error_set(err, "'%s' has an unknown type", name);
+		goto out;
+	}
+	if (ret == 0)
+		ret = apply_xattrs(t, e, path, err);
+out:
+	free(path);
+	free(target);
+	return ret;
+}
+
+static struct archive *open_tar(const char *path, int fd)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_format_tar(a);
+	if (fd >= 0) {
+		archive_read_open_fd(a, fd, READ_BLOCK);
+	} else {
+		archive_read_support_filter_all(a);
+		archive_read_open_filename(a, path, READ_BLOCK);
+	}
+	return a;
+}
+
+int image_layer_apply(struct tree *t, const char *path, const char *name, bool allow_devices,
+		      struct error *err)
+{
+	struct archive_entry *e;
+	int fd, ret = -1;
+	struct stream_pipe *in = stream_pipe_open(path, &fd, err);
+	if (!in)
+		return error_prefix(err, "layer '%s'", name);
+	struct archive *a = open_tar(path, fd);
+	for (;;) {
+		if (interrupt_pending()) {
+			interrupt_error(err);
+			goto out;
+		}
+		int r = archive_read_next_header(a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK) {
+			archive_fail(a, name, err);
+			goto out;
+		}
+		if (apply_entry(t, a, e, allow_devices, path, err) < 0) {
+			error_prefix(err, "layer '%s'", name);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	archive_read_free(a);
+	/* the tar end marker is not the end of the file: its stream is checked to the end */
+	struct error decode_err = ERROR_INIT;
+	if (stream_pipe_close(in, ret == 0, &decode_err) < 0) {
+		error_move(err, &decode_err);
+		error_prefix(err, "layer '%s'", name);
+		ret = -1;
+	}
+	error_release(&decode_err);
+	return ret;
+}
+
+void image_measure_add(struct image_measure *m, const char *path, uint32_t mode, uint64_t size)
+{
+	size_t len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	const char *slash = memrchr(path, '/', len);
+	size_t parent_len = slash ? (size_t)(slash - path) : 0;
+	size_t name_len = len - (slash ? parent_len + 1 : 0);
+	m->entries++;
+	m->name_bytes += 8 + ((name_len + 3) & ~(size_t)3);
+	if (S_ISREG(mode))
+		m->data_bytes += (size + 4095) & ~4095ULL;
+	else if (S_ISLNK(mode))
+		m->data_bytes += 4096; /* a target of 60 bytes or more takes a block */
+	else if (S_ISDIR(mode))
+		m->dirs++;
+	/* archives list a directory's entries together: a new parent may be an implied directory */
+	if (!m->last_parent || strlen(m->last_parent) != parent_len ||
+	    memcmp(m->last_parent, path, parent_len)) {
+		free(m->last_parent);
+		m->last_parent = xstrndup(path, parent_len);
+		m->dirs++;
+	}
+}
+
+int image_layer_measure(const char *path, struct image_measure *m, struct error *err)
+{
+	struct archive *a = open_tar(path, -1);
+	struct archive_entry *e;
+	int ret = -1;
+	for (;;) {
+		int r = archive_read_next_header(a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK) {
+			archive_fail(a, path, err);
+			goto out;
+		}
+		la_int64_t size = archive_entry_size(e);
+		const char *name = archive_entry_pathname(e);
+		image_measure_add(m, name ? name : "", archive_entry_filetype(e),
+				  size > 0 ? (uint64_t)size : 0);
+	}
+	ret = 0;
+out:
+	archive_read_free(a);
+	return ret;
+}

@@ -1,0 +1,32 @@
+/*
+ * image_layer: applying one layer archive (tar, tar.gz, tar.xz, tar.zst,
+ * tar.bz2, detected by content) to an image tree as a stream, entry by
+ * entry, without extracting anything onto the host.
+ */
+#ifndef MVBUILD_IMAGE_LAYER_H
+#define MVBUILD_IMAGE_LAYER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "image/image_tree.h"
+
+/* apply the archive at path, called name in messages, to t (devices only when allowed); 0 or -1 */
+int image_layer_apply(struct tree *t, const char *path, const char *name, bool allow_devices,
+		      struct error *err);
+/* what size: auto counts of its inputs (an overestimate is cheap: images are sparse) */
+struct image_measure {
+	uint64_t data_bytes;  /* regular file data, each file rounded up to 4 KiB */
+	uint64_t entries;     /* entries of every kind (a rewritten path counts each time) */
+	uint64_t dirs;        /* directories, explicit or implied by a path: each takes a block */
+	uint64_t name_bytes;  /* directory entry records (8 + the name rounded up to 4) */
+	char *last_parent;    /* the previous entry's directory, to count implied ones */
+};
+
+/* count an entry of type mode (S_IF*), size bytes, at the cleaned or raw path into m */
+void image_measure_add(struct image_measure *m, const char *path, uint32_t mode, uint64_t size);
+/* add what the archive at path holds to m; 0 or -1 */
+int image_layer_measure(const char *path, struct image_measure *m, struct error *err);
+
+#endif

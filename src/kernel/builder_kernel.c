@@ -1,0 +1,219 @@
+/*
+ * builder_kernel: the kernel node.  describe() keys a kernel by its base,
+ * architecture, targets, every merged requested value (with where it was
+ * requested, for explain) and the toolchain identity; the source tarball's
+ * digest comes in as a dependency.  build() unpacks the source once per
+ * digest, resolves the config through Kconfig in the kernel's persistent
+ * object directory, verifies that every requested value took, runs make,
+ * and hands bzImage, vmlinux, config, System.map and build.log to the cache.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/builder.h"
+#include "cache/cache.h"
+#include "engine/digest_memo.h"
+#include "base/fileutil.h"
+#include "kernel/kernel_config.h"
+#include "kernel/kernel_make.h"
+#include "kernel/kernel_request.h"
+#include "kernel/kernel_toolchain.h"
+#include "kernel/kernel_tree.h"
+#include "kernel/kernel_verify.h"
+#include "base/progress.h"
+#include "recipe/recipe.h"
+
+/* the toolchain memo of the cache, or NULL without a cache; caller frees */
+static char *toolchain_memo(struct mvctx *ctx)
+{
+	return ctx->cache ? path_join(cache_root(ctx->cache), "memo/toolchain") : NULL;
+}
+
+static void describe_targets(const struct kernel *k, struct record *rec)
+{
+	const char *words[2];
+	size_t n = 0;
+	if (k->target_bzimage)
+		words[n++] = "bzImage";
+	if (k->target_vmlinux)
+		words[n++] = "vmlinux";
+	record_add_words(rec, "targets", NULL, words, n);
+}
+
+static int describe_base(struct mvctx *ctx, const struct kernel *k, struct record *rec,
+			 struct error *err)
+{
+	record_add(rec, "base", "%s", kernel_base_name(k->base));
+	if (k->base != KBASE_FILE)
+		return 0;
+	char hex[SHA256_HEX];
+	char *path = recipe_resolve_path(k->base_file.base_dir, k->base_file.path);
+	int ret = digest_memo_file(ctx->memo, path, hex, err);
+	free(path);
+	if (ret == 0) {
+		char *label = xasprintf("base file %s", k->base_file.path);
+		record_add(rec, label, "%s", hex);
+		free(label);
+	}
+	return ret;
+}
+
+static int describe_toolchain(struct mvctx *ctx, struct record *rec, struct error *err)
+{
+	struct kernel_toolchain tc = { 0 };
+	char *memo = toolchain_memo(ctx);
+	int ret = kernel_toolchain_identify(memo, &tc, err);
+	if (ret == 0) {
+		record_add(rec, "compiler", "%s", tc.compiler);
+		record_add(rec, "binutils", "%s", tc.binutils);
+		record_add(rec, "make", "%s", tc.make);
+	}
+	kernel_toolchain_release(&tc);
+	free(memo);
+	return ret;
+}
+
+static int kernel_describe(struct mvctx *ctx, const struct node *node, struct record *rec,
+			   struct error *err)
+{
+	const struct kernel *k = node->u.kernel;
+	struct kconf req = KCONF_INIT;
+	int ret = -1;
+	if (describe_base(ctx, k, rec, err) < 0)
+		goto out;
+	record_add(rec, "arch", "%s", k->arch);
+	describe_targets(k, rec);
+	if (kernel_request_load(k, &req, err) < 0)
+		goto out;
+	kconf_sort(&req); /* the merged request has no order: reordering must not rebuild */
+	for (size_t i = 0; i < req.n; i++)
+		record_add_at(rec, req.entries[i].symbol, req.entries[i].where, "%s",
+			      req.entries[i].value);
+	for (size_t i = 0; i < req.n_notes; i++)
+		progress_note(ctx->progress, node->id, "%s", req.notes[i]);
+	ret = describe_toolchain(ctx, rec, err);
+out:
+	kconf_release(&req);
+	return ret;
+}
+
+/* compare the final .config with the request; an error (or notes when not strict) per mismatch */
+static int verify_config(struct build_ctx *b, const struct kmake *m, const struct kconf *req,
+			 struct error *err)
+{
+	const struct kernel *k = b->node->u.kernel;
+	struct kconf final = KCONF_INIT;
+	struct buf report = BUF_INIT;
+	char *dotconfig = path_join(m->objdir, ".config");
+	int ret = kconf_load_dotconfig(&final, dotconfig, err);
+	if (ret == 0)
+		ret = kernel_verify(req, &final, m->srcdir, kmake_srcarch(k->arch), &report, err);
+	if (ret > 0 && k->strict) {
+		report.data[--report.len] = '\0';
+		error_set(err, "%d requested config value%s did not take:\n%s", ret, ret == 1 ? "" : "s",
+			  report.data);
+		ret = -1;
+	} else if (ret > 0) {
+		for (char *line = strtok(report.data, "\n"); line; line = strtok(NULL, "\n"))
+			progress_note(b->ctx->progress, b->node->id, "warning: %s", line);
+		ret = 0;
+	}
+	buf_release(&report);
+	kconf_release(&final);
+	free(dotconfig);
+	return ret;
+}
+
+/* copy OBJDIR/rel into the scratch directory as output name */
+static int take_output(struct build_ctx *b, const char *objdir, const char *rel, const char *name,
+		       struct error *err)
+{
+	char *src = path_join(objdir, rel);
+	char *dst = path_join(b->workdir, name);
+	int ret = copy_file_sparse(src, dst, 0644, err);
+	if (ret == 0)
+		build_output(b, name, name);
+	free(src);
+	free(dst);
+	return ret;
+}
+
+static int take_outputs(struct build_ctx *b, const struct kmake *m, struct error *err)
+{
+	const struct kernel *k = b->node->u.kernel;
+	char *bzimage = xasprintf("arch/%s/boot/bzImage", kmake_srcarch(k->arch));
+	int ret = -1;
+	if (k->target_bzimage && take_output(b, m->objdir, bzimage, "bzImage", err) < 0)
+		goto out;
+	if (k->target_vmlinux && take_output(b, m->objdir, "vmlinux", "vmlinux", err) < 0)
+		goto out;
+	if (take_output(b, m->objdir, ".config", "config", err) < 0 ||
+	    take_output(b, m->objdir, "System.map", "System.map", err) < 0 ||
+	    take_output(b, m->objdir, "build.log", "build.log", err) < 0)
+		goto out;
+	ret = 0;
+out:
+	free(bzimage);
+	return ret;
+}
+
+/* configure, verify and make in the locked object directory */
+static int build_in_objdir(struct build_ctx *b, struct kmake *m, struct error *err)
+{
+	const struct kernel *k = b->node->u.kernel;
+	struct kconf req = KCONF_INIT;
+	char *targets[2];
+	size_t n_targets = 0;
+	int ret = -1;
+	if (kernel_request_configure(k, m, &req, err) < 0 || verify_config(b, m, &req, err) < 0)
+		goto out;
+	if (k->target_bzimage)
+		targets[n_targets++] = "bzImage";
+	if (k->target_vmlinux || !n_targets)
+		targets[n_targets++] = "vmlinux";
+	if (kmake_build(m, targets, n_targets, err) < 0)
+		goto out;
+	ret = take_outputs(b, m, err);
+out:
+	kconf_release(&req);
+	return ret;
+}
+
+static int kernel_build(struct build_ctx *b, struct error *err)
+{
+	const struct kernel *k = b->node->u.kernel;
+	const char *cache_dir = cache_root(b->ctx->cache);
+	char *dep_id = xasprintf("source:%s", k->source);
+	const struct build_input *src = build_input_find(b, dep_id, "file");
+	struct kmake m = { .arch = k->arch, .jobs = b->ctx->jobs, .progress = b->ctx->progress,
+			   .node_id = b->node->id, .log_fd = -1 };
+	char *srcdir = NULL, *objdir = NULL;
+	int lock = -1, ret = -1;
+	if (!src) {
+		error_set(err, "source '%s' has no file output", k->source);
+		goto out;
+	}
+	if (!kernel_tree_present(cache_dir, src->digest))
+		progress_status(b->ctx->progress, b->node->id, "unpacking source '%s'", k->source);
+	if (kernel_tree_get(cache_dir, src->path, src->digest, &srcdir, err) < 0 ||
+	    kernel_objdir_lock(cache_dir, k->name, src->digest, k->arch, &objdir, &lock, err) < 0)
+		goto out;
+	m.srcdir = srcdir;
+	m.objdir = objdir;
+	ret = build_in_objdir(b, &m, err);
+out:
+	kmake_release(&m);
+	kernel_objdir_unlock(lock);
+	free(dep_id);
+	free(srcdir);
+	free(objdir);
+	return ret;
+}
+
+const struct builder kernel_builder = {
+	.kind = NODE_KERNEL,
+	.name = "kernel",
+	.version = 1,
+	.describe = kernel_describe,
+	.build = kernel_build,
+};

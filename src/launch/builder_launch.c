@@ -1,0 +1,172 @@
+/*
+ * builder_launch: the launch builder, one node per profile ("profile:NAME").
+ * describe() records every parameter of the profile (the engine adds the
+ * kernel's and the image's output digests as dependencies "kernel:K" and
+ * "image:I").  build() reads the kernel's config for CONFIG_PVH and writes:
+ *   qemu.json         the qemu argv for KVM and for TCG plus the content
+ *                     references (format in launch_qemu.c)
+ *   qemu.sh           the same as a runnable shell script
+ *   firecracker.json  Firecracker's --config-file (launch_firecracker.c),
+ *                     when the profile can boot under Firecracker (always
+ *                     for a firecracker profile; otherwise when the kernel
+ *                     and vCPU count allow it)
+ * None of them holds an absolute path: `run` resolves the placeholders.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/builder.h"
+#include "base/fileutil.h"
+#include "launch/launch.h"
+#include "recipe/recipe.h"
+#include "base/util.h"
+
+static const char *recipe_name(const struct mvctx *ctx)
+{
+	return ctx->recipe ? ctx->recipe->name : NULL;
+}
+
+static void describe_options(struct record *rec, const char *kind, const struct option *o,
+			     size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *label = xasprintf("param %s %s", kind, o[i].key);
+		record_add(rec, label, "%s", o[i].value);
+		free(label);
+	}
+}
+
+static int launch_describe(struct mvctx *ctx, const struct node *node, struct record *rec,
+			   struct error *err)
+{
+	const struct profile *p = node->u.profile;
+	struct launch_spec spec;
+	/* validating here makes a bad profile a recipe error before anything builds */
+	int ret = launch_spec_from_profile(&spec, recipe_name(ctx), p, err);
+	if (ret == 0) {
+		record_add(rec, "param hypervisor", "%s",
+			   p->hypervisor == HV_FIRECRACKER ? "firecracker" : "qemu");
+		record_add(rec, "param mem", "%u", spec.mem);
+		record_add(rec, "param cpus", "%u", spec.cpus);
+		/* an absent optional field has no entry, so absent and empty differ */
+		if (spec.init)
+			record_add(rec, "param init", "%s", spec.init);
+		if (spec.cmdline)
+			record_add(rec, "param cmdline", "%s", spec.cmdline);
+		record_add(rec, "param persist", "%s", spec.persist ? "true" : "false");
+		if (recipe_name(ctx))
+			record_add(rec, "param recipe name", "%s", recipe_name(ctx));
+		for (size_t i = 0; i < spec.n_nics; i++) {
+			char *label = xasprintf("param net %zu", i);
+			const char *words[] = { spec.nics[i].tap, spec.nics[i].mac };
+			record_add_words(rec, label, NULL, words, ARRAY_SIZE(words));
+			free(label);
+		}
+		describe_options(rec, "qemu", p->qemu_opts, p->n_qemu_opts);
+		describe_options(rec, "firecracker", p->fc_opts, p->n_fc_opts);
+	}
+	launch_spec_release(&spec);
+	return ret;
+}
+
+/* true when the kernel config at path sets CONFIG_PVH=y */
+static int kernel_has_pvh(const char *config, bool *pvh, struct error *err)
+{
+	struct buf text = BUF_INIT;
+	*pvh = false;
+	if (read_file(config, 64 << 20, &text, err) < 0)
+		return -1;
+	*pvh = str_startswith(text.data, "CONFIG_PVH=y\n") || strstr(text.data, "\nCONFIG_PVH=y\n");
+	buf_release(&text);
+	return 0;
+}
+
+static int write_output(struct build_ctx *b, const char *name, const struct buf *content,
+			unsigned mode, struct error *err)
+{
+	char *path = path_join(b->workdir, name);
+	int ret = write_file_atomic(path, content->data, content->len, mode, err);
+	free(path);
+	if (ret == 0)
+		build_output(b, name, name);
+	return ret;
+}
+
+/* the kernel facts the launch depends on, from the kernel node's outputs */
+static int kernel_facts(struct build_ctx *b, const struct profile *p, struct launch_spec *spec,
+			struct error *err)
+{
+	char *kid = xasprintf("kernel:%s", p->kernel);
+	const char *config = build_input_path(b, kid, "config");
+	spec->has_vmlinux = build_input_find(b, kid, "vmlinux") != NULL;
+	spec->has_bzimage = build_input_find(b, kid, "bzImage") != NULL;
+	int ret = config ? kernel_has_pvh(config, &spec->kernel_pvh, err) : 0;
+	free(kid);
+	return ret;
+}
+
+static int write_qemu(struct build_ctx *b, const struct launch_spec *spec, struct error *err)
+{
+	const struct profile *p = b->node->u.profile;
+	char *kid = xasprintf("kernel:%s", p->kernel), *iid = xasprintf("image:%s", p->image);
+	const char *kout = launch_qemu_kernel_output(spec);
+	const struct build_input *kin = build_input_find(b, kid, kout);
+	const struct build_input *iin = build_input_find(b, iid, "rootfs.ext4");
+	struct buf json = BUF_INIT, sh = BUF_INIT;
+	int ret = -1;
+	if (!kin || !iin) {
+		error_set(err, "profile '%s': %s has no output '%s'", p->name, kin ? iid : kid,
+			  kin ? "rootfs.ext4" : kout);
+		goto out;
+	}
+	struct launch_ref kref = { kin->output, kin->digest }, iref = { iin->output, iin->digest };
+	launch_qemu_json(spec, &kref, &iref, &json);
+	launch_qemu_script(spec, &kref, &iref, &sh);
+	if (write_output(b, "qemu.json", &json, 0644, err) < 0 ||
+	    write_output(b, "qemu.sh", &sh, 0755, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	buf_release(&json);
+	buf_release(&sh);
+	free(kid);
+	free(iid);
+	return ret;
+}
+
+static int launch_build(struct build_ctx *b, struct error *err)
+{
+	const struct profile *p = b->node->u.profile;
+	struct launch_spec spec;
+	struct error fc_err = ERROR_INIT;
+	struct buf fc = BUF_INIT;
+	int ret = -1;
+	if (launch_spec_from_profile(&spec, recipe_name(b->ctx), p, err) < 0 ||
+	    kernel_facts(b, p, &spec, err) < 0 ||
+	    launch_spec_check(&spec, p, p->hypervisor, err) < 0)
+		goto out;
+	if (launch_spec_check(&spec, p, HV_QEMU, p->hypervisor == HV_QEMU ? err : &fc_err) == 0 &&
+	    write_qemu(b, &spec, err) < 0)
+		goto out;
+	if (error_is_set(err))
+		goto out;
+	if (launch_spec_check(&spec, p, HV_FIRECRACKER, &fc_err) == 0) {
+		launch_fc_json(&spec, &fc);
+		if (write_output(b, "firecracker.json", &fc, 0644, err) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	error_release(&fc_err);
+	buf_release(&fc);
+	launch_spec_release(&spec);
+	return ret;
+}
+
+const struct builder launch_builder = {
+	.kind = NODE_LAUNCH,
+	.name = "launch",
+	.version = 1,
+	.describe = launch_describe,
+	.build = launch_build,
+};

@@ -1,0 +1,121 @@
+/*
+ * launch: the launch configurations of a profile, as pure functions of a
+ * launch_spec (the profile's resolved parameters plus what the kernel
+ * offers).  launch_spec.c validates a profile into a spec (invalid values
+ * are recipe errors pointing at the profile); launch_mac.c derives MACs;
+ * launch_qemu.c writes the qemu -M microvm argv (as a JSON file and a
+ * shell script); launch_firecracker.c writes Firecracker's --config-file
+ * JSON.  The on-disk formats are described in launch_qemu.c and
+ * launch_firecracker.c and in docs/run.md.
+ *
+ * Cached configs never hold a cache's absolute path: the kernel and the
+ * image appear as the placeholders LAUNCH_KERNEL and LAUNCH_IMAGE, and the
+ * config names their digests; `run` substitutes the paths it resolved.
+ */
+#ifndef MVBUILD_LAUNCH_H
+#define MVBUILD_LAUNCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "recipe/recipe.h"
+#include "base/util.h"
+
+#define LAUNCH_KERNEL "${kernel}"
+#define LAUNCH_IMAGE "${image}"
+#define LAUNCH_MAC_LEN 18 /* "02:xx:xx:xx:xx:xx" plus NUL */
+
+/* accelerator for qemu; Firecracker always uses KVM */
+enum accel { ACCEL_KVM, ACCEL_TCG };
+
+/* what the recipe asks for the accelerator (qemu: {accel:}) */
+enum accel_choice { ACCEL_AUTO, ACCEL_WANT_KVM, ACCEL_WANT_TCG };
+
+/* a growable NULL-terminated argument vector; owns its strings */
+struct launch_argv {
+	char **v;     /* v[n] == NULL once anything was added */
+	size_t n;     /* count of arguments */
+};
+
+/* one network interface of the guest */
+struct launch_nic {
+	char *tap;                  /* host tap device name */
+	char mac[LAUNCH_MAC_LEN];   /* guest MAC, given or derived */
+};
+
+/* a content reference: which output of which node, by digest */
+struct launch_ref {
+	const char *output;         /* "vmlinux", "bzImage", "rootfs.ext4" */
+	const char *digest;         /* sha256 hex */
+};
+
+struct launch_spec {
+	char *profile;               /* profile name */
+	enum hypervisor hypervisor;  /* the profile's hypervisor */
+	uint32_t mem;                /* MiB */
+	uint32_t cpus;               /* vCPUs */
+	char *init;                  /* init= or NULL */
+	char *cmdline;               /* extra kernel arguments or NULL */
+	struct launch_nic *nics;     /* one per net entry */
+	size_t n_nics;
+	bool persist;                /* keep the writable image across runs */
+	enum accel_choice accel;     /* qemu: {accel: auto|kvm|tcg} */
+	char *tsc_early_khz;         /* qemu: {tsc_early_khz: N}: added under TCG only */
+	char *qemu_binary;           /* qemu: {binary:} or NULL (PATH lookup at run time) */
+	char *qemu_machine;          /* qemu: {machine:}: extra -M options ("x-option-roms=off") */
+	char *fc_binary;             /* firecracker: {binary:} or NULL */
+	bool kernel_pvh;             /* the kernel has CONFIG_PVH=y */
+	bool has_vmlinux;            /* the kernel node has a vmlinux output */
+	bool has_bzimage;            /* the kernel node has a bzImage output */
+};
+
+/* append a copy of arg */
+void launch_argv_add(struct launch_argv *a, const char *arg);
+/* append printf-formatted text as one argument */
+void launch_argv_addf(struct launch_argv *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* free every argument */
+void launch_argv_release(struct launch_argv *a);
+
+/*
+ * Fill spec from profile p of recipe r (recipe_name may be NULL), checking
+ * every value; a bad value is an ERROR_USAGE error "FILE:LINE:COL: ...".
+ * The kernel facts (PVH, outputs) are filled by the caller.  0 or -1.
+ */
+int launch_spec_from_profile(struct launch_spec *spec, const char *recipe_name,
+			     const struct profile *p, struct error *err);
+/*
+ * Check what only the hypervisor hv and the kernel facts decide (Firecracker
+ * needs vmlinux and 1 or an even count of vCPUs; the command line limit);
+ * 0, or -1 with a recipe error.
+ */
+int launch_spec_check(const struct launch_spec *spec, const struct profile *p,
+		      enum hypervisor hv, struct error *err);
+/* free what a spec owns */
+void launch_spec_release(struct launch_spec *spec);
+
+/* derive a MAC (locally administered, unicast) from recipe, profile and tap */
+void launch_mac_derive(const char *recipe_name, const char *profile, size_t index,
+		       const char *tap, char mac[LAUNCH_MAC_LEN]);
+
+/* the kernel output qemu boots: vmlinux (PVH entry, faster) when it can, else bzImage */
+const char *launch_qemu_kernel_output(const struct launch_spec *spec);
+/* the kernel command line qemu passes for accel a */
+char *launch_qemu_cmdline(const struct launch_spec *spec, enum accel a);
+/* the qemu argv for accel a, with LAUNCH_KERNEL / LAUNCH_IMAGE as the paths */
+void launch_qemu_argv(const struct launch_spec *spec, enum accel a, struct launch_argv *out);
+/* the qemu.json document (both accelerators, content references); appended to out */
+void launch_qemu_json(const struct launch_spec *spec, const struct launch_ref *kernel,
+		      const struct launch_ref *image, struct buf *out);
+/* the qemu.sh script: runnable with the paths taken relative to the cache */
+void launch_qemu_script(const struct launch_spec *spec, const struct launch_ref *kernel,
+			const struct launch_ref *image, struct buf *out);
+
+/* the kernel command line Firecracker gets */
+char *launch_fc_cmdline(const struct launch_spec *spec);
+/* the Firecracker --config-file JSON with LAUNCH_KERNEL / LAUNCH_IMAGE as paths */
+void launch_fc_json(const struct launch_spec *spec, struct buf *out);
+
+#endif

@@ -1,7 +1,0 @@
-/* mvbuild: declarative builds of microVM kernels, images and launch configs. */
-#include "cli.h"
-
-int main(int argc, char **argv)
-{
-	return cli_main(argc, argv);
-}

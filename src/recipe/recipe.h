@@ -1,0 +1,221 @@
+/*
+ * recipe: the typed form of a recipe (format version 1) and its loader.
+ *
+ * recipe_load() reads one YAML file with libyaml, follows `include:`,
+ * checks every key, type and reference, and fills a struct recipe.  Every
+ * entity keeps the mark (file, line, column) where it was written, so later
+ * stages (kernel fragment verification, launch validation) can point at the
+ * recipe too.  All relative paths are kept as written plus the directory of
+ * the file that wrote them (`base_dir`), so builders resolve them beneath
+ * that directory and action keys can use the path as written, never the
+ * absolute checkout path.
+ */
+#ifndef MVBUILD_RECIPE_H
+#define MVBUILD_RECIPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "base/hash.h"
+
+/* where something was written: file as given on the command line or include */
+struct mark {
+	const char *file; /* path of the recipe file (owned by struct recipe) */
+	int line;         /* 1-based */
+	int column;       /* 1-based */
+};
+
+enum source_kind { SOURCE_URL, SOURCE_PATH };
+
+struct source {
+	char *name;              /* key under sources: */
+	struct mark mark;        /* where the source is defined */
+	enum source_kind kind;   /* url(s) or a local path */
+	char **urls;             /* SOURCE_URL: urls in the order to try */
+	size_t n_urls;           /* count of urls */
+	char *path;              /* SOURCE_PATH: the path as written */
+	char *base_dir;          /* directory of the file that defined it */
+	bool has_checksum;       /* false only for a path source without one */
+	enum hash_algo algo;     /* sha256 or sha512 */
+	char *checksum;          /* lowercase hex, when has_checksum */
+};
+
+enum kernel_base_kind {
+	KBASE_ALLNOCONFIG,
+	KBASE_TINYCONFIG,
+	KBASE_DEFCONFIG,
+	KBASE_ALLDEFCONFIG,
+	KBASE_FILE,
+};
+
+/* one CONFIG_ entry of the inline `config:` map */
+struct kconfig_value {
+	char *symbol;      /* "CONFIG_X" */
+	char *value;       /* y, m, n, a number, or a quoted string with its quotes */
+	struct mark mark;  /* where it was written */
+};
+
+/* a file path written in a recipe, with where it was written */
+struct recipe_path {
+	char *path;        /* as written */
+	char *base_dir;    /* directory of the recipe file that wrote it */
+	struct mark mark;
+};
+
+struct kernel {
+	char *name;
+	struct mark mark;
+	char *source;                   /* name of a source */
+	struct source *source_ref;      /* resolved */
+	struct mark source_mark;        /* where `source:` was written */
+	enum kernel_base_kind base;
+	struct recipe_path base_file;   /* KBASE_FILE only */
+	struct recipe_path *fragments;  /* fragment files in order */
+	size_t n_fragments;
+	struct kconfig_value *config;   /* inline config, applied last, in written order */
+	size_t n_config;
+	bool target_bzimage;            /* build bzImage (default true) */
+	bool target_vmlinux;            /* build vmlinux (default true) */
+	char *arch;                     /* default "x86_64" */
+	bool strict;                    /* default true: a config mismatch is an error */
+};
+
+enum overlay_kind {
+	OVERLAY_DIR,      /* dir: PATH, to: /DEST */
+	OVERLAY_FILE,     /* file: PATH, to: /DEST */
+	OVERLAY_CONTENT,  /* content: TEXT, to: /DEST */
+	OVERLAY_SYMLINK,  /* symlink: TARGET, to: /DEST */
+	OVERLAY_MKDIR,    /* mkdir: /DEST */
+	OVERLAY_REMOVE,   /* remove: /DEST */
+};
+
+struct overlay {
+	enum overlay_kind kind;
+	struct mark mark;
+	char *src;         /* dir/file path as written, content text, or symlink target */
+	char *base_dir;    /* directory of the recipe file that wrote it */
+	const char *root;  /* the recipe tree it must lie beneath (struct recipe's dir) */
+	char *to;          /* absolute destination inside the image */
+	bool has_mode;
+	uint32_t mode;     /* permission bits (07777), when has_mode */
+	bool has_uid;
+	uint32_t uid;
+	bool has_gid;
+	uint32_t gid;
+};
+
+struct image {
+	char *name;
+	struct mark mark;
+	bool size_auto;            /* size: auto */
+	uint64_t size;             /* bytes, when !size_auto */
+	char *fs;                  /* "ext4" */
+	char *label;               /* may be NULL */
+	uint64_t inodes;           /* 0 = default */
+	bool has_epoch;
+	int64_t epoch;             /* seconds since 1970, when has_epoch */
+	bool allow_devices;        /* devices: true allows device nodes from layers */
+	char **layers;             /* source names, applied in order */
+	struct source **layer_refs;/* resolved */
+	struct mark *layer_marks;  /* where each layer was written */
+	size_t n_layers;
+	struct overlay *overlays;
+	size_t n_overlays;
+};
+
+enum hypervisor { HV_QEMU, HV_FIRECRACKER };
+
+struct net_iface {
+	char *tap;          /* host tap device name */
+	char *mac;          /* NULL: derived deterministically */
+	struct mark mark;
+};
+
+/* one key: value of the free-form `qemu:` / `firecracker:` maps */
+struct option {
+	char *key;
+	char *value;        /* scalar text */
+	struct mark mark;
+};
+
+struct profile {
+	char *name;
+	struct mark mark;
+	enum hypervisor hypervisor;
+	char *kernel;               /* kernel name */
+	struct kernel *kernel_ref;  /* resolved */
+	char *image;                /* image name */
+	struct image *image_ref;    /* resolved */
+	struct mark kernel_mark;    /* where `kernel:` was written */
+	struct mark image_mark;     /* where `image:` was written */
+	uint32_t mem;               /* MiB, default 128 */
+	uint32_t cpus;              /* default 1 */
+	char *init;                 /* may be NULL */
+	char *cmdline;              /* extra kernel arguments, may be NULL */
+	struct net_iface *net;
+	size_t n_net;
+	bool persist;
+	struct option *qemu_opts;   /* qemu: map */
+	size_t n_qemu_opts;
+	struct option *fc_opts;     /* firecracker: map */
+	size_t n_fc_opts;
+};
+
+struct recipe {
+	char *path;                 /* the top recipe file as given */
+	char *dir;                  /* its directory */
+	char *name;                 /* name:, may be NULL */
+	char **files;               /* every file loaded (top first); marks point here */
+	size_t n_files;
+	struct source *sources;
+	size_t n_sources;
+	struct kernel *kernels;
+	size_t n_kernels;
+	struct image *images;
+	size_t n_images;
+	struct profile *profiles;
+	size_t n_profiles;
+};
+
+/*
+ * Load and validate the recipe at path.  On failure returns -1 with an
+ * ERROR_USAGE error whose message starts "FILE:LINE:COLUMN: ".
+ */
+int recipe_load(struct recipe *r, const char *path, struct error *err);
+struct recipe_trust;
+/*
+ * recipe_load() under what the machine config allows outside the recipe
+ * tree (recipe_tree.h); NULL: only RECIPE_TREE_DEFAULT_ALLOW, no credentials.
+ */
+int recipe_load_trusted(struct recipe *r, const char *path, const struct recipe_trust *trust,
+			struct error *err);
+/* free everything a loaded (or partially loaded) recipe owns */
+void recipe_release(struct recipe *r);
+
+/*
+ * The recipe's identity on this machine, for per-recipe state that is not
+ * part of any key (the cache's last/ and run/ directories): the first 16
+ * hex digits of the sha256 of its absolute path.
+ */
+void recipe_id(const struct recipe *r, char id[17]);
+
+/* lookups by name; NULL when absent */
+struct source *recipe_find_source(const struct recipe *r, const char *name);
+struct kernel *recipe_find_kernel(const struct recipe *r, const char *name);
+struct image *recipe_find_image(const struct recipe *r, const char *name);
+struct profile *recipe_find_profile(const struct recipe *r, const char *name);
+
+/*
+ * A path written in a recipe as messages show it: absolute paths as
+ * written, others beneath base_dir (without a "./" prefix when base_dir is
+ * ".").  Newly allocated.  Whether it may be read is recipe_tree_open()'s
+ * decision alone.
+ */
+char *recipe_resolve_path(const char *base_dir, const char *path);
+
+/* value of key in a profile's qemu:/firecracker: option list, or NULL */
+const char *option_get(const struct option *opts, size_t n, const char *key);
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * recipe_resolve: the checks that need every file of a recipe (a name
+ * defined twice, references between entities).  Names are looked up
+ * through sorted indexes, so a hostile recipe with many thousands of
+ * entities still loads in O(n log n).
+ */
+#include "recipe/recipe_parse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+
+/* ---- name indexes ------------------------------------------------------ */
+
+/* one entity seen through its name and mark, whatever its struct */
+struct named {
+	const char *name;
+	const struct mark *mark;
+	void *entity;
+	size_t order;   /* position in the recipe's array: earlier files first */
+};
+
+struct name_index {
+	struct named *items;   /* sorted by name, then order */
+	size_t n;
+	const char *what;      /* "source", "kernel", ... */
+};
+
+static int cmp_named(const void *a, const void *b)
+{
+	const struct named *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	if (c)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+#define INDEX_BUILD(idx, array, count, kind)                              \
+	do {                                                              \
+		(idx)->what = (kind);                                     \
+		(idx)->n = (count);                                       \
+		(idx)->items = xcalloc((count), sizeof(struct named));   \
+		for (size_t i_ = 0; i_ < (count); i_++) {                 \
+			(idx)->items[i_].name = (array)[i_].name;         \
+			(idx)->items[i_].mark = &(array)[i_].mark;        \
+			(idx)->items[i_].entity = &(array)[i_];           \
+			(idx)->items[i_].order = i_;                      \
+		}                                                         \
+		qsort((idx)->items, (count), sizeof(struct named), cmp_named); \
+	} while (0)
+
+/* the second definition of a name names the first */
+static int index_check_twice(const struct name_index *idx, struct error *err)
+{
+	for (size_t i = 1; i < idx->n; i++) {
+		const struct named *a = &idx->items[i - 1], *b = &idx->items[i];
+		if (strcmp(a->name, b->name) != 0)
+			continue;
+		return ynode_fail(err, b->mark, "%s '%s' is already defined at %s:%d:%d", idx->what,
+				   b->name, a->mark->file, a->mark->line, a->mark->column);
+	}
+	return 0;
+}
+
+static void *index_find(const struct name_index *idx, const char *name)
+{
+	struct named key = { .name = name, .order = 0 };
+	size_t lo = 0, hi = idx->n;
+	while (lo < hi) { /* first item not less than key */
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp_named(&idx->items[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < idx->n && strcmp(idx->items[lo].name, name) == 0)
+		return idx->items[lo].entity;
+	return NULL;
+}
+
+/* a reference that must name an entity of idx */
+static void *index_resolve(const struct name_index *idx, const char *name, const struct mark *at,
+			   const char *user, struct error *err)
+{
+	void *found = index_find(idx, name);
+	if (found)
+		return found;
+	const char **names = xcalloc(idx->n, sizeof(*names));
+	for (size_t i = 0; i < idx->n; i++)
+		names[i] = idx->items[i].name;
+	char *hint = ynode_did_you_mean(name, names, idx->n);
+	ynode_fail(err, at, "%s uses %s '%s', which is not defined%s", user, idx->what, name, hint);
+	free(hint);
+	free(names);
+	return NULL;
+}
+
+/* ---- references -------------------------------------------------------- */
+
+static int resolve_kernels(struct recipe *r, const struct name_index *sources, struct error *err)
+{
+	for (size_t i = 0; i < r->n_kernels; i++) {
+		struct kernel *k = &r->kernels[i];
+		char *user = xasprintf("kernel '%s'", k->name);
+		k->source_ref = index_resolve(sources, k->source, &k->source_mark, user, err);
+		free(user);
+		if (!k->source_ref)
+			return -1;
+	}
+	return 0;
+}
+
+static int resolve_images(struct recipe *r, const struct name_index *sources, struct error *err)
+{
+	for (size_t i = 0; i < r->n_images; i++) {
+		struct image *img = &r->images[i];
+		char *user = xasprintf("image '%s'", img->name);
+		for (size_t j = 0; j < img->n_layers; j++) {
+			img->layer_refs[j] = index_resolve(sources, img->layers[j], &img->layer_marks[j],
+							   user, err);
+			if (!img->layer_refs[j]) {
+				free(user);
+				return -1;
+			}
+		}
+		free(user);
+	}
+	return 0;
+}
+
+static int resolve_profiles(struct recipe *r, const struct name_index *kernels,
+			    const struct name_index *images, struct error *err)
+{
+	for (size_t i = 0; i < r->n_profiles; i++) {
+		struct profile *pr = &r->profiles[i];
+		char *user = xasprintf("profile '%s'", pr->name);
+		pr->kernel_ref = index_resolve(kernels, pr->kernel, &pr->kernel_mark, user, err);
+		if (pr->kernel_ref)
+			pr->image_ref = index_resolve(images, pr->image, &pr->image_mark, user, err);
+		free(user);
+		if (!pr->kernel_ref || !pr->image_ref)
+			return -1;
+	}
+	return 0;
+}
+
+int recipe_resolve(struct recipe *r, struct error *err)
+{
+	struct name_index sources, kernels, images, profiles;
+	INDEX_BUILD(&sources, r->sources, r->n_sources, "source");
+	INDEX_BUILD(&kernels, r->kernels, r->n_kernels, "kernel");
+	INDEX_BUILD(&images, r->images, r->n_images, "image");
+	INDEX_BUILD(&profiles, r->profiles, r->n_profiles, "profile");
+	int ret = -1;
+	if (index_check_twice(&sources, err) < 0 || index_check_twice(&kernels, err) < 0 ||
+	    index_check_twice(&images, err) < 0 || index_check_twice(&profiles, err) < 0)
+		goto out;
+	if (resolve_kernels(r, &sources, err) < 0 || resolve_images(r, &sources, err) < 0 ||
+	    resolve_profiles(r, &kernels, &images, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	free(sources.items);
+	free(kernels.items);
+	free(images.items);
+	free(profiles.items);
+	return ret;
+}

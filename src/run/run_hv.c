@@ -1,0 +1,196 @@
+/*
+ * run_hv: from a cached launch config to the command line for this host:
+ * placeholder substitution, the qemu binary for the accelerator, finding
+ * and version-checking Firecracker, and capturing a tool's version output.
+ */
+#include "run/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/json.h"
+#include "base/util.h"
+
+static void add_commas_doubled(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == ',')
+			buf_addc(b, ',');
+		buf_addc(b, *s);
+	}
+}
+
+static char *substitute_one(const char *arg, const char *kernel, const char *image)
+{
+	if (strcmp(arg, LAUNCH_KERNEL) == 0)
+		return xstrdup(kernel);
+	if (strcmp(arg, LAUNCH_IMAGE) == 0)
+		return xstrdup(image);
+	struct buf b = BUF_INIT;
+	while (*arg) {
+		const char *k = strstr(arg, LAUNCH_KERNEL), *im = strstr(arg, LAUNCH_IMAGE);
+		const char *next = k && (!im || k < im) ? k : im;
+		if (!next) {
+			buf_adds(&b, arg);
+			break;
+		}
+		buf_add(&b, arg, (size_t)(next - arg));
+		add_commas_doubled(&b, next == k ? kernel : image);
+		arg = next + strlen(next == k ? LAUNCH_KERNEL : LAUNCH_IMAGE);
+	}
+	return buf_detach(&b);
+}
+
+void run_substitute_argv(char **args, size_t n, const char *kernel, const char *image)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *s = substitute_one(args[i], kernel, image);
+		free(args[i]);
+		args[i] = s;
+	}
+}
+
+char *run_substitute_json(const char *text, const char *kernel, const char *image)
+{
+	static const char qk[] = "\"" LAUNCH_KERNEL "\"", qi[] = "\"" LAUNCH_IMAGE "\"";
+	struct buf b = BUF_INIT;
+	while (*text) {
+		const char *k = strstr(text, qk), *im = strstr(text, qi);
+		const char *next = k && (!im || k < im) ? k : im;
+		if (!next) {
+			buf_adds(&b, text);
+			break;
+		}
+		buf_add(&b, text, (size_t)(next - text));
+		json_add_string(&b, next == k ? kernel : image);
+		text = next + strlen(next == k ? qk : qi);
+	}
+	return buf_detach(&b);
+}
+
+char *run_find_program(const char *name)
+{
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0 ? xstrdup(name) : NULL;
+	const char *path = getenv("PATH");
+	char *copy = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	char *found = NULL, *save = NULL;
+	for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		char *candidate = path_join(*dir ? dir : ".", name);
+		if (access(candidate, X_OK) == 0)
+			found = candidate;
+		else
+			free(candidate);
+	}
+	free(copy);
+	return found;
+}
+
+static void capture_child(char *const argv[], int out)
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+	    dup2(out, STDERR_FILENO) < 0)
+		_exit(127);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+int run_capture(char *const argv[], struct buf *out, struct error *err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return error_errno(err, errno, "cannot run '%s'", argv[0]);
+	pid_t pid = fork();
+	if (pid == 0)
+		capture_child(argv, p[1]);
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return error_errno(err, errno, "cannot run '%s'", argv[0]);
+	}
+	double deadline = now_monotonic() + 10;
+	char chunk[4096];
+	for (;;) {
+		struct pollfd pfd = { p[0], POLLIN, 0 };
+		int left = (int)((deadline - now_monotonic()) * 1000);
+		if (left <= 0 || poll(&pfd, 1, left) <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		ssize_t n = read(p[0], chunk, sizeof(chunk));
+		if (n <= 0)
+			break;
+		if (out->len < (1 << 20))
+			buf_add(out, chunk, (size_t)n);
+	}
+	close(p[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && out->len == 0)
+		return error_set(err, "cannot run '%s'", argv[0]);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run_qemu_argv(const struct json *cfg, enum accel a, const char *binary, const char *kernel,
+		  const char *image, struct launch_argv *out, struct error *err)
+{
+	const struct json *argv = json_get(json_get(cfg, "argv"), a == ACCEL_KVM ? "kvm" : "tcg");
+	if (!argv || argv->type != JSON_ARRAY || argv->n < 2)
+		return error_set(err, "qemu.json has no argv for %s", a == ACCEL_KVM ? "kvm" : "tcg");
+	for (size_t i = 0; i < argv->n; i++) {
+		if (argv->items[i].type != JSON_STRING)
+			return error_set(err, "qemu.json: argument %zu is not a string", i);
+		launch_argv_add(out, argv->items[i].string);
+	}
+	char *chosen = binary ? xstrdup(binary) : NULL;
+	/* the reduced binary has no TCG, so it is only ever a choice under KVM */
+	if (!chosen && a == ACCEL_KVM)
+		chosen = run_find_program("qemu-system-x86_64-microvm");
+	if (chosen) {
+		free(out->v[0]);
+		out->v[0] = chosen;
+	}
+	run_substitute_argv(out->v, out->n, kernel, image);
+	return 0;
+}
+
+/* "Firecracker v1.14.2" -> major 1; -1 when the text is not Firecracker's */
+static int firecracker_major(const char *text)
+{
+	const char *v = strstr(text, "Firecracker v");
+	return v ? atoi(v + strlen("Firecracker v")) : -1;
+}
+
+int run_firecracker_find(const char *configured, char **path, char **version,
+			 struct error *err)
+{
+	*path = run_find_program(configured ? configured : "firecracker");
+	*version = NULL;
+	if (!*path)
+		return configured ? error_set(err, "firecracker binary '%s' is not an executable",
+					      configured)
+				  : error_set(err, "firecracker not found on PATH (install a release "
+					      "binary, or set firecracker: {binary: PATH} in the profile)");
+	char *argv[] = { *path, "--version", NULL };
+	struct buf out = BUF_INIT;
+	int status = run_capture(argv, &out, err);
+	int major = out.data ? firecracker_major(out.data) : -1;
+	if (status == 0 && major >= 1) {
+		const char *v = strstr(out.data, "Firecracker v") + strlen("Firecracker ");
+		*version = xstrndup(v, strcspn(v, " \n"));
+	}
+	buf_release(&out);
+	if (status < 0)
+		return -1;
+	if (!*version)
+		return error_set(err, "'%s' is not Firecracker v1.0 or later (its --version says "
+				 "otherwise)", *path);
+	return 0;
+}
