@@ -70,6 +70,12 @@ check-run: check-build tests/fixtures
 	MVBUILD=$(CURDIR)/build/check/mvbuild UNIT_DIR=$(CURDIR)/build/check/unit \
 		tests/run.sh $(TESTS)
 
+# The house rules of src/ (which folder may include which, no circles, file
+# sizes, function prefixes), written once in docs/architecture.md; also run by
+# `make check` as tests/e2e/house.sh.
+layers:
+	python3 tests/house/layers.py
+
 # Test inputs made from Debian packages (busybox rootfs tarball).
 tests/fixtures: recipes/rootfs/busybox-rootfs.tar.gz
 recipes/rootfs/busybox-rootfs.tar.gz: tests/make-busybox-rootfs.sh
@@ -137,6 +143,6 @@ install: mvbuild
 clean:
 	rm -rf build mvbuild
 
-.PHONY: all check check-run check-build deps demo demo-run install clean tests/fixtures fuzz fuzz-build
+.PHONY: all check check-run check-build layers deps demo demo-run install clean tests/fixtures fuzz fuzz-build
 .DELETE_ON_ERROR:
 .SECONDARY:

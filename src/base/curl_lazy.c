@@ -74,29 +74,29 @@ int curl_lazy_load(struct error *err)
 	return ready() ? 0 : error_set(err, "%s", load_error);
 }
 
-CURLcode lazy_curl_global_init(long flags)
+CURLcode curl_lazy_global_init(long flags)
 {
 	return ready() ? api.global_init(flags) : CURLE_FAILED_INIT;
 }
 
-CURL *lazy_curl_easy_init(void)
+CURL *curl_lazy_easy_init(void)
 {
 	return ready() ? api.easy_init() : NULL;
 }
 
-void lazy_curl_easy_cleanup(CURL *h)
+void curl_lazy_easy_cleanup(CURL *h)
 {
 	if (ready())
 		api.easy_cleanup(h);
 }
 
-void lazy_curl_easy_reset(CURL *h)
+void curl_lazy_easy_reset(CURL *h)
 {
 	if (ready())
 		api.easy_reset(h);
 }
 
-CURLcode lazy_curl_easy_perform(CURL *h)
+CURLcode curl_lazy_easy_perform(CURL *h)
 {
 	return ready() ? api.easy_perform(h) : CURLE_FAILED_INIT;
 }
@@ -105,7 +105,7 @@ CURLcode lazy_curl_easy_perform(CURL *h)
  * setopt takes exactly one argument after the option, whose type the
  * option number's range gives (CURLOPTTYPE_* in curl.h, part of its ABI).
  */
-CURLcode lazy_curl_easy_setopt(CURL *h, CURLoption option, ...)
+CURLcode curl_lazy_easy_setopt(CURL *h, CURLoption option, ...)
 {
 	if (!ready())
 		return CURLE_FAILED_INIT;
@@ -125,7 +125,7 @@ CURLcode lazy_curl_easy_setopt(CURL *h, CURLoption option, ...)
 }
 
 /* every getinfo argument is a pointer to where the answer goes */
-CURLcode lazy_curl_easy_getinfo(CURL *h, CURLINFO info, ...)
+CURLcode curl_lazy_easy_getinfo(CURL *h, CURLINFO info, ...)
 {
 	if (!ready())
 		return CURLE_FAILED_INIT;
@@ -136,23 +136,23 @@ CURLcode lazy_curl_easy_getinfo(CURL *h, CURLINFO info, ...)
 	return rc;
 }
 
-const char *lazy_curl_easy_strerror(CURLcode code)
+const char *curl_lazy_easy_strerror(CURLcode code)
 {
 	return ready() ? api.easy_strerror(code) : load_error;
 }
 
-struct curl_slist *lazy_curl_slist_append(struct curl_slist *list, const char *s)
+struct curl_slist *curl_lazy_slist_append(struct curl_slist *list, const char *s)
 {
 	return ready() ? api.slist_append(list, s) : NULL;
 }
 
-void lazy_curl_slist_free_all(struct curl_slist *list)
+void curl_lazy_slist_free_all(struct curl_slist *list)
 {
 	if (ready())
 		api.slist_free_all(list);
 }
 
-char *lazy_curl_version(void)
+char *curl_lazy_version(void)
 {
 	return ready() ? api.version() : load_error;
 }

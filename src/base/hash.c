@@ -152,7 +152,7 @@ int hash_file_hex(enum hash_algo algo, const char *path, char *hex, struct error
 	return ret;
 }
 
-int hex_is_valid(const char *s, size_t len)
+int hash_hex_is_valid(const char *s, size_t len)
 {
 	if (strlen(s) != len)
 		return 0;

@@ -46,6 +46,6 @@ int hash_file_hex(enum hash_algo algo, const char *path, char *hex, struct error
 int hash_fd_hex(enum hash_algo algo, int fd, const char *path, char *hex, struct error *err);
 
 /* true when s is exactly len lowercase hex digits */
-int hex_is_valid(const char *s, size_t len);
+int hash_hex_is_valid(const char *s, size_t len);
 
 #endif

@@ -25,7 +25,7 @@
 
 #define CHUNK (256u * 1024)
 
-int stream_detect(int fd, enum stream_format *fmt, struct error *err)
+int stream_decode_detect(int fd, enum stream_format *fmt, struct error *err)
 {
 	unsigned char m[6] = { 0 };
 	ssize_t n;
@@ -45,7 +45,7 @@ int stream_detect(int fd, enum stream_format *fmt, struct error *err)
 	return 0;
 }
 
-const char *stream_format_name(enum stream_format fmt)
+const char *stream_decode_format_name(enum stream_format fmt)
 {
 	static const char *const names[] = { "none", "gzip", "bzip2", "xz", "zstd" };
 	return names[fmt];
@@ -213,7 +213,7 @@ static int decode_archive(int fd, enum stream_format fmt, stream_sink_fn sink, v
 	goto out;
 fail: {
 	const char *msg = archive_error_string(a);
-	error_set(err, "%s: %s", stream_format_name(fmt), msg ? msg : "corrupt data");
+	error_set(err, "%s: %s", stream_decode_format_name(fmt), msg ? msg : "corrupt data");
 }
 out:
 	archive_read_free(a);

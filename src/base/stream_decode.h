@@ -19,9 +19,9 @@ enum stream_format { STREAM_NONE, STREAM_GZIP, STREAM_BZIP2, STREAM_XZ, STREAM_Z
 typedef int (*stream_sink_fn)(void *arg, const void *data, size_t n, struct error *err);
 
 /* the compression of the file open at fd, from its magic number (pread at offset 0); 0 or -1 */
-int stream_detect(int fd, enum stream_format *fmt, struct error *err);
+int stream_decode_detect(int fd, enum stream_format *fmt, struct error *err);
 /* "gzip", "bzip2", "xz", "zstd" or "none" */
-const char *stream_format_name(enum stream_format fmt);
+const char *stream_decode_format_name(enum stream_format fmt);
 /*
  * Decompress the file open at fd (fmt as detected; read from its current
  * offset, which must be 0) to the end, passing every block to sink.

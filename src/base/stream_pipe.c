@@ -82,7 +82,7 @@ struct stream_pipe *stream_pipe_open(const char *path, int *fd, struct error *er
 	struct stream_pipe *p = xcalloc(1, sizeof(*p));
 	int fds[2];
 	p->out = p->reader = -1;
-	if ((p->file = open_regular(path, err)) < 0 || stream_detect(p->file, &p->fmt, err) < 0)
+	if ((p->file = open_regular(path, err)) < 0 || stream_decode_detect(p->file, &p->fmt, err) < 0)
 		goto fail;
 	if (p->fmt == STREAM_NONE) {
 		*fd = p->file;

@@ -315,7 +315,7 @@ static int parse_output_line(const char *line, struct cache_output *o)
 	digest[64] = '\0';
 	const char *size = sp + 66;
 	char *end;
-	if (!hex_is_valid(digest, 64) || *size < '0' || *size > '9' || (size[0] == '0' && size[1]))
+	if (!hash_hex_is_valid(digest, 64) || *size < '0' || *size > '9' || (size[0] == '0' && size[1]))
 		return -1;
 	errno = 0;
 	unsigned long long n = strtoull(size, &end, 10);

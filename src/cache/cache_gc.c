@@ -97,7 +97,7 @@ static void collect_ac(const char *path, const char *name, void *arg)
 {
 	struct gc_state *g = arg;
 	struct stat st;
-	if (!hex_is_valid(name, 64) || stat(path, &st) < 0)
+	if (!hash_hex_is_valid(name, 64) || stat(path, &st) < 0)
 		return;
 	struct record rec = RECORD_INIT;
 	struct ac_entry a = { .rel = xasprintf("ac/%.2s/%s", name, name), .mtime = st.st_mtime };
@@ -113,7 +113,7 @@ static void collect_ac(const char *path, const char *name, void *arg)
 static void collect_blob(const char *path, const char *name, void *arg)
 {
 	struct gc_state *g = arg;
-	if (!hex_is_valid(name, 64))
+	if (!hash_hex_is_valid(name, 64))
 		return;
 	g->blobs = xrealloc(g->blobs, (g->n_blobs + 1) * sizeof(*g->blobs));
 	struct blob *b = &g->blobs[g->n_blobs++];
@@ -320,7 +320,7 @@ static void verify_blob(const char *path, const char *name, void *arg)
 	if (hash_file_hex(HASH_SHA256, path, hex, &err) < 0) {
 		buf_addf(v->report, "unreadable blob '%s': %s\n", path, err.msg);
 		v->st->corrupt++;
-	} else if (!hex_is_valid(name, 64) || strcmp(hex, name) != 0) {
+	} else if (!hash_hex_is_valid(name, 64) || strcmp(hex, name) != 0) {
 		buf_addf(v->report, "corrupt blob '%s': content hashes to %s\n", path, hex);
 		v->st->corrupt++;
 	} else if (st.st_mode & 0222) {
@@ -364,7 +364,7 @@ static void verify_action(const char *path, const char *name, void *arg)
 	error_release(&err);
 }
 
-int cache_verify(struct cache *c, struct verify_stats *st, struct buf *report, struct error *err)
+int cache_gc_verify(struct cache *c, struct verify_stats *st, struct buf *report, struct error *err)
 {
 	memset(st, 0, sizeof(*st));
 	/* shared: verify reads only, so builds may run, but gc may not */

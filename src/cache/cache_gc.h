@@ -31,6 +31,6 @@ struct verify_stats {
 };
 
 /* rehash every blob and check every action entry; problems appended to report */
-int cache_verify(struct cache *c, struct verify_stats *st, struct buf *report, struct error *err);
+int cache_gc_verify(struct cache *c, struct verify_stats *st, struct buf *report, struct error *err);
 
 #endif

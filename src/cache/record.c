@@ -244,7 +244,7 @@ int record_split_words(const char *value, char ***words, size_t *n)
 
 static int looks_like_digest(const char *s)
 {
-	return hex_is_valid(s, 64) || hex_is_valid(s, 128);
+	return hash_hex_is_valid(s, 64) || hash_hex_is_valid(s, 128);
 }
 
 static void add_change(struct record_change **out, size_t *n, const char *label,

@@ -130,11 +130,11 @@ static int judge(struct remote *r, const char *node_id, long status, const char 
 
 static int load_keys(struct remote *r, const struct config *cfg, struct error *err)
 {
-	if (cfg->signing_key && remote_key_load_private(&r->signing, cfg->signing_key, err) < 0)
+	if (cfg->signing_key && remote_sign_key_load_private(&r->signing, cfg->signing_key, err) < 0)
 		return error_prefix(err, "remote signing_key");
 	r->trusted = xcalloc(cfg->n_trusted_keys + 1, sizeof(*r->trusted));
 	for (size_t i = 0; i < cfg->n_trusted_keys; i++) {
-		if (remote_key_load_public(&r->trusted[i], cfg->trusted_keys[i], err) < 0)
+		if (remote_sign_key_load_public(&r->trusted[i], cfg->trusted_keys[i], err) < 0)
 			return error_prefix(err, "remote trusted_keys");
 		r->n_trusted++;
 	}
@@ -171,9 +171,9 @@ void remote_close(struct remote *r)
 	if (!r)
 		return;
 	remote_http_close(r->http);
-	remote_key_free(r->signing);
+	remote_sign_key_free(r->signing);
 	for (size_t i = 0; i < r->n_trusted; i++)
-		remote_key_free(r->trusted[i]);
+		remote_sign_key_free(r->trusted[i]);
 	free(r->trusted);
 	for (size_t i = 0; i < r->n_misses; i++)
 		free(r->misses[i]);
@@ -196,7 +196,7 @@ static int parse_payload(const char *p, size_t len, struct transit **tr, size_t 
 		char *line = nl ? xstrndup(p, (size_t)(nl - p)) : NULL;
 		int ok = line && sscanf(line, "transit %64s %64s %" SCNu64, t.content, t.encoded,
 					&t.size) == 3 &&
-			 hex_is_valid(t.content, 64) && hex_is_valid(t.encoded, 64);
+			 hash_hex_is_valid(t.content, 64) && hash_hex_is_valid(t.encoded, 64);
 		free(line);
 		if (!ok)
 			return error_set(err, "malformed transit line");
@@ -242,7 +242,7 @@ static int fetch_blob(struct remote *r, struct cache *c, const char *scratch, co
 		note(r, node_id, "remote cache: %s does not match its digest; not installed", path);
 		goto out;
 	}
-	if (remote_decode(enc, dec, content, &content_size, &err) < 0 ||
+	if (remote_codec_decode(enc, dec, content, &content_size, &err) < 0 ||
 	    strcmp(content, o->digest) != 0 || content_size != o->size) {
 		note(r, node_id, "remote cache: output '%s' from %s does not verify%s%s; not installed",
 		     o->name, path, err.msg ? ": " : "", err.msg ? err.msg : "");
@@ -304,7 +304,7 @@ static int install_record(struct remote *r, struct cache *c, const char *key, co
 	const char *payload;
 	char got_key[SHA256_HEX];
 	int ret = 0;
-	if (remote_verify(r->trusted, r->n_trusted, text->data, text->len, &payload, &plen,
+	if (remote_sign_verify(r->trusted, r->n_trusted, text->data, text->len, &payload, &plen,
 			  &err) < 0) {
 		note(r, node_id, "remote cache: ignoring ac/%.16s: %s", key, err.msg);
 		goto out;
@@ -385,7 +385,7 @@ static int upload_blob(struct remote *r, struct cache *c, const char *scratch, c
 		goto out;
 	}
 	memcpy(t->content, o->digest, SHA256_HEX);
-	if (remote_encode(blob, enc, t->encoded, &t->size, &err) < 0) {
+	if (remote_codec_encode(blob, enc, t->encoded, &t->size, &err) < 0) {
 		note(r, node_id, "remote cache: not uploading: %s", err.msg);
 		goto out;
 	}

@@ -146,7 +146,7 @@ static struct archive *encoder_new(struct sink *s)
 	return a;
 }
 
-int remote_encode(const char *src, const char *dst, char digest[SHA256_HEX], uint64_t *size,
+int remote_codec_encode(const char *src, const char *dst, char digest[SHA256_HEX], uint64_t *size,
 		  struct error *err)
 {
 	struct sink s = { .fd = -1 };
@@ -343,7 +343,7 @@ static int read_stream(const char *src, struct decoder *d, const char *dst, stru
 	int fd = open_regular(src, err);
 	if (fd < 0)
 		return -1;
-	if (stream_detect(fd, &fmt, err) < 0)
+	if (stream_decode_detect(fd, &fmt, err) < 0)
 		goto out;
 	if (fmt != STREAM_ZSTD && fmt != STREAM_GZIP) {
 		error_set(err, "encoded blob '%s' is neither zstd nor gzip", src);
@@ -364,7 +364,7 @@ out:
 	return ret;
 }
 
-int remote_decode(const char *src, const char *dst, char digest[SHA256_HEX], uint64_t *size,
+int remote_codec_decode(const char *src, const char *dst, char digest[SHA256_HEX], uint64_t *size,
 		  struct error *err)
 {
 	struct decoder d = { .fd = -1 };

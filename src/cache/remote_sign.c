@@ -99,22 +99,22 @@ static int key_load(struct remote_key **out, const char *path, int private, stru
 	return key_wrap(out, pkey, path, err);
 }
 
-int remote_key_load_private(struct remote_key **out, const char *path, struct error *err)
+int remote_sign_key_load_private(struct remote_key **out, const char *path, struct error *err)
 {
 	return key_load(out, path, 1, err);
 }
 
-int remote_key_load_public(struct remote_key **out, const char *path, struct error *err)
+int remote_sign_key_load_public(struct remote_key **out, const char *path, struct error *err)
 {
 	return key_load(out, path, 0, err);
 }
 
-const char *remote_key_id(const struct remote_key *k)
+const char *remote_sign_key_id(const struct remote_key *k)
 {
 	return k->id;
 }
 
-void remote_key_free(struct remote_key *k)
+void remote_sign_key_free(struct remote_key *k)
 {
 	if (!k)
 		return;
@@ -144,7 +144,7 @@ static int write_pem(const char *path, unsigned mode, EVP_PKEY *pkey, int privat
 	return 0;
 }
 
-int remote_key_generate(const char *prefix, char id[SHA256_HEX], struct error *err)
+int remote_sign_key_generate(const char *prefix, char id[SHA256_HEX], struct error *err)
 {
 	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	if (!pkey)
@@ -158,7 +158,7 @@ int remote_key_generate(const char *prefix, char id[SHA256_HEX], struct error *e
 		EVP_PKEY_free(pkey);
 	else if ((ret = key_wrap(&k, pkey, pub, err)) == 0) /* key_wrap owns pkey now */
 		memcpy(id, k->id, SHA256_HEX);
-	remote_key_free(k);
+	remote_sign_key_free(k);
 	free(priv);
 	free(pub);
 	return ret;
@@ -193,13 +193,13 @@ static int header_line(const char **p, const char *end, const char *name, size_t
 		return -1;
 	memcpy(value, *p + nlen + 1, vlen);
 	value[vlen] = '\0';
-	if (!hex_is_valid(value, vlen))
+	if (!hash_hex_is_valid(value, vlen))
 		return -1;
 	*p += nlen + 1 + vlen + 1;
 	return 0;
 }
 
-int remote_verify(struct remote_key *const *trusted, size_t n_trusted, const char *text,
+int remote_sign_verify(struct remote_key *const *trusted, size_t n_trusted, const char *text,
 		  size_t len, const char **payload, size_t *plen, struct error *err)
 {
 	const char *p = text, *end = text + len;

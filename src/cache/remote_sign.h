@@ -15,18 +15,18 @@
 struct remote_key;
 
 /* load an ed25519 private key (PEM); -1 with err */
-int remote_key_load_private(struct remote_key **out, const char *path, struct error *err);
+int remote_sign_key_load_private(struct remote_key **out, const char *path, struct error *err);
 /* load an ed25519 public key (PEM); -1 with err */
-int remote_key_load_public(struct remote_key **out, const char *path, struct error *err);
+int remote_sign_key_load_public(struct remote_key **out, const char *path, struct error *err);
 /* the key id: sha256 hex of the raw 32-byte public key */
-const char *remote_key_id(const struct remote_key *k);
+const char *remote_sign_key_id(const struct remote_key *k);
 /* free a key (NULL is fine) */
-void remote_key_free(struct remote_key *k);
+void remote_sign_key_free(struct remote_key *k);
 /*
  * Generate a key pair: PREFIX.key (PEM private, mode 0600) and PREFIX.pub
  * (PEM public); neither may exist.  Fills id (SHA256_HEX).  -1 with err.
  */
-int remote_key_generate(const char *prefix, char id[SHA256_HEX], struct error *err);
+int remote_sign_key_generate(const char *prefix, char id[SHA256_HEX], struct error *err);
 
 /* append the signed envelope of payload, signed with the private key k, to out; -1 with err */
 int remote_sign(const struct remote_key *k, const char *payload, size_t len, struct buf *out,
@@ -36,7 +36,7 @@ int remote_sign(const struct remote_key *k, const char *payload, size_t len, str
  * points *payload (len *plen) into text; -1 with err saying why not
  * (unsigned, unknown key, bad signature).
  */
-int remote_verify(struct remote_key *const *trusted, size_t n_trusted, const char *text,
+int remote_sign_verify(struct remote_key *const *trusted, size_t n_trusted, const char *text,
 		  size_t len, const char **payload, size_t *plen, struct error *err);
 
 #endif

@@ -303,12 +303,12 @@ static int parse_command_line(struct cli_option_set *sets, size_t n_sets, int ar
 	for (int i = 1; i < argc; i++) {
 		if (!options_end && strcmp(argv[i], "--") == 0) {
 			options_end = true;
-		} else if (!options_end && cli_option_word(argv[i]) && !*cmd &&
+		} else if (!options_end && cli_options_word(argv[i]) && !*cmd &&
 			   cli_options_extra_words(sets[0].options, argv[i]) < 0 &&
 			   (extra = command_option_extra_words(argv[i])) >= 0) {
 			early[n_early++] = i;
 			i += extra;
-		} else if (!options_end && cli_option_word(argv[i])) {
+		} else if (!options_end && cli_options_word(argv[i])) {
 			if (cli_options_take(sets, n_sets, argc, argv, &i, err) < 0)
 				goto out;
 		} else if (*cmd) {

@@ -12,7 +12,7 @@
 
 #define HELP_COLUMN 24 /* where an option's help text starts */
 
-bool cli_option_word(const char *word)
+bool cli_options_word(const char *word)
 {
 	return word[0] == '-' && word[1] != '\0' && strcmp(word, "--") != 0;
 }
@@ -22,7 +22,7 @@ static bool visible(const struct cli_option *o)
 	return o->help != NULL;
 }
 
-bool cli_option_takes_value(const struct cli_option *o)
+bool cli_options_takes_value(const struct cli_option *o)
 {
 	return o->type == CLI_OPTION_STRING || o->type == CLI_OPTION_PARSE;
 }
@@ -110,12 +110,12 @@ static int take_long(const struct cli_option_set *sets, size_t n, int argc, char
 	char *given = xstrndup(word, len + 2);
 	const char *value = NULL;
 	int ret = -1;
-	if (!cli_option_takes_value(o) && eq)
+	if (!cli_options_takes_value(o) && eq)
 		error_usage(err, "option '%s' takes no value", given);
-	else if (cli_option_takes_value(o) && !eq && *i + 1 >= argc)
+	else if (cli_options_takes_value(o) && !eq && *i + 1 >= argc)
 		error_usage(err, "option '%s' needs a value", given);
 	else {
-		if (cli_option_takes_value(o))
+		if (cli_options_takes_value(o))
 			value = eq ? eq + 1 : argv[++*i];
 		ret = apply(o, base, given, value, err);
 	}
@@ -135,7 +135,7 @@ static int take_short(const struct cli_option_set *sets, size_t n, int argc, cha
 			return error_usage(err, "unknown option '%s' in '%s'", given, word);
 		if (!o)
 			return unknown(sets, n, word, strlen(word), err);
-		if (!cli_option_takes_value(o)) {
+		if (!cli_options_takes_value(o)) {
 			if (apply(o, base, given, NULL, err) < 0)
 				return -1;
 			continue;
@@ -163,12 +163,12 @@ int cli_options_extra_words(const struct cli_option *table, const char *word)
 	if (word[1] == '-') {
 		const char *name = word + 2, *eq = strchr(name, '=');
 		o = find(&set, 1, name, eq ? (size_t)(eq - name) : strlen(name), 0, &base);
-		return !o ? -1 : cli_option_takes_value(o) && !eq;
+		return !o ? -1 : cli_options_takes_value(o) && !eq;
 	}
 	for (size_t k = 1; word[k]; k++) {
 		if (!(o = find(&set, 1, NULL, 0, word[k], &base)))
 			return -1;
-		if (cli_option_takes_value(o))
+		if (cli_options_takes_value(o))
 			return word[k + 1] == '\0';
 	}
 	return 0;

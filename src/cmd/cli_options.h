@@ -49,7 +49,7 @@ struct cli_option_set {
 };
 
 /* true when word is an option word ("-x", "--x"; not "-" or "--") */
-bool cli_option_word(const char *word);
+bool cli_options_word(const char *word);
 /*
  * Parse the option word argv[*i] against the tables of sets[0..n) (the
  * value may be argv[*i + 1]; *i is left on the last word used).  0 when
@@ -68,7 +68,7 @@ void cli_options_print(FILE *out, const struct cli_option *table);
 /* print "--name" (and "-n") of each visible option of table, one per line, after prefix */
 void cli_options_list(FILE *out, const char *prefix, const struct cli_option *table);
 /* true when o takes a value (--x V) */
-bool cli_option_takes_value(const struct cli_option *o);
+bool cli_options_takes_value(const struct cli_option *o);
 /* true when table has a visible option */
 bool cli_options_any(const struct cli_option *table);
 

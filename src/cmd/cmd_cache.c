@@ -14,7 +14,7 @@ static int cache_verify_cmd(struct mvctx *ctx)
 	struct error err = ERROR_INIT;
 	struct verify_stats st;
 	struct buf report = BUF_INIT;
-	if (cache_verify(ctx->cache, &st, &report, &err) < 0) {
+	if (cache_gc_verify(ctx->cache, &st, &report, &err) < 0) {
 		buf_release(&report);
 		return cli_fail(ctx, &err);
 	}

@@ -16,7 +16,7 @@
 static void print_options(const struct cli_option *table, bool with_value)
 {
 	for (const struct cli_option *o = table; o && o->type != CLI_OPTION_END; o++) {
-		if (!o->help || (with_value && !cli_option_takes_value(o)))
+		if (!o->help || (with_value && !cli_options_takes_value(o)))
 			continue;
 		printf(" --%s", o->long_name);
 		if (o->short_name)

@@ -72,7 +72,7 @@ static int cmd_explain(struct mvctx *ctx, struct cli_args *args)
 		print_json(targets[0], &x, ret == 1);
 	else
 		fputs(x.text.data, stdout);
-	explain_release(&x);
+	engine_explain_release(&x);
 	free(targets);
 	return status;
 }

@@ -62,12 +62,12 @@ static int write_fragment(const struct kmake *m, const char *tool, const char *k
 	struct kconf edited = KCONF_INIT;
 	struct buf text = BUF_INIT;
 	char *dotconfig = path_join(m->objdir, ".config");
-	int ret = kconf_load_dotconfig(&edited, dotconfig, err);
+	int ret = kernel_config_load_dotconfig(&edited, dotconfig, err);
 	if (ret < 0)
 		goto out;
 	buf_addf(&text, "# written by `mvbuild kernel %s %s`: what changed from the config the\n"
 		 "# recipe resolves to.  Add this file to the kernel's fragments.\n", tool, kernel);
-	if (kconf_diff(resolved, &edited, &text) == 0) {
+	if (kernel_config_diff(resolved, &edited, &text) == 0) {
 		fprintf(stderr, "mvbuild: no change from the recipe's config; nothing written\n");
 		goto out;
 	}
@@ -75,7 +75,7 @@ static int write_fragment(const struct kmake *m, const char *tool, const char *k
 	if (ret == 0)
 		printf("%s\n", output);
 out:
-	kconf_release(&edited);
+	kernel_config_release(&edited);
 	buf_release(&text);
 	free(dotconfig);
 	return ret;
@@ -96,21 +96,21 @@ static int edit_config(struct mvctx *ctx, struct engine *e, const struct kernel 
 		goto out;
 	const char *cache_dir = cache_root(ctx->cache);
 	if (kernel_tree_get(cache_dir, src->path, src->digest, &srcdir, err) < 0 ||
-	    kernel_objdir_lock(cache_dir, k->name, src->digest, k->arch, &objdir, &lock, err) < 0)
+	    kernel_tree_objdir_lock(cache_dir, k->name, src->digest, k->arch, &objdir, &lock, err) < 0)
 		goto out;
 	m.srcdir = srcdir;
 	m.objdir = objdir;
 	char *dotconfig = path_join(objdir, ".config");
 	if (kernel_request_configure(k, &m, &req, err) == 0 &&
-	    kconf_load_dotconfig(&resolved, dotconfig, err) == 0 &&
-	    kmake_interactive(&m, tool, err) == 0)
+	    kernel_config_load_dotconfig(&resolved, dotconfig, err) == 0 &&
+	    kernel_make_interactive(&m, tool, err) == 0)
 		ret = write_fragment(&m, tool, k->name, output, &resolved, err);
 	free(dotconfig);
 out:
-	kconf_release(&req);
-	kconf_release(&resolved);
-	kmake_release(&m);
-	kernel_objdir_unlock(lock);
+	kernel_config_release(&req);
+	kernel_config_release(&resolved);
+	kernel_make_release(&m);
+	kernel_tree_objdir_unlock(lock);
 	free(srcdir);
 	free(objdir);
 	free(node_id);

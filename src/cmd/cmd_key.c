@@ -24,7 +24,7 @@ static int cmd_key(struct mvctx *ctx, struct cli_args *args)
 				 args->words[0]);
 	struct error err = ERROR_INIT;
 	char id[SHA256_HEX];
-	if (remote_key_generate(prefix, id, &err) < 0)
+	if (remote_sign_key_generate(prefix, id, &err) < 0)
 		return cli_fail(ctx, &err);
 	printf("%s.key\n%s.pub\n", prefix, prefix);
 	fprintf(stderr, "key id %s: keep %s.key secret (remote signing_key on the machine that "

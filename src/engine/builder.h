@@ -11,7 +11,7 @@
  *      node's dependencies, then hashes the record into the action key.
  *   2. looks the key up in the cache; on a hit the node is done.
  *   3. on a miss, makes an empty scratch directory and calls build(), which
- *      writes its outputs there and declares each with build_output().  The
+ *      writes its outputs there and declares each with builder_output().  The
  *      engine then publishes the outputs into the content-addressed store
  *      and the record plus manifest under the key.
  */
@@ -57,7 +57,7 @@ struct build_input {
 	const char *digest;         /* sha256 hex of the content */
 };
 
-struct build_output {
+struct builder_output {
 	char *name;                 /* output name */
 	char *path;                 /* file inside the scratch directory */
 	char sha256[SHA256_HEX];    /* its content digest when the builder computed it, else "" */
@@ -72,7 +72,7 @@ struct build_ctx {
 	const char *workdir;        /* empty scratch directory, removed after publishing */
 	const struct build_input *inputs; /* outputs of every dependency */
 	size_t n_inputs;
-	struct build_output *outputs;     /* declared by build_output() */
+	struct builder_output *outputs;     /* declared by builder_output() */
 	size_t n_outputs;
 };
 
@@ -92,14 +92,14 @@ struct builder {
 };
 
 /* declare the file relpath (inside b->workdir) as the output called name */
-void build_output(struct build_ctx *b, const char *name, const char *relpath);
+void builder_output(struct build_ctx *b, const char *name, const char *relpath);
 /* the same, for a file whose sha256 the builder computed while writing it (not rehashed) */
-void build_output_hashed(struct build_ctx *b, const char *name, const char *relpath,
+void builder_output_hashed(struct build_ctx *b, const char *name, const char *relpath,
 			 const char *sha256);
 /* the path of output `output` of dependency dep_id, or NULL when there is none */
-const char *build_input_path(const struct build_ctx *b, const char *dep_id, const char *output);
+const char *builder_input_path(const struct build_ctx *b, const char *dep_id, const char *output);
 /* the same input as a struct, or NULL */
-const struct build_input *build_input_find(const struct build_ctx *b, const char *dep_id,
+const struct build_input *builder_input_find(const struct build_ctx *b, const char *dep_id,
 					   const char *output);
 
 /* the builders, one per file: builder_source.c, builder_kernel.c, ... */

@@ -144,7 +144,7 @@ static void parse_line(struct digest_memo *m, char *line)
 	unsigned long long ino;
 	int off = 0;
 	if (sscanf(line, "%64s %lld %lld %lld %llu %lld %n", digest, &size, &mt, &ct, &ino, &at,
-		   &off) != 6 || off == 0 || line[off] != '/' || !hex_is_valid(digest, 64))
+		   &off) != 6 || off == 0 || line[off] != '/' || !hash_hex_is_valid(digest, 64))
 		return; /* a damaged line only costs a rehash */
 	if (path_decode(line + off) < 0 || memo_find(m, line + off))
 		return;

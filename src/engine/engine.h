@@ -86,7 +86,7 @@ struct explain {
 int engine_explain_report(struct engine *e, struct node *node, struct explain *x,
 			  struct error *err);
 /* free what x holds */
-void explain_release(struct explain *x);
+void engine_explain_release(struct explain *x);
 
 /* replace the builder for a kind (tests use this to plug in their own) */
 void engine_set_builder(struct engine *e, enum node_kind kind, const struct builder *b);

@@ -258,7 +258,7 @@ static void explain_diff(struct explain *x, const struct node *n, const struct r
 	buf_release(&diff);
 }
 
-void explain_release(struct explain *x)
+void engine_explain_release(struct explain *x)
 {
 	for (size_t i = 0; i < x->n_nodes; i++) {
 		free(x->nodes[i].node);
@@ -286,7 +286,7 @@ static void explain_against_last(struct engine *e, struct node *n, struct explai
 	char *path = last_path(e, n);
 	struct buf last = BUF_INIT;
 	struct error ignored = ERROR_INIT; /* a missing file; a damaged entry, which is said */
-	if (read_file(path, 256, &last, &ignored) < 0 || !hex_is_valid(last.data, 64)) {
+	if (read_file(path, 256, &last, &ignored) < 0 || !hash_hex_is_valid(last.data, 64)) {
 		explain_say(x, n, "never_built", "never built with this recipe");
 		goto out;
 	}
@@ -352,7 +352,7 @@ int engine_explain(struct engine *e, struct node *node, struct buf *out, struct 
 	int ret = engine_explain_report(e, node, &x, err);
 	if (x.text.len)
 		buf_add(out, x.text.data, x.text.len);
-	explain_release(&x);
+	engine_explain_release(&x);
 	return ret;
 }
 

@@ -36,7 +36,7 @@ struct worker {
 	pthread_t thread;   /* running it */
 };
 
-void build_output(struct build_ctx *b, const char *name, const char *relpath)
+void builder_output(struct build_ctx *b, const char *name, const char *relpath)
 {
 	b->outputs = xrealloc(b->outputs, (b->n_outputs + 1) * sizeof(*b->outputs));
 	b->outputs[b->n_outputs].name = xstrdup(name);
@@ -45,14 +45,14 @@ void build_output(struct build_ctx *b, const char *name, const char *relpath)
 	b->n_outputs++;
 }
 
-void build_output_hashed(struct build_ctx *b, const char *name, const char *relpath,
+void builder_output_hashed(struct build_ctx *b, const char *name, const char *relpath,
 			 const char *sha256)
 {
-	build_output(b, name, relpath);
+	builder_output(b, name, relpath);
 	snprintf(b->outputs[b->n_outputs - 1].sha256, SHA256_HEX, "%s", sha256);
 }
 
-const struct build_input *build_input_find(const struct build_ctx *b, const char *dep_id,
+const struct build_input *builder_input_find(const struct build_ctx *b, const char *dep_id,
 					   const char *output)
 {
 	for (size_t i = 0; i < b->n_inputs; i++)
@@ -62,9 +62,9 @@ const struct build_input *build_input_find(const struct build_ctx *b, const char
 	return NULL;
 }
 
-const char *build_input_path(const struct build_ctx *b, const char *dep_id, const char *output)
+const char *builder_input_path(const struct build_ctx *b, const char *dep_id, const char *output)
 {
-	const struct build_input *in = build_input_find(b, dep_id, output);
+	const struct build_input *in = builder_input_find(b, dep_id, output);
 	return in ? in->path : NULL;
 }
 

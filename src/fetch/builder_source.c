@@ -69,7 +69,7 @@ static int verify_file(const struct source *src, const char *path, const char *o
 	if (hash_file_hex(src->algo, path, hex, err) < 0)
 		return -1;
 	if (strcmp(hex, src->checksum) != 0)
-		return fetch_checksum_mismatch(err, src, origin, hex);
+		return fetch_source_checksum_mismatch(err, src, origin, hex);
 	return 0;
 }
 
@@ -139,9 +139,9 @@ static int source_build(struct build_ctx *b, struct error *err)
 	}
 	/* a digest computed on the way in spares the cache a second read of the file */
 	if (ret == 0 && sha256[0])
-		build_output_hashed(b, "file", "file", sha256);
+		builder_output_hashed(b, "file", "file", sha256);
 	else if (ret == 0)
-		build_output(b, "file", "file");
+		builder_output(b, "file", "file");
 	free(dest);
 	return ret;
 }

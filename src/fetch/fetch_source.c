@@ -44,7 +44,7 @@ static char *url_or_path(const char *s, const char *base)
 	return url;
 }
 
-char *fetch_url_file_name(const char *url)
+char *fetch_source_url_file_name(const char *url)
 {
 	size_t end = strcspn(url, "?#");
 	char *path = xstrndup(url, end);
@@ -79,7 +79,7 @@ size_t fetch_source_candidates(const struct source *src, char *const *mirrors, s
 		if (src->has_checksum)
 			urls_add(&urls, &n, mirror_join(mirrors[m], src->checksum));
 		for (size_t i = 0; i < src->n_urls; i++) {
-			char *name = fetch_url_file_name(src->urls[i]);
+			char *name = fetch_source_url_file_name(src->urls[i]);
 			if (name)
 				urls_add(&urls, &n, mirror_join(mirrors[m], name));
 			free(name);
@@ -92,7 +92,7 @@ size_t fetch_source_candidates(const struct source *src, char *const *mirrors, s
 	return n;
 }
 
-void fetch_urls_free(char **urls, size_t n)
+void fetch_source_urls_free(char **urls, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(urls[i]);
@@ -119,11 +119,11 @@ static int fetch_candidate(const struct fetch_source_request *req, const char *u
 		return -1;
 	}
 	if (src->has_checksum && strcmp(res->digest, src->checksum) != 0)
-		return fetch_checksum_mismatch(err, src, url, res->digest);
+		return fetch_source_checksum_mismatch(err, src, url, res->digest);
 	return 0;
 }
 
-int fetch_checksum_mismatch(struct error *err, const struct source *src, const char *origin,
+int fetch_source_checksum_mismatch(struct error *err, const struct source *src, const char *origin,
 			    const char *got)
 {
 	bool url = strstr(origin, "://") != NULL;
@@ -175,6 +175,6 @@ int fetch_source(const struct fetch_source_request *req, struct fetch_result *re
 		unlink(req->dest);
 out:
 	buf_release(&failures);
-	fetch_urls_free(urls, n);
+	fetch_source_urls_free(urls, n);
 	return ret;
 }

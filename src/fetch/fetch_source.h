@@ -32,17 +32,17 @@ struct fetch_source_request {
  * paths become file:// URLs (recipe paths resolved beneath the source's
  * base_dir, mirror paths beneath the working directory); duplicates are
  * dropped.  Returns the count; the first *n_from_mirrors come from mirrors.
- * *out is allocated and freed with fetch_urls_free().
+ * *out is allocated and freed with fetch_source_urls_free().
  */
 size_t fetch_source_candidates(const struct source *src, char *const *mirrors, size_t n_mirrors,
 			       char ***out, size_t *n_from_mirrors);
 /* free what fetch_source_candidates() returned */
-void fetch_urls_free(char **urls, size_t n);
+void fetch_source_urls_free(char **urls, size_t n);
 /* the file name a URL ends in (no query or fragment), newly allocated; NULL when none */
-char *fetch_url_file_name(const char *url);
+char *fetch_source_url_file_name(const char *url);
 
 /* set the one "checksum mismatch" error for src's content from origin (a URL gets a hint); -1 */
-int fetch_checksum_mismatch(struct error *err, const struct source *src, const char *origin,
+int fetch_source_checksum_mismatch(struct error *err, const struct source *src, const char *origin,
 			    const char *got);
 /*
  * Download the source into req->dest, trying each candidate URL in turn

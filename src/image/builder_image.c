@@ -187,18 +187,18 @@ static const char *cache_dir(const struct mvctx *ctx)
 	return ctx->cache ? cache_root(ctx->cache) : ctx->cache_dir;
 }
 
-/* overlay_walk() leaving the cache out, with a note when the overlay holds it */
+/* image_overlay_walk() leaving the cache out, with a note when the overlay holds it */
 static int walk_overlay(struct mvctx *ctx, const struct node *node, const struct overlay *ov,
 			overlay_file_fn fn, void *arg, struct error *err)
 {
 	struct overlay_skip skip;
-	overlay_skip_init(&skip, cache_dir(ctx));
-	int ret = overlay_walk(ov, &skip, fn, arg, err);
+	image_overlay_skip_init(&skip, cache_dir(ctx));
+	int ret = image_overlay_walk(ov, &skip, fn, arg, err);
 	if (ret == 0 && skip.skipped)
 		progress_note(ctx->progress, node->id,
 			      "overlay 'dir: %s': skipping the cache directory '%s/'", ov->src,
 			      skip.skipped);
-	overlay_skip_release(&skip);
+	image_overlay_skip_release(&skip);
 	return ret;
 }
 
@@ -251,7 +251,7 @@ static int image_build(struct build_ctx *b, struct error *err)
 		goto out;
 	for (size_t i = 0; i < img->n_layers; i++) {
 		char *dep = xasprintf("source:%s", img->layers[i]);
-		layers[i] = build_input_path(b, dep, "file");
+		layers[i] = builder_input_path(b, dep, "file");
 		free(dep);
 		if (!layers[i]) {
 			error_set(err, "image '%s': layer '%s' has no file", img->name, img->layers[i]);
@@ -264,8 +264,8 @@ static int image_build(struct build_ctx *b, struct error *err)
 		error_prefix(err, "image '%s'", img->name);
 		goto out;
 	}
-	build_output(b, "rootfs.ext4", "rootfs.ext4");
-	build_output(b, "manifest", "manifest");
+	builder_output(b, "rootfs.ext4", "rootfs.ext4");
+	builder_output(b, "manifest", "manifest");
 	ret = 0;
 out:
 	record_release(&hc.seen);

@@ -57,7 +57,7 @@ int image_epoch(const struct image *img, int64_t *epoch, struct error *err)
 static int measure_host_file(void *arg, const struct overlay_file *f, struct error *err)
 {
 	(void)err;
-	image_measure_add(arg, *f->rel ? f->rel : ".", f->st.st_mode, (uint64_t)f->st.st_size);
+	image_layer_measure_add(arg, *f->rel ? f->rel : ".", f->st.st_mode, (uint64_t)f->st.st_size);
 	return 0;
 }
 
@@ -72,12 +72,12 @@ static int auto_size(const struct image *img, const struct image_write_opts *o,
 			goto out;
 	for (size_t i = 0; i < img->n_overlays; i++) {
 		const struct overlay *ov = &img->overlays[i];
-		if (overlay_walk(ov, skip, measure_host_file, &m, err) < 0)
+		if (image_overlay_walk(ov, skip, measure_host_file, &m, err) < 0)
 			goto out;
 		if (ov->kind == OVERLAY_CONTENT)
-			image_measure_add(&m, ov->to ? ov->to : "", S_IFREG, strlen(ov->src));
+			image_layer_measure_add(&m, ov->to ? ov->to : "", S_IFREG, strlen(ov->src));
 		else if (ov->kind != OVERLAY_DIR && ov->kind != OVERLAY_FILE)
-			image_measure_add(&m, ov->to ? ov->to : "", S_IFLNK, 0);
+			image_layer_measure_add(&m, ov->to ? ov->to : "", S_IFLNK, 0);
 	}
 	uint64_t want_inodes = m.entries + m.entries / 5 + 1024;
 	/* a directory block holds whole entries only: count its records twice */
@@ -125,7 +125,7 @@ static int populate(struct tree *t, const struct image *img, const struct image_
 		if (image_overlay_apply(t, &img->overlays[i], skip, img->allow_devices, o->epoch,
 					o->check, err) < 0)
 			return -1;
-	if (tree_finish(t, err) < 0)
+	if (image_tree_finish(t, err) < 0)
 		return -1;
 	return image_manifest(t, manifest, err);
 }
@@ -157,7 +157,7 @@ int image_write(const struct image *img, const struct image_write_opts *o, struc
 		return -1;
 	if (refuse(err, img, "epoch", recipe_validate_epoch(o->epoch)) < 0)
 		return -1;
-	overlay_skip_init(&skip, o->skip_dir);
+	image_overlay_skip_init(&skip, o->skip_dir);
 	if (img->size_auto && auto_size(img, o, &skip, &p, err) < 0)
 		goto out;
 	if (refuse(err, img, "size", recipe_validate_size(p.size)) < 0 ||
@@ -166,22 +166,22 @@ int image_write(const struct image *img, const struct image_write_opts *o, struc
 	if (image_fs_create(&fs, o->out_path, &p, err) < 0)
 		goto out;
 	created = true;
-	if (!(t = tree_new(fs, p.epoch, err)))
+	if (!(t = image_tree_new(fs, p.epoch, err)))
 		goto out;
 	if (populate(t, img, o, &skip, &manifest, err) < 0)
 		goto out;
-	tree_free(t);
+	image_tree_free(t);
 	t = NULL;
 	ret = image_fs_close(fs, err);
 	fs = NULL;
 	if (ret == 0 && o->manifest_path)
 		ret = write_file(o->manifest_path, &manifest, err);
 out:
-	tree_free(t);
+	image_tree_free(t);
 	if (fs)
 		image_fs_free(fs);
 	buf_release(&manifest);
-	overlay_skip_release(&skip);
+	image_overlay_skip_release(&skip);
 	if (ret < 0) {
 		if (created)
 			unlink(o->out_path);

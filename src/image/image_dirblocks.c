@@ -67,7 +67,7 @@ static void add_entry(struct dirblocks *d, ext2_ino_t ino, const char *name, int
 	d->used += rec;
 }
 
-void dirblocks_init(struct dirblocks *d, ext2_filsys fs, ext2_ino_t self, ext2_ino_t parent)
+void image_dirblocks_init(struct dirblocks *d, ext2_filsys fs, ext2_ino_t self, ext2_ino_t parent)
 {
 	memset(d, 0, sizeof(*d));
 	d->fs = fs;
@@ -81,12 +81,12 @@ void dirblocks_init(struct dirblocks *d, ext2_filsys fs, ext2_ino_t self, ext2_i
 	add_entry(d, parent, "..", EXT2_FT_DIR);
 }
 
-void dirblocks_add(struct dirblocks *d, ext2_ino_t ino, const char *name, uint32_t mode)
+void image_dirblocks_add(struct dirblocks *d, ext2_ino_t ino, const char *name, uint32_t mode)
 {
 	add_entry(d, ino, name, file_type(mode));
 }
 
-int dirblocks_write(struct dirblocks *d, unsigned subdirs, size_t min_bytes, const char *name,
+int image_dirblocks_write(struct dirblocks *d, unsigned subdirs, size_t min_bytes, const char *name,
 		    struct error *err)
 {
 	ext2_filsys fs = d->fs;

@@ -25,14 +25,14 @@ struct dirblocks {
 };
 
 /* start the directory self inside parent, with its "." and ".." entries */
-void dirblocks_init(struct dirblocks *d, ext2_filsys fs, ext2_ino_t self, ext2_ino_t parent);
+void image_dirblocks_init(struct dirblocks *d, ext2_filsys fs, ext2_ino_t self, ext2_ino_t parent);
 /* add the entry name -> ino of type mode (S_IF*) */
-void dirblocks_add(struct dirblocks *d, ext2_ino_t ino, const char *name, uint32_t mode);
+void image_dirblocks_add(struct dirblocks *d, ext2_ino_t ino, const char *name, uint32_t mode);
 /*
  * Write the blocks (at least min_bytes) as the directory's data and set
  * its link count from subdirs; releases d; name is for messages.  0 or -1.
  */
-int dirblocks_write(struct dirblocks *d, unsigned subdirs, size_t min_bytes, const char *name,
+int image_dirblocks_write(struct dirblocks *d, unsigned subdirs, size_t min_bytes, const char *name,
 		    struct error *err);
 
 #endif

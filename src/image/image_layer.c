@@ -10,7 +10,7 @@
  * nodes unless the recipe allows them, ids beyond 32 bits, and any
  * libarchive warning or error (a truncated or corrupt archive).
  * Absolute names are made relative by stripping the leading '/' (as GNU
- * tar does); see image_path_clean().
+ * tar does); see image_tree_path_clean().
  *
  * For compressed layers a second thread decompresses (stream_pipe) into a
  * socket pair that the tar reader consumes, so decompression overlaps with
@@ -57,11 +57,11 @@ static int copy_data(struct tree *t, struct archive *a, const char *path,
 	const void *block;
 	size_t len;
 	la_int64_t offset;
-	if (tree_file_begin(t, path, at, size, &f, err) < 0)
+	if (image_tree_file_begin(t, path, at, size, &f, err) < 0)
 		return -1;
 	for (;;) {
 		if (interrupt_pending()) {
-			tree_file_abort(f);
+			image_tree_file_abort(f);
 			return interrupt_error(err);
 		}
 		int r = archive_read_data_block(a, &block, &len, &offset);
@@ -69,16 +69,16 @@ static int copy_data(struct tree *t, struct archive *a, const char *path,
 			break;
 		if (r != ARCHIVE_OK) {
 			const char *msg = archive_error_string(a);
-			tree_file_abort(f);
+			image_tree_file_abort(f);
 			return error_set(err, "'/%s': %s", path, msg ? msg : "unreadable data");
 		}
 		/* sparse entries come as blocks at increasing offsets: gaps stay holes */
-		if (tree_file_write(f, (uint64_t)offset, block, len, err) < 0) {
-			tree_file_abort(f);
+		if (image_tree_file_write(f, (uint64_t)offset, block, len, err) < 0) {
+			image_tree_file_abort(f);
 			return -1;
 		}
 	}
-	return tree_file_end(f, err);
+	return image_tree_file_end(f, err);
 }
 
 static int apply_xattrs(struct tree *t, struct archive_entry *e, const char *path,
@@ -89,7 +89,7 @@ static int apply_xattrs(struct tree *t, struct archive_entry *e, const char *pat
 	size_t size;
 	archive_entry_xattr_reset(e);
 	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
-		if (tree_set_xattr(t, path, name, value, size, err) < 0)
+		if (image_tree_set_xattr(t, path, name, value, size, err) < 0)
 			return -1;
 	return 0;
 }
@@ -123,7 +123,7 @@ static int apply_entry(struct tree *t, struct archive *a, struct archive_entry *
 
 	if (!name)
 		return error_set(err, "an entry without a name");
-	if (!(path = image_path_clean(name, err)) || refuse_container_image(path, err) < 0)
+	if (!(path = image_tree_path_clean(name, err)) || refuse_container_image(path, err) < 0)
 		goto out;
 	if (entry_attrs(e, name, &at, err) < 0)
 		goto out;
@@ -132,9 +132,9 @@ static int apply_entry(struct tree *t, struct archive *a, struct archive_entry *
 			error_set(err, "hardlink '%s' carries data", name);
 			goto out;
 		}
-		if (!(target = image_path_clean(link, err)))
+		if (!(target = image_tree_path_clean(link, err)))
 			goto out;
-		ret = tree_hardlink(t, path, target, err);
+		ret = image_tree_hardlink(t, path, target, err);
 		goto out;
 	}
 	switch (at.mode & S_IFMT) {
@@ -148,11 +148,11 @@ static int apply_entry(struct tree *t, struct archive *a, struct archive_entry *
 		break;
 	}
 	case S_IFDIR:
-		ret = tree_mkdir(t, path, &at, err);
+		ret = image_tree_mkdir(t, path, &at, err);
 		break;
 	case S_IFLNK: {
 		const char *to = archive_entry_symlink(e);
-		ret = to ? tree_symlink(t, path, &at, to, err)
+		ret = to ? image_tree_symlink(t, path, &at, to, err)
 			 : error_set(err, "symlink '%s' has no target", name);
 		break;
 	}
@@ -166,7 +166,7 @@ static int apply_entry(struct tree *t, struct archive *a, struct archive_entry *
 		/* fallthrough */
 	case S_IFIFO:
 	case S_IFSOCK:
-		ret = tree_mknod(t, path, &at, archive_entry_rdev(e), err);
+		ret = image_tree_mknod(t, path, &at, archive_entry_rdev(e), err);
 		break;
 	default:
 		error_set(err, "'%s' has an unknown type", name);
@@ -233,7 +233,7 @@ out:
 	return ret;
 }
 
-void image_measure_add(struct image_measure *m, const char *path, uint32_t mode, uint64_t size)
+void image_layer_measure_add(struct image_measure *m, const char *path, uint32_t mode, uint64_t size)
 {
 	size_t len = strlen(path);
 	while (len > 1 && path[len - 1] == '/')
@@ -273,7 +273,7 @@ int image_layer_measure(const char *path, struct image_measure *m, struct error 
 		}
 		la_int64_t size = archive_entry_size(e);
 		const char *name = archive_entry_pathname(e);
-		image_measure_add(m, name ? name : "", archive_entry_filetype(e),
+		image_layer_measure_add(m, name ? name : "", archive_entry_filetype(e),
 				  size > 0 ? (uint64_t)size : 0);
 	}
 	ret = 0;

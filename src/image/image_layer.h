@@ -25,7 +25,7 @@ struct image_measure {
 };
 
 /* count an entry of type mode (S_IF*), size bytes, at the cleaned or raw path into m */
-void image_measure_add(struct image_measure *m, const char *path, uint32_t mode, uint64_t size);
+void image_layer_measure_add(struct image_measure *m, const char *path, uint32_t mode, uint64_t size);
 /* add what the archive at path holds to m; 0 or -1 */
 int image_layer_measure(const char *path, struct image_measure *m, struct error *err);
 

@@ -109,8 +109,8 @@ static int manifest_entry(void *arg, const struct tree_entry *e, struct error *e
 
 int image_manifest(struct tree *t, struct buf *out, struct error *err)
 {
-	struct manifest m = { tree_fs(t), out, { NULL, NULL, 0, 0 } };
-	int ret = tree_walk(t, manifest_entry, &m, err);
+	struct manifest m = { image_tree_fs(t), out, { NULL, NULL, 0, 0 } };
+	int ret = image_tree_walk(t, manifest_entry, &m, err);
 	for (size_t i = 0; i < m.fp.n; i++)
 		free(m.fp.path[i]);
 	free(m.fp.ino);

@@ -9,7 +9,7 @@
 #include "image/image_tree.h"
 #include "base/util.h"
 
-/* append the manifest of t (after tree_finish) to out; 0 or -1 */
+/* append the manifest of t (after image_tree_finish) to out; 0 or -1 */
 int image_manifest(struct tree *t, struct buf *out, struct error *err);
 
 #endif

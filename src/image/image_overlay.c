@@ -83,7 +83,7 @@ static char **sorted_names(int fd, size_t *n, const char *abs, struct error *err
 	return names ? names : xcalloc(1, sizeof(*names));
 }
 
-void overlay_skip_init(struct overlay_skip *s, const char *dir)
+void image_overlay_skip_init(struct overlay_skip *s, const char *dir)
 {
 	struct stat st;
 	memset(s, 0, sizeof(*s));
@@ -94,7 +94,7 @@ void overlay_skip_init(struct overlay_skip *s, const char *dir)
 	}
 }
 
-void overlay_skip_release(struct overlay_skip *s)
+void image_overlay_skip_release(struct overlay_skip *s)
 {
 	free(s->skipped);
 	s->skipped = NULL;
@@ -148,7 +148,7 @@ next:
 	return ret;
 }
 
-int overlay_walk(const struct overlay *ov, struct overlay_skip *skip, overlay_file_fn fn,
+int image_overlay_walk(const struct overlay *ov, struct overlay_skip *skip, overlay_file_fn fn,
 		 void *arg, struct error *err)
 {
 	if (ov->kind != OVERLAY_DIR && ov->kind != OVERLAY_FILE)
@@ -208,7 +208,7 @@ static int copy_bytes(struct tree *t, const char *dest, const struct tree_attrs 
 		free(chunk);
 		return -1;
 	}
-	if (tree_file_begin(t, dest, a, size, &f, err) < 0)
+	if (image_tree_file_begin(t, dest, a, size, &f, err) < 0)
 		goto out;
 	while (off < size) {
 		size_t want = size - off < COPY_CHUNK ? (size_t)(size - off) : COPY_CHUNK;
@@ -220,16 +220,16 @@ static int copy_bytes(struct tree *t, const char *dest, const struct tree_attrs 
 					: "file shrank while reading");
 			goto out;
 		}
-		if (tree_file_write(f, off, chunk, (size_t)n, err) < 0)
+		if (image_tree_file_write(f, off, chunk, (size_t)n, err) < 0)
 			goto out;
 		hash_update(&h, chunk, (size_t)n);
 		off += (uint64_t)n;
 	}
 	hash_final_hex(&h, sha256);
-	ret = tree_file_end(f, err);
+	ret = image_tree_file_end(f, err);
 	f = NULL;
 out:
-	tree_file_abort(f);
+	image_tree_file_abort(f);
 	hash_release(&h);
 	free(chunk);
 	return ret;
@@ -249,7 +249,7 @@ static int apply_host_file(void *arg, const struct overlay_file *f, struct error
 
 	if (S_ISDIR(f->st.st_mode)) {
 		ret = top && !ov->has_mode && !ov->has_uid && !ov->has_gid
-			? tree_mkdir_p(ap->t, dest, err) : tree_mkdir(ap->t, dest, &a, err);
+			? image_tree_mkdir_p(ap->t, dest, err) : image_tree_mkdir(ap->t, dest, &a, err);
 	} else if (S_ISREG(f->st.st_mode)) {
 		int fd = top ? dup(f->dirfd) : open_regular_at(f->dirfd, f->name, O_NOFOLLOW, f->abs, err);
 		if (fd < 0) {
@@ -270,10 +270,10 @@ static int apply_host_file(void *arg, const struct overlay_file *f, struct error
 		target[n] = '\0';
 		hash_buffer_hex(HASH_SHA256, target, (size_t)n, sha256);
 		content = sha256;
-		ret = tree_symlink(ap->t, dest, &a, target, err);
+		ret = image_tree_symlink(ap->t, dest, &a, target, err);
 	} else if (S_ISFIFO(f->st.st_mode) ||
 		   ((S_ISCHR(f->st.st_mode) || S_ISBLK(f->st.st_mode)) && ap->allow_devices)) {
-		ret = tree_mknod(ap->t, dest, &a, f->st.st_rdev, err);
+		ret = image_tree_mknod(ap->t, dest, &a, f->st.st_rdev, err);
 	} else if (S_ISSOCK(f->st.st_mode)) {
 		error_set(err, "'%s' is a socket and cannot be copied", f->abs);
 	} else {
@@ -293,13 +293,13 @@ static int apply_content(struct apply *ap, struct error *err)
 	struct tree_attrs a = overlay_attrs(ap, S_IFREG, ov->has_mode ? ov->mode : 0644);
 	struct tree_file *f;
 	size_t len = strlen(ov->src);
-	if (tree_file_begin(ap->t, ap->dest, &a, len, &f, err) < 0)
+	if (image_tree_file_begin(ap->t, ap->dest, &a, len, &f, err) < 0)
 		return -1;
-	if (tree_file_write(f, 0, ov->src, len, err) < 0) {
-		tree_file_abort(f);
+	if (image_tree_file_write(f, 0, ov->src, len, err) < 0) {
+		image_tree_file_abort(f);
 		return -1;
 	}
-	return tree_file_end(f, err);
+	return image_tree_file_end(f, err);
 }
 
 static int apply_one(struct apply *ap, struct error *err)
@@ -309,17 +309,17 @@ static int apply_one(struct apply *ap, struct error *err)
 	switch (ov->kind) {
 	case OVERLAY_DIR:
 	case OVERLAY_FILE:
-		return overlay_walk(ov, ap->skip, apply_host_file, ap, err);
+		return image_overlay_walk(ov, ap->skip, apply_host_file, ap, err);
 	case OVERLAY_CONTENT:
 		return apply_content(ap, err);
 	case OVERLAY_SYMLINK:
 		a = overlay_attrs(ap, S_IFLNK, 0777);
-		return tree_symlink(ap->t, ap->dest, &a, ov->src, err);
+		return image_tree_symlink(ap->t, ap->dest, &a, ov->src, err);
 	case OVERLAY_MKDIR:
 		a = overlay_attrs(ap, S_IFDIR, ov->has_mode ? ov->mode : 0755);
-		return tree_mkdir(ap->t, ap->dest, &a, err);
+		return image_tree_mkdir(ap->t, ap->dest, &a, err);
 	case OVERLAY_REMOVE:
-		return tree_remove(ap->t, ap->dest, err);
+		return image_tree_remove(ap->t, ap->dest, err);
 	}
 	return error_set(err, "unknown overlay kind");
 }
@@ -332,7 +332,7 @@ int image_overlay_apply(struct tree *t, const struct overlay *ov, struct overlay
 	int ret = -1;
 	if (!ov->to)
 		return error_set(err, "overlay without a destination");
-	if (!(ap.dest = image_path_clean(ov->to, err)))
+	if (!(ap.dest = image_tree_path_clean(ov->to, err)))
 		goto out;
 	ret = apply_one(&ap, err);
 out:

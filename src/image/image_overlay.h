@@ -37,9 +37,9 @@ struct overlay_skip {
 };
 
 /* s leaves out the directory dir when it exists (NULL or missing: nothing) */
-void overlay_skip_init(struct overlay_skip *s, const char *dir);
+void image_overlay_skip_init(struct overlay_skip *s, const char *dir);
 /* free what a walk recorded in s */
-void overlay_skip_release(struct overlay_skip *s);
+void image_overlay_skip_release(struct overlay_skip *s);
 
 typedef int (*overlay_file_fn)(void *arg, const struct overlay_file *f, struct error *err);
 
@@ -50,7 +50,7 @@ typedef int (*overlay_file_fn)(void *arg, const struct overlay_file *f, struct e
  * out, and the first one left out is recorded in skip->skipped.  Returns 0, or -1 when the source escapes its recipe directory
  * ('..', absolute, or a symlink leading out), is unreadable, or fn fails.
  */
-int overlay_walk(const struct overlay *ov, struct overlay_skip *skip, overlay_file_fn fn,
+int image_overlay_walk(const struct overlay *ov, struct overlay_skip *skip, overlay_file_fn fn,
 		 void *arg, struct error *err);
 
 /*

@@ -7,7 +7,7 @@
  * come from a counter, so a layer that rewrites a path 5,000 times needs
  * one inode, not 5,000, and the same input always gives the same inode
  * numbers.  Directory contents live only in memory until
- * tree_finish(), which writes each directory once (image_dirblocks);
+ * image_tree_finish(), which writes each directory once (image_dirblocks);
  * regular file data streams through image_tree_file.
  *
  * Times: mtime = atime = the entry's mtime clamped to [0, epoch];
@@ -34,7 +34,7 @@ struct tnode {
 	ext2_ino_t ino;             /* inode number (shared by hardlinks) */
 	uint32_t mode;              /* type and permissions */
 	bool removed;               /* replaced or removed: skipped when writing */
-	bool hardlink;              /* made by tree_hardlink (manifest only) */
+	bool hardlink;              /* made by image_tree_hardlink (manifest only) */
 };
 
 struct tree {
@@ -46,7 +46,7 @@ struct tree {
 	size_t n_hashed;            /* nodes in the table */
 	struct tnode **nodes;       /* every node ever made, for freeing */
 	size_t n_nodes, alloc_nodes;
-	struct tnode **dirs;        /* directories in creation order, for tree_finish */
+	struct tnode **dirs;        /* directories in creation order, for image_tree_finish */
 	size_t n_dirs, alloc_dirs;
 	struct tnode *lost_found;   /* padded to 16 KiB as mke2fs does */
 	ext2_ino_t next_ino;        /* next never-used inode number to try */
@@ -56,7 +56,7 @@ struct tree {
 
 #define LOST_FOUND_BYTES 16384
 
-char *image_path_clean(const char *name, struct error *err)
+char *image_tree_path_clean(const char *name, struct error *err)
 {
 	struct buf out = BUF_INIT;
 	const char *p = name;
@@ -311,7 +311,7 @@ static int remove_node(struct tree *t, struct tnode *n, struct error *err)
 	return release_inode(t, n, err);
 }
 
-/* a directory inode with no blocks yet (tree_finish writes them); path is for messages */
+/* a directory inode with no blocks yet (image_tree_finish writes them); path is for messages */
 static int make_dir(struct tree *t, struct tnode *parent, const char *name, size_t len,
 		    const char *path, const struct tree_attrs *a, struct tnode **out,
 		    struct error *err)
@@ -416,7 +416,7 @@ static int make_room(struct tree *t, const char *path, uint32_t mode, struct tno
 
 /* ---- the public entry points ---------------------------------------------- */
 
-struct tree *tree_new(ext2_filsys fs, uint32_t epoch, struct error *err)
+struct tree *image_tree_new(ext2_filsys fs, uint32_t epoch, struct error *err)
 {
 	struct tree *t = xcalloc(1, sizeof(*t));
 	struct ext2_inode_large in;
@@ -437,11 +437,11 @@ struct tree *tree_new(ext2_filsys fs, uint32_t epoch, struct error *err)
 		goto fail;
 	return t;
 fail:
-	tree_free(t);
+	image_tree_free(t);
 	return NULL;
 }
 
-void tree_free(struct tree *t)
+void image_tree_free(struct tree *t)
 {
 	if (!t)
 		return;
@@ -457,7 +457,7 @@ void tree_free(struct tree *t)
 	free(t);
 }
 
-uint64_t tree_free_bytes(const struct tree *t)
+uint64_t image_tree_free_bytes(const struct tree *t)
 {
 	return ext2fs_free_blocks_count(t->fs->super) * (uint64_t)t->fs->blocksize;
 }
@@ -478,7 +478,7 @@ static int set_dir_attrs(struct tree *t, struct tnode *n, const struct tree_attr
 	return update_inode(t, n->ino, &in, path, err);
 }
 
-int tree_mkdir(struct tree *t, const char *path, const struct tree_attrs *a, struct error *err)
+int image_tree_mkdir(struct tree *t, const char *path, const struct tree_attrs *a, struct error *err)
 {
 	struct tnode *dir, *keep, *n;
 	const char *leaf;
@@ -489,7 +489,7 @@ int tree_mkdir(struct tree *t, const char *path, const struct tree_attrs *a, str
 	return make_dir(t, dir, leaf, strlen(leaf), path, a, &n, err);
 }
 
-int tree_mkdir_p(struct tree *t, const char *path, struct error *err)
+int image_tree_mkdir_p(struct tree *t, const char *path, struct error *err)
 {
 	struct tnode *dir, *n;
 	const char *leaf;
@@ -521,7 +521,7 @@ static int make_leaf(struct tree *t, const char *path, const struct tree_attrs *
 	return 0;
 }
 
-int tree_symlink(struct tree *t, const char *path, const struct tree_attrs *a,
+int image_tree_symlink(struct tree *t, const char *path, const struct tree_attrs *a,
 		 const char *target, struct error *err)
 {
 	struct ext2_inode_large in;
@@ -571,7 +571,7 @@ static void encode_dev(struct ext2_inode_large *in, dev_t rdev)
 	}
 }
 
-int tree_mknod(struct tree *t, const char *path, const struct tree_attrs *a, dev_t rdev,
+int image_tree_mknod(struct tree *t, const char *path, const struct tree_attrs *a, dev_t rdev,
 	       struct error *err)
 {
 	struct ext2_inode_large in;
@@ -585,7 +585,7 @@ int tree_mknod(struct tree *t, const char *path, const struct tree_attrs *a, dev
 	return write_new_inode(t, n->ino, &in, path, err);
 }
 
-int tree_hardlink(struct tree *t, const char *path, const char *target, struct error *err)
+int image_tree_hardlink(struct tree *t, const char *path, const char *target, struct error *err)
 {
 	struct ext2_inode_large in;
 	struct tnode *to = lookup(t, target, err), *dir, *keep;
@@ -616,7 +616,7 @@ int tree_hardlink(struct tree *t, const char *path, const char *target, struct e
 	return update_inode(t, to->ino, &in, path, err);
 }
 
-int tree_remove(struct tree *t, const char *path, struct error *err)
+int image_tree_remove(struct tree *t, const char *path, struct error *err)
 {
 	struct tnode *dir;
 	const char *leaf;
@@ -630,7 +630,7 @@ int tree_remove(struct tree *t, const char *path, struct error *err)
 	return n ? remove_node(t, n, err) : 0;
 }
 
-int tree_set_xattr(struct tree *t, const char *path, const char *name, const void *value,
+int image_tree_set_xattr(struct tree *t, const char *path, const char *name, const void *value,
 		   size_t len, struct error *err)
 {
 	struct ext2_xattr_handle *h = NULL;
@@ -653,22 +653,22 @@ int tree_set_xattr(struct tree *t, const char *path, const char *name, const voi
 
 /* ---- regular files -------------------------------------------------------- */
 
-int tree_file_begin(struct tree *t, const char *path, const struct tree_attrs *a,
+int image_tree_file_begin(struct tree *t, const char *path, const struct tree_attrs *a,
 		    uint64_t size, struct tree_file **out, struct error *err)
 {
 	struct ext2_inode_large in;
 	struct tnode *n;
 	*out = NULL;
-	if (size > tree_free_bytes(t))
+	if (size > image_tree_free_bytes(t))
 		return error_set(err, "'/%s' declares %llu bytes, more than the %llu free in the "
 				 "image: raise size: or use size: auto", path,
-				 (unsigned long long)size, (unsigned long long)tree_free_bytes(t));
+				 (unsigned long long)size, (unsigned long long)image_tree_free_bytes(t));
 	if (make_leaf(t, path, a, &in, &n, err) < 0)
 		return -1;
 	init_extents(&in);
 	if (write_new_inode(t, n->ino, &in, path, err) < 0)
 		return -1;
-	return tree_file_open(t->fs, n->ino, &in, path, size, out, err);
+	return image_tree_file_open(t->fs, n->ino, &in, path, size, out, err);
 }
 
 /* ---- directories ---------------------------------------------------------- */
@@ -678,18 +678,18 @@ static int write_dir(struct tree *t, struct tnode *dir, struct error *err)
 {
 	struct dirblocks d;
 	unsigned subdirs = 0;
-	dirblocks_init(&d, t->fs, dir->ino, dir->parent->ino);
+	image_dirblocks_init(&d, t->fs, dir->ino, dir->parent->ino);
 	for (struct tnode *c = dir->first_child; c; c = c->next_sibling) {
 		if (c->removed)
 			continue;
-		dirblocks_add(&d, c->ino, c->name, c->mode);
+		image_dirblocks_add(&d, c->ino, c->name, c->mode);
 		subdirs += S_ISDIR(c->mode);
 	}
-	return dirblocks_write(&d, subdirs, dir == t->lost_found ? LOST_FOUND_BYTES : 0,
+	return image_dirblocks_write(&d, subdirs, dir == t->lost_found ? LOST_FOUND_BYTES : 0,
 			       dir->name, err);
 }
 
-int tree_finish(struct tree *t, struct error *err)
+int image_tree_finish(struct tree *t, struct error *err)
 {
 	for (size_t i = 0; i < t->n_dirs; i++)
 		if (!t->dirs[i]->removed && write_dir(t, t->dirs[i], err) < 0)
@@ -720,7 +720,7 @@ static int walk_node(struct tree *t, struct tnode *n, struct buf *path, tree_wal
 	return 0;
 }
 
-int tree_walk(struct tree *t, tree_walk_fn fn, void *arg, struct error *err)
+int image_tree_walk(struct tree *t, tree_walk_fn fn, void *arg, struct error *err)
 {
 	struct buf path = BUF_INIT;
 	int ret = walk_node(t, t->root, &path, fn, arg, err);
@@ -728,7 +728,7 @@ int tree_walk(struct tree *t, tree_walk_fn fn, void *arg, struct error *err)
 	return ret;
 }
 
-ext2_filsys tree_fs(const struct tree *t)
+ext2_filsys image_tree_fs(const struct tree *t)
 {
 	return t->fs;
 }

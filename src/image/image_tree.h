@@ -8,7 +8,7 @@
  * 20,000 entries.
  *
  * Paths are relative to the image root, already cleaned (see
- * image_path_clean).  A later entry replaces an earlier one as tar would:
+ * image_tree_path_clean).  A later entry replaces an earlier one as tar would:
  * a directory over a directory updates its attributes, anything else
  * removes what was there (a directory with everything beneath it).
  */
@@ -41,51 +41,51 @@ struct tree_attrs {
  * "/etc/x" and "./etc/x" are the same entry.  A ".." part is an error.
  * "" or "." is the root.  Returns the new string, or NULL with err set.
  */
-char *image_path_clean(const char *name, struct error *err);
+char *image_tree_path_clean(const char *name, struct error *err);
 
 /* start a tree on fs: makes the root and lost+found; NULL with err */
-struct tree *tree_new(ext2_filsys fs, uint32_t epoch, struct error *err);
+struct tree *image_tree_new(ext2_filsys fs, uint32_t epoch, struct error *err);
 /* free the tree (not the filesystem) */
-void tree_free(struct tree *t);
+void image_tree_free(struct tree *t);
 
 /* create or update the directory at path; returns 0 or -1 */
-int tree_mkdir(struct tree *t, const char *path, const struct tree_attrs *a, struct error *err);
+int image_tree_mkdir(struct tree *t, const char *path, const struct tree_attrs *a, struct error *err);
 /* create missing parents and path as directories with default attributes (0755, root) */
-int tree_mkdir_p(struct tree *t, const char *path, struct error *err);
+int image_tree_mkdir_p(struct tree *t, const char *path, struct error *err);
 /* create the symlink path -> target (stored verbatim); 0 or -1 */
-int tree_symlink(struct tree *t, const char *path, const struct tree_attrs *a,
+int image_tree_symlink(struct tree *t, const char *path, const struct tree_attrs *a,
 		 const char *target, struct error *err);
 /* create a FIFO, socket or device node (rdev for devices); 0 or -1 */
-int tree_mknod(struct tree *t, const char *path, const struct tree_attrs *a, dev_t rdev,
+int image_tree_mknod(struct tree *t, const char *path, const struct tree_attrs *a, dev_t rdev,
 	       struct error *err);
 /* link path to the regular file at target (same inode); 0 or -1 */
-int tree_hardlink(struct tree *t, const char *path, const char *target, struct error *err);
+int image_tree_hardlink(struct tree *t, const char *path, const char *target, struct error *err);
 /* remove path and everything beneath it; a missing path is fine; 0 or -1 */
-int tree_remove(struct tree *t, const char *path, struct error *err);
+int image_tree_remove(struct tree *t, const char *path, struct error *err);
 /* set an extended attribute ("security.capability") on the entry at path; 0 or -1 */
-int tree_set_xattr(struct tree *t, const char *path, const char *name, const void *value,
+int image_tree_set_xattr(struct tree *t, const char *path, const char *name, const void *value,
 		   size_t len, struct error *err);
 
 /* bytes still free for file data (a bound for declared sizes) */
-uint64_t tree_free_bytes(const struct tree *t);
+uint64_t image_tree_free_bytes(const struct tree *t);
 
 /* begin a regular file of the declared size; *f receives the writer */
-int tree_file_begin(struct tree *t, const char *path, const struct tree_attrs *a,
+int image_tree_file_begin(struct tree *t, const char *path, const struct tree_attrs *a,
 		    uint64_t size, struct tree_file **f, struct error *err);
 /* write data at offset (all-zero blocks stay holes); 0 or -1 */
-int tree_file_write(struct tree_file *f, uint64_t offset, const void *data, size_t len,
+int image_tree_file_write(struct tree_file *f, uint64_t offset, const void *data, size_t len,
 		    struct error *err);
 /* the writer of the new regular file ino (inode in, already written) at path; 0 or -1 */
-int tree_file_open(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode_large *in, const char *path,
+int image_tree_file_open(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode_large *in, const char *path,
 		   uint64_t size, struct tree_file **f, struct error *err);
 /* finish the file (its size is the declared one); frees f; 0 or -1 */
-int tree_file_end(struct tree_file *f, struct error *err);
+int image_tree_file_end(struct tree_file *f, struct error *err);
 /* abandon a file after an error; frees f */
-void tree_file_abort(struct tree_file *f);
+void image_tree_file_abort(struct tree_file *f);
 
 /* write every directory to the filesystem; 0 or -1 */
-int tree_finish(struct tree *t, struct error *err);
-/* one entry as tree_walk() shows it */
+int image_tree_finish(struct tree *t, struct error *err);
+/* one entry as image_tree_walk() shows it */
 struct tree_entry {
 	const char *path;     /* absolute path in the image ("/" for the root) */
 	ext2_ino_t ino;       /* inode number (shared by hardlinks) */
@@ -95,8 +95,8 @@ struct tree_entry {
 
 typedef int (*tree_walk_fn)(void *arg, const struct tree_entry *e, struct error *err);
 /* call fn for every entry, depth first, children in input order; 0 or fn's -1 */
-int tree_walk(struct tree *t, tree_walk_fn fn, void *arg, struct error *err);
+int image_tree_walk(struct tree *t, tree_walk_fn fn, void *arg, struct error *err);
 /* the filesystem the tree writes to */
-ext2_filsys tree_fs(const struct tree *t);
+ext2_filsys image_tree_fs(const struct tree *t);
 
 #endif

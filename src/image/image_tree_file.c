@@ -22,7 +22,7 @@ struct tree_file {
 	unsigned char *buf;         /* one filesystem block */
 };
 
-int tree_file_open(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode_large *in, const char *path,
+int image_tree_file_open(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode_large *in, const char *path,
 		   uint64_t size, struct tree_file **out, struct error *err)
 {
 	struct tree_file *f = xcalloc(1, sizeof(*f));
@@ -34,7 +34,7 @@ int tree_file_open(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode_large *in, 
 	f->buf = xmalloc(fs->blocksize);
 	errcode_t rc = ext2fs_file_open2(fs, ino, (struct ext2_inode *)in, EXT2_FILE_WRITE, &f->file);
 	if (rc) {
-		tree_file_abort(f);
+		image_tree_file_abort(f);
 		return image_fs_error(fs, err, rc, "cannot open '/%s' for writing", path);
 	}
 	*out = f;
@@ -63,7 +63,7 @@ static int flush_block(struct tree_file *f, struct error *err)
 	return 0;
 }
 
-int tree_file_write(struct tree_file *f, uint64_t offset, const void *data, size_t len,
+int image_tree_file_write(struct tree_file *f, uint64_t offset, const void *data, size_t len,
 		    struct error *err)
 {
 	unsigned bs = f->fs->blocksize;
@@ -89,7 +89,7 @@ int tree_file_write(struct tree_file *f, uint64_t offset, const void *data, size
 	return 0;
 }
 
-int tree_file_end(struct tree_file *f, struct error *err)
+int image_tree_file_end(struct tree_file *f, struct error *err)
 {
 	int ret = flush_block(f, err);
 	errcode_t rc = 0;
@@ -100,11 +100,11 @@ int tree_file_end(struct tree_file *f, struct error *err)
 	rc = rc ? rc : rc2;
 	if (ret == 0 && rc)
 		ret = image_fs_error(f->fs, err, rc, "cannot finish '/%s'", f->path);
-	tree_file_abort(f);
+	image_tree_file_abort(f);
 	return ret;
 }
 
-void tree_file_abort(struct tree_file *f)
+void image_tree_file_abort(struct tree_file *f)
 {
 	if (!f)
 		return;

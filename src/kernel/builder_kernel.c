@@ -43,7 +43,7 @@ static void describe_targets(const struct kernel *k, struct record *rec)
 static int describe_base(struct mvctx *ctx, const struct kernel *k, struct record *rec,
 			 struct error *err)
 {
-	record_add(rec, "base", "%s", kernel_base_name(k->base));
+	record_add(rec, "base", "%s", kernel_request_base_name(k->base));
 	if (k->base != KBASE_FILE)
 		return 0;
 	char hex[SHA256_HEX];
@@ -85,7 +85,7 @@ static int kernel_describe(struct mvctx *ctx, const struct node *node, struct re
 	describe_targets(k, rec);
 	if (kernel_request_load(k, &req, err) < 0)
 		goto out;
-	kconf_sort(&req); /* the merged request has no order: reordering must not rebuild */
+	kernel_config_sort(&req); /* the merged request has no order: reordering must not rebuild */
 	for (size_t i = 0; i < req.n; i++)
 		record_add_at(rec, req.entries[i].symbol, req.entries[i].where, "%s",
 			      req.entries[i].value);
@@ -93,7 +93,7 @@ static int kernel_describe(struct mvctx *ctx, const struct node *node, struct re
 		progress_note(ctx->progress, node->id, "%s", req.notes[i]);
 	ret = describe_toolchain(ctx, rec, err);
 out:
-	kconf_release(&req);
+	kernel_config_release(&req);
 	return ret;
 }
 
@@ -105,9 +105,9 @@ static int verify_config(struct build_ctx *b, const struct kmake *m, const struc
 	struct kconf final = KCONF_INIT;
 	struct buf report = BUF_INIT;
 	char *dotconfig = path_join(m->objdir, ".config");
-	int ret = kconf_load_dotconfig(&final, dotconfig, err);
+	int ret = kernel_config_load_dotconfig(&final, dotconfig, err);
 	if (ret == 0)
-		ret = kernel_verify(req, &final, m->srcdir, kmake_srcarch(k->arch), &report, err);
+		ret = kernel_verify(req, &final, m->srcdir, kernel_make_srcarch(k->arch), &report, err);
 	if (ret > 0 && k->strict) {
 		report.data[--report.len] = '\0';
 		error_set(err, "%d requested config value%s did not take:\n%s", ret, ret == 1 ? "" : "s",
@@ -119,7 +119,7 @@ static int verify_config(struct build_ctx *b, const struct kmake *m, const struc
 		ret = 0;
 	}
 	buf_release(&report);
-	kconf_release(&final);
+	kernel_config_release(&final);
 	free(dotconfig);
 	return ret;
 }
@@ -132,7 +132,7 @@ static int take_output(struct build_ctx *b, const char *objdir, const char *rel,
 	char *dst = path_join(b->workdir, name);
 	int ret = copy_file_sparse(src, dst, 0644, err);
 	if (ret == 0)
-		build_output(b, name, name);
+		builder_output(b, name, name);
 	free(src);
 	free(dst);
 	return ret;
@@ -141,7 +141,7 @@ static int take_output(struct build_ctx *b, const char *objdir, const char *rel,
 static int take_outputs(struct build_ctx *b, const struct kmake *m, struct error *err)
 {
 	const struct kernel *k = b->node->u.kernel;
-	char *bzimage = xasprintf("arch/%s/boot/bzImage", kmake_srcarch(k->arch));
+	char *bzimage = xasprintf("arch/%s/boot/bzImage", kernel_make_srcarch(k->arch));
 	int ret = -1;
 	if (k->target_bzimage && take_output(b, m->objdir, bzimage, "bzImage", err) < 0)
 		goto out;
@@ -171,11 +171,11 @@ static int build_in_objdir(struct build_ctx *b, struct kmake *m, struct error *e
 		targets[n_targets++] = "bzImage";
 	if (k->target_vmlinux || !n_targets)
 		targets[n_targets++] = "vmlinux";
-	if (kmake_build(m, targets, n_targets, err) < 0)
+	if (kernel_make_build(m, targets, n_targets, err) < 0)
 		goto out;
 	ret = take_outputs(b, m, err);
 out:
-	kconf_release(&req);
+	kernel_config_release(&req);
 	return ret;
 }
 
@@ -184,7 +184,7 @@ static int kernel_build(struct build_ctx *b, struct error *err)
 	const struct kernel *k = b->node->u.kernel;
 	const char *cache_dir = cache_root(b->ctx->cache);
 	char *dep_id = xasprintf("source:%s", k->source);
-	const struct build_input *src = build_input_find(b, dep_id, "file");
+	const struct build_input *src = builder_input_find(b, dep_id, "file");
 	struct kmake m = { .arch = k->arch, .jobs = b->ctx->jobs, .progress = b->ctx->progress,
 			   .node_id = b->node->id, .log_fd = -1 };
 	char *srcdir = NULL, *objdir = NULL;
@@ -196,14 +196,14 @@ static int kernel_build(struct build_ctx *b, struct error *err)
 	if (!kernel_tree_present(cache_dir, src->digest))
 		progress_status(b->ctx->progress, b->node->id, "unpacking source '%s'", k->source);
 	if (kernel_tree_get(cache_dir, src->path, src->digest, &srcdir, err) < 0 ||
-	    kernel_objdir_lock(cache_dir, k->name, src->digest, k->arch, &objdir, &lock, err) < 0)
+	    kernel_tree_objdir_lock(cache_dir, k->name, src->digest, k->arch, &objdir, &lock, err) < 0)
 		goto out;
 	m.srcdir = srcdir;
 	m.objdir = objdir;
 	ret = build_in_objdir(b, &m, err);
 out:
-	kmake_release(&m);
-	kernel_objdir_unlock(lock);
+	kernel_make_release(&m);
+	kernel_tree_objdir_unlock(lock);
 	free(dep_id);
 	free(srcdir);
 	free(objdir);

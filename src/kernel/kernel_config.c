@@ -26,7 +26,7 @@ static void add_note(struct kconf *c, char *note)
 	c->notes[c->n_notes++] = note;
 }
 
-void kconf_set(struct kconf *c, const char *symbol, const char *value, const char *where)
+void kernel_config_set(struct kconf *c, const char *symbol, const char *value, const char *where)
 {
 	struct kconf_entry *e = find_entry(c, symbol);
 	if (e) {
@@ -50,12 +50,12 @@ void kconf_set(struct kconf *c, const char *symbol, const char *value, const cha
 	e->where = xstrdup(where);
 }
 
-const struct kconf_entry *kconf_get(const struct kconf *c, const char *symbol)
+const struct kconf_entry *kernel_config_get(const struct kconf *c, const char *symbol)
 {
 	return find_entry(c, symbol);
 }
 
-const char *kconf_value(const struct kconf *c, const char *symbol)
+const char *kernel_config_value(const struct kconf *c, const char *symbol)
 {
 	const struct kconf_entry *e = find_entry(c, symbol);
 	return e ? e->value : "n";
@@ -124,7 +124,7 @@ static int parse_text(struct kconf *c, const char *text, size_t len, const char 
 		}
 		if (sym) {
 			char *where = located ? xasprintf("fragment %s:%d", display, line) : NULL;
-			kconf_set(c, sym, val, where);
+			kernel_config_set(c, sym, val, where);
 			free(where);
 		}
 		free(sym);
@@ -134,23 +134,23 @@ static int parse_text(struct kconf *c, const char *text, size_t len, const char 
 	return 0;
 }
 
-int kconf_parse_fragment(struct kconf *c, const char *text, size_t len, const char *display,
+int kernel_config_parse_fragment(struct kconf *c, const char *text, size_t len, const char *display,
 			 struct error *err)
 {
 	return parse_text(c, text, len, display, true, err);
 }
 
-int kconf_load_fragment(struct kconf *c, const char *path, const char *display, struct error *err)
+int kernel_config_load_fragment(struct kconf *c, const char *path, const char *display, struct error *err)
 {
 	struct buf text = BUF_INIT;
 	int ret = read_file(path, KCONF_MAX_FILE, &text, err);
 	if (ret == 0)
-		ret = kconf_parse_fragment(c, text.data ? text.data : "", text.len, display, err);
+		ret = kernel_config_parse_fragment(c, text.data ? text.data : "", text.len, display, err);
 	buf_release(&text);
 	return ret;
 }
 
-int kconf_load_dotconfig(struct kconf *c, const char *path, struct error *err)
+int kernel_config_load_dotconfig(struct kconf *c, const char *path, struct error *err)
 {
 	struct buf text = BUF_INIT;
 	int ret = read_file(path, KCONF_MAX_FILE, &text, err);
@@ -168,18 +168,18 @@ static void write_entry(struct buf *out, const char *symbol, const char *value)
 		buf_addf(out, "%s=%s\n", symbol, value);
 }
 
-void kconf_write(const struct kconf *c, struct buf *out)
+void kernel_config_write(const struct kconf *c, struct buf *out)
 {
 	for (size_t i = 0; i < c->n; i++)
 		write_entry(out, c->entries[i].symbol, c->entries[i].value);
 }
 
-size_t kconf_diff(const struct kconf *before, const struct kconf *after, struct buf *out)
+size_t kernel_config_diff(const struct kconf *before, const struct kconf *after, struct buf *out)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < after->n; i++) {
 		const struct kconf_entry *e = &after->entries[i];
-		if (strcmp(e->value, kconf_value(before, e->symbol)) != 0) {
+		if (strcmp(e->value, kernel_config_value(before, e->symbol)) != 0) {
 			write_entry(out, e->symbol, e->value);
 			n++;
 		}
@@ -199,13 +199,13 @@ static int compare_entries(const void *a, const void *b)
 	return strcmp(((const struct kconf_entry *)a)->symbol, ((const struct kconf_entry *)b)->symbol);
 }
 
-void kconf_sort(struct kconf *c)
+void kernel_config_sort(struct kconf *c)
 {
 	if (c->n > 1)
 		qsort(c->entries, c->n, sizeof(*c->entries), compare_entries);
 }
 
-void kconf_release(struct kconf *c)
+void kernel_config_release(struct kconf *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->entries[i].symbol);

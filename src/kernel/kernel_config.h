@@ -40,33 +40,33 @@ struct kconf {
 #define KCONF_MAX_FILE ((size_t)16 << 20)
 
 /* assign symbol=value from where; a reassignment wins and adds a note when where is set */
-void kconf_set(struct kconf *c, const char *symbol, const char *value, const char *where);
+void kernel_config_set(struct kconf *c, const char *symbol, const char *value, const char *where);
 /* the entry for symbol, or NULL */
-const struct kconf_entry *kconf_get(const struct kconf *c, const char *symbol);
+const struct kconf_entry *kernel_config_get(const struct kconf *c, const char *symbol);
 /*
  * Parse fragment text; display is the path as written, used in every
  * location ("fragment DISPLAY:LINE").  Returns 0, or -1 with a usage error
  * "DISPLAY:LINE: ..." on a line that is not an assignment or comment.
  */
-int kconf_parse_fragment(struct kconf *c, const char *text, size_t len, const char *display,
+int kernel_config_parse_fragment(struct kconf *c, const char *text, size_t len, const char *display,
 			 struct error *err);
 /* read and parse the fragment file at path (shown as display); 0, or -1 with err */
-int kconf_load_fragment(struct kconf *c, const char *path, const char *display, struct error *err);
+int kernel_config_load_fragment(struct kconf *c, const char *path, const char *display, struct error *err);
 /* read a final .config (no notes, no locations); 0, or -1 with err */
-int kconf_load_dotconfig(struct kconf *c, const char *path, struct error *err);
+int kernel_config_load_dotconfig(struct kconf *c, const char *path, struct error *err);
 /* the value a .config-style set gives symbol: its value, or "n" when absent */
-const char *kconf_value(const struct kconf *c, const char *symbol);
+const char *kernel_config_value(const struct kconf *c, const char *symbol);
 /* append the assignments as fragment text (KCONFIG_ALLCONFIG form) */
-void kconf_write(const struct kconf *c, struct buf *out);
+void kernel_config_write(const struct kconf *c, struct buf *out);
 /*
  * Append to out, as fragment lines in after's order, every symbol whose
  * value in after differs from before (absent reads as n), then every symbol
  * set in before that after lacks.  Returns the count of lines written.
  */
-size_t kconf_diff(const struct kconf *before, const struct kconf *after, struct buf *out);
+size_t kernel_config_diff(const struct kconf *before, const struct kconf *after, struct buf *out);
 /* sort the entries by symbol, so order of writing no longer matters (for keys) */
-void kconf_sort(struct kconf *c);
+void kernel_config_sort(struct kconf *c);
 /* free everything */
-void kconf_release(struct kconf *c);
+void kernel_config_release(struct kconf *c);
 
 #endif

@@ -340,7 +340,7 @@ static int walk(struct scan *s, const char *root, const char *rel, const char *s
 	return ret;
 }
 
-int kconfig_lookup(const char *srcdir, const char *srcarch, struct kconfig_symbol *syms, size_t n,
+int kernel_kconfig_lookup(const char *srcdir, const char *srcarch, struct kconfig_symbol *syms, size_t n,
 		   struct error *err)
 {
 	struct scan s = { .syms = syms, .n_syms = n, .block_deps = BUF_INIT };
@@ -353,7 +353,7 @@ int kconfig_lookup(const char *srcdir, const char *srcarch, struct kconfig_symbo
 	return ret;
 }
 
-void kconfig_symbol_release(struct kconfig_symbol *s)
+void kernel_kconfig_symbol_release(struct kconfig_symbol *s)
 {
 	free(s->name);
 	free(s->depends);

@@ -30,9 +30,9 @@ struct kconfig_symbol {
  * caller; the rest is filled here) in the tree at srcdir for srcarch
  * ("x86").  Returns 0, or -1 with err when the tree cannot be read.
  */
-int kconfig_lookup(const char *srcdir, const char *srcarch, struct kconfig_symbol *syms, size_t n,
+int kernel_kconfig_lookup(const char *srcdir, const char *srcarch, struct kconfig_symbol *syms, size_t n,
 		   struct error *err);
-/* free what kconfig_lookup filled (and name) */
-void kconfig_symbol_release(struct kconfig_symbol *s);
+/* free what kernel_kconfig_lookup filled (and name) */
+void kernel_kconfig_symbol_release(struct kconfig_symbol *s);
 
 #endif

@@ -43,14 +43,14 @@ static char *const fixed_env[] = {
 	NULL,
 };
 
-const char *kmake_srcarch(const char *arch)
+const char *kernel_make_srcarch(const char *arch)
 {
 	if (strcmp(arch, "x86_64") == 0 || strcmp(arch, "i386") == 0)
 		return "x86";
 	return arch;
 }
 
-int kmake_open_log(struct kmake *m, struct error *err)
+int kernel_make_open_log(struct kmake *m, struct error *err)
 {
 	m->log_path = path_join(m->objdir, "build.log");
 	m->log_fd = open(m->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
@@ -59,7 +59,7 @@ int kmake_open_log(struct kmake *m, struct error *err)
 	return 0;
 }
 
-void kmake_release(struct kmake *m)
+void kernel_make_release(struct kmake *m)
 {
 	if (m->log_fd >= 0)
 		close(m->log_fd);
@@ -96,9 +96,9 @@ static void watch_line(void *arg, const char *line, size_t len)
 		c.total = w->incremental ? 0 : w->total;
 		c.estimated = c.total > 0;
 		c.elapsed = now - w->started;
-		c.eta = kprogress_eta(w->objects, w->total, w->incremental, c.elapsed);
+		c.eta = kernel_progress_eta(w->objects, w->total, w->incremental, c.elapsed);
 		char text[96];
-		kprogress_format(text, sizeof(text), w->objects, w->total, w->incremental, c.elapsed);
+		kernel_progress_format(text, sizeof(text), w->objects, w->total, w->incremental, c.elapsed);
 		progress_counts(w->m->progress, w->m->node_id, &c, "%s", text);
 	}
 }
@@ -153,7 +153,7 @@ static int run_make(struct kmake *m, char *const args[], size_t n_args, const ch
 	char **argv = make_argv(m, args, n_args);
 	w->m = m;
 	w->started = now_monotonic();
-	int status = 0, ret = kproc_run(argv, env, m->log_fd, watch_line, w, &status, err);
+	int status = 0, ret = kernel_proc_run(argv, env, m->log_fd, watch_line, w, &status, err);
 	if (ret == 0 && status != 0) {
 		struct buf msg = BUF_INIT;
 		buf_addf(&msg, "make");
@@ -211,7 +211,7 @@ static int base_text(const struct kmake *m, enum kernel_base_kind base, const ch
 	case KBASE_TINYCONFIG:
 		/* what `make tinyconfig` merges, so our fragments can come after it */
 		*target = "allnoconfig";
-		rel = xasprintf("arch/%s/configs/tiny.config", kmake_srcarch(m->arch));
+		rel = xasprintf("arch/%s/configs/tiny.config", kernel_make_srcarch(m->arch));
 		if (add_tree_file(m, "kernel/configs/tiny-base.config", text, err) < 0 ||
 		    add_tree_file(m, "kernel/configs/tiny.config", text, err) < 0 ||
 		    add_tree_file(m, rel, text, err) < 0)
@@ -233,7 +233,7 @@ static int base_text(const struct kmake *m, enum kernel_base_kind base, const ch
 	return ret;
 }
 
-int kmake_configure(struct kmake *m, enum kernel_base_kind base, const char *base_file,
+int kernel_make_configure(struct kmake *m, enum kernel_base_kind base, const char *base_file,
 		    const struct kconf *request, struct error *err)
 {
 	struct buf text = BUF_INIT;
@@ -245,14 +245,14 @@ int kmake_configure(struct kmake *m, enum kernel_base_kind base, const char *bas
 	if (base_text(m, base, base_file, &text, &target, err) < 0)
 		goto out;
 	buf_adds(&text, "# the recipe's fragments and config, merged\n");
-	kconf_write(request, &text);
+	kernel_config_write(request, &text);
 	/* a full base file is the .config itself; the others go through KCONFIG_ALLCONFIG */
 	const char *dest = base == KBASE_FILE ? dotconfig : allconfig;
 	if (write_file_atomic(dest, text.data, text.len, 0644, err) < 0)
 		goto out;
 	if (base != KBASE_FILE)
 		env = xasprintf("KCONFIG_ALLCONFIG=%s", allconfig);
-	m->base = kernel_base_name(base);
+	m->base = kernel_request_base_name(base);
 	char *args[] = { (char *)target };
 	struct watch w = { 0 };
 	ret = run_make(m, args, 1, env, &w, err);
@@ -266,26 +266,26 @@ out:
 	return ret;
 }
 
-int kmake_build(struct kmake *m, char *const targets[], size_t n_targets, struct error *err)
+int kernel_make_build(struct kmake *m, char *const targets[], size_t n_targets, struct error *err)
 {
 	const char *base = m->base ? m->base : "unknown";
-	bool cold = kprogress_cold(m->objdir);
+	bool cold = kernel_progress_cold(m->objdir);
 	struct watch w = { .incremental = !cold,
-			   .total = cold ? kprogress_estimate(m->objdir, base) : 0 };
+			   .total = cold ? kernel_progress_estimate(m->objdir, base) : 0 };
 	if (run_make(m, targets, n_targets, NULL, &w, err) < 0)
 		return -1;
 	if (cold)
-		kprogress_record(m->objdir, base, w.objects);
+		kernel_progress_record(m->objdir, base, w.objects);
 	return 0;
 }
 
-int kmake_interactive(struct kmake *m, const char *target, struct error *err)
+int kernel_make_interactive(struct kmake *m, const char *target, struct error *err)
 {
 	char *env[ARRAY_SIZE(fixed_env) + 1];
 	make_env(env, NULL);
 	char *args[] = { (char *)target };
 	char **argv = make_argv(m, args, 1);
-	int status = 0, ret = kproc_run_interactive(argv, env, &status, err);
+	int status = 0, ret = kernel_proc_run_interactive(argv, env, &status, err);
 	if (ret == 0 && status != 0)
 		ret = error_set(err, "make %s failed (exit %d)", target, status);
 	free_argv(argv);

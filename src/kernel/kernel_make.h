@@ -27,32 +27,32 @@ struct kmake {
 	int jobs;                    /* -j */
 	struct progress *progress;   /* where status lines go (may be NULL) */
 	const char *node_id;         /* who they are about */
-	const char *base;            /* the base's name, set by kmake_configure (kernel_progress) */
-	char *log_path;              /* OBJDIR/build.log, set by kmake_open_log */
+	const char *base;            /* the base's name, set by kernel_make_configure (kernel_progress) */
+	char *log_path;              /* OBJDIR/build.log, set by kernel_make_open_log */
 	int log_fd;                  /* open on log_path, or -1 */
 };
 
 /* the kernel's source architecture for ARCH ("x86_64" -> "x86") */
-const char *kmake_srcarch(const char *arch);
+const char *kernel_make_srcarch(const char *arch);
 /* truncate and open OBJDIR/build.log; 0, or -1 with err */
-int kmake_open_log(struct kmake *m, struct error *err);
+int kernel_make_open_log(struct kmake *m, struct error *err);
 /*
  * Write .config from the base (base_file for KBASE_FILE) plus the merged
  * request through Kconfig: KCONFIG_ALLCONFIG with allnoconfig/alldefconfig
  * (tinyconfig and defconfig put their own files first), or olddefconfig
  * over a full base file.  0, or -1 with err.
  */
-int kmake_configure(struct kmake *m, enum kernel_base_kind base, const char *base_file,
+int kernel_make_configure(struct kmake *m, enum kernel_base_kind base, const char *base_file,
 		    const struct kconf *request, struct error *err);
 /*
  * Run make for targets, reporting "412/~780 objects, ETA 3 min" (a cold
  * build with a known count), "N objects compiled" or "N objects
  * recompiled"; a cold build records its count.  0, or -1 with the log's tail.
  */
-int kmake_build(struct kmake *m, char *const targets[], size_t n_targets, struct error *err);
+int kernel_make_build(struct kmake *m, char *const targets[], size_t n_targets, struct error *err);
 /* run make target (menuconfig, nconfig) on the terminal, in the same environment; 0, or -1 */
-int kmake_interactive(struct kmake *m, const char *target, struct error *err);
+int kernel_make_interactive(struct kmake *m, const char *target, struct error *err);
 /* close the log */
-void kmake_release(struct kmake *m);
+void kernel_make_release(struct kmake *m);
 
 #endif

@@ -98,7 +98,7 @@ static int stop_child(pid_t pid, const char *name, struct error *err)
 	return error_setk(err, ERROR_INTERRUPTED, "interrupted: stopped '%s'", name);
 }
 
-int kproc_run(char *const argv[], char *const env_add[], int log_fd, kproc_line_fn *fn, void *arg,
+int kernel_proc_run(char *const argv[], char *const env_add[], int log_fd, kproc_line_fn *fn, void *arg,
 	      int *status, struct error *err)
 {
 	int fds[2];
@@ -146,7 +146,7 @@ int kproc_run(char *const argv[], char *const env_add[], int log_fd, kproc_line_
 	return wait_child(pid, status, argv[0], err);
 }
 
-int kproc_run_interactive(char *const argv[], char *const env_add[], int *status, struct error *err)
+int kernel_proc_run_interactive(char *const argv[], char *const env_add[], int *status, struct error *err)
 {
 	pid_t pid = fork();
 	if (pid < 0)

@@ -22,9 +22,9 @@ typedef void kproc_line_fn(void *arg, const char *line, size_t len);
  * interrupt (interrupt.h) came first: then the child's process group is
  * sent SIGTERM, the child is reaped, and err is ERROR_INTERRUPTED.
  */
-int kproc_run(char *const argv[], char *const env_add[], int log_fd, kproc_line_fn *fn, void *arg,
+int kernel_proc_run(char *const argv[], char *const env_add[], int log_fd, kproc_line_fn *fn, void *arg,
 	      int *status, struct error *err);
 /* the same with the terminal inherited (menuconfig); returns 0 and *status, or -1 */
-int kproc_run_interactive(char *const argv[], char *const env_add[], int *status, struct error *err);
+int kernel_proc_run_interactive(char *const argv[], char *const env_add[], int *status, struct error *err);
 
 #endif

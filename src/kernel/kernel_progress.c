@@ -19,7 +19,7 @@
 /* fewer objects than this give an ETA too noisy to show */
 #define ETA_MIN_OBJECTS 20
 
-bool kprogress_cold(const char *objdir)
+bool kernel_progress_cold(const char *objdir)
 {
 	char *path = path_join(objdir, FIRST_OBJECT);
 	bool cold = access(path, F_OK) != 0;
@@ -44,7 +44,7 @@ static unsigned read_count(const char *dir, const char *base)
 	return count;
 }
 
-unsigned kprogress_estimate(const char *objdir, const char *base)
+unsigned kernel_progress_estimate(const char *objdir, const char *base)
 {
 	unsigned count = read_count(objdir, base);
 	const char *slash = strrchr(objdir, '/'), *dash = strrchr(objdir, '-');
@@ -68,7 +68,7 @@ unsigned kprogress_estimate(const char *objdir, const char *base)
 	return count;
 }
 
-void kprogress_record(const char *objdir, const char *base, unsigned objects)
+void kernel_progress_record(const char *objdir, const char *base, unsigned objects)
 {
 	char *path = path_join(objdir, OBJECTS_FILE);
 	char *text = xasprintf("%u %s\n", objects, base);
@@ -79,14 +79,14 @@ void kprogress_record(const char *objdir, const char *base, unsigned objects)
 	free(path);
 }
 
-double kprogress_eta(unsigned done, unsigned total, bool incremental, double elapsed)
+double kernel_progress_eta(unsigned done, unsigned total, bool incremental, double elapsed)
 {
 	if (incremental || !total || done < ETA_MIN_OBJECTS || done >= total || elapsed <= 0)
 		return -1;
 	return elapsed / done * (total - done);
 }
 
-void kprogress_format(char *buf, size_t size, unsigned done, unsigned total, bool incremental,
+void kernel_progress_format(char *buf, size_t size, unsigned done, unsigned total, bool incremental,
 		      double elapsed)
 {
 	if (incremental || !total) {
@@ -94,7 +94,7 @@ void kprogress_format(char *buf, size_t size, unsigned done, unsigned total, boo
 			 incremental ? "recompiled" : "compiled", elapsed);
 		return;
 	}
-	double eta = kprogress_eta(done, total, incremental, elapsed);
+	double eta = kernel_progress_eta(done, total, incremental, elapsed);
 	if (eta < 0)
 		snprintf(buf, size, "%u/~%u objects", done, total);
 	else if (eta < 59.5)

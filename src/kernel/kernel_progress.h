@@ -16,24 +16,24 @@
 #include <stddef.h>
 
 /* true when objdir holds no compiled objects yet (a cold build) */
-bool kprogress_cold(const char *objdir);
+bool kernel_progress_cold(const char *objdir);
 /*
  * The expected object count of a cold build of objdir with base: its own
  * record, else a sibling's (same "-HASH" suffix: same source and arch) with
  * the same base; 0 when unknown.
  */
-unsigned kprogress_estimate(const char *objdir, const char *base);
+unsigned kernel_progress_estimate(const char *objdir, const char *base);
 /* record objects as objdir's cold-build count for base; best effort (an estimate only) */
-void kprogress_record(const char *objdir, const char *base, unsigned objects);
+void kernel_progress_record(const char *objdir, const char *base, unsigned objects);
 /*
  * The status text into buf: "412/~780 objects, ETA 3 min" (total known),
  * "412 objects compiled, 31 s" (cold, no total), "37 objects recompiled,
  * 4 s" (incremental).  The ETA is elapsed / done * (total - done), in
  * seconds under a minute, else in minutes.
  */
-void kprogress_format(char *buf, size_t size, unsigned done, unsigned total, bool incremental,
+void kernel_progress_format(char *buf, size_t size, unsigned done, unsigned total, bool incremental,
 		      double elapsed);
 /* that ETA in seconds, or -1 when there is none (no total, incremental, too early) */
-double kprogress_eta(unsigned done, unsigned total, bool incremental, double elapsed);
+double kernel_progress_eta(unsigned done, unsigned total, bool incremental, double elapsed);
 
 #endif

@@ -10,7 +10,7 @@
 #include "base/progress.h"
 #include "base/util.h"
 
-const char *kernel_base_name(enum kernel_base_kind base)
+const char *kernel_request_base_name(enum kernel_base_kind base)
 {
 	switch (base) {
 	case KBASE_ALLNOCONFIG: return "allnoconfig";
@@ -27,7 +27,7 @@ int kernel_request_load(const struct kernel *k, struct kconf *req, struct error 
 	for (size_t i = 0; i < k->n_fragments; i++) {
 		const struct recipe_path *f = &k->fragments[i];
 		char *path = recipe_resolve_path(f->base_dir, f->path);
-		int ret = kconf_load_fragment(req, path, f->path, err);
+		int ret = kernel_config_load_fragment(req, path, f->path, err);
 		free(path);
 		if (ret < 0) {
 			error_locate(err, f->mark.file, f->mark.line, f->mark.column);
@@ -38,7 +38,7 @@ int kernel_request_load(const struct kernel *k, struct kconf *req, struct error 
 	for (size_t i = 0; i < k->n_config; i++) {
 		const struct kconfig_value *v = &k->config[i];
 		char *where = xasprintf("config %s:%d", v->mark.file, v->mark.line);
-		kconf_set(req, v->symbol, v->value, where);
+		kernel_config_set(req, v->symbol, v->value, where);
 		free(where);
 	}
 	/* a module would be built and then never reach the guest: say so now, not in the guest */
@@ -61,7 +61,7 @@ int kernel_request_check(const struct recipe *r, struct error *err)
 	for (size_t i = 0; i < r->n_kernels; i++) {
 		struct kconf req = KCONF_INIT;
 		int ret = kernel_request_load(&r->kernels[i], &req, err);
-		kconf_release(&req);
+		kernel_config_release(&req);
 		if (ret < 0)
 			return -1; /* the error names the recipe line and the kernel */
 	}
@@ -73,10 +73,10 @@ int kernel_request_configure(const struct kernel *k, struct kmake *m, struct kco
 {
 	char *base_file = k->base == KBASE_FILE ? recipe_resolve_path(k->base_file.base_dir, k->base_file.path) : NULL;
 	int ret = -1;
-	if (kmake_open_log(m, err) < 0 || kernel_request_load(k, req, err) < 0)
+	if (kernel_make_open_log(m, err) < 0 || kernel_request_load(k, req, err) < 0)
 		goto out;
-	progress_status(m->progress, m->node_id, "configuring (%s)", kernel_base_name(k->base));
-	ret = kmake_configure(m, k->base, base_file, req, err);
+	progress_status(m->progress, m->node_id, "configuring (%s)", kernel_request_base_name(k->base));
+	ret = kernel_make_configure(m, k->base, base_file, req, err);
 out:
 	free(base_file);
 	return ret;

@@ -24,6 +24,6 @@ int kernel_request_check(const struct recipe *r, struct error *err);
 int kernel_request_configure(const struct kernel *k, struct kmake *m, struct kconf *req,
 			     struct error *err);
 /* the name of a base ("allnoconfig", ...; "file" for a config file) */
-const char *kernel_base_name(enum kernel_base_kind base);
+const char *kernel_request_base_name(enum kernel_base_kind base);
 
 #endif

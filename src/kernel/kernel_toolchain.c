@@ -75,7 +75,7 @@ static int run_version(const char *path, char **version, struct error *err)
 	char *argv[] = { (char *)path, (char *)"--version", NULL };
 	int status;
 	*version = NULL;
-	if (kproc_run(argv, NULL, -1, first_line, version, &status, err) < 0)
+	if (kernel_proc_run(argv, NULL, -1, first_line, version, &status, err) < 0)
 		return -1;
 	if (status != 0 || !*version) {
 		free(*version);

@@ -214,7 +214,7 @@ out:
 	return ret;
 }
 
-int kernel_objdir_lock(const char *cache_dir, const char *name, const char *digest,
+int kernel_tree_objdir_lock(const char *cache_dir, const char *name, const char *digest,
 		       const char *arch, char **objdir, int *lock_fd, struct error *err)
 {
 	char *ident = xasprintf("%s %s", digest, arch);
@@ -250,7 +250,7 @@ out:
 	return ret;
 }
 
-void kernel_objdir_unlock(int lock_fd)
+void kernel_tree_objdir_unlock(int lock_fd)
 {
 	if (lock_fd >= 0)
 		close(lock_fd); /* closing the only descriptor releases the flock */

@@ -32,11 +32,11 @@ int kernel_tree_get(const char *cache_dir, const char *tarball, const char *dige
 /*
  * Create (when missing) and lock the object directory for kernel name built
  * from source digest for arch; waits while another build holds it.  *objdir
- * is allocated, *lock_fd must be given to kernel_objdir_unlock.  0, or -1.
+ * is allocated, *lock_fd must be given to kernel_tree_objdir_unlock.  0, or -1.
  */
-int kernel_objdir_lock(const char *cache_dir, const char *name, const char *digest,
+int kernel_tree_objdir_lock(const char *cache_dir, const char *name, const char *digest,
 		       const char *arch, char **objdir, int *lock_fd, struct error *err);
-/* release the lock taken by kernel_objdir_lock (-1 is fine) */
-void kernel_objdir_unlock(int lock_fd);
+/* release the lock taken by kernel_tree_objdir_lock (-1 is fine) */
+void kernel_tree_objdir_unlock(int lock_fd);
 
 #endif

@@ -24,7 +24,7 @@ static void add_reason(struct buf *out, const struct kconfig_symbol *sym, const 
 		buf_adds(out, "the symbol does not exist in this kernel");
 		return;
 	}
-	if (strcmp(want, "m") == 0 && strcmp(kconf_value(final, "CONFIG_MODULES"), "y") != 0) {
+	if (strcmp(want, "m") == 0 && strcmp(kernel_config_value(final, "CONFIG_MODULES"), "y") != 0) {
 		buf_adds(out, "modules are disabled (CONFIG_MODULES is not set)");
 	} else if (is_off(want) && sym->n_selected_by) {
 		buf_adds(out, "it is selected by ");
@@ -49,7 +49,7 @@ int kernel_verify(const struct kconf *requested, const struct kconf *final, cons
 	int ret = -1;
 	for (size_t i = 0; i < requested->n; i++) {
 		const struct kconf_entry *e = &requested->entries[i];
-		if (strcmp(e->value, kconf_value(final, e->symbol)) == 0)
+		if (strcmp(e->value, kernel_config_value(final, e->symbol)) == 0)
 			continue;
 		syms = xrealloc(syms, (n + 1) * sizeof(*syms));
 		bad = xrealloc(bad, (n + 1) * sizeof(*bad));
@@ -57,10 +57,10 @@ int kernel_verify(const struct kconf *requested, const struct kconf *final, cons
 		syms[n].name = xstrdup(e->symbol + strlen("CONFIG_"));
 		bad[n++] = e;
 	}
-	if (n && kconfig_lookup(srcdir, srcarch, syms, n, err) < 0)
+	if (n && kernel_kconfig_lookup(srcdir, srcarch, syms, n, err) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		const char *got = kconf_value(final, bad[i]->symbol);
+		const char *got = kernel_config_value(final, bad[i]->symbol);
 		buf_addf(report, "%s: %s: requested %s, got %s: ", bad[i]->where ? bad[i]->where : "config",
 			 bad[i]->symbol, bad[i]->value, got);
 		add_reason(report, &syms[i], bad[i]->value, got, final);
@@ -69,7 +69,7 @@ int kernel_verify(const struct kconf *requested, const struct kconf *final, cons
 	ret = (int)n;
 out:
 	for (size_t i = 0; i < n; i++)
-		kconfig_symbol_release(&syms[i]);
+		kernel_kconfig_symbol_release(&syms[i]);
 	free(syms);
 	free(bad);
 	return ret;

@@ -88,7 +88,7 @@ static int write_output(struct build_ctx *b, const char *name, const struct buf 
 	int ret = write_file_atomic(path, content->data, content->len, mode, err);
 	free(path);
 	if (ret == 0)
-		build_output(b, name, name);
+		builder_output(b, name, name);
 	return ret;
 }
 
@@ -97,9 +97,9 @@ static int kernel_facts(struct build_ctx *b, const struct profile *p, struct lau
 			struct error *err)
 {
 	char *kid = xasprintf("kernel:%s", p->kernel);
-	const char *config = build_input_path(b, kid, "config");
-	spec->has_vmlinux = build_input_find(b, kid, "vmlinux") != NULL;
-	spec->has_bzimage = build_input_find(b, kid, "bzImage") != NULL;
+	const char *config = builder_input_path(b, kid, "config");
+	spec->has_vmlinux = builder_input_find(b, kid, "vmlinux") != NULL;
+	spec->has_bzimage = builder_input_find(b, kid, "bzImage") != NULL;
 	int ret = config ? kernel_has_pvh(config, &spec->kernel_pvh, err) : 0;
 	free(kid);
 	return ret;
@@ -110,8 +110,8 @@ static int write_qemu(struct build_ctx *b, const struct launch_spec *spec, struc
 	const struct profile *p = b->node->u.profile;
 	char *kid = xasprintf("kernel:%s", p->kernel), *iid = xasprintf("image:%s", p->image);
 	const char *kout = launch_qemu_kernel_output(spec);
-	const struct build_input *kin = build_input_find(b, kid, kout);
-	const struct build_input *iin = build_input_find(b, iid, "rootfs.ext4");
+	const struct build_input *kin = builder_input_find(b, kid, kout);
+	const struct build_input *iin = builder_input_find(b, iid, "rootfs.ext4");
 	struct buf json = BUF_INIT, sh = BUF_INIT;
 	int ret = -1;
 	if (!kin || !iin) {

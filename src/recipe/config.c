@@ -51,7 +51,7 @@ static const char *const paths_keys[] = { "allow" };
 static const char *scalar(const struct ynode *n, const char *key, struct error *err)
 {
 	if (n->kind != YNODE_SCALAR) {
-		ynode_fail(err, &n->mark, "'%s' must be a single value", key);
+		recipe_yaml_fail(err, &n->mark, "'%s' must be a single value", key);
 		return NULL;
 	}
 	return n->text;
@@ -85,7 +85,7 @@ static int get_path(struct reader *rd, const struct ynode *n, const char *key, c
 	if (!v)
 		return -1;
 	if (!*v)
-		return ynode_fail(err, &n->mark, "'%s' must not be empty", key);
+		return recipe_yaml_fail(err, &n->mark, "'%s' must not be empty", key);
 	free(*out);
 	*out = resolve_path(rd, v);
 	return 0;
@@ -97,7 +97,7 @@ static int get_size(const struct ynode *n, const char *key, uint64_t *out, struc
 	if (!v)
 		return -1;
 	if (parse_size(v, out) < 0)
-		return ynode_fail(err, &n->mark, "'%s' must be a size such as 4G, not '%s'", key, v);
+		return recipe_yaml_fail(err, &n->mark, "'%s' must be a size such as 4G, not '%s'", key, v);
 	return 0;
 }
 
@@ -119,7 +119,7 @@ static int get_bool(const struct ynode *n, const char *key, bool *out, struct er
 	if (!v)
 		return -1;
 	if (parse_bool(v, out) < 0)
-		return ynode_fail(err, &n->mark, "'%s' must be true or false, not '%s'", key, v);
+		return recipe_yaml_fail(err, &n->mark, "'%s' must be true or false, not '%s'", key, v);
 	return 0;
 }
 
@@ -139,7 +139,7 @@ static int get_seconds(const struct ynode *n, const char *key, double *out, stru
 	if (!v)
 		return -1;
 	if (parse_timeout(v, out) < 0)
-		return ynode_fail(err, &n->mark,
+		return recipe_yaml_fail(err, &n->mark,
 				  "'%s' must be seconds between 0 and 3600, not '%s'", key, v);
 	return 0;
 }
@@ -166,7 +166,7 @@ static int read_paths_key(struct reader *rd, const char *key, const struct ynode
 {
 	clear_allow(cfg);
 	if (v->kind != YNODE_SEQ)
-		return ynode_fail(err, &v->mark, "'%s' must be a list of directories", key);
+		return recipe_yaml_fail(err, &v->mark, "'%s' must be a list of directories", key);
 	for (size_t i = 0; i < v->n; i++) {
 		char *p = NULL;
 		if (get_path(rd, v->items[i], key, &p, err) < 0)
@@ -198,7 +198,7 @@ static int get_keys(struct reader *rd, const struct ynode *n, struct config *cfg
 {
 	clear_keys(cfg);
 	if (n->kind == YNODE_MAP)
-		return ynode_fail(err, &n->mark, "'trusted_keys' must be a list of public key files");
+		return recipe_yaml_fail(err, &n->mark, "'trusted_keys' must be a list of public key files");
 	bool single = n->kind == YNODE_SCALAR;
 	for (size_t i = 0; i < (single ? 1 : n->n); i++) {
 		char *p = NULL;
@@ -237,7 +237,7 @@ static int read_remote_key(struct reader *rd, const char *key, const struct ynod
 	if (strcmp(key, "min_speed") == 0) {
 		if (get_size(v, key, &cfg->min_speed, err) < 0)
 			return -1;
-		return cfg->min_speed ? 0 : ynode_fail(err, &v->mark, "'min_speed' must not be 0");
+		return cfg->min_speed ? 0 : recipe_yaml_fail(err, &v->mark, "'min_speed' must not be 0");
 	}
 	if (strcmp(key, "budget") == 0)
 		return get_seconds(v, key, &cfg->budget, err);
@@ -262,11 +262,11 @@ static int read_mapping(struct reader *rd, const struct ynode *map, const struct
 			struct config *cfg, struct error *err)
 {
 	if (map->kind != YNODE_MAP)
-		return ynode_fail(err, &map->mark, "'%s' must be a mapping", sec->name);
-	const struct ynode *unknown = ynode_unknown_key(map, sec->keys, sec->n_keys);
+		return recipe_yaml_fail(err, &map->mark, "'%s' must be a mapping", sec->name);
+	const struct ynode *unknown = recipe_yaml_unknown_key(map, sec->keys, sec->n_keys);
 	if (unknown) {
-		char *hint = ynode_did_you_mean(unknown->text, sec->keys, sec->n_keys);
-		ynode_fail(err, &unknown->mark, "unknown key '%s' in %s%s", unknown->text, sec->name,
+		char *hint = recipe_yaml_did_you_mean(unknown->text, sec->keys, sec->n_keys);
+		recipe_yaml_fail(err, &unknown->mark, "unknown key '%s' in %s%s", unknown->text, sec->name,
 			   hint);
 		free(hint);
 		return -1;
@@ -299,14 +299,14 @@ static const struct section top_section = { "the config", top_keys, ARRAY_SIZE(t
 static int read_config_file(struct config *cfg, const char *path, struct error *err)
 {
 	struct ynode *root = NULL;
-	if (ynode_parse_file(path, path, &root, err) < 0)
+	if (recipe_yaml_parse_file(path, path, &root, err) < 0)
 		return -1;
 	char *abs = path_absolute(path);
 	struct reader rd = { .dir = path_dirname(abs) };
 	free(abs);
 	/* a file without a document (empty, or only comments) is an empty config */
 	int ret = root ? read_mapping(&rd, root, &top_section, cfg, err) : 0;
-	ynode_free(root);
+	recipe_yaml_free(root);
 	free(rd.dir);
 	return ret;
 }

@@ -58,7 +58,7 @@ void recipe_id(const struct recipe *r, char id[17])
 static int cannot_open(struct loader *l, const char *file, const struct mark *from, int errnum)
 {
 	if (from)
-		return ynode_fail(l->err, from, "cannot open included file '%s': %s", file,
+		return recipe_yaml_fail(l->err, from, "cannot open included file '%s': %s", file,
 				   strerror(errnum));
 	return error_usage(l->err, "cannot open '%s': %s", file, strerror(errnum));
 }
@@ -72,8 +72,8 @@ static int check_seen(struct loader *l, const struct stat *st, const char *file,
 		if (o->dev != st->st_dev || o->ino != st->st_ino)
 			continue;
 		if (i + 1 == l->depth)
-			return ynode_fail(l->err, from, "include cycle: '%s' includes itself", file);
-		return ynode_fail(l->err, from, "include cycle: '%s' is already being loaded "
+			return recipe_yaml_fail(l->err, from, "include cycle: '%s' includes itself", file);
+		return recipe_yaml_fail(l->err, from, "include cycle: '%s' is already being loaded "
 				   "(%s:%d:%d includes '%s')", file, o->via.file, o->via.line,
 				   o->via.column, o->via_path);
 	}
@@ -81,7 +81,7 @@ static int check_seen(struct loader *l, const struct stat *st, const char *file,
 		if (l->done[i].dev == st->st_dev && l->done[i].ino == st->st_ino)
 			return 1;
 	if (l->r->n_files >= RECIPE_MAX_FILES)
-		return ynode_fail(l->err, from, "too many recipe files (at most %d with includes)",
+		return recipe_yaml_fail(l->err, from, "too many recipe files (at most %d with includes)",
 				   RECIPE_MAX_FILES);
 	return 0;
 }
@@ -99,10 +99,10 @@ static int parse_one(struct loader *l, const char *name, int fd, struct recipe_p
 	p->trust = l->trust;
 	p->err = l->err;
 	struct ynode *root = NULL;
-	int ret = ynode_parse_fd(fd, file, &root, l->err);
+	int ret = recipe_yaml_parse_fd(fd, file, &root, l->err);
 	if (ret == 0)
 		ret = recipe_parse_file(p, root);
-	ynode_free(root); /* includes were copied out: one tree alive at a time */
+	recipe_yaml_free(root); /* includes were copied out: one tree alive at a time */
 	return ret;
 }
 
@@ -363,7 +363,7 @@ struct profile *recipe_find_profile(const struct recipe *r, const char *name)
 	return NULL;
 }
 
-const char *option_get(const struct option *opts, size_t n, const char *key)
+const char *recipe_option_get(const struct option *opts, size_t n, const char *key)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(opts[i].key, key) == 0)

@@ -216,6 +216,6 @@ struct profile *recipe_find_profile(const struct recipe *r, const char *name);
 char *recipe_resolve_path(const char *base_dir, const char *path);
 
 /* value of key in a profile's qemu:/firecracker: option list, or NULL */
-const char *option_get(const struct option *opts, size_t n, const char *key);
+const char *recipe_option_get(const struct option *opts, size_t n, const char *key);
 
 #endif

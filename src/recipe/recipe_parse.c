@@ -25,7 +25,7 @@
 static char *show(const struct ynode *v)
 {
 	if (v->kind != YNODE_SCALAR)
-		return xstrdup(ynode_describe(v));
+		return xstrdup(recipe_yaml_describe(v));
 	if (v->type == YSCALAR_NULL)
 		return xstrdup("empty");
 	if (v->type == YSCALAR_INT || v->type == YSCALAR_BOOL)
@@ -56,7 +56,7 @@ static int fail(struct recipe_parser *p, const struct ynode *at, const char *fmt
 	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	ynode_fail(p->err, &at->mark, "%s", msg);
+	recipe_yaml_fail(p->err, &at->mark, "%s", msg);
 	free(msg);
 	return -1;
 }
@@ -79,10 +79,10 @@ static const char *const overlay_keys[] = { "dir", "file", "content", "symlink",
 static int check_keys(struct recipe_parser *p, const struct ynode *map, const char *const *keys,
 		      size_t n, const char *ctx)
 {
-	const struct ynode *k = ynode_unknown_key(map, keys, n);
+	const struct ynode *k = recipe_yaml_unknown_key(map, keys, n);
 	if (!k)
 		return 0;
-	char *hint = ynode_did_you_mean(k->text, keys, n);
+	char *hint = recipe_yaml_did_you_mean(k->text, keys, n);
 	/* early drafts of the format wrote an overlay's destination as path: */
 	if (!*hint && !strcmp(k->text, "path") && keys == overlay_keys) {
 		free(hint);
@@ -196,7 +196,7 @@ static int get_enum(struct recipe_parser *p, const struct ynode *v, const char *
 	for (size_t i = 0; i < n; i++)
 		buf_addf(&desc, "%s%s", i ? ", " : "", names[i]);
 	char *subj = subject(key, item, ctx), *got = show(v);
-	char *hint = is_string(v) ? ynode_did_you_mean(v->text, names, n) : xstrdup("");
+	char *hint = is_string(v) ? recipe_yaml_did_you_mean(v->text, names, n) : xstrdup("");
 	fail(p, v, "%s must be %s, not %s%s", subj, desc.data, got, hint);
 	free(subj);
 	free(got);
@@ -289,7 +289,7 @@ static int parse_checksum(struct recipe_parser *p, struct source *s, const struc
 	size_t len = hash_hex_len(algo);
 	/* a digest of digits only reads as a plain integer; its text is what counts */
 	bool text = is_string(v) || (v->kind == YNODE_SCALAR && v->type == YSCALAR_INT);
-	if (!text || !hex_is_valid(v->text, len)) {
+	if (!text || !hash_hex_is_valid(v->text, len)) {
 		char *desc = xasprintf("%zu lowercase hex digits", len);
 		if (text && strlen(v->text) != len) {
 			char *subj = subject(key, 0, ctx);
@@ -310,8 +310,8 @@ static int parse_checksum(struct recipe_parser *p, struct source *s, const struc
 static int parse_source_location(struct recipe_parser *p, struct source *s, const struct ynode *map,
 				 const char *ctx)
 {
-	const struct ynode *kinds[3] = { ynode_get(map, "url"), ynode_get(map, "urls"),
-					 ynode_get(map, "path") };
+	const struct ynode *kinds[3] = { recipe_yaml_get(map, "url"), recipe_yaml_get(map, "urls"),
+					 recipe_yaml_get(map, "path") };
 	static const char *const names[3] = { "url", "urls", "path" };
 	int first = -1;
 	for (int i = 0; i < 3; i++) {
@@ -348,7 +348,7 @@ static int parse_source(struct recipe_parser *p, struct source *s, const struct 
 	if (check_keys(p, map, source_keys, ARRAY_SIZE(source_keys), ctx) < 0 ||
 	    parse_source_location(p, s, map, ctx) < 0)
 		return -1;
-	const struct ynode *v256 = ynode_get(map, "sha256"), *v512 = ynode_get(map, "sha512");
+	const struct ynode *v256 = recipe_yaml_get(map, "sha256"), *v512 = recipe_yaml_get(map, "sha512");
 	if (v256 && v512)
 		return fail(p, v512, "%s has both 'sha256' and 'sha512' (want one)", ctx);
 	if (v256 && parse_checksum(p, s, v256, HASH_SHA256, ctx) < 0)
@@ -384,7 +384,7 @@ static int parse_kernel_base(struct recipe_parser *p, struct kernel *k, const st
 		return 0;
 	}
 	char *bctx = xasprintf("'base' of %s", ctx);
-	const struct ynode *f = ynode_get(v, "file");
+	const struct ynode *f = recipe_yaml_get(v, "file");
 	int ret = check_keys(p, v, file_keys, 1, bctx);
 	if (ret == 0 && !f)
 		ret = fail(p, v, "'base' of %s needs 'file' (a full kernel config)", ctx);
@@ -630,7 +630,7 @@ static int overlay_kind_of(struct recipe_parser *p, struct overlay *ov, const st
 {
 	int found = -1;
 	for (size_t i = 0; i < ARRAY_SIZE(overlay_kinds); i++) {
-		const struct ynode *v = ynode_get(map, overlay_kinds[i]);
+		const struct ynode *v = recipe_yaml_get(map, overlay_kinds[i]);
 		if (!v)
 			continue;
 		if (found >= 0)
@@ -650,7 +650,7 @@ static int parse_overlay_source(struct recipe_parser *p, struct overlay *ov, con
 				const struct ynode *v, const char *ctx)
 {
 	const char *kind = overlay_kinds[ov->kind];
-	const struct ynode *to = ynode_get(map, "to");
+	const struct ynode *to = recipe_yaml_get(map, "to");
 	switch (ov->kind) {
 	case OVERLAY_MKDIR:
 	case OVERLAY_REMOVE:
@@ -688,8 +688,8 @@ static int parse_overlay(struct recipe_parser *p, struct overlay *ov, const stru
 	if (check_keys(p, map, overlay_keys, ARRAY_SIZE(overlay_keys), ctx) < 0 ||
 	    overlay_kind_of(p, ov, map, ctx, &v) < 0 || parse_overlay_source(p, ov, map, v, ctx) < 0)
 		return -1;
-	const struct ynode *mode = ynode_get(map, "mode"), *uid = ynode_get(map, "uid"),
-			   *gid = ynode_get(map, "gid");
+	const struct ynode *mode = recipe_yaml_get(map, "mode"), *uid = recipe_yaml_get(map, "uid"),
+			   *gid = recipe_yaml_get(map, "gid");
 	const char *kind = overlay_kinds[ov->kind];
 	if (mode && (ov->kind == OVERLAY_SYMLINK || ov->kind == OVERLAY_REMOVE))
 		return fail(p, mode, "%s is a %s entry, which takes no 'mode'", ctx, kind);
@@ -813,7 +813,7 @@ static int parse_image(struct recipe_parser *p, struct image *img, const struct 
 		if (ret < 0)
 			return -1;
 	}
-	const struct ynode *inodes = ynode_get(map, "inodes");
+	const struct ynode *inodes = recipe_yaml_get(map, "inodes");
 	if (inodes && !img->size_auto)
 		return check_value(p, inodes, "inodes", 0, ctx,
 				   recipe_validate_inodes(img->inodes, img->size));
@@ -837,7 +837,7 @@ static int parse_net_entry(struct recipe_parser *p, struct net_iface *ni, const 
 	ni->mark = map->mark;
 	if (check_keys(p, map, net_keys, ARRAY_SIZE(net_keys), ctx) < 0)
 		return -1;
-	const struct ynode *tap = ynode_get(map, "tap"), *mac = ynode_get(map, "mac");
+	const struct ynode *tap = recipe_yaml_get(map, "tap"), *mac = recipe_yaml_get(map, "mac");
 	if (!tap)
 		return fail(p, map, "%s needs 'tap' (a host tap device name)", ctx);
 	if (get_string(p, tap, "tap", 0, ctx, &ni->tap) < 0 ||
@@ -974,11 +974,11 @@ static int parse_profile(struct recipe_parser *p, struct profile *pr, const stru
 		return fail(p, map, "%s needs 'kernel' (the name of a kernel)", ctx);
 	if (!pr->image)
 		return fail(p, map, "%s needs 'image' (the name of an image)", ctx);
-	const struct ynode *other = ynode_get(map, pr->hypervisor == HV_QEMU ? "firecracker" : "qemu");
+	const struct ynode *other = recipe_yaml_get(map, pr->hypervisor == HV_QEMU ? "firecracker" : "qemu");
 	if (other)
 		return fail(p, other, "%s runs %s, so it takes no '%s' options", ctx,
 			    hypervisors[pr->hypervisor], pr->hypervisor == HV_QEMU ? "firecracker" : "qemu");
-	const struct ynode *cpus = ynode_get(map, "cpus");
+	const struct ynode *cpus = recipe_yaml_get(map, "cpus");
 	if (cpus)
 		return check_value(p, cpus, "cpus", 0, ctx, recipe_validate_cpus(pr->cpus, pr->hypervisor));
 	return 0;
@@ -1056,7 +1056,7 @@ static int parse_includes(struct recipe_parser *p, const struct ynode *v)
 
 static int check_version(struct recipe_parser *p, const struct ynode *root)
 {
-	const struct ynode *v = ynode_get(root, "mvbuild");
+	const struct ynode *v = recipe_yaml_get(root, "mvbuild");
 	if (!v)
 		return fail(p, root, "missing 'mvbuild: 1' (the recipe format version)");
 	if (v->kind == YNODE_SCALAR && v->type == YSCALAR_INT && strcmp(v->text, "1") == 0)
@@ -1077,12 +1077,12 @@ int recipe_parse_file(struct recipe_parser *p, const struct ynode *root)
 {
 	if (!root) {
 		struct mark start = { p->file, 1, 1 };
-		return ynode_fail(p->err, &start, "empty recipe (a recipe starts with 'mvbuild: 1')");
+		return recipe_yaml_fail(p->err, &start, "empty recipe (a recipe starts with 'mvbuild: 1')");
 	}
 	/* the type only: a file that is not a recipe (a token, a key) is never quoted */
 	if (root->kind != YNODE_MAP)
 		return fail(p, root, "a recipe must be a map of keys starting with 'mvbuild: 1', not %s",
-			    ynode_describe(root));
+			    recipe_yaml_describe(root));
 	if (check_version(p, root) < 0 || check_keys(p, root, top_keys, ARRAY_SIZE(top_keys), NULL) < 0)
 		return -1;
 	for (size_t i = 0; i < root->n; i++) {

@@ -57,7 +57,7 @@ static int index_check_twice(const struct name_index *idx, struct error *err)
 		const struct named *a = &idx->items[i - 1], *b = &idx->items[i];
 		if (strcmp(a->name, b->name) != 0)
 			continue;
-		return ynode_fail(err, b->mark, "%s '%s' is already defined at %s:%d:%d", idx->what,
+		return recipe_yaml_fail(err, b->mark, "%s '%s' is already defined at %s:%d:%d", idx->what,
 				   b->name, a->mark->file, a->mark->line, a->mark->column);
 	}
 	return 0;
@@ -89,8 +89,8 @@ static void *index_resolve(const struct name_index *idx, const char *name, const
 	const char **names = xcalloc(idx->n, sizeof(*names));
 	for (size_t i = 0; i < idx->n; i++)
 		names[i] = idx->items[i].name;
-	char *hint = ynode_did_you_mean(name, names, idx->n);
-	ynode_fail(err, at, "%s uses %s '%s', which is not defined%s", user, idx->what, name, hint);
+	char *hint = recipe_yaml_did_you_mean(name, names, idx->n);
+	recipe_yaml_fail(err, at, "%s uses %s '%s', which is not defined%s", user, idx->what, name, hint);
 	free(hint);
 	free(names);
 	return NULL;

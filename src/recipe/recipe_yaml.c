@@ -34,7 +34,7 @@ struct builder {
 	struct error *err;
 };
 
-int ynode_fail(struct error *err, const struct mark *at, const char *fmt, ...)
+int recipe_yaml_fail(struct error *err, const struct mark *at, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -52,16 +52,16 @@ static struct mark mark_of(const struct builder *b, yaml_mark_t m)
 	return mk;
 }
 
-void ynode_free(struct ynode *n)
+void recipe_yaml_free(struct ynode *n)
 {
 	if (!n)
 		return;
 	free(n->text);
 	for (size_t i = 0; n->kind == YNODE_SEQ && i < n->n; i++)
-		ynode_free(n->items[i]);
+		recipe_yaml_free(n->items[i]);
 	for (size_t i = 0; n->kind == YNODE_MAP && i < n->n; i++) {
-		ynode_free(n->pairs[i].key);
-		ynode_free(n->pairs[i].value);
+		recipe_yaml_free(n->pairs[i].key);
+		recipe_yaml_free(n->pairs[i].value);
 	}
 	free(n->items);
 	free(n->pairs);
@@ -116,7 +116,7 @@ static int check_duplicate_keys(struct builder *b, const struct ynode *map)
 		if (strcmp(sorted[i - 1]->key->text, sorted[i]->key->text))
 			continue;
 		const struct mark *first = &sorted[i - 1]->key->mark, *again = &sorted[i]->key->mark;
-		ret = ynode_fail(b->err, again, "duplicate key '%s' (first written at line %d column %d)",
+		ret = recipe_yaml_fail(b->err, again, "duplicate key '%s' (first written at line %d column %d)",
 				 sorted[i]->key->text, first->line, first->column);
 	}
 	free(sorted);
@@ -142,9 +142,9 @@ static int attach(struct builder *b, struct ynode *node)
 	}
 	if (!f->key) {
 		if (node->kind != YNODE_SCALAR) {
-			int ret = ynode_fail(b->err, &node->mark,
-					     "map keys must be plain strings, not %s", ynode_describe(node));
-			ynode_free(node);
+			int ret = recipe_yaml_fail(b->err, &node->mark,
+					     "map keys must be plain strings, not %s", recipe_yaml_describe(node));
+			recipe_yaml_free(node);
 			return ret;
 		}
 		f->key = node;
@@ -175,7 +175,7 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 	const char *value = (const char *)ev->data.scalar.value;
 	size_t len = ev->data.scalar.length;
 	if (memchr(value, '\0', len))
-		return ynode_fail(b->err, &mk, "NUL characters are not allowed");
+		return recipe_yaml_fail(b->err, &mk, "NUL characters are not allowed");
 	struct ynode *n = node_new(YNODE_SCALAR, mk);
 	n->text = xstrndup(value, len);
 	n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
@@ -187,7 +187,7 @@ static int on_collection_start(struct builder *b, const yaml_event_t *ev, enum y
 {
 	struct mark mk = mark_of(b, ev->start_mark);
 	if (b->depth == YNODE_MAX_DEPTH)
-		return ynode_fail(b->err, &mk, "nesting deeper than %d levels", YNODE_MAX_DEPTH);
+		return recipe_yaml_fail(b->err, &mk, "nesting deeper than %d levels", YNODE_MAX_DEPTH);
 	struct ynode *n = node_new(kind, mk);
 	if (attach(b, n) < 0)
 		return -1;
@@ -231,10 +231,10 @@ static int refuse_extras(struct builder *b, const yaml_event_t *ev)
 	}
 	struct mark mk = mark_of(b, ev->start_mark);
 	if (anchor)
-		return ynode_fail(b->err, &mk, "anchors and aliases are not allowed ('%s')",
+		return recipe_yaml_fail(b->err, &mk, "anchors and aliases are not allowed ('%s')",
 				  (const char *)anchor);
 	if (tag)
-		return ynode_fail(b->err, &mk, "tags are not allowed ('%s')", (const char *)tag);
+		return recipe_yaml_fail(b->err, &mk, "tags are not allowed ('%s')", (const char *)tag);
 	return 0;
 }
 
@@ -246,7 +246,7 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
 	case YAML_DOCUMENT_START_EVENT:
 		if (b->documents++ > 0) {
 			struct mark mk = mark_of(b, ev->start_mark);
-			return ynode_fail(b->err, &mk, "more than one YAML document in one file");
+			return recipe_yaml_fail(b->err, &mk, "more than one YAML document in one file");
 		}
 		return 0;
 	case YAML_SCALAR_EVENT:
@@ -323,18 +323,18 @@ static int parser_error(struct builder *b, const yaml_parser_t *p, const char *t
 	const char *problem = p->problem ? p->problem : "cannot parse";
 	char *plain = plain_problem(p, text, len);
 	if (plain) {
-		int ret = ynode_fail(b->err, &at, "invalid YAML: %s", plain);
+		int ret = recipe_yaml_fail(b->err, &at, "invalid YAML: %s", plain);
 		free(plain);
 		return ret;
 	}
 	/* libyaml's reader reports bad bytes as "invalid leading UTF-8 octet" and the like */
 	if (p->error == YAML_READER_ERROR && strstr(problem, "UTF-8"))
-		return ynode_fail(b->err, &at, "invalid UTF-8 (a recipe is UTF-8 text): %s", problem);
+		return recipe_yaml_fail(b->err, &at, "invalid UTF-8 (a recipe is UTF-8 text): %s", problem);
 	if (p->context)
-		return ynode_fail(b->err, &at, "invalid YAML: %s %s (line %d column %d)", problem,
+		return recipe_yaml_fail(b->err, &at, "invalid YAML: %s %s (line %d column %d)", problem,
 				  p->context, (int)p->context_mark.line + 1,
 				  (int)p->context_mark.column + 1);
-	return ynode_fail(b->err, &at, "invalid YAML: %s", problem);
+	return recipe_yaml_fail(b->err, &at, "invalid YAML: %s", problem);
 }
 
 /*
@@ -355,10 +355,10 @@ static int check_not_utf16(const char *text, size_t len, const char *file, struc
 	if (!enc)
 		return 0;
 	struct mark start = { file, 1, 1 };
-	return ynode_fail(err, &start, "the file is %s; a recipe is UTF-8 text", enc);
+	return recipe_yaml_fail(err, &start, "the file is %s; a recipe is UTF-8 text", enc);
 }
 
-int ynode_parse_text(const char *text, size_t len, const char *file, struct ynode **root,
+int recipe_yaml_parse_text(const char *text, size_t len, const char *file, struct ynode **root,
 		     struct error *err)
 {
 	struct builder b = { .file = file, .err = err };
@@ -390,8 +390,8 @@ int ynode_parse_text(const char *text, size_t len, const char *file, struct ynod
 	if (ret < 0) {
 		/* a key still waiting for its value is not in the tree yet */
 		for (int i = 0; i < b.depth; i++)
-			ynode_free(b.stack[i].key);
-		ynode_free(b.root);
+			recipe_yaml_free(b.stack[i].key);
+		recipe_yaml_free(b.root);
 		return -1;
 	}
 	*root = b.root;
@@ -420,35 +420,35 @@ static int read_small_fd(int fd, const char *file, struct buf *out, struct error
 		out->data[out->len] = '\0';
 		if (out->len > YNODE_MAX_FILE) {
 			struct mark start = { file, 1, 1 };
-			return ynode_fail(err, &start, "file is larger than 1 MiB");
+			return recipe_yaml_fail(err, &start, "file is larger than 1 MiB");
 		}
 	}
 	return 0;
 }
 
-int ynode_parse_fd(int fd, const char *file, struct ynode **root, struct error *err)
+int recipe_yaml_parse_fd(int fd, const char *file, struct ynode **root, struct error *err)
 {
 	struct buf text = BUF_INIT;
 	*root = NULL;
 	int ret = read_small_fd(fd, file, &text, err);
 	if (ret == 0)
-		ret = ynode_parse_text(text.data ? text.data : "", text.len, file, root, err);
+		ret = recipe_yaml_parse_text(text.data ? text.data : "", text.len, file, root, err);
 	buf_release(&text);
 	return ret;
 }
 
-int ynode_parse_file(const char *path, const char *file, struct ynode **root, struct error *err)
+int recipe_yaml_parse_file(const char *path, const char *file, struct ynode **root, struct error *err)
 {
 	*root = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return error_usage(err, "cannot open '%s': %s", file, strerror(errno));
-	int ret = ynode_parse_fd(fd, file, root, err);
+	int ret = recipe_yaml_parse_fd(fd, file, root, err);
 	close(fd);
 	return ret;
 }
 
-struct ynode *ynode_get(const struct ynode *map, const char *key)
+struct ynode *recipe_yaml_get(const struct ynode *map, const char *key)
 {
 	for (size_t i = 0; map && map->kind == YNODE_MAP && i < map->n; i++)
 		if (strcmp(map->pairs[i].key->text, key) == 0)
@@ -456,7 +456,7 @@ struct ynode *ynode_get(const struct ynode *map, const char *key)
 	return NULL;
 }
 
-const char *ynode_describe(const struct ynode *n)
+const char *recipe_yaml_describe(const struct ynode *n)
 {
 	if (n->kind == YNODE_SEQ)
 		return "a list";
@@ -471,7 +471,7 @@ const char *ynode_describe(const struct ynode *n)
 	return "a string";
 }
 
-const struct ynode *ynode_unknown_key(const struct ynode *map, const char *const *keys, size_t n)
+const struct ynode *recipe_yaml_unknown_key(const struct ynode *map, const char *const *keys, size_t n)
 {
 	for (size_t i = 0; map->kind == YNODE_MAP && i < map->n; i++) {
 		const struct ynode *k = map->pairs[i].key;
@@ -486,12 +486,12 @@ const struct ynode *ynode_unknown_key(const struct ynode *map, const char *const
 
 /* ---- suggestions ----------------------------------------------------- */
 
-const char *ynode_suggest(const char *word, const char *const *candidates, size_t n)
+const char *recipe_yaml_suggest(const char *word, const char *const *candidates, size_t n)
 {
 	return suggest_closest(word, candidates, n);
 }
 
-char *ynode_did_you_mean(const char *word, const char *const *candidates, size_t n)
+char *recipe_yaml_did_you_mean(const char *word, const char *const *candidates, size_t n)
 {
 	return suggest_did_you_mean(word, candidates, n);
 }

@@ -54,27 +54,27 @@ struct ynode {
  * document).  Marks name `file` (owned by the caller, must outlive the
  * tree).  Returns 0, or -1 with an ERROR_USAGE error "FILE:LINE:COL: ...".
  */
-int ynode_parse_file(const char *path, const char *file, struct ynode **root, struct error *err);
+int recipe_yaml_parse_file(const char *path, const char *file, struct ynode **root, struct error *err);
 /* the same for an open descriptor (not closed); it must be a regular file */
-int ynode_parse_fd(int fd, const char *file, struct ynode **root, struct error *err);
+int recipe_yaml_parse_fd(int fd, const char *file, struct ynode **root, struct error *err);
 /* parse len bytes of text the same way (file names it in marks and errors) */
-int ynode_parse_text(const char *text, size_t len, const char *file, struct ynode **root,
+int recipe_yaml_parse_text(const char *text, size_t len, const char *file, struct ynode **root,
 		     struct error *err);
 /* free a tree (NULL is fine) */
-void ynode_free(struct ynode *n);
+void recipe_yaml_free(struct ynode *n);
 /* the value of key in a map node, or NULL */
-struct ynode *ynode_get(const struct ynode *map, const char *key);
+struct ynode *recipe_yaml_get(const struct ynode *map, const char *key);
 /* "a string", "an integer", "a map", ... for error messages */
-const char *ynode_describe(const struct ynode *n);
+const char *recipe_yaml_describe(const struct ynode *n);
 /* the first key of map that is not one of keys[0..n), or NULL when all are known */
-const struct ynode *ynode_unknown_key(const struct ynode *map, const char *const *keys, size_t n);
+const struct ynode *recipe_yaml_unknown_key(const struct ynode *map, const char *const *keys, size_t n);
 
 /* set an ERROR_USAGE error "FILE:LINE:COL: message"; returns -1 */
-int ynode_fail(struct error *err, const struct mark *at, const char *fmt, ...)
+int recipe_yaml_fail(struct error *err, const struct mark *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* suggest_closest() (suggest.h), for the readers of a tree */
-const char *ynode_suggest(const char *word, const char *const *candidates, size_t n);
+const char *recipe_yaml_suggest(const char *word, const char *const *candidates, size_t n);
 /* suggest_did_you_mean() (suggest.h), for the readers of a tree */
-char *ynode_did_you_mean(const char *word, const char *const *candidates, size_t n);
+char *recipe_yaml_did_you_mean(const char *word, const char *const *candidates, size_t n);
 
 #endif

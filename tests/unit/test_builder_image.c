@@ -39,7 +39,7 @@ static int src_build(struct build_ctx *b, struct error *err)
 	int r = copy_file_sparse(p, o, 0644, err);
 	free(p);
 	free(o);
-	build_output(b, "file", "file");
+	builder_output(b, "file", "file");
 	return r;
 }
 

@@ -49,7 +49,7 @@ static int parse(struct opts *o, char **argv, char **msg)
 	memset(o, 0, sizeof(*o));
 	*msg = NULL;
 	for (int i = 0; i < argc; i++) {
-		if (!cli_option_word(argv[i]))
+		if (!cli_options_word(argv[i]))
 			continue;
 		if (cli_options_take(&set, 1, argc, argv, &i, &err) < 0) {
 			*msg = xstrdup(err.msg);
@@ -113,8 +113,8 @@ int main(void)
 	free(msg);
 	char *b7[] = { "--hidden", NULL };
 	ok(parse(&o, b7, &msg) == 0 && o.json, "but it is accepted");
-	ok(!cli_option_word("-") && !cli_option_word("--") && !cli_option_word("x") &&
-	   cli_option_word("-x") && cli_option_word("--x"), "option words: not '-', '--' or a word");
+	ok(!cli_options_word("-") && !cli_options_word("--") && !cli_options_word("x") &&
+	   cli_options_word("-x") && cli_options_word("--x"), "option words: not '-', '--' or a word");
 
 	ok(extra("--file") == 1 && extra("--file=x") == 0 && extra("-f") == 1 && extra("-fx") == 0 &&
 	   extra("-vj") == 1 && extra("--json") == 0 && extra("--nosuch") == -1 && extra("-x") == -1,

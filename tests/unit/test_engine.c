@@ -55,7 +55,7 @@ static int src_build(struct build_ctx *b, struct error *err)
 	int r = copy_file_sparse(p, o, 0644, err);
 	free(p);
 	free(o);
-	build_output(b, "file", "file");
+	builder_output(b, "file", "file");
 	return r;
 }
 
@@ -85,7 +85,7 @@ static int k_build(struct build_ctx *b, struct error *err)
 	write_file_atomic(o, text.data, text.len, 0644, err);
 	buf_release(&text);
 	free(o);
-	build_output(b, "out", "out");
+	builder_output(b, "out", "out");
 	return 0;
 }
 
@@ -208,7 +208,7 @@ int main(void)
 	ok(build(&ctx, "kernel:k") == 0 && builds[NODE_KERNEL] == 1, "corrupt blob is rebuilt");
 	struct verify_stats vs;
 	struct buf report = BUF_INIT;
-	int vr = cache_verify(ctx.cache, &vs, &report, &err);
+	int vr = cache_gc_verify(ctx.cache, &vs, &report, &err);
 	if (report.len)
 		printf("# %s", report.data);
 	ok(vr == 0 && vs.corrupt == 0 && vs.missing == 0,

@@ -189,10 +189,10 @@ static void test_url_helpers(void)
 	char *f = fetch_file_url("/tmp/a b%c");
 	is_str(f, "file:///tmp/a%20b%25c", "file URLs are percent-encoded");
 	free(f);
-	char *name = fetch_url_file_name("https://h/p/linux-6.1.tar.xz?x=1#y");
+	char *name = fetch_source_url_file_name("https://h/p/linux-6.1.tar.xz?x=1#y");
 	is_str(name, "linux-6.1.tar.xz", "file name drops query and fragment");
 	free(name);
-	ok(fetch_url_file_name("https://host") == NULL, "a bare host has no file name");
+	ok(fetch_source_url_file_name("https://host") == NULL, "a bare host has no file name");
 }
 
 static void test_candidates(void)
@@ -215,7 +215,7 @@ static void test_candidates(void)
 		is_str(c[5], "file:///recipes/linux.tar.xz", "plain paths resolve beneath the recipe");
 	}
 	free(want0);
-	fetch_urls_free(c, n);
+	fetch_source_urls_free(c, n);
 }
 
 static void test_downloads(const struct fetch_limits *l)

@@ -1,6 +1,6 @@
 /*
  * Unit tests for interrupt and kernel_proc's child loop: a caught SIGINT
- * sets the flag and the self-pipe, kproc_run stops a running child and
+ * sets the flag and the self-pipe, kernel_proc_run stops a running child and
  * everything it started (its process group), and the dispositions come back
  * on release.  Real processes (sh, sleep); the signal is raised by a thread.
  */
@@ -58,9 +58,9 @@ int main(void)
 	pthread_t t;
 	pthread_create(&t, NULL, raise_later, &pid);
 	int status = 0;
-	int ret = kproc_run(argv, NULL, -1, first_line, &pid, &status, &err);
+	int ret = kernel_proc_run(argv, NULL, -1, first_line, &pid, &status, &err);
 	pthread_join(t, NULL);
-	ok(ret < 0 && err.kind == ERROR_INTERRUPTED, "kproc_run returns an interrupted error");
+	ok(ret < 0 && err.kind == ERROR_INTERRUPTED, "kernel_proc_run returns an interrupted error");
 	ok(interrupt_pending() && interrupt_signal() == SIGINT, "the flag holds SIGINT");
 	ok(interrupt_exit_status() == 130, "the exit status is 130");
 	ok(pid > 0 && group_gone(pid), "the child and its grandchild are gone");

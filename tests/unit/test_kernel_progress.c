@@ -15,7 +15,7 @@
 static const char *fmt(unsigned done, unsigned total, bool incremental, double elapsed)
 {
 	static char buf[96];
-	kprogress_format(buf, sizeof(buf), done, total, incremental, elapsed);
+	kernel_progress_format(buf, sizeof(buf), done, total, incremental, elapsed);
 	return buf;
 }
 
@@ -48,17 +48,17 @@ static void test_count_file(void)
 	mkdirs(a);
 	mkdirs(b);
 	mkdirs(c);
-	ok(kprogress_estimate(a, "allnoconfig") == 0, "no record anywhere: no total");
-	ok(kprogress_cold(a), "an object dir without init/main.o is cold");
+	ok(kernel_progress_estimate(a, "allnoconfig") == 0, "no record anywhere: no total");
+	ok(kernel_progress_cold(a), "an object dir without init/main.o is cold");
 
-	kprogress_record(b, "allnoconfig", 2431);
-	ok(kprogress_estimate(a, "allnoconfig") == 2431,
+	kernel_progress_record(b, "allnoconfig", 2431);
+	ok(kernel_progress_estimate(a, "allnoconfig") == 2431,
 	   "a sibling of the same source and arch gives the estimate");
-	ok(kprogress_estimate(a, "defconfig") == 0, "a sibling with another base does not");
-	ok(kprogress_estimate(c, "allnoconfig") == 0, "another source's directory is no sibling");
+	ok(kernel_progress_estimate(a, "defconfig") == 0, "a sibling with another base does not");
+	ok(kernel_progress_estimate(c, "allnoconfig") == 0, "another source's directory is no sibling");
 
-	kprogress_record(a, "allnoconfig", 780);
-	ok(kprogress_estimate(a, "allnoconfig") == 780, "the directory's own record comes first");
+	kernel_progress_record(a, "allnoconfig", 780);
+	ok(kernel_progress_estimate(a, "allnoconfig") == 780, "the directory's own record comes first");
 	char *file = path_join(a, "mvbuild-objects");
 	struct buf text = BUF_INIT;
 	struct error err = ERROR_INIT;
@@ -69,7 +69,7 @@ static void test_count_file(void)
 	mkdirs(init);
 	char *main_o = path_join(init, "main.o");
 	write_file_atomic(main_o, "", 0, 0644, &err);
-	ok(!kprogress_cold(a), "with init/main.o the build is incremental");
+	ok(!kernel_progress_cold(a), "with init/main.o the build is incremental");
 
 	error_release(&err);
 	buf_release(&text);

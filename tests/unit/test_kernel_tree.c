@@ -62,20 +62,20 @@ static void test_objdir_lock(const char *root)
 	char *cache = path_join(root, "cache");
 	char *objdir = NULL;
 	int fd = -1;
-	ok(kernel_objdir_lock(cache, "microvm", "abc", "x86_64", &objdir, &fd, &err) == 0, "object dir locked");
+	ok(kernel_tree_objdir_lock(cache, "microvm", "abc", "x86_64", &objdir, &fd, &err) == 0, "object dir locked");
 	ok(objdir && strstr(objdir, "/kbuild/microvm-") && strlen(strrchr(objdir, '-')) == 13,
 	   "object dir is kbuild/NAME-12HEX: %s", objdir ? objdir : "");
 	char *lock = xasprintf("%s.lock", objdir ? objdir : "");
 	int other = open(lock, O_RDWR);
 	ok(other >= 0 && flock(other, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK,
 	   "a second build cannot take the lock");
-	kernel_objdir_unlock(fd);
+	kernel_tree_objdir_unlock(fd);
 	ok(flock(other, LOCK_EX | LOCK_NB) == 0, "released after unlock");
 	close(other);
 	char *objdir2 = NULL;
-	kernel_objdir_lock(cache, "microvm", "abd", "x86_64", &objdir2, &fd, &err);
+	kernel_tree_objdir_lock(cache, "microvm", "abd", "x86_64", &objdir2, &fd, &err);
 	ok(objdir && objdir2 && strcmp(objdir, objdir2) != 0, "another source digest gets another dir");
-	kernel_objdir_unlock(fd);
+	kernel_tree_objdir_unlock(fd);
 	free(lock);
 	free(objdir);
 	free(objdir2);

@@ -65,7 +65,7 @@ static void test_lookup(const char *root)
 		{ .name = xstrdup("X86_ONLY") }, { .name = xstrdup("ARM64_ONLY") },
 		{ .name = xstrdup("THIS_IS_HELP_TEXT") }, { .name = xstrdup("PLAIN") },
 	};
-	ok(kconfig_lookup(root, "x86", syms, 6, &err) == 0, "lookup reads the tree");
+	ok(kernel_kconfig_lookup(root, "x86", syms, 6, &err) == 0, "lookup reads the tree");
 	ok(syms[0].found, "VIRTIO_BLK found");
 	is_str(syms[0].depends, "BLK_DEV && (VIRTIO || COMPILE_TEST)", "enclosing if and own depends, continuation joined");
 	is_str(syms[0].defined_at, "drivers/Kconfig:12", "where it is defined");
@@ -77,7 +77,7 @@ static void test_lookup(const char *root)
 	ok(!syms[4].found, "help text is not read as a config entry");
 	ok(syms[5].found && !syms[5].depends, "a symbol outside the if has no dependency");
 	for (size_t i = 0; i < 6; i++)
-		kconfig_symbol_release(&syms[i]);
+		kernel_kconfig_symbol_release(&syms[i]);
 }
 
 static void test_verify(const char *root)
@@ -86,10 +86,10 @@ static void test_verify(const char *root)
 	struct kconf req = KCONF_INIT, final = KCONF_INIT;
 	const char *frag = "CONFIG_VIRTIO_BLK=y\nCONFIG_VIRTO_BLK=y\n# CONFIG_SG_POOL is not set\nCONFIG_PLAIN=y\nCONFIG_X86_ONLY=m\n";
 	const char *dot = "CONFIG_SG_POOL=y\nCONFIG_PLAIN=y\n# CONFIG_VIRTIO_BLK is not set\nCONFIG_X86_ONLY=y\n";
-	kconf_parse_fragment(&req, frag, strlen(frag), "kernel/t.config", &err);
+	kernel_config_parse_fragment(&req, frag, strlen(frag), "kernel/t.config", &err);
 	char *dotpath = path_join(root, "dot.config");
 	put(root, "dot.config", dot);
-	ok(kconf_load_dotconfig(&final, dotpath, &err) == 0, "final .config loads");
+	ok(kernel_config_load_dotconfig(&final, dotpath, &err) == 0, "final .config loads");
 	struct buf report = BUF_INIT;
 	int n = kernel_verify(&req, &final, root, "x86", &report, &err);
 	ok(n == 4, "four mismatches (got %d)", n);
@@ -102,12 +102,12 @@ static void test_verify(const char *root)
 	is_str(report.data, want, "report names file:line, requested and actual value, and why");
 	buf_release(&report);
 	struct kconf same = KCONF_INIT;
-	kconf_set(&same, "CONFIG_PLAIN", "y", "config r.yaml:3");
+	kernel_config_set(&same, "CONFIG_PLAIN", "y", "config r.yaml:3");
 	ok(kernel_verify(&same, &final, "/nonexistent", "x86", &report, &err) == 0,
 	   "a matching request needs no Kconfig tree");
-	kconf_release(&same);
-	kconf_release(&req);
-	kconf_release(&final);
+	kernel_config_release(&same);
+	kernel_config_release(&req);
+	kernel_config_release(&final);
 	buf_release(&report);
 	free(dotpath);
 }

@@ -123,13 +123,13 @@ static void test_profiles(const struct recipe *r)
 	ok(p->n_net == 2 && !strcmp(p->net[0].tap, "tap0") && !p->net[1].mac, "net entries");
 	is_str(p->net[0].mac, "02:00:00:00:00:01", "mac");
 	ok(p->persist, "persist");
-	is_str(option_get(p->qemu_opts, p->n_qemu_opts, "accel"), "tcg", "qemu accel option");
-	is_str(option_get(p->qemu_opts, p->n_qemu_opts, "machine"), "x-option-roms=off", "qemu machine");
+	is_str(recipe_option_get(p->qemu_opts, p->n_qemu_opts, "accel"), "tcg", "qemu accel option");
+	is_str(recipe_option_get(p->qemu_opts, p->n_qemu_opts, "machine"), "x-option-roms=off", "qemu machine");
 	ok(p->qemu_opts[0].mark.line == 69 && p->qemu_opts[0].mark.column == 13, "option mark");
 	const struct profile *fc = recipe_find_profile(r, "fc");
 	ok(fc->hypervisor == HV_FIRECRACKER && fc->mem == 128 && fc->cpus == 1 && !fc->persist &&
 	   !fc->init && fc->n_net == 0, "firecracker profile defaults");
-	is_str(option_get(fc->fc_opts, fc->n_fc_opts, "binary"), "/usr/local/bin/firecracker",
+	is_str(recipe_option_get(fc->fc_opts, fc->n_fc_opts, "binary"), "/usr/local/bin/firecracker",
 	       "firecracker binary option");
 }
 
@@ -201,7 +201,7 @@ static void test_errors(void)
 static struct ynode *parse(const char *text, struct error *err)
 {
 	struct ynode *root = NULL;
-	if (ynode_parse_text(text, strlen(text), "t.yaml", &root, err) < 0)
+	if (recipe_yaml_parse_text(text, strlen(text), "t.yaml", &root, err) < 0)
 		return NULL;
 	return root;
 }
@@ -211,14 +211,14 @@ static void test_tree(void)
 	struct error err = ERROR_INIT;
 	struct ynode *n = parse("a: 12\nb: '12'\nc: true\nd: ~\ne:\nf: 0x10\ng: -3\n", &err);
 	ok(n && n->kind == YNODE_MAP && n->n == 7, "a map of seven");
-	ok(ynode_get(n, "a")->type == YSCALAR_INT && ynode_get(n, "b")->type == YSCALAR_STR &&
-	   ynode_get(n, "b")->quoted, "plain 12 is an integer, '12' a string");
-	ok(ynode_get(n, "c")->type == YSCALAR_BOOL && ynode_get(n, "d")->type == YSCALAR_NULL &&
-	   ynode_get(n, "e")->type == YSCALAR_NULL, "booleans and nulls");
-	ok(ynode_get(n, "f")->type == YSCALAR_STR && ynode_get(n, "g")->type == YSCALAR_INT,
+	ok(recipe_yaml_get(n, "a")->type == YSCALAR_INT && recipe_yaml_get(n, "b")->type == YSCALAR_STR &&
+	   recipe_yaml_get(n, "b")->quoted, "plain 12 is an integer, '12' a string");
+	ok(recipe_yaml_get(n, "c")->type == YSCALAR_BOOL && recipe_yaml_get(n, "d")->type == YSCALAR_NULL &&
+	   recipe_yaml_get(n, "e")->type == YSCALAR_NULL, "booleans and nulls");
+	ok(recipe_yaml_get(n, "f")->type == YSCALAR_STR && recipe_yaml_get(n, "g")->type == YSCALAR_INT,
 	   "hex is text, negative decimal an integer");
-	ok(ynode_get(n, "g")->mark.line == 7 && ynode_get(n, "g")->mark.column == 4, "marks 1-based");
-	ynode_free(n);
+	ok(recipe_yaml_get(n, "g")->mark.line == 7 && recipe_yaml_get(n, "g")->mark.column == 4, "marks 1-based");
+	recipe_yaml_free(n);
 
 	struct buf deep = BUF_INIT;
 	for (int i = 0; i < YNODE_MAX_DEPTH; i++)
@@ -227,7 +227,7 @@ static void test_tree(void)
 		buf_addc(&deep, ']');
 	n = parse(deep.data, &err);
 	ok(n != NULL, "nesting of exactly %d levels is fine", YNODE_MAX_DEPTH);
-	ynode_free(n);
+	recipe_yaml_free(n);
 	buf_reset(&deep);
 	for (int i = 0; i <= YNODE_MAX_DEPTH; i++)
 		buf_addc(&deep, '[');

@@ -59,7 +59,7 @@ static int src_build(struct build_ctx *b, struct error *err)
 	int r = copy_file_sparse(p, o, 0644, err);
 	free(p);
 	free(o);
-	build_output(b, "file", "file");
+	builder_output(b, "file", "file");
 	return r;
 }
 
@@ -78,7 +78,7 @@ static int text_build(struct build_ctx *b, struct error *err)
 	int r = write_file_atomic(o, text, strlen(text), 0644, err);
 	free(text);
 	free(o);
-	build_output(b, "out", "out");
+	builder_output(b, "out", "out");
 	return r;
 }
 
@@ -98,7 +98,7 @@ static int image_build(struct build_ctx *b, struct error *err)
 	int r = ftruncate(fd, 64 << 20);
 	close(fd);
 	free(o);
-	build_output(b, "rootfs.ext4", "rootfs.ext4");
+	builder_output(b, "rootfs.ext4", "rootfs.ext4");
 	return r < 0 ? error_set(err, "cannot size the image") : 0;
 }
 
@@ -384,8 +384,8 @@ int main(void)
 	write_file_atomic(token, TOKEN "\n", strlen(TOKEN) + 1, 0600, &err);
 	char id[SHA256_HEX];
 	char *ci = path_join(dir, "ci"), *other = path_join(dir, "other");
-	remote_key_generate(ci, id, &err);
-	remote_key_generate(other, id, &err);
+	remote_sign_key_generate(ci, id, &err);
+	remote_sign_key_generate(other, id, &err);
 
 	struct source sources[1] = { { .name = "src", .kind = SOURCE_PATH, .path = "src.txt",
 				       .base_dir = dir } };

@@ -46,13 +46,13 @@ static void test_codec(const char *dir)
 	char want[SHA256_HEX], got[SHA256_HEX], encd[SHA256_HEX], check[SHA256_HEX];
 	uint64_t encsize = 0, size = 0;
 	hash_file_hex(HASH_SHA256, src, want, &err);
-	ok(remote_encode(src, enc, encd, &encsize, &err) == 0, "a sparse 256 MiB file encodes");
+	ok(remote_codec_encode(src, enc, encd, &encsize, &err) == 0, "a sparse 256 MiB file encodes");
 	ok(encsize < 64 * 1024 && (off_t)encsize == file_size(enc),
 	   "its 1 MiB of data travels compressed, holes not inflated (%llu bytes)",
 	   (unsigned long long)encsize);
 	hash_file_hex(HASH_SHA256, enc, check, &err);
 	is_str(check, encd, "the encoded digest names the encoded bytes");
-	ok(remote_decode(enc, dec, got, &size, &err) == 0, "it decodes");
+	ok(remote_codec_decode(enc, dec, got, &size, &err) == 0, "it decodes");
 	is_str(got, want, "decoded content has the original digest");
 	hash_file_hex(HASH_SHA256, dec, check, &err);
 	is_str(check, want, "and the file on disk agrees");
@@ -66,12 +66,12 @@ static void test_codec(const char *dir)
 	b.data[b.len / 2] ^= 0x55;
 	write_file_atomic(bad, b.data, b.len, 0644, &err);
 	buf_release(&b);
-	int r = remote_decode(bad, dec2, got, &size, &err);
+	int r = remote_codec_decode(bad, dec2, got, &size, &err);
 	ok(r < 0 || strcmp(got, want) != 0, "a damaged encoding fails or decodes to another digest");
 	error_release(&err);
 	unlink(dec2);
 	write_file_atomic(bad, "mvbuild-blob 1\nsize 10\nextent 5 10\ndata\n", 38, 0644, &err);
-	ok(remote_decode(bad, dec2, got, &size, &err) < 0, "an extent past the end is refused");
+	ok(remote_codec_decode(bad, dec2, got, &size, &err) < 0, "an extent past the end is refused");
 	error_release(&err);
 	free(src), free(enc), free(dec), free(bad), free(dec2);
 }
@@ -81,18 +81,18 @@ static void test_sign(const char *dir)
 	struct error err = ERROR_INIT;
 	char *ci = path_join(dir, "ci"), *other = path_join(dir, "other");
 	char id[SHA256_HEX], id2[SHA256_HEX];
-	ok(remote_key_generate(ci, id, &err) == 0 && remote_key_generate(other, id2, &err) == 0,
+	ok(remote_sign_key_generate(ci, id, &err) == 0 && remote_sign_key_generate(other, id2, &err) == 0,
 	   "two key pairs are generated");
 	char *priv = xasprintf("%s.key", ci), *pub = xasprintf("%s.pub", ci),
 	     *pub2 = xasprintf("%s.pub", other);
 	struct stat st;
 	ok(stat(priv, &st) == 0 && (st.st_mode & 0777) == 0600, "the private key is mode 0600");
-	ok(remote_key_generate(ci, id, &err) < 0, "an existing key is never overwritten");
+	ok(remote_sign_key_generate(ci, id, &err) < 0, "an existing key is never overwritten");
 	error_release(&err);
 	struct remote_key *sk = NULL, *pk = NULL, *pk2 = NULL;
-	ok(remote_key_load_private(&sk, priv, &err) == 0 && remote_key_load_public(&pk, pub, &err) == 0 &&
-	   remote_key_load_public(&pk2, pub2, &err) == 0, "keys load");
-	is_str(remote_key_id(sk), remote_key_id(pk), "private and public key share the key id");
+	ok(remote_sign_key_load_private(&sk, priv, &err) == 0 && remote_sign_key_load_public(&pk, pub, &err) == 0 &&
+	   remote_sign_key_load_public(&pk2, pub2, &err) == 0, "keys load");
+	is_str(remote_sign_key_id(sk), remote_sign_key_id(pk), "private and public key share the key id");
 	error_release(&err);
 
 	const char *payload = "mvbuild-action 1\nrecord\nx\ty\t\n";
@@ -101,20 +101,20 @@ static void test_sign(const char *dir)
 	const char *p;
 	size_t plen;
 	struct remote_key *trusted[] = { pk }, *untrusted[] = { pk2 };
-	ok(remote_verify(trusted, 1, env.data, env.len, &p, &plen, &err) == 0 && plen == strlen(payload) &&
+	ok(remote_sign_verify(trusted, 1, env.data, env.len, &p, &plen, &err) == 0 && plen == strlen(payload) &&
 	   memcmp(p, payload, plen) == 0, "it verifies with the trusted key and yields the payload");
-	ok(remote_verify(untrusted, 1, env.data, env.len, &p, &plen, &err) < 0 &&
+	ok(remote_sign_verify(untrusted, 1, env.data, env.len, &p, &plen, &err) < 0 &&
 	   strstr(err.msg, "not trusted"), "another key does not trust it");
 	error_release(&err);
 	env.data[env.len - 2] ^= 1;
-	ok(remote_verify(trusted, 1, env.data, env.len, &p, &plen, &err) < 0 &&
+	ok(remote_sign_verify(trusted, 1, env.data, env.len, &p, &plen, &err) < 0 &&
 	   strstr(err.msg, "does not verify"), "a changed byte breaks the signature");
 	error_release(&err);
-	ok(remote_verify(trusted, 1, payload, strlen(payload), &p, &plen, &err) < 0 &&
+	ok(remote_sign_verify(trusted, 1, payload, strlen(payload), &p, &plen, &err) < 0 &&
 	   strstr(err.msg, "not signed"), "an unsigned record is refused");
 	error_release(&err);
 	buf_release(&env);
-	remote_key_free(sk), remote_key_free(pk), remote_key_free(pk2);
+	remote_sign_key_free(sk), remote_sign_key_free(pk), remote_sign_key_free(pk2);
 	free(ci), free(other), free(priv), free(pub), free(pub2);
 }
 

@@ -23,7 +23,7 @@
 struct fixture {
 	const char *ext;          /* file name extension */
 	const char *compress;     /* shell command: stdin to stdout */
-	enum stream_format fmt;   /* what stream_detect must say */
+	enum stream_format fmt;   /* what stream_decode_detect must say */
 };
 
 static const struct fixture fixtures[] = {
@@ -96,7 +96,7 @@ static int decode(const char *path, char hex[SHA256_HEX], size_t *bytes, struct 
 	int fd = open_regular(path, err);
 	if (fd < 0)
 		return -1;
-	if (hash_init(&s.h, HASH_SHA256, err) == 0 && stream_detect(fd, &fmt, err) == 0 &&
+	if (hash_init(&s.h, HASH_SHA256, err) == 0 && stream_decode_detect(fd, &fmt, err) == 0 &&
 	    stream_decode(fd, fmt, hash_sink, &s, err) == 0) {
 		hash_final_hex(&s.h, hex);
 		ret = 0;
@@ -121,8 +121,8 @@ static void test_format(const struct fixture *fx, const char *tar, const char *t
 
 	int fd = open_regular(path, &err);
 	enum stream_format fmt = STREAM_NONE;
-	ok(fd >= 0 && stream_detect(fd, &fmt, &err) == 0 && fmt == fx->fmt, "%s: detected as %s",
-	   fx->ext, stream_format_name(fx->fmt));
+	ok(fd >= 0 && stream_decode_detect(fd, &fmt, &err) == 0 && fmt == fx->fmt, "%s: detected as %s",
+	   fx->ext, stream_decode_format_name(fx->fmt));
 	if (fd >= 0)
 		close(fd);
 	int r = decode(path, hex, NULL, &err);
@@ -136,7 +136,7 @@ static void test_format(const struct fixture *fx, const char *tar, const char *t
 	bad.data[check_offset(&good, fx->fmt)] ^= 0x5a;
 	save(damaged, &bad);
 	r = decode(damaged, hex, NULL, &err);
-	ok(r < 0 && err.msg && strstr(err.msg, stream_format_name(fx->fmt)),
+	ok(r < 0 && err.msg && strstr(err.msg, stream_decode_format_name(fx->fmt)),
 	   "%s: a flipped integrity field is refused: %s", fx->ext, err.msg ? err.msg : "accepted");
 	error_release(&err);
 
@@ -252,17 +252,17 @@ static void test_remote_blob(const char *tar)
 	struct buf b = BUF_INIT;
 	char *enc = path_join(root, "blob.enc");
 	char *dec = path_join(root, "blob.dec");
-	int r = remote_encode(tar, enc, want, &size, &err);
+	int r = remote_codec_encode(tar, enc, want, &size, &err);
 	ok(r == 0, "encoded a remote blob %s", err.msg ? err.msg : "");
 	error_release(&err);
-	r = remote_decode(enc, dec, got, &size, &err);
+	r = remote_codec_decode(enc, dec, got, &size, &err);
 	ok(r == 0, "the intact blob decodes %s", err.msg ? err.msg : "");
 	error_release(&err);
 	unlink(dec);
 	load(enc, &b);
 	buf_adds(&b, "trailing garbage");
 	save(enc, &b);
-	r = remote_decode(enc, dec, got, &size, &err);
+	r = remote_codec_decode(enc, dec, got, &size, &err);
 	ok(r < 0 && err.msg && strstr(err.msg, "cannot decompress"),
 	   "a blob with trailing bytes is refused: %s", err.msg ? err.msg : "accepted");
 	error_release(&err);
