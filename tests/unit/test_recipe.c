@@ -256,8 +256,11 @@ static double seconds_per_load(const char *path, int rounds)
 	for (int i = 0; i < rounds; i++) {
 		struct recipe r;
 		struct error err = ERROR_INIT;
-		if (recipe_load(&r, path, &err) < 0)
+		if (recipe_load(&r, path, &err) < 0) {
+			printf("# %s: %s\n", path, err.msg);
+			error_release(&err);
 			return 1e9;
+		}
 		recipe_release(&r);
 	}
 	return (now_monotonic() - start) / rounds;
@@ -271,9 +274,16 @@ static void test_speed(void)
 	ok(demo < 1e9, "recipes/demo.yaml loads 500 times");
 
 	/* a hostile but valid recipe: 1 MiB of names, each used once */
-	char path[] = "/tmp/mvbuild-test-recipe.XXXXXX";
-	int fd = mkstemp(path);
-	FILE *f = fdopen(fd, "w");
+	/* in a private directory: the recipe's tree is its directory, and a
+	 * shared /tmp may hold anything named "x" while other tests run */
+	char dir[] = "/tmp/mvbuild-test-recipe.XXXXXX";
+	if (!mkdtemp(dir)) {
+		ok(0, "a private directory for the 1 MiB recipe");
+		return;
+	}
+	char path[sizeof(dir) + 16];
+	snprintf(path, sizeof(path), "%s/mvbuild.yaml", dir);
+	FILE *f = fopen(path, "w");
 	fprintf(f, "mvbuild: 1\nsources:\n");
 	int n = 18000;
 	for (int i = 0; i < n; i++)
@@ -286,6 +296,7 @@ static void test_speed(void)
 	printf("# %d sources and %d kernels: %.3f s per load\n", n, n, big);
 	ok(big < 1e9, "a 1 MiB recipe with %d entities loads", 2 * n);
 	unlink(path);
+	rmdir(dir);
 }
 
 int main(void)
