@@ -182,6 +182,16 @@ void remote_close(struct remote *r)
 	free(r);
 }
 
+bool remote_reads(struct remote *r)
+{
+	return r && usable(r);
+}
+
+bool remote_writes(struct remote *r)
+{
+	return r && r->upload && usable(r);
+}
+
 /* ---- fetching ----------------------------------------------------------- */
 
 /* split a verified payload into transit lines and the action entry; -1 with err */
@@ -262,10 +272,13 @@ out:
 	return ret;
 }
 
-/* fetch every output the local cache lacks; 1 all present, 0 or -1 as fetch_blob */
+/*
+ * Fetch every output the local cache lacks, marking it in downloaded; 1 all
+ * present, 0 or -1 as fetch_blob
+ */
 static int fetch_blobs(struct remote *r, struct cache *c, const char *node_id,
 		       const struct cache_output *outs, size_t n_outs, const struct transit *tr,
-		       size_t n_tr)
+		       size_t n_tr, bool *downloaded)
 {
 	char *scratch = NULL;
 	struct error err = ERROR_INIT;
@@ -283,6 +296,7 @@ static int fetch_blobs(struct remote *r, struct cache *c, const char *node_id,
 			ret = 0;
 		} else {
 			ret = fetch_blob(r, c, scratch, node_id, &outs[i], t);
+			downloaded[i] = ret == 1;
 		}
 	}
 	if (scratch)
@@ -292,14 +306,18 @@ static int fetch_blobs(struct remote *r, struct cache *c, const char *node_id,
 	return ret;
 }
 
-/* check and install a fetched envelope; 1 installed, 0 a miss, -1 the remote failed */
+/*
+ * Check and install a fetched envelope; 1 installed (got filled), 0 a miss,
+ * -1 the remote failed
+ */
 static int install_record(struct remote *r, struct cache *c, const char *key, const char *node_id,
-			  const struct buf *text)
+			  const struct buf *text, struct remote_fetched *got)
 {
 	struct error err = ERROR_INIT;
 	struct record rec = RECORD_INIT;
 	struct cache_output *outs = NULL;
 	struct transit *tr = NULL;
+	bool *downloaded = NULL;
 	size_t n_outs = 0, n_tr = 0, plen;
 	const char *payload;
 	char got_key[SHA256_HEX];
@@ -319,20 +337,37 @@ static int install_record(struct remote *r, struct cache *c, const char *key, co
 		     "action (%.16s)", key, got_key);
 		goto out;
 	}
-	ret = fetch_blobs(r, c, node_id, outs, n_outs, tr, n_tr);
+	downloaded = xcalloc(n_outs + 1, sizeof(*downloaded));
+	ret = fetch_blobs(r, c, node_id, outs, n_outs, tr, n_tr, downloaded);
 	if (ret == 1 && cache_put_action(c, key, &rec, outs, n_outs, &err) < 0) {
 		note(r, node_id, "remote cache: cannot install the record: %s", err.msg);
 		ret = 0;
+	}
+	if (ret == 1) {
+		/* the caller gets the outputs, so nothing is read or hashed again */
+		*got = (struct remote_fetched){ outs, n_outs, downloaded };
+		outs = NULL;
+		n_outs = 0;
+		downloaded = NULL;
 	}
 out:
 	error_release(&err);
 	record_release(&rec);
 	cache_outputs_free(outs, n_outs);
+	free(downloaded);
 	free(tr);
 	return ret;
 }
 
-int remote_fetch(struct remote *r, struct cache *c, const char *key, const char *node_id)
+void remote_fetched_release(struct remote_fetched *got)
+{
+	cache_outputs_free(got->outs, got->n_outs);
+	free(got->downloaded);
+	*got = (struct remote_fetched)REMOTE_FETCHED_INIT;
+}
+
+int remote_fetch(struct remote *r, struct cache *c, const char *key, const char *node_id,
+		 struct remote_fetched *got)
 {
 	if (!r || !usable(r) || known_miss(r, key))
 		return 0;
@@ -353,7 +388,7 @@ int remote_fetch(struct remote *r, struct cache *c, const char *key, const char 
 		ret = 0;
 		goto out;
 	}
-	ret = install_record(r, c, key, node_id, &text) == 1;
+	ret = install_record(r, c, key, node_id, &text, got) == 1;
 	if (ret)
 		progress_event(r->progress, node_id, "fetched", now_monotonic() - start,
 			       "from the remote cache");

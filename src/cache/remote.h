@@ -18,13 +18,33 @@ struct progress;
 /* a remote for cfg, or *out = NULL when cfg has no remote URL; -1 with err on bad settings */
 int remote_open(struct remote **out, const struct config *cfg, struct progress *p, struct error *err);
 /*
+ * What remote_fetch installed: the entry's outputs, and which blobs it
+ * downloaded (and so verified against their digests while decoding); the
+ * others were already in the local cache and were not read.
+ */
+struct remote_fetched {
+	struct cache_output *outs;  /* the entry's outputs */
+	size_t n_outs;
+	bool *downloaded;           /* per output: fetched and verified now */
+};
+#define REMOTE_FETCHED_INIT { NULL, 0, NULL }
+
+/*
  * Fetch action key from the remote into the local cache: the signed entry
  * (checked against the trusted keys), then each output blob (verified
  * against its digest), each installed atomically.  Returns 1 when the
- * entry is now in the local cache, 0 otherwise (a miss, a bad signature,
- * a bad blob, or the remote being down: each warned about).
+ * entry is now in the local cache, with *got filled (release it with
+ * remote_fetched_release), 0 otherwise (a miss, a bad signature, a bad
+ * blob, or the remote being down: each warned about).
  */
-int remote_fetch(struct remote *r, struct cache *c, const char *key, const char *node_id);
+int remote_fetch(struct remote *r, struct cache *c, const char *key, const char *node_id,
+		 struct remote_fetched *got);
+/* free what remote_fetch filled in; the struct is empty again */
+void remote_fetched_release(struct remote_fetched *got);
+/* true while fetching is worth trying: a remote is set and has not failed this run */
+bool remote_reads(struct remote *r);
+/* true while remote_upload would upload: enabled, a signing key, the remote up */
+bool remote_writes(struct remote *r);
 /*
  * Upload the local entry for key when uploading is enabled and the remote
  * lacks it: blobs first, then the signed action entry.  Never fails.

@@ -16,10 +16,12 @@ struct node_state {
 	bool keyed;                  /* key computed and looked up */
 	bool done;                   /* outputs are in the cache and known */
 	bool demanded;               /* must be done (a target, or a dependent builds) */
-	bool running;                /* a worker is building it */
+	bool running;                /* a worker is fetching or building it */
 	bool failed;                 /* it or a dependency failed */
 	bool built;                  /* built in this run (not a cache hit) */
 	bool interrupted;            /* its build was stopped by SIGINT/SIGTERM */
+	bool remote_asked;           /* the remote was asked for key (or is not there) */
+	bool upload_due;             /* done here: the remote should get it */
 	char key[SHA256_HEX];        /* action key, once keyed */
 	struct record rec;           /* the record behind key */
 	struct cache_output *outs;   /* outputs, once done */
@@ -49,10 +51,16 @@ int engine_key_node(struct engine *e, struct node *n, struct error *err);
 /* key every node of target's closure that can be keyed without building */
 int engine_key_closure(struct engine *e, struct node *target, struct error *err);
 /*
- * Look n's key up in the local cache, then (use_remote) the remote one,
- * verifying blobs; 1 hit (outputs set; the caller marks n done), 0 miss.
+ * Look n's key up in the local cache, verifying blobs; 1 hit (outputs set;
+ * the caller marks n done), 0 miss (a damaged entry is said).  Never asks the
+ * remote.
  */
-int engine_lookup(struct engine *e, struct node *n, bool use_remote, struct error *err);
+int engine_lookup(struct engine *e, struct node *n);
+/*
+ * Fetch n's key from the remote (slow: called by a worker, without e->lock);
+ * 1 installed (outputs set; the caller marks n done), 0 not.
+ */
+int engine_fetch(struct engine *e, struct node *n);
 /* fill n's output views from its outs */
 void engine_set_views(struct engine *e, struct node *n);
 /* remember n's key as its last build, for explain */

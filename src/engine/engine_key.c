@@ -82,33 +82,38 @@ void engine_set_views(struct engine *e, struct node *n)
 }
 
 /*
- * True when every output blob is present, has the size the entry records
+ * True when the output's blob is present, has the size the entry records
  * and (through the memo) its digest; a blob that fails is removed.
  */
-static bool outputs_intact(struct engine *e, struct node *n, struct cache_output *outs,
-			   size_t n_outs)
+static bool output_intact(struct engine *e, struct node *n, const struct cache_output *o)
 {
-	for (size_t i = 0; i < n_outs; i++) {
-		char *path = cache_blob_path(e->ctx->cache, outs[i].digest);
-		char hex[SHA256_HEX];
-		struct error err = ERROR_INIT;
-		struct stat st;
-		bool missing = stat(path, &st) < 0;
-		bool ok = !missing && (uint64_t)st.st_size == outs[i].size &&
-			  digest_memo_file(e->ctx->memo, path, hex, &err) == 0 &&
-			  strcmp(hex, outs[i].digest) == 0;
-		error_release(&err);
-		if (!ok && !missing) {
-			progress_note(e->ctx->progress, n->id,
-				      "cached output '%s' is corrupt (blob %s); rebuilding",
-				      outs[i].name, path);
-			cache_remove_blob(e->ctx->cache, outs[i].digest);
-		}
-		free(path);
-		if (!ok)
-			return false;
+	char *path = cache_blob_path(e->ctx->cache, o->digest);
+	char hex[SHA256_HEX];
+	struct error err = ERROR_INIT;
+	struct stat st;
+	bool missing = stat(path, &st) < 0;
+	bool ok = !missing && (uint64_t)st.st_size == o->size &&
+		  digest_memo_file(e->ctx->memo, path, hex, &err) == 0 &&
+		  strcmp(hex, o->digest) == 0;
+	error_release(&err);
+	if (!ok && !missing) {
+		progress_note(e->ctx->progress, n->id,
+			      "cached output '%s' is corrupt (blob %s); rebuilding", o->name, path);
+		cache_remove_blob(e->ctx->cache, o->digest);
 	}
-	return true;
+	free(path);
+	return ok;
+}
+
+/* take outs as n's outputs (ownership moves to n) */
+static void adopt_outputs(struct engine *e, struct node *n, struct cache_output *outs,
+			  size_t n_outs)
+{
+	struct node_state *s = node_state(n);
+	cache_outputs_free(s->outs, s->n_outs);
+	s->outs = outs;
+	s->n_outs = n_outs;
+	engine_set_views(e, n);
 }
 
 /* look key up in the local cache; a damaged entry is a miss that is said */
@@ -123,29 +128,43 @@ static int lookup_local(struct engine *e, struct node *n, struct record *rec,
 	return hit;
 }
 
-int engine_lookup(struct engine *e, struct node *n, bool use_remote, struct error *err)
+int engine_lookup(struct engine *e, struct node *n)
 {
-	struct node_state *s = node_state(n);
 	struct record rec = RECORD_INIT;
 	struct cache_output *outs;
 	size_t n_outs;
 	int hit = lookup_local(e, n, &rec, &outs, &n_outs);
-	if (hit == 0 && use_remote && e->ctx->remote && remote_fetch(e->ctx->remote, e->ctx->cache, s->key, n->id))
-		hit = lookup_local(e, n, &rec, &outs, &n_outs);
 	record_release(&rec);
 	if (hit <= 0)
 		return hit;
-	if (!outputs_intact(e, n, outs, n_outs)) {
-		cache_outputs_free(outs, n_outs);
-		return 0;
+	for (size_t i = 0; i < n_outs; i++) {
+		if (!output_intact(e, n, &outs[i])) {
+			cache_outputs_free(outs, n_outs);
+			return 0;
+		}
 	}
-	cache_outputs_free(s->outs, s->n_outs);
-	s->outs = outs;
-	s->n_outs = n_outs;
-	engine_set_views(e, n);
-	cache_touch_action(e->ctx->cache, s->key);
-	if (e->ctx->remote)
-		remote_upload(e->ctx->remote, e->ctx->cache, s->key, n->id);
+	adopt_outputs(e, n, outs, n_outs);
+	cache_touch_action(e->ctx->cache, node_state(n)->key);
+	return 1;
+}
+
+int engine_fetch(struct engine *e, struct node *n)
+{
+	struct remote_fetched got = REMOTE_FETCHED_INIT;
+	if (!remote_fetch(e->ctx->remote, e->ctx->cache, node_state(n)->key, n->id, &got))
+		return 0;
+	/*
+	 * Downloaded blobs were verified while decoding; only the ones the
+	 * local cache already held are checked, as a local hit's are.
+	 */
+	for (size_t i = 0; i < got.n_outs; i++) {
+		if (!got.downloaded[i] && !output_intact(e, n, &got.outs[i])) {
+			remote_fetched_release(&got);
+			return 0;
+		}
+	}
+	adopt_outputs(e, n, got.outs, got.n_outs);
+	free(got.downloaded);
 	return 1;
 }
 
@@ -162,14 +181,8 @@ int engine_key_node(struct engine *e, struct node *n, struct error *err)
 		return -1;
 	record_key(&s->rec, s->key);
 	s->keyed = true;
-	/*
-	 * Only a node that must be done may come from the remote: a source
-	 * that is keyed only so its dependents can be keyed is not downloaded.
-	 */
-	int hit = engine_lookup(e, n, s->demanded, err);
-	if (hit < 0)
-		return -1;
-	if (hit) {
+	/* the remote is asked by a worker (engine_run.c), never here under the scheduler's lock */
+	if (engine_lookup(e, n)) {
 		s->done = true;
 		engine_remember(e, n);
 	}

@@ -10,6 +10,14 @@
  * building the same key don't both build: the second waits, then finds
  * the first one's entry.
  *
+ * The remote cache is never asked under the scheduler's lock: keying looks
+ * in the local cache only, and a node that must be done and missed it is
+ * first handed to a fetch worker; only when the remote does not have it are
+ * its inputs demanded and is it built.  A node done here (built, or found
+ * in the local cache) is handed to an upload worker.  Fetches and uploads
+ * wait on the network, not on a core, so they have their own pool of -j
+ * threads beside the builders'.
+ *
  * SIGINT and SIGTERM are caught for the run (interrupt.h): the scheduler
  * starts nothing more, the running builders stop at their next check (a
  * child make is killed), nothing they made is published, their scratch
@@ -30,10 +38,25 @@
 #include "cache/remote.h"
 #include "base/util.h"
 
+/* what a worker thread does for its node */
+enum job {
+	JOB_BUILD,   /* look it up under its key lock, and build it on a miss */
+	JOB_FETCH,   /* ask the remote for it */
+	JOB_UPLOAD,  /* send it to the remote */
+};
+
 struct worker {
 	struct engine *e;   /* the engine */
-	struct node *n;     /* node to build */
+	struct node *n;     /* node worked on, or NULL when the slot is free */
+	enum job job;       /* what for */
+	bool finished;      /* the thread is done and may be joined (under e->lock) */
 	pthread_t thread;   /* running it */
+};
+
+/* threads started and not yet joined, by pool */
+struct pools {
+	size_t builds;      /* JOB_BUILD: up to -j */
+	size_t transfers;   /* JOB_FETCH and JOB_UPLOAD: up to -j more */
 };
 
 void builder_output(struct build_ctx *b, const char *name, const char *relpath)
@@ -84,7 +107,6 @@ static struct build_input *collect_inputs(const struct node *n, size_t *count)
 	return in;
 }
 
-/* store each declared output in the CAS and publish the action entry */
 /*
  * A path source is a local file: it may be private, so it reaches a shared
  * remote only when the machine config says remote: {upload_sources: true}.
@@ -97,6 +119,13 @@ static bool may_upload(const struct engine *e, const struct node *n)
 	return e->ctx->config && e->ctx->config->upload_sources;
 }
 
+/* whether n, just done here (not fetched), is to be sent to the remote */
+static bool upload_wanted(const struct engine *e, const struct node *n)
+{
+	return remote_writes(e->ctx->remote) && may_upload(e, n);
+}
+
+/* store each declared output in the CAS and publish the action entry */
 static int publish(struct engine *e, struct node *n, struct build_ctx *b, struct error *err)
 {
 	struct node_state *s = node_state(n);
@@ -128,8 +157,6 @@ static int publish(struct engine *e, struct node *n, struct build_ctx *b, struct
 	s->outs = outs;
 	s->n_outs = b->n_outputs;
 	engine_set_views(e, n);
-	if (e->ctx->remote && may_upload(e, n))
-		remote_upload(e->ctx->remote, e->ctx->cache, s->key, n->id);
 	return 0;
 }
 
@@ -165,7 +192,14 @@ static int build_node(struct engine *e, struct node *n, struct error *err)
 	return ret;
 }
 
-static void *worker_main(void *arg)
+/* the end of every job (e->lock held): the slot may be joined, the scheduler looks again */
+static void job_finished(struct engine *e, struct worker *w)
+{
+	w->finished = true;
+	pthread_cond_signal(&e->changed);
+}
+
+static void *build_main(void *arg)
 {
 	struct worker *w = arg;
 	struct engine *e = w->e;
@@ -177,12 +211,12 @@ static void *worker_main(void *arg)
 	int lock = cache_lock_key(e->ctx->cache, s->key, &err);
 	if (lock >= 0) {
 		/* another process may have built it while we waited for the lock */
-		hit = engine_lookup(e, n, true, &err);
+		hit = engine_lookup(e, n);
 		if (hit == 0) {
 			progress_event(e->ctx->progress, n->id, "started", -1, NULL);
 			ret = build_node(e, n, &err);
 		} else {
-			ret = hit < 0 ? -1 : 0;
+			ret = 0;
 		}
 		cache_unlock_key(lock);
 	}
@@ -206,13 +240,67 @@ static void *worker_main(void *arg)
 		progress_event(e->ctx->progress, n->id, hit ? "cached" : "built", secs, NULL);
 		s->done = true;
 		s->built = !hit;
+		s->upload_due = upload_wanted(e, n);
 	}
-	pthread_cond_signal(&e->changed);
+	job_finished(e, w);
 	pthread_mutex_unlock(&e->lock);
 	if (ret == 0)
 		engine_remember(e, n);
 	error_release(&err);
 	return NULL;
+}
+
+/* a remote miss is not a failure: the scheduler goes on to build the node */
+static void *fetch_main(void *arg)
+{
+	struct worker *w = arg;
+	struct engine *e = w->e;
+	struct node *n = w->n;
+	struct node_state *s = node_state(n);
+	double start = now_monotonic();
+	int hit = engine_fetch(e, n);
+	pthread_mutex_lock(&e->lock);
+	s->running = false;
+	s->remote_asked = true;
+	if (hit) {
+		progress_event(e->ctx->progress, n->id, "cached", now_monotonic() - start, NULL);
+		s->done = true;
+	}
+	job_finished(e, w);
+	pthread_mutex_unlock(&e->lock);
+	if (hit)
+		engine_remember(e, n);
+	return NULL;
+}
+
+/* the node is done already: its dependents need not wait for this */
+static void *upload_main(void *arg)
+{
+	struct worker *w = arg;
+	struct engine *e = w->e;
+	remote_upload(e->ctx->remote, e->ctx->cache, node_state(w->n)->key, w->n->id);
+	pthread_mutex_lock(&e->lock);
+	job_finished(e, w);
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+/* start job for n in slot w; 0, or the pthread_create error (the slot stays free) */
+static int start_job(struct engine *e, struct worker *w, struct node *n, enum job job,
+		     struct pools *pools)
+{
+	static void *(*const mains[])(void *) = { build_main, fetch_main, upload_main };
+	*w = (struct worker){ .e = e, .n = n, .job = job };
+	int rc = pthread_create(&w->thread, NULL, mains[job], w);
+	if (rc != 0) {
+		w->n = NULL;
+		return rc;
+	}
+	if (job == JOB_BUILD)
+		pools->builds++;
+	else
+		pools->transfers++;
+	return 0;
 }
 
 /* mark target and what it needs: non-source nodes of its closure must be done */
@@ -246,19 +334,74 @@ static bool dep_failed(const struct node *n)
 	return false;
 }
 
+/* true while the scheduler may start more work of the kind: no failure, no interrupt */
+static bool may_start(const struct engine *e)
+{
+	return !error_is_set(&e->first_error) && !interrupt_pending();
+}
+
 /*
- * One pass over the graph (e->lock held): key what can be keyed, demand
- * the inputs of nodes that must be built, start ready nodes.  Returns the
- * number of state changes, or -1 on a keying error.
+ * Start n's upload if it is due and a transfer slot is free.  Uploads go
+ * on after a failed node (what was done stays useful to others), not
+ * after an interrupt.  Returns 1 when started.
+ */
+static int schedule_upload(struct engine *e, struct node *n, struct worker *w,
+			   struct pools *pools)
+{
+	struct node_state *s = node_state(n);
+	if (!s->upload_due || pools->transfers >= (size_t)e->ctx->jobs ||
+	    interrupt_pending())
+		return 0;
+	s->upload_due = false;
+	return start_job(e, w, n, JOB_UPLOAD, pools) == 0;
+}
+
+/*
+ * Before n (keyed, demanded, missed locally) is built, a fetch worker asks
+ * the remote for it, and its inputs are not demanded meanwhile: a node the
+ * remote has needs none of them.  Returns 1 while n waits for the remote
+ * (a fetch started or queued), 0 when it is to be built.
+ */
+static int schedule_fetch(struct engine *e, struct node *n, struct worker *w,
+			  struct pools *pools, int *changes)
+{
+	struct node_state *s = node_state(n);
+	if (s->remote_asked)
+		return 0;
+	if (!remote_reads(e->ctx->remote)) {
+		s->remote_asked = true;
+		return 0;
+	}
+	if (pools->transfers >= (size_t)e->ctx->jobs || !may_start(e))
+		return 1;
+	if (start_job(e, w, n, JOB_FETCH, pools) != 0) {
+		s->remote_asked = true; /* no thread: build it instead */
+		return 0;
+	}
+	s->running = true;
+	(*changes)++;
+	return 1;
+}
+
+/*
+ * One pass over the graph (e->lock held): key what can be keyed (looking
+ * in the local cache only), start fetches, demand the inputs of nodes that
+ * must be built, start ready nodes and uploads.  Returns the number of
+ * state changes, or -1 on a keying error.
  */
 static int schedule_pass(struct engine *e, const bool *in_closure, struct worker *workers,
-			 size_t *running)
+			 struct pools *pools)
 {
 	int changes = 0;
 	for (size_t i = 0; i < e->n_nodes; i++) {
 		struct node *n = e->nodes[i];
 		struct node_state *s = node_state(n);
-		if (!in_closure[i] || s->done || s->failed || s->running)
+		/* a slot still held (a job finished but not joined, an upload) has nothing to start */
+		if (!in_closure[i] || workers[i].n)
+			continue;
+		if (s->done)
+			changes += schedule_upload(e, n, &workers[i], pools);
+		if (s->done || s->failed || s->running)
 			continue;
 		if (dep_failed(n)) {
 			s->failed = true;
@@ -275,10 +418,12 @@ static int schedule_pass(struct engine *e, const bool *in_closure, struct worker
 			changes++;
 			if (s->done && s->demanded)
 				progress_event(e->ctx->progress, n->id, "cached", -1, NULL);
-			if (s->done)
+			if (s->done) {
+				s->upload_due = upload_wanted(e, n);
 				continue;
+			}
 		}
-		if (!s->demanded)
+		if (!s->demanded || schedule_fetch(e, n, &workers[i], pools, &changes))
 			continue;
 		for (size_t j = 0; j < n->n_deps; j++) {
 			struct node_state *ds = node_state(n->deps[j]);
@@ -287,15 +432,11 @@ static int schedule_pass(struct engine *e, const bool *in_closure, struct worker
 				changes++;
 			}
 		}
-		if (!deps_done(n) || *running >= (size_t)e->ctx->jobs ||
-		    error_is_set(&e->first_error) || interrupt_pending())
+		if (!deps_done(n) || pools->builds >= (size_t)e->ctx->jobs || !may_start(e))
 			continue;
-		workers[i].e = e;
-		workers[i].n = n;
-		int rc = pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+		int rc = start_job(e, &workers[i], n, JOB_BUILD, pools);
 		if (rc != 0) {
 			/* no thread, no build: fail the node rather than wait for it forever */
-			workers[i].n = NULL;
 			s->failed = true;
 			error_errno(&e->first_error, rc, "%s: cannot start a build thread", n->id);
 			progress_failed(e->ctx->progress, n->id, -1, e->first_error.msg, true);
@@ -303,7 +444,6 @@ static int schedule_pass(struct engine *e, const bool *in_closure, struct worker
 			continue;
 		}
 		s->running = true;
-		(*running)++;
 		changes++;
 	}
 	return changes;
@@ -319,13 +459,16 @@ static bool targets_settled(struct node **targets, size_t n)
 	return true;
 }
 
-static void join_finished(struct engine *e, struct worker *workers, size_t *running)
+static void join_finished(struct engine *e, struct worker *workers, struct pools *pools)
 {
 	for (size_t i = 0; i < e->n_nodes; i++) {
-		if (workers[i].n && !node_state(workers[i].n)->running) {
+		if (workers[i].n && workers[i].finished) {
 			pthread_join(workers[i].thread, NULL);
 			workers[i].n = NULL;
-			(*running)--;
+			if (workers[i].job == JOB_BUILD)
+				pools->builds--;
+			else
+				pools->transfers--;
 		}
 	}
 }
@@ -371,9 +514,10 @@ static int interrupted_error(struct engine *e, struct error *err)
 /* the scheduler's loop, with e->lock taken */
 static void run_until_settled(struct engine *e, const bool *in_closure, struct worker *workers)
 {
-	size_t running = 0;
+	struct pools pools = { 0, 0 };
 	for (;;) {
-		int changes = interrupt_pending() ? 0 : schedule_pass(e, in_closure, workers, &running);
+		int changes = interrupt_pending() ? 0 : schedule_pass(e, in_closure, workers, &pools);
+		size_t running = pools.builds + pools.transfers;
 		if (changes < 0 && running == 0)
 			break;
 		if (changes > 0)
@@ -381,7 +525,7 @@ static void run_until_settled(struct engine *e, const bool *in_closure, struct w
 		if (running == 0)
 			break; /* settled, stuck after a failure, or interrupted */
 		wait_for_change(e);
-		join_finished(e, workers, &running);
+		join_finished(e, workers, &pools);
 	}
 }
 

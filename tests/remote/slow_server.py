@@ -3,13 +3,16 @@
 the remote's time bounds.  It never listens anywhere but 127.0.0.1.
 
     slow_server.py --root DIR [--rate BYTES] [--delay SECONDS] [--log FILE]
+                   [--spans FILE]
 
 Prints its (dynamic) port, then serves until killed:
     GET PATH    DIR/PATH (404 when absent), the body sent at --rate bytes
                 per second (0: at once) after --delay seconds
     HEAD PATH   200 or 404 at once
     PUT PATH    stores the body at DIR/PATH (201), at full speed
-Each request is logged to --log as "METHOD PATH".
+Each request is logged to --log as "METHOD PATH" when it arrives, and to
+--spans as "START END METHOD PATH" (seconds since the epoch) once answered,
+so a test can count the requests that were in flight at once.
 """
 import argparse
 import http.server
@@ -28,9 +31,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def note(self):
+        self.started = time.time()
         if self.server.log_path:
             with LOCK, open(self.server.log_path, "a") as f:
                 f.write("%s %s\n" % (self.command, self.path))
+
+    def handle_one_request(self):
+        self.started = None
+        super().handle_one_request()
+        if self.started is not None and self.server.spans_path:
+            with LOCK, open(self.server.spans_path, "a") as f:
+                f.write("%.6f %.6f %s %s\n" % (self.started, time.time(), self.command,
+                                                self.path))
 
     def local_path(self):
         rel = os.path.normpath(self.path.split("?")[0]).lstrip("/")
@@ -98,9 +110,11 @@ def main():
     ap.add_argument("--rate", type=int, default=0)
     ap.add_argument("--delay", type=float, default=0)
     ap.add_argument("--log")
+    ap.add_argument("--spans")
     a = ap.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
     srv.root, srv.rate, srv.delay, srv.log_path = a.root, a.rate, a.delay, a.log
+    srv.spans_path = a.spans
     print(srv.server_address[1], flush=True)
     srv.serve_forever()
 
