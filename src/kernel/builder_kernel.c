@@ -18,8 +18,8 @@
 #include "kernel/kernel_make.h"
 #include "kernel/kernel_request.h"
 #include "kernel/kernel_toolchain.h"
-#include "kernel/kernel_tree.h"
 #include "kernel/kernel_verify.h"
+#include "kernel/kernel_workspace.h"
 #include "base/progress.h"
 #include "recipe/recipe.h"
 
@@ -43,7 +43,7 @@ static void describe_targets(const struct kernel *k, struct record *rec)
 static int describe_base(struct mvctx *ctx, const struct kernel *k, struct record *rec,
 			 struct error *err)
 {
-	record_add(rec, "base", "%s", kernel_request_base_name(k->base));
+	record_add(rec, "base", "%s", kernel_make_base_name(k->base));
 	if (k->base != KBASE_FILE)
 		return 0;
 	char hex[SHA256_HEX];
@@ -98,16 +98,15 @@ out:
 }
 
 /* compare the final .config with the request; an error (or notes when not strict) per mismatch */
-static int verify_config(struct build_ctx *b, const struct kmake *m, const struct kconf *req,
-			 struct error *err)
+static int verify_config(struct build_ctx *b, const struct kernel_workspace *w, struct error *err)
 {
 	const struct kernel *k = b->node->u.kernel;
 	struct kconf final = KCONF_INIT;
 	struct buf report = BUF_INIT;
-	char *dotconfig = path_join(m->objdir, ".config");
-	int ret = kernel_config_load_dotconfig(&final, dotconfig, err);
+	int ret = kernel_workspace_load_config(w, &final, err);
 	if (ret == 0)
-		ret = kernel_verify(req, &final, m->srcdir, kernel_make_srcarch(k->arch), &report, err);
+		ret = kernel_verify(&w->request, &final, w->srcdir, kernel_make_srcarch(k->arch), &report,
+				    err);
 	if (ret > 0 && k->strict) {
 		report.data[--report.len] = '\0';
 		error_set(err, "%d requested config value%s did not take:\n%s", ret, ret == 1 ? "" : "s",
@@ -120,7 +119,6 @@ static int verify_config(struct build_ctx *b, const struct kmake *m, const struc
 	}
 	buf_release(&report);
 	kernel_config_release(&final);
-	free(dotconfig);
 	return ret;
 }
 
@@ -157,56 +155,36 @@ out:
 	return ret;
 }
 
-/* configure, verify and make in the locked object directory */
-static int build_in_objdir(struct build_ctx *b, struct kmake *m, struct error *err)
+/* make the targets in the configured workspace and hand its outputs to the cache */
+static int make_targets(struct build_ctx *b, struct kernel_workspace *w, struct error *err)
 {
 	const struct kernel *k = b->node->u.kernel;
-	struct kconf req = KCONF_INIT;
 	char *targets[2];
 	size_t n_targets = 0;
-	int ret = -1;
-	if (kernel_request_configure(k, m, &req, err) < 0 || verify_config(b, m, &req, err) < 0)
-		goto out;
 	if (k->target_bzimage)
 		targets[n_targets++] = "bzImage";
 	if (k->target_vmlinux || !n_targets)
 		targets[n_targets++] = "vmlinux";
-	if (kernel_make_build(m, targets, n_targets, err) < 0)
-		goto out;
-	ret = take_outputs(b, m, err);
-out:
-	kernel_config_release(&req);
-	return ret;
+	if (kernel_make_build(&w->make, targets, n_targets, err) < 0)
+		return -1;
+	return take_outputs(b, &w->make, err);
 }
 
 static int kernel_build(struct build_ctx *b, struct error *err)
 {
 	const struct kernel *k = b->node->u.kernel;
-	const char *cache_dir = cache_root(b->ctx->cache);
 	char *dep_id = xasprintf("source:%s", k->source);
 	const struct build_input *src = builder_input_find(b, dep_id, "file");
-	struct kmake m = { .arch = k->arch, .jobs = b->ctx->jobs, .progress = b->ctx->progress,
-			   .node_id = b->node->id, .log_fd = -1 };
-	char *srcdir = NULL, *objdir = NULL;
-	int lock = -1, ret = -1;
-	if (!src) {
+	struct kernel_workspace w;
+	int ret = -1;
+	kernel_workspace_init(&w, k, b->ctx->jobs, b->ctx->progress, b->node->id);
+	if (!src)
 		error_set(err, "source '%s' has no file output", k->source);
-		goto out;
-	}
-	if (!kernel_tree_present(cache_dir, src->digest))
-		progress_status(b->ctx->progress, b->node->id, "unpacking source '%s'", k->source);
-	if (kernel_tree_get(cache_dir, src->path, src->digest, &srcdir, err) < 0 ||
-	    kernel_tree_objdir_lock(cache_dir, k->name, src->digest, k->arch, &objdir, &lock, err) < 0)
-		goto out;
-	m.srcdir = srcdir;
-	m.objdir = objdir;
-	ret = build_in_objdir(b, &m, err);
-out:
-	kernel_make_release(&m);
-	kernel_tree_objdir_unlock(lock);
+	else if (kernel_workspace_open(&w, cache_root(b->ctx->cache), src->path, src->digest, err) == 0 &&
+		 kernel_workspace_configure(&w, err) == 0 && verify_config(b, &w, err) == 0)
+		ret = make_targets(b, &w, err);
+	kernel_workspace_release(&w);
 	free(dep_id);
-	free(srcdir);
-	free(objdir);
 	return ret;
 }
 

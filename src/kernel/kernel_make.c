@@ -15,7 +15,6 @@
 #include "base/fileutil.h"
 #include "kernel/kernel_proc.h"
 #include "kernel/kernel_progress.h"
-#include "kernel/kernel_request.h"
 #include "base/progress.h"
 #include "base/util.h"
 
@@ -48,6 +47,18 @@ const char *kernel_make_srcarch(const char *arch)
 	if (strcmp(arch, "x86_64") == 0 || strcmp(arch, "i386") == 0)
 		return "x86";
 	return arch;
+}
+
+const char *kernel_make_base_name(enum kernel_base_kind base)
+{
+	switch (base) {
+	case KBASE_ALLNOCONFIG: return "allnoconfig";
+	case KBASE_TINYCONFIG: return "tinyconfig";
+	case KBASE_DEFCONFIG: return "defconfig";
+	case KBASE_ALLDEFCONFIG: return "alldefconfig";
+	case KBASE_FILE: return "file";
+	}
+	return "unknown";
 }
 
 int kernel_make_open_log(struct kmake *m, struct error *err)
@@ -252,7 +263,7 @@ int kernel_make_configure(struct kmake *m, enum kernel_base_kind base, const cha
 		goto out;
 	if (base != KBASE_FILE)
 		env = xasprintf("KCONFIG_ALLCONFIG=%s", allconfig);
-	m->base = kernel_request_base_name(base);
+	m->base = kernel_make_base_name(base);
 	char *args[] = { (char *)target };
 	struct watch w = { 0 };
 	ret = run_make(m, args, 1, env, &w, err);

@@ -34,6 +34,8 @@ struct kmake {
 
 /* the kernel's source architecture for ARCH ("x86_64" -> "x86") */
 const char *kernel_make_srcarch(const char *arch);
+/* the name of a base ("allnoconfig", ...; "file" for a config file) */
+const char *kernel_make_base_name(enum kernel_base_kind base);
 /* truncate and open OBJDIR/build.log; 0, or -1 with err */
 int kernel_make_open_log(struct kmake *m, struct error *err);
 /*

@@ -7,20 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/progress.h"
 #include "base/util.h"
-
-const char *kernel_request_base_name(enum kernel_base_kind base)
-{
-	switch (base) {
-	case KBASE_ALLNOCONFIG: return "allnoconfig";
-	case KBASE_TINYCONFIG: return "tinyconfig";
-	case KBASE_DEFCONFIG: return "defconfig";
-	case KBASE_ALLDEFCONFIG: return "alldefconfig";
-	case KBASE_FILE: return "file";
-	}
-	return "unknown";
-}
 
 int kernel_request_load(const struct kernel *k, struct kconf *req, struct error *err)
 {
@@ -66,18 +53,4 @@ int kernel_request_check(const struct recipe *r, struct error *err)
 			return -1; /* the error names the recipe line and the kernel */
 	}
 	return 0;
-}
-
-int kernel_request_configure(const struct kernel *k, struct kmake *m, struct kconf *req,
-			     struct error *err)
-{
-	char *base_file = k->base == KBASE_FILE ? recipe_resolve_path(k->base_file.base_dir, k->base_file.path) : NULL;
-	int ret = -1;
-	if (kernel_make_open_log(m, err) < 0 || kernel_request_load(k, req, err) < 0)
-		goto out;
-	progress_status(m->progress, m->node_id, "configuring (%s)", kernel_request_base_name(k->base));
-	ret = kernel_make_configure(m, k->base, base_file, req, err);
-out:
-	free(base_file);
-	return ret;
 }

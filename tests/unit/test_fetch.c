@@ -1,5 +1,5 @@
 /*
- * Unit tests for fetch and fetch_source against a real HTTP server: the
+ * Unit tests for fetch, fetch_source and fetch_checksums against a real HTTP server: the
  * fault server in tests/fetch/fault_server.py, started here on 127.0.0.1
  * (a free port) and killed at exit.  Nothing else is contacted.
  */
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fetch/fetch.h"
+#include "fetch/fetch_checksums.h"
 #include "fetch/fetch_source.h"
 #include "recipe/recipe.h"
 #include "tap.h"
@@ -413,6 +414,41 @@ static void test_sources(const struct fetch_limits *l)
 	free(good); free(other); free(e500); free(e404);
 }
 
+/* fetch_checksums_urls: each URL hashed through a temp file that is removed again */
+static void test_url_checksums(void)
+{
+	struct fetch_checksums sums = FETCH_CHECKSUMS_INIT;
+	struct error err = ERROR_INIT;
+	char *tmp = path_join(scratch, "tmp");
+	mkdir(tmp, 0755);
+	char *old_tmp = getenv("TMPDIR") ? xstrdup(getenv("TMPDIR")) : NULL;
+	setenv("TMPDIR", tmp, 1);
+	char *urls[] = { xasprintf("http://127.0.0.1:%d/files/data.bin", port),
+			 xasprintf("http://127.0.0.1:%d/404/data.bin", port) };
+	ok(fetch_checksums_urls(&sums, urls, 1, NULL, &err) == 0 && sums.n == 1, "one URL hashed: %s",
+	   err.msg ? err.msg : "");
+	ok(sums.n == 1 && !strcmp(sums.items[0].name, urls[0]) &&
+	   !strcmp(sums.items[0].sha256, data_sha256) && !strcmp(sums.items[0].sha512, data_sha512),
+	   "named by its URL, with both checksums");
+	ok(fetch_checksums_urls(&sums, urls, 2, NULL, &err) < 0 && contains(err.msg, "HTTP 404"),
+	   "a failing URL stops the list, named");
+	ok(sums.n == 2, "what came before the failure is kept");
+	char *cmd = xasprintf("test -z \"$(ls -A '%s')\"", tmp);
+	ok(system(cmd) == 0, "no temp file is left behind");
+	fetch_checksums_release(&sums);
+	ok(sums.n == 0 && !sums.items, "release empties the list");
+	if (old_tmp)
+		setenv("TMPDIR", old_tmp, 1);
+	else
+		unsetenv("TMPDIR");
+	error_release(&err);
+	free(cmd);
+	free(urls[0]);
+	free(urls[1]);
+	free(old_tmp);
+	free(tmp);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/mvbuild-test-fetch.XXXXXX";
@@ -436,5 +472,6 @@ int main(void)
 	test_size_and_time_limits(&l);
 	test_resume(&l);
 	test_sources(&l);
+	test_url_checksums();
 	return tap_done();
 }
