@@ -2,26 +2,17 @@
  * image_tree: entries of an image being written (see image_tree.h).
  *
  * Every entry is a node (name, parent, inode number, type) found through
- * a hash table keyed by (parent, name).  An inode freed by a replaced or
- * removed entry is reused first (last freed, first reused), then new ones
- * come from a counter, so a layer that rewrites a path 5,000 times needs
- * one inode, not 5,000, and the same input always gives the same inode
- * numbers.  Directory contents live only in memory until
- * image_tree_finish(), which writes each directory once (image_dirblocks);
- * regular file data streams through image_tree_file.
- *
- * Times: mtime = atime = the entry's mtime clamped to [0, epoch];
- * ctime = crtime = epoch; nanoseconds are zero.
+ * a hash table keyed by (parent, name).  Inodes are written as entries
+ * arrive (image_inode); regular file data streams through image_tree_file.
+ * Directory contents live only in memory until image_tree_finish(), which
+ * writes each directory once (image_dirblocks).
  */
-#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <ext2fs/ext3_extents.h>
 
-#include "image/image_fs.h"
-#include "image/image_tree.h"
 #include "image/image_dirblocks.h"
+#include "image/image_inode.h"
+#include "image/image_tree.h"
 
 struct tnode {
 	char *name;                 /* last path component ("" for the root) */
@@ -39,7 +30,7 @@ struct tnode {
 
 struct tree {
 	ext2_filsys fs;             /* the filesystem being written (not owned) */
-	uint32_t epoch;             /* timestamp for everything written */
+	struct inodes inodes;       /* its inode numbers, and the writer of each inode */
 	struct tnode *root;
 	struct tnode **buckets;     /* hash table of nodes by (parent, name) */
 	size_t n_buckets;           /* power of two */
@@ -49,9 +40,6 @@ struct tree {
 	struct tnode **dirs;        /* directories in creation order, for image_tree_finish */
 	size_t n_dirs, alloc_dirs;
 	struct tnode *lost_found;   /* padded to 16 KiB as mke2fs does */
-	ext2_ino_t next_ino;        /* next never-used inode number to try */
-	ext2_ino_t *freed;          /* inodes released by removed entries, reused last first */
-	size_t n_freed, alloc_freed;
 };
 
 #define LOST_FOUND_BYTES 16384
@@ -142,129 +130,6 @@ static struct tnode *table_find(const struct tree *t, const struct tnode *parent
 	return NULL;
 }
 
-/* ---- inodes --------------------------------------------------------------- */
-
-static int alloc_ino(struct tree *t, bool dir, const char *path, ext2_ino_t *ino,
-		     struct error *err)
-{
-	ext2_filsys fs = t->fs;
-	if (t->n_freed) {
-		*ino = t->freed[--t->n_freed];
-	} else {
-		while (t->next_ino <= fs->super->s_inodes_count &&
-		       ext2fs_test_inode_bitmap2(fs->inode_map, t->next_ino))
-			t->next_ino++;
-		if (t->next_ino > fs->super->s_inodes_count)
-			return error_set(err, "'/%s': %s (all %u are in use)", path,
-					 IMAGE_NO_INODES_MSG, fs->super->s_inodes_count);
-		*ino = t->next_ino++;
-	}
-	ext2fs_inode_alloc_stats2(fs, *ino, +1, dir);
-	return 0;
-}
-
-/* give ino back for the next entry (its inode is already freed on disk) */
-static void free_ino(struct tree *t, ext2_ino_t ino)
-{
-	if (t->n_freed == t->alloc_freed) {
-		t->alloc_freed = t->alloc_freed ? t->alloc_freed * 2 : 64;
-		t->freed = xrealloc(t->freed, t->alloc_freed * sizeof(*t->freed));
-	}
-	t->freed[t->n_freed++] = ino;
-}
-
-static uint32_t clamp_time(const struct tree *t, int64_t when)
-{
-	if (when < 0)
-		return 0;
-	return when > (int64_t)t->epoch ? t->epoch : (uint32_t)when;
-}
-
-static void fill_inode(const struct tree *t, struct ext2_inode_large *in, const struct tree_attrs *a)
-{
-	memset(in, 0, sizeof(*in));
-	in->i_mode = (uint16_t)a->mode;
-	in->i_uid = (uint16_t)a->uid;
-	ext2fs_set_i_uid_high(*in, a->uid >> 16);
-	in->i_gid = (uint16_t)a->gid;
-	ext2fs_set_i_gid_high(*in, a->gid >> 16);
-	in->i_mtime = in->i_atime = clamp_time(t, a->mtime);
-	in->i_ctime = in->i_crtime = t->epoch;
-	in->i_links_count = 1;
-	in->i_extra_isize = sizeof(struct ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE;
-}
-
-/* an empty extent tree in i_block, as ext4 expects of every extent-mapped inode */
-static void init_extents(struct ext2_inode_large *in)
-{
-	struct ext3_extent_header *eh = (struct ext3_extent_header *)in->i_block;
-	eh->eh_magic = ext2fs_cpu_to_le16(EXT3_EXT_MAGIC);
-	eh->eh_entries = 0;
-	eh->eh_max = ext2fs_cpu_to_le16((sizeof(in->i_block) - sizeof(*eh)) /
-					sizeof(struct ext3_extent));
-	eh->eh_depth = 0;
-	in->i_flags |= EXT4_EXTENTS_FL;
-}
-
-/* write a new inode, zeroing the whole on-disk slot (no stale in-inode xattrs) */
-static int write_new_inode(struct tree *t, ext2_ino_t ino, struct ext2_inode_large *in,
-			   const char *path, struct error *err)
-{
-	int size = EXT2_INODE_SIZE(t->fs->super);
-	char *slot = xcalloc(1, (size_t)size);
-	memcpy(slot, in, sizeof(*in));
-	errcode_t rc = ext2fs_write_inode_full(t->fs, ino, (struct ext2_inode *)slot, size);
-	free(slot);
-	if (rc)
-		return image_fs_error(t->fs, err, rc, "cannot write the inode of '/%s'", path);
-	return 0;
-}
-
-static int read_inode(struct tree *t, ext2_ino_t ino, struct ext2_inode_large *in,
-		      const char *path, struct error *err)
-{
-	errcode_t rc = ext2fs_read_inode_full(t->fs, ino, (struct ext2_inode *)in, sizeof(*in));
-	if (rc)
-		return image_fs_error(t->fs, err, rc, "cannot read the inode of '/%s'", path);
-	return 0;
-}
-
-static int update_inode(struct tree *t, ext2_ino_t ino, struct ext2_inode_large *in,
-			const char *path, struct error *err)
-{
-	errcode_t rc = ext2fs_write_inode_full(t->fs, ino, (struct ext2_inode *)in, sizeof(*in));
-	if (rc)
-		return image_fs_error(t->fs, err, rc, "cannot write the inode of '/%s'", path);
-	return 0;
-}
-
-/* drop one link of a non-directory or the only one of a directory; frees at zero */
-static int release_inode(struct tree *t, struct tnode *n, struct error *err)
-{
-	struct ext2_inode_large in;
-	if (read_inode(t, n->ino, &in, n->name, err) < 0)
-		return -1;
-	if (!S_ISDIR(n->mode) && in.i_links_count > 1) {
-		in.i_links_count--;
-		return update_inode(t, n->ino, &in, n->name, err);
-	}
-	errcode_t rc = 0;
-	if (ext2fs_inode_has_valid_blocks2(t->fs, (struct ext2_inode *)&in))
-		rc = ext2fs_punch(t->fs, n->ino, (struct ext2_inode *)&in, NULL, 0, ~0ULL);
-	if (!rc && ext2fs_file_acl_block(t->fs, (struct ext2_inode *)&in))
-		rc = ext2fs_free_ext_attr(t->fs, n->ino, &in);
-	if (rc)
-		return image_fs_error(t->fs, err, rc, "cannot free the inode of '%s'", n->name);
-	ext2fs_inode_alloc_stats2(t->fs, n->ino, -1, S_ISDIR(n->mode));
-	struct ext2_inode_large zero;
-	memset(&zero, 0, sizeof(zero));
-	zero.i_dtime = t->epoch;
-	if (write_new_inode(t, n->ino, &zero, n->name, err) < 0)
-		return -1;
-	free_ino(t, n->ino);
-	return 0;
-}
-
 /* ---- nodes ---------------------------------------------------------------- */
 
 static struct tnode *node_new(struct tree *t, struct tnode *parent, const char *name,
@@ -308,7 +173,7 @@ static int remove_node(struct tree *t, struct tnode *n, struct error *err)
 				return -1;
 	table_remove(t, n);
 	n->removed = true;
-	return release_inode(t, n, err);
+	return image_inode_unlink(&t->inodes, n->ino, S_ISDIR(n->mode), n->name, err);
 }
 
 /* a directory inode with no blocks yet (image_tree_finish writes them); path is for messages */
@@ -316,14 +181,9 @@ static int make_dir(struct tree *t, struct tnode *parent, const char *name, size
 		    const char *path, const struct tree_attrs *a, struct tnode **out,
 		    struct error *err)
 {
-	struct ext2_inode_large in;
 	ext2_ino_t ino;
-	if (alloc_ino(t, true, path, &ino, err) < 0)
-		return -1;
-	fill_inode(t, &in, a);
-	in.i_links_count = 2;
-	init_extents(&in);
-	if (write_new_inode(t, ino, &in, path, err) < 0)
+	if (image_inode_alloc(&t->inodes, true, path, &ino, err) < 0 ||
+	    image_inode_dir(&t->inodes, ino, a, path, err) < 0)
 		return -1;
 	*out = node_new(t, parent, name, len, a->mode, ino);
 	remember_dir(t, *out);
@@ -419,17 +279,12 @@ static int make_room(struct tree *t, const char *path, uint32_t mode, struct tno
 struct tree *image_tree_new(ext2_filsys fs, uint32_t epoch, struct error *err)
 {
 	struct tree *t = xcalloc(1, sizeof(*t));
-	struct ext2_inode_large in;
 	const struct tree_attrs root_attrs = { S_IFDIR | 0755, 0, 0, epoch };
 	const struct tree_attrs lf_attrs = { S_IFDIR | 0700, 0, 0, epoch };
 	t->fs = fs;
-	t->epoch = epoch;
-	t->next_ino = EXT2_FIRST_INODE(fs->super);
-	ext2fs_inode_alloc_stats2(fs, EXT2_ROOT_INO, +1, 1);
-	fill_inode(t, &in, &root_attrs);
-	in.i_links_count = 2;
-	init_extents(&in);
-	if (write_new_inode(t, EXT2_ROOT_INO, &in, "", err) < 0)
+	image_inode_init(&t->inodes, fs, epoch);
+	image_inode_take(&t->inodes, EXT2_ROOT_INO, true);
+	if (image_inode_dir(&t->inodes, EXT2_ROOT_INO, &root_attrs, "", err) < 0)
 		goto fail;
 	t->root = node_new(t, NULL, "", 0, root_attrs.mode, EXT2_ROOT_INO);
 	remember_dir(t, t->root);
@@ -453,7 +308,7 @@ void image_tree_free(struct tree *t)
 	free(t->nodes);
 	free(t->buckets);
 	free(t->dirs);
-	free(t->freed);
+	image_inode_release(&t->inodes);
 	free(t);
 }
 
@@ -465,17 +320,8 @@ uint64_t image_tree_free_bytes(const struct tree *t)
 static int set_dir_attrs(struct tree *t, struct tnode *n, const struct tree_attrs *a,
 			 const char *path, struct error *err)
 {
-	struct ext2_inode_large in;
-	if (read_inode(t, n->ino, &in, path, err) < 0)
-		return -1;
-	in.i_mode = (uint16_t)a->mode;
-	in.i_uid = (uint16_t)a->uid;
-	ext2fs_set_i_uid_high(in, a->uid >> 16);
-	in.i_gid = (uint16_t)a->gid;
-	ext2fs_set_i_gid_high(in, a->gid >> 16);
-	in.i_mtime = in.i_atime = clamp_time(t, a->mtime);
 	n->mode = a->mode;
-	return update_inode(t, n->ino, &in, path, err);
+	return image_inode_set_attrs(&t->inodes, n->ino, a, path, err);
 }
 
 int image_tree_mkdir(struct tree *t, const char *path, const struct tree_attrs *a, struct error *err)
@@ -505,18 +351,17 @@ int image_tree_mkdir_p(struct tree *t, const char *path, struct error *err)
 	return make_dir(t, dir, leaf, strlen(leaf), path, &default_dir_attrs, &n, err);
 }
 
-/* a node with a fresh inode for a non-directory entry */
+/* a node with a fresh inode number for a non-directory entry, the inode not yet written */
 static int make_leaf(struct tree *t, const char *path, const struct tree_attrs *a,
-		     struct ext2_inode_large *in, struct tnode **out, struct error *err)
+		     struct tnode **out, struct error *err)
 {
 	struct tnode *dir, *keep;
 	const char *leaf;
 	ext2_ino_t ino;
 	if (make_room(t, path, a->mode, &dir, &leaf, &keep, err) < 0)
 		return -1;
-	if (alloc_ino(t, false, path, &ino, err) < 0)
+	if (image_inode_alloc(&t->inodes, false, path, &ino, err) < 0)
 		return -1;
-	fill_inode(t, in, a);
 	*out = node_new(t, dir, leaf, strlen(leaf), a->mode, ino);
 	return 0;
 }
@@ -524,72 +369,32 @@ static int make_leaf(struct tree *t, const char *path, const struct tree_attrs *
 int image_tree_symlink(struct tree *t, const char *path, const struct tree_attrs *a,
 		 const char *target, struct error *err)
 {
-	struct ext2_inode_large in;
 	struct tnode *n;
 	size_t len = strlen(target);
 	if (len == 0 || len >= t->fs->blocksize)
 		return error_set(err, "'/%s': symlink target of %zu bytes is not allowed", path, len);
-	if (make_leaf(t, path, a, &in, &n, err) < 0)
+	if (make_leaf(t, path, a, &n, err) < 0)
 		return -1;
 	n->target = xstrdup(target);
-	in.i_size = (uint32_t)len;
-	if (len < sizeof(in.i_block)) {
-		/* a fast symlink: the target lives in the inode itself */
-		memcpy(in.i_block, target, len);
-		return write_new_inode(t, n->ino, &in, path, err);
-	}
-	in.i_size = 0;
-	init_extents(&in);
-	if (write_new_inode(t, n->ino, &in, path, err) < 0)
-		return -1;
-	ext2_file_t file = NULL;
-	errcode_t rc = ext2fs_file_open2(t->fs, n->ino, (struct ext2_inode *)&in,
-					 EXT2_FILE_WRITE, &file);
-	unsigned int written;
-	if (!rc)
-		rc = ext2fs_file_write(file, target, (unsigned int)len, &written);
-	if (!rc)
-		rc = ext2fs_file_set_size2(file, len);
-	if (file) {
-		errcode_t rc2 = ext2fs_file_close(file);
-		rc = rc ? rc : rc2;
-	}
-	if (rc)
-		return image_fs_error(t->fs, err, rc, "cannot write the symlink '/%s'", path);
-	return 0;
-}
-
-/* device numbers in i_block as Linux encodes them (old form when both fit a byte) */
-static void encode_dev(struct ext2_inode_large *in, dev_t rdev)
-{
-	unsigned major = major(rdev), minor = minor(rdev);
-	if (major < 256 && minor < 256) {
-		in->i_block[0] = ext2fs_cpu_to_le32(major << 8 | minor);
-	} else {
-		in->i_block[1] = ext2fs_cpu_to_le32((minor & 0xff) | (major << 8) |
-						    ((minor & ~0xffu) << 12));
-	}
+	return image_inode_symlink(&t->inodes, n->ino, a, target, path, err);
 }
 
 int image_tree_mknod(struct tree *t, const char *path, const struct tree_attrs *a, dev_t rdev,
 	       struct error *err)
 {
-	struct ext2_inode_large in;
 	struct tnode *n;
 	if (!S_ISFIFO(a->mode) && !S_ISSOCK(a->mode) && !S_ISCHR(a->mode) && !S_ISBLK(a->mode))
 		return error_set(err, "'/%s': not a special file type", path);
-	if (make_leaf(t, path, a, &in, &n, err) < 0)
+	if (make_leaf(t, path, a, &n, err) < 0)
 		return -1;
-	if (S_ISCHR(a->mode) || S_ISBLK(a->mode))
-		encode_dev(&in, rdev);
-	return write_new_inode(t, n->ino, &in, path, err);
+	return image_inode_special(&t->inodes, n->ino, a, rdev, path, err);
 }
 
 int image_tree_hardlink(struct tree *t, const char *path, const char *target, struct error *err)
 {
-	struct ext2_inode_large in;
 	struct tnode *to = lookup(t, target, err), *dir, *keep;
 	const char *leaf;
+	unsigned links;
 	if (!to)
 		return error_prefix(err, "hardlink '/%s'", path);
 	if (!S_ISREG(to->mode))
@@ -597,9 +402,9 @@ int image_tree_hardlink(struct tree *t, const char *path, const char *target, st
 				 target);
 	if (!strcmp(path, target))
 		return error_set(err, "hardlink '/%s' points at itself", path);
-	if (read_inode(t, to->ino, &in, target, err) < 0)
+	if (image_inode_links(&t->inodes, to->ino, target, &links, err) < 0)
 		return -1;
-	if (in.i_links_count >= EXT2_LINK_MAX)
+	if (links >= EXT2_LINK_MAX)
 		return error_set(err, "hardlink '/%s': too many links to '/%s'", path, target);
 	if (make_room(t, path, to->mode, &dir, &leaf, &keep, err) < 0)
 		return -1;
@@ -607,13 +412,12 @@ int image_tree_hardlink(struct tree *t, const char *path, const char *target, st
 	if (to->removed)
 		return error_set(err, "hardlink '/%s': its target '/%s' was beneath it and is gone",
 				 path, target);
-	/* make_room may have dropped a link of the target's inode: read it again */
-	if (read_inode(t, to->ino, &in, target, err) < 0)
+	/* make_room may have dropped a link of the target's inode: the count is read again */
+	if (image_inode_link(&t->inodes, to->ino, target, path, err) < 0)
 		return -1;
-	in.i_links_count++;
 	struct tnode *n = node_new(t, dir, leaf, strlen(leaf), to->mode, to->ino);
 	n->hardlink = true;
-	return update_inode(t, to->ino, &in, path, err);
+	return 0;
 }
 
 int image_tree_remove(struct tree *t, const char *path, struct error *err)
@@ -633,22 +437,10 @@ int image_tree_remove(struct tree *t, const char *path, struct error *err)
 int image_tree_set_xattr(struct tree *t, const char *path, const char *name, const void *value,
 		   size_t len, struct error *err)
 {
-	struct ext2_xattr_handle *h = NULL;
 	struct tnode *n = lookup(t, path, err);
 	if (!n)
 		return -1;
-	errcode_t rc = ext2fs_xattrs_open(t->fs, n->ino, &h);
-	if (!rc)
-		rc = ext2fs_xattrs_read(h);
-	if (!rc)
-		rc = ext2fs_xattr_set(h, name, value, len);
-	if (h) {
-		errcode_t rc2 = ext2fs_xattrs_close(&h);
-		rc = rc ? rc : rc2;
-	}
-	if (rc)
-		return image_fs_error(t->fs, err, rc, "cannot set xattr '%s' on '/%s'", name, path);
-	return 0;
+	return image_inode_set_xattr(&t->inodes, n->ino, name, value, len, path, err);
 }
 
 /* ---- regular files -------------------------------------------------------- */
@@ -663,10 +455,8 @@ int image_tree_file_begin(struct tree *t, const char *path, const struct tree_at
 		return error_set(err, "'/%s' declares %llu bytes, more than the %llu free in the "
 				 "image: raise size: or use size: auto", path,
 				 (unsigned long long)size, (unsigned long long)image_tree_free_bytes(t));
-	if (make_leaf(t, path, a, &in, &n, err) < 0)
-		return -1;
-	init_extents(&in);
-	if (write_new_inode(t, n->ino, &in, path, err) < 0)
+	if (make_leaf(t, path, a, &n, err) < 0 ||
+	    image_inode_file(&t->inodes, n->ino, a, path, &in, err) < 0)
 		return -1;
 	return image_tree_file_open(t->fs, n->ino, &in, path, size, out, err);
 }
