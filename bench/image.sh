@@ -23,8 +23,10 @@ mkdir -p "$W"
 # the driver: the image writer's C API, linked with the same objects as mvbuild
 make -s -C "$REPO" mvbuild >/dev/null
 objs=$(find "$REPO"/build/obj -name '*.o' ! -name main.o | sort)
+# the libraries as the Makefile links mvbuild (its LIBS), never a second list
+libs=$(make -s -C "$REPO" -f Makefile -f - print-libs <<<'print-libs: ; @echo $(LIBS)')
 cc -std=c17 -D_GNU_SOURCE -O2 -I"$REPO/src" -o "$W/image-write" "$REPO/tests/image/image-write.c" \
-	$objs $(pkg-config --libs yaml-0.1 libarchive ext2fs com_err libcurl libcrypto) -pthread
+	$objs $libs
 WRITER=$W/image-write
 
 # measure NAME CMD...: best wall time of RUNS runs and its peak RSS, into $best/$mem

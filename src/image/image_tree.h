@@ -2,10 +2,10 @@
  * image_tree: the entries of an image being written.  Keeps an in-memory
  * path -> inode map (a hash table keyed by parent and name, so lookups
  * cost the path depth, never a directory scan) and the children of every
- * directory in input order; regular file data goes to the filesystem as
- * it streams in, and directories are written once, at the end, as whole
- * blocks, so adding an entry costs the same in a directory of 20 or
- * 20,000 entries.
+ * directory in input order; each inode (image_inode) and regular file's
+ * data goes to the filesystem as it streams in, and directories are
+ * written once, at the end, as whole blocks, so adding an entry costs the
+ * same in a directory of 20 or 20,000 entries.
  *
  * Paths are relative to the image root, already cleaned (see
  * image_tree_path_clean).  A later entry replaces an earlier one as tar would:
@@ -23,17 +23,10 @@
 
 #include "base/error.h"
 #include "base/util.h"
+#include "image/image_inode.h"   /* struct tree_attrs */
 
 struct tree;
 struct tree_file;
-
-/* the attributes of an entry */
-struct tree_attrs {
-	uint32_t mode;      /* type and permission bits, as st_mode */
-	uint32_t uid;       /* numeric, never mapped */
-	uint32_t gid;
-	int64_t mtime;      /* seconds; clamped to [0, epoch] when written */
-};
 
 /*
  * Clean an entry name into a relative path without "." or empty parts.
