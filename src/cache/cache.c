@@ -1,7 +1,8 @@
 /*
  * cache: the content-addressed store and the action cache on disk.
  *
- * Layout under the cache root (see docs/cache.md):
+ * Layout under the cache root (see docs/cache.md; cache_layout.c names
+ * every area and says what gc may remove from it):
  *   VERSION                  "mvbuild-cache 1\n": the marker that makes a
  *                            directory a cache (cache_open adopts nothing
  *                            else; it creates a cache only in an absent or
@@ -51,6 +52,7 @@
 
 #include "base/fileutil.h"
 #include "base/util.h"
+#include "cache/cache_layout.h"
 
 /* also committed as cache/VERSION, so a checkout's default ./cache is an empty cache */
 #define CACHE_VERSION "mvbuild-cache 1\n"
@@ -65,9 +67,10 @@ struct cache {
 
 static int ensure_layout(const char *root, struct error *err)
 {
-	static const char *dirs[] = { "cas/sha256", "ac", "tmp", "locks", "memo", "last" };
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		char *d = path_join(root, dirs[i]);
+	for (enum cache_area a = 0; a < CACHE_AREA_COUNT; a++) {
+		if (!cache_layout_made_at_open(a))
+			continue;
+		char *d = cache_layout_dir(root, a);
 		int r = mkdir_p(d, 0755, err);
 		free(d);
 		if (r < 0)
@@ -184,7 +187,7 @@ const char *cache_root(const struct cache *c)
 
 char *cache_blob_relpath(const char *digest)
 {
-	return xasprintf("cas/sha256/%.2s/%s", digest, digest + 2);
+	return cache_layout_relpath(CACHE_AREA_CAS, digest);
 }
 
 char *cache_blob_path(const struct cache *c, const char *digest)
@@ -197,7 +200,10 @@ char *cache_blob_path(const struct cache *c, const char *digest)
 
 static char *action_path(const struct cache *c, const char *key)
 {
-	return xasprintf("%s/ac/%.2s/%s", c->root, key, key);
+	char *rel = cache_layout_relpath(CACHE_AREA_AC, key);
+	char *path = path_join(c->root, rel);
+	free(rel);
+	return path;
 }
 
 bool cache_has_blob(const struct cache *c, const char *digest)
@@ -243,7 +249,8 @@ static char *temp_name(const struct cache *c, const char *what)
 {
 	static unsigned counter;
 	unsigned n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
-	return xasprintf("%s/tmp/%s.%d.%u.%ld", c->root, what, (int)getpid(), n, (long)time(NULL));
+	return cache_layout_path(c->root, CACHE_AREA_TMP, "%s.%d.%u.%ld", what, (int)getpid(), n,
+				 (long)time(NULL));
 }
 
 int cache_put_file(struct cache *c, const char *path, bool move, char digest[SHA256_HEX],
@@ -468,14 +475,19 @@ void cache_outputs_free(struct cache_output *outs, size_t n)
 
 int cache_mkscratch(struct cache *c, const char *prefix, char **path, struct error *err)
 {
-	char *tmpl = xasprintf("%s/tmp/%s.XXXXXX", c->root, prefix);
-	for (char *s = tmpl + strlen(c->root) + 5; *s; s++)
+	char *name = xasprintf("%s.XXXXXX", prefix);
+	for (char *s = name; *s; s++)
 		if (*s == '/' || *s == ':')
 			*s = '_';
+	char *tmpl = cache_layout_path(c->root, CACHE_AREA_TMP, "%s", name);
+	free(name);
 	if (!mkdtemp(tmpl)) {
 		int e = errno;
+		char *dir = cache_layout_dir(c->root, CACHE_AREA_TMP);
+		error_errno(err, e, "cannot create a scratch directory in '%s'", dir);
+		free(dir);
 		free(tmpl);
-		return error_errno(err, e, "cannot create a scratch directory in '%s/tmp'", c->root);
+		return -1;
 	}
 	*path = tmpl;
 	return 0;
@@ -483,7 +495,7 @@ int cache_mkscratch(struct cache *c, const char *prefix, char **path, struct err
 
 static int open_lock(struct cache *c, const char *name, struct error *err)
 {
-	char *p = xasprintf("%s/locks/%s", c->root, name);
+	char *p = cache_layout_path(c->root, CACHE_AREA_LOCKS, "%s", name);
 	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		error_errno(err, errno, "cannot open lock '%s'", p);
@@ -493,7 +505,7 @@ static int open_lock(struct cache *c, const char *name, struct error *err)
 
 static int take_gc_lock(struct cache *c, int op, struct error *err)
 {
-	if (c->gc_lock_fd < 0 && (c->gc_lock_fd = open_lock(c, "gc.lock", err)) < 0)
+	if (c->gc_lock_fd < 0 && (c->gc_lock_fd = open_lock(c, CACHE_LAYOUT_GC_LOCK, err)) < 0)
 		return -1;
 	while (flock(c->gc_lock_fd, op) < 0) {
 		if (errno != EINTR)

@@ -1,13 +1,15 @@
 /*
  * cache_gc: gc and verify over the layout described in cache.c.
  *
- * gc order: scratch files and key locks first (no build runs while we hold
- * the exclusive lock, so none of them is in use), then action entries by
- * age, then the least recently used entries (action entry mtime, refreshed
- * on every hit) until the blobs they keep fit in max_size, then every blob
- * no remaining entry names.  Kernel trees (src/, kbuild/) go by age only.
- * One-run VM directories (run/<profile>.XXXXXX, marked by a pid file) go
- * when no process holds their lock any more; persistent ones are kept.
+ * What gc may remove from each area is cache_layout.c's table, not this
+ * file's: gc visits the areas by rule.  Order: the areas emptied whole
+ * (scratch files, key locks: no build runs while we hold the exclusive
+ * lock, so none of them is in use) and gone runs' directories (a one-run
+ * directory, marked by a pid file, whose lock no process holds; persistent
+ * ones are kept), then action entries by age, then the least recently used
+ * entries (action entry mtime, refreshed on every hit) until the blobs
+ * they keep fit in max_size, then every blob no remaining entry names,
+ * then the areas that go by age only (kernel trees).
  *
  * Every deletion walks from the cache root with directory fds and
  * O_NOFOLLOW, so a symlink anywhere in the cache (tmp/ -> $HOME, say) is
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include "base/fileutil.h"
+#include "cache/cache_layout.h"
 
 struct ac_entry {
 	char *rel;                  /* ac/ab/<key>, relative to the cache root */
@@ -43,19 +46,23 @@ struct blob {
 };
 
 /*
- * Call fn(path, name, arg) for each file of dir/<2 hex>/.  name is the
- * digest: the fan-out prefix plus the file name for blobs (cas/sha256/ab/
- * cdef...), the file name alone for action entries (ac/ab/abcdef...).
+ * Call fn(path, name, arg) for each file of the fanned-out area, ROOT/AREA/
+ * <2 hex>/.  name is the digest: the fan-out prefix plus the file name
+ * where the area's names are short (cas/sha256/ab/cdef...), the file name
+ * alone otherwise (ac/ab/abcdef...).
  */
-static void for_each_fanout(const char *dir, bool prefixed,
+static void for_each_fanout(const char *root, enum cache_area area,
 			    void (*fn)(const char *, const char *, void *), void *arg)
 {
+	bool prefixed = cache_layout_short_names(area);
+	char *dir = cache_layout_dir(root, area);
 	/* a symlinked fan-out directory is skipped: what it points at is not the cache */
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
+		free(dir);
 		return;
 	}
 	struct dirent *e;
@@ -82,6 +89,7 @@ static void for_each_fanout(const char *dir, bool prefixed,
 		free(sub);
 	}
 	closedir(d);
+	free(dir);
 }
 
 struct gc_state {
@@ -100,7 +108,7 @@ static void collect_ac(const char *path, const char *name, void *arg)
 	if (!hash_hex_is_valid(name, 64) || stat(path, &st) < 0)
 		return;
 	struct record rec = RECORD_INIT;
-	struct ac_entry a = { .rel = xasprintf("ac/%.2s/%s", name, name), .mtime = st.st_mtime };
+	struct ac_entry a = { .rel = cache_layout_relpath(CACHE_AREA_AC, name), .mtime = st.st_mtime };
 	struct error err = ERROR_INIT;
 	if (cache_get_action(g->c, name, &rec, &a.outs, &a.n_outs, &err) <= 0)
 		a.removed = true; /* unreadable entries were dropped by the lookup */
@@ -156,13 +164,15 @@ static uint64_t drop_entry(struct gc_state *g, struct ac_entry *a, struct gc_sta
 }
 
 /*
- * Remove everything directly under sub older than cutoff (0: everything);
- * fn, when set, must also agree.  A symlinked sub is left alone.
+ * Remove everything directly under the area older than cutoff (0:
+ * everything) but the name the layout keeps; fn, when set, must also
+ * agree.  A symlinked area is left alone.
  */
-static unsigned long clean_dir(int rootfd, const char *sub, time_t cutoff,
+static unsigned long clean_dir(int rootfd, enum cache_area area, time_t cutoff,
 			       bool (*fn)(int dirfd, const char *name))
 {
-	int fd = dir_open_beneath(rootfd, sub);
+	const char *keep = cache_layout_gc_keep(area);
+	int fd = dir_open_beneath(rootfd, cache_layout_name(area));
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
@@ -172,7 +182,7 @@ static unsigned long clean_dir(int rootfd, const char *sub, time_t cutoff,
 	unsigned long removed = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
+		if (e->d_name[0] == '.' || (keep && strcmp(e->d_name, keep) == 0))
 			continue;
 		struct stat st;
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -183,12 +193,6 @@ static unsigned long clean_dir(int rootfd, const char *sub, time_t cutoff,
 	}
 	closedir(d);
 	return removed;
-}
-
-/* every lock but gc.lock, which we hold */
-static bool not_gc_lock(int dirfd, const char *name)
-{
-	return strcmp(name, "gc.lock") != 0;
 }
 
 /*
@@ -203,8 +207,8 @@ static bool run_is_stale(int dirfd, const char *name)
 		return false;
 	struct stat st;
 	bool stale = false;
-	if (fstatat(fd, "pid", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
-		int lock = openat(fd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fstatat(fd, CACHE_LAYOUT_RUN_PID, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+		int lock = openat(fd, CACHE_LAYOUT_RUN_LOCK, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		stale = lock < 0 || flock(lock, LOCK_EX | LOCK_NB) == 0;
 		if (lock >= 0)
 			close(lock);
@@ -213,10 +217,10 @@ static bool run_is_stale(int dirfd, const char *name)
 	return stale;
 }
 
-/* rmdir each fan-out directory of sub that gc emptied (rmdir fails on the others) */
-static void remove_empty_fanouts(int rootfd, const char *sub)
+/* rmdir each fan-out directory of the area that gc emptied (rmdir fails on the others) */
+static void remove_empty_fanouts(int rootfd, enum cache_area area)
 {
-	int fd = dir_open_beneath(rootfd, sub);
+	int fd = dir_open_beneath(rootfd, cache_layout_name(area));
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
 	while (d && (e = readdir(d)))
@@ -238,6 +242,66 @@ static void gc_state_release(struct gc_state *g)
 	free(g->blobs);
 }
 
+/* clean every area whose gc rule is rule; returns the count removed */
+static unsigned long clean_by_rule(int rootfd, enum cache_gc_rule rule, time_t cutoff,
+				   bool (*fn)(int dirfd, const char *name))
+{
+	unsigned long removed = 0;
+	for (enum cache_area a = 0; a < CACHE_AREA_COUNT; a++)
+		if (cache_layout_gc_rule(a) == rule)
+			removed += clean_dir(rootfd, a, cutoff, fn);
+	return removed;
+}
+
+/*
+ * The action cache and the CAS, which go together: entries too old (cutoff)
+ * or least recently used beyond max_size, then every blob no entry names.
+ */
+static void gc_entries(struct gc_state *g, const struct gc_options *opt, time_t cutoff,
+		       struct gc_stats *st)
+{
+	const char *root = cache_root(g->c);
+	for_each_fanout(root, CACHE_AREA_CAS, collect_blob, g);
+	if (g->n_blobs)
+		qsort(g->blobs, g->n_blobs, sizeof(*g->blobs), blob_cmp);
+	for_each_fanout(root, CACHE_AREA_AC, collect_ac, g);
+	if (g->n_acs)
+		qsort(g->acs, g->n_acs, sizeof(*g->acs), ac_by_age);
+	for (size_t i = 0; i < g->n_blobs; i++)
+		st->bytes_before += g->blobs[i].bytes;
+	for (size_t i = 0; i < g->n_acs; i++)
+		for (size_t j = 0; !g->acs[i].removed && j < g->acs[i].n_outs; j++) {
+			struct blob *b = find_blob(g, g->acs[i].outs[j].digest);
+			if (b)
+				b->refs++;
+		}
+	uint64_t kept = 0;
+	for (size_t i = 0; i < g->n_blobs; i++)
+		if (g->blobs[i].refs)
+			kept += g->blobs[i].bytes;
+
+	for (size_t i = 0; i < g->n_acs; i++) {
+		struct ac_entry *a = &g->acs[i];
+		if (a->removed)
+			continue;
+		bool too_old = cutoff && a->mtime < cutoff;
+		bool too_big = opt->max_size && kept > opt->max_size;
+		if (too_old || too_big)
+			kept -= drop_entry(g, a, st);
+	}
+	for (size_t i = 0; i < g->n_blobs; i++) {
+		if (g->blobs[i].refs)
+			continue;
+		char *rel = cache_blob_relpath(g->blobs[i].digest);
+		remove_beneath(g->rootfd, rel);
+		free(rel);
+		st->blobs_removed++;
+	}
+	st->bytes_after = kept;
+	remove_empty_fanouts(g->rootfd, CACHE_AREA_CAS);
+	remove_empty_fanouts(g->rootfd, CACHE_AREA_AC);
+}
+
 int cache_gc(struct cache *c, const struct gc_options *opt, struct gc_stats *st, struct error *err)
 {
 	memset(st, 0, sizeof(*st));
@@ -247,56 +311,12 @@ int cache_gc(struct cache *c, const struct gc_options *opt, struct gc_stats *st,
 	struct gc_state g = { .c = c, .rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) };
 	if (g.rootfd < 0)
 		return error_errno(err, errno, "cannot open cache '%s'", root);
-	st->temps_removed = clean_dir(g.rootfd, "tmp", 0, NULL) +
-			    clean_dir(g.rootfd, "locks", 0, not_gc_lock);
-	st->runs_removed = clean_dir(g.rootfd, "run", 0, run_is_stale);
-
-	char *ac = path_join(root, "ac"), *cas = path_join(root, "cas/sha256");
-	for_each_fanout(cas, true, collect_blob, &g);
-	if (g.n_blobs)
-		qsort(g.blobs, g.n_blobs, sizeof(*g.blobs), blob_cmp);
-	for_each_fanout(ac, false, collect_ac, &g);
-	if (g.n_acs)
-		qsort(g.acs, g.n_acs, sizeof(*g.acs), ac_by_age);
-	for (size_t i = 0; i < g.n_blobs; i++)
-		st->bytes_before += g.blobs[i].bytes;
-	for (size_t i = 0; i < g.n_acs; i++)
-		for (size_t j = 0; !g.acs[i].removed && j < g.acs[i].n_outs; j++) {
-			struct blob *b = find_blob(&g, g.acs[i].outs[j].digest);
-			if (b)
-				b->refs++;
-		}
-	uint64_t kept = 0;
-	for (size_t i = 0; i < g.n_blobs; i++)
-		if (g.blobs[i].refs)
-			kept += g.blobs[i].bytes;
-
 	time_t cutoff = opt->max_age_days > 0 ? time(NULL) - (time_t)(opt->max_age_days * 86400) : 0;
-	for (size_t i = 0; i < g.n_acs; i++) {
-		struct ac_entry *a = &g.acs[i];
-		if (a->removed)
-			continue;
-		bool too_old = cutoff && a->mtime < cutoff;
-		bool too_big = opt->max_size && kept > opt->max_size;
-		if (too_old || too_big)
-			kept -= drop_entry(&g, a, st);
-	}
-	for (size_t i = 0; i < g.n_blobs; i++) {
-		if (g.blobs[i].refs)
-			continue;
-		char *rel = cache_blob_relpath(g.blobs[i].digest);
-		remove_beneath(g.rootfd, rel);
-		free(rel);
-		st->blobs_removed++;
-	}
-	st->bytes_after = kept;
-	remove_empty_fanouts(g.rootfd, "cas/sha256");
-	remove_empty_fanouts(g.rootfd, "ac");
+	st->temps_removed = clean_by_rule(g.rootfd, CACHE_GC_ALL, 0, NULL);
+	st->runs_removed = clean_by_rule(g.rootfd, CACHE_GC_GONE_RUNS, 0, run_is_stale);
+	gc_entries(&g, opt, cutoff, st);
 	if (cutoff)
-		st->trees_removed = clean_dir(g.rootfd, "kbuild", cutoff, NULL) +
-				    clean_dir(g.rootfd, "src", cutoff, NULL);
-	free(ac);
-	free(cas);
+		st->trees_removed = clean_by_rule(g.rootfd, CACHE_GC_BY_AGE, cutoff, NULL);
 	gc_state_release(&g);
 	close(g.rootfd);
 	return 0;
@@ -371,10 +391,7 @@ int cache_gc_verify(struct cache *c, struct verify_stats *st, struct buf *report
 	if (cache_lock_shared(c, err) < 0)
 		return -1;
 	struct verify_state v = { c, st, report };
-	char *ac = path_join(cache_root(c), "ac"), *cas = path_join(cache_root(c), "cas/sha256");
-	for_each_fanout(cas, true, verify_blob, &v);
-	for_each_fanout(ac, false, verify_action, &v);
-	free(ac);
-	free(cas);
+	for_each_fanout(cache_root(c), CACHE_AREA_CAS, verify_blob, &v);
+	for_each_fanout(cache_root(c), CACHE_AREA_AC, verify_action, &v);
 	return 0;
 }

@@ -101,6 +101,15 @@ const char *builder_input_path(const struct build_ctx *b, const char *dep_id, co
 /* the same input as a struct, or NULL */
 const struct build_input *builder_input_find(const struct build_ctx *b, const char *dep_id,
 					   const char *output);
+/*
+ * For an output that must find the cache at run time without holding its
+ * absolute path (qemu.sh), the two halves of the way there, which only the
+ * cache's layout knows: where input in lives relative to the cache root,
+ * and the cache root relative to the directory that will hold any
+ * published output ("../../..").  Both caller-freed.
+ */
+char *builder_input_relpath(const struct build_input *in);
+char *builder_root_from_output(void);
 
 /* the builders, one per file: builder_source.c, builder_kernel.c, ... */
 extern const struct builder source_builder;

@@ -28,6 +28,7 @@
 
 #include "base/fileutil.h"
 #include "base/util.h"
+#include "cache/cache_layout.h"
 
 #define RACY_WINDOW_NS 2000000000LL
 #define MEMO_MAX_SIZE (64u << 20)
@@ -160,7 +161,7 @@ static void parse_line(struct digest_memo *m, char *line)
 struct digest_memo *digest_memo_open(const char *cache_dir)
 {
 	struct digest_memo *m = xcalloc(1, sizeof(*m));
-	m->file = path_join(cache_dir, "memo/digests");
+	m->file = cache_layout_path(cache_dir, CACHE_AREA_MEMO, "digests");
 	pthread_mutex_init(&m->lock, NULL);
 	table_rebuild(m);
 	struct buf text = BUF_INIT;

@@ -21,6 +21,7 @@
 #include "base/fileutil.h"
 #include "base/progress.h"
 #include "recipe/recipe.h"
+#include "cache/cache_layout.h"
 #include "cache/remote.h"
 
 static const char *kind_label[] = { "source", "kernel", "image", "profile" };
@@ -195,7 +196,8 @@ static char *last_path(struct engine *e, const struct node *n)
 	for (char *p = id; *p; p++)
 		if (*p == ':' || *p == '/')
 			*p = '_';
-	char *path = xasprintf("%s/last/%s/%s", cache_root(e->ctx->cache), e->recipe_id, id);
+	char *path = cache_layout_path(cache_root(e->ctx->cache), CACHE_AREA_LAST, "%s/%s",
+				       e->recipe_id, id);
 	free(id);
 	return path;
 }

@@ -35,6 +35,7 @@
 #include "base/interrupt.h"
 #include "base/progress.h"
 #include "recipe/recipe.h"
+#include "cache/cache_layout.h"
 #include "cache/remote.h"
 #include "base/util.h"
 
@@ -89,6 +90,17 @@ const char *builder_input_path(const struct build_ctx *b, const char *dep_id, co
 {
 	const struct build_input *in = builder_input_find(b, dep_id, output);
 	return in ? in->path : NULL;
+}
+
+char *builder_input_relpath(const struct build_input *in)
+{
+	return cache_blob_relpath(in->digest);
+}
+
+char *builder_root_from_output(void)
+{
+	/* outputs are published as blobs */
+	return cache_layout_root_from(CACHE_AREA_CAS);
 }
 
 /* every output of every dependency, as one array the builder can search */

@@ -12,6 +12,7 @@
 
 #include "engine/builder.h"
 #include "cache/cache.h"
+#include "cache/cache_layout.h"
 #include "engine/digest_memo.h"
 #include "base/fileutil.h"
 #include "kernel/kernel_config.h"
@@ -26,7 +27,8 @@
 /* the toolchain memo of the cache, or NULL without a cache; caller frees */
 static char *toolchain_memo(struct mvctx *ctx)
 {
-	return ctx->cache ? path_join(cache_root(ctx->cache), "memo/toolchain") : NULL;
+	return ctx->cache ? cache_layout_path(cache_root(ctx->cache), CACHE_AREA_MEMO, "toolchain")
+			  : NULL;
 }
 
 static void describe_targets(const struct kernel *k, struct record *rec)

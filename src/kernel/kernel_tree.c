@@ -23,6 +23,7 @@
 #include "base/stream_pipe.h"
 #include "base/interrupt.h"
 #include "base/util.h"
+#include "cache/cache_layout.h"
 
 /* true when path stays inside the tree: relative, and no ".." component */
 static bool path_is_inside(const char *path)
@@ -157,7 +158,7 @@ static int drop_write(const char *path, const struct stat *st, int type, struct 
 
 static char *tree_path(const char *cache_dir, const char *digest)
 {
-	return xasprintf("%s/src/%s", cache_dir, digest);
+	return cache_layout_path(cache_dir, CACHE_AREA_SRC, "%s", digest);
 }
 
 bool kernel_tree_present(const char *cache_dir, const char *digest)
@@ -174,7 +175,7 @@ int kernel_tree_get(const char *cache_dir, const char *tarball, const char *dige
 {
 	char *final = tree_path(cache_dir, digest);
 	char *parent = path_dirname(final);
-	char *tmpdir = path_join(cache_dir, "tmp");
+	char *tmpdir = cache_layout_dir(cache_dir, CACHE_AREA_TMP);
 	char *tmp = xasprintf("%s/src-%s.XXXXXX", tmpdir, digest);
 	int ret = -1;
 	if (kernel_tree_present(cache_dir, digest))
@@ -220,7 +221,7 @@ int kernel_tree_objdir_lock(const char *cache_dir, const char *name, const char 
 	char *ident = xasprintf("%s %s", digest, arch);
 	char hex[HASH_MAX_HEX];
 	hash_buffer_hex(HASH_SHA256, ident, strlen(ident), hex);
-	char *dir = xasprintf("%s/kbuild/%s-%.12s", cache_dir, name, hex);
+	char *dir = cache_layout_path(cache_dir, CACHE_AREA_KBUILD, "%s-%.12s", name, hex);
 	char *lock = xasprintf("%s.lock", dir);
 	int fd = -1, ret = -1;
 	if (mkdir_p(dir, 0755, err) < 0)

@@ -113,15 +113,20 @@ static int write_qemu(struct build_ctx *b, const struct launch_spec *spec, struc
 	const struct build_input *kin = builder_input_find(b, kid, kout);
 	const struct build_input *iin = builder_input_find(b, iid, "rootfs.ext4");
 	struct buf json = BUF_INIT, sh = BUF_INIT;
+	char *kernel_rel = NULL, *image_rel = NULL, *root = NULL;
 	int ret = -1;
 	if (!kin || !iin) {
 		error_set(err, "profile '%s': %s has no output '%s'", p->name, kin ? iid : kid,
 			  kin ? "rootfs.ext4" : kout);
 		goto out;
 	}
-	struct launch_ref kref = { kin->output, kin->digest }, iref = { iin->output, iin->digest };
+	kernel_rel = builder_input_relpath(kin);
+	image_rel = builder_input_relpath(iin);
+	root = builder_root_from_output();
+	struct launch_ref kref = { kin->output, kin->digest, kernel_rel },
+			  iref = { iin->output, iin->digest, image_rel };
 	launch_qemu_json(spec, &kref, &iref, &json);
-	launch_qemu_script(spec, &kref, &iref, &sh);
+	launch_qemu_script(spec, &kref, &iref, root, &sh);
 	if (write_output(b, "qemu.json", &json, 0644, err) < 0 ||
 	    write_output(b, "qemu.sh", &sh, 0755, err) < 0)
 		goto out;
@@ -129,6 +134,9 @@ static int write_qemu(struct build_ctx *b, const struct launch_spec *spec, struc
 out:
 	buf_release(&json);
 	buf_release(&sh);
+	free(kernel_rel);
+	free(image_rel);
+	free(root);
 	free(kid);
 	free(iid);
 	return ret;

@@ -49,6 +49,7 @@ struct launch_nic {
 struct launch_ref {
 	const char *output;         /* "vmlinux", "bzImage", "rootfs.ext4" */
 	const char *digest;         /* sha256 hex */
+	const char *relpath;        /* where it lives relative to the cache root (qemu.sh only) */
 };
 
 struct launch_spec {
@@ -109,9 +110,14 @@ void launch_qemu_argv(const struct launch_spec *spec, enum accel a, struct launc
 /* the qemu.json document (both accelerators, content references); appended to out */
 void launch_qemu_json(const struct launch_spec *spec, const struct launch_ref *kernel,
 		      const struct launch_ref *image, struct buf *out);
-/* the qemu.sh script: runnable with the paths taken relative to the cache */
+/*
+ * The qemu.sh script: runnable with the paths taken relative to the cache,
+ * which it finds at root_from_script from its own directory (the caller
+ * knows where the script will be stored; this layer does not).
+ */
 void launch_qemu_script(const struct launch_spec *spec, const struct launch_ref *kernel,
-			const struct launch_ref *image, struct buf *out);
+			const struct launch_ref *image, const char *root_from_script,
+			struct buf *out);
 
 /* the kernel command line Firecracker gets */
 char *launch_fc_cmdline(const struct launch_spec *spec);

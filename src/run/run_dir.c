@@ -15,10 +15,11 @@
 
 #include "base/fileutil.h"
 #include "base/util.h"
+#include "cache/cache_layout.h"
 
 static int lock_dir(struct run_dir *rd, const char *profile, struct error *err)
 {
-	char *lock = path_join(rd->path, "lock");
+	char *lock = path_join(rd->path, CACHE_LAYOUT_RUN_LOCK);
 	rd->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	int ret = 0;
 	if (rd->lock_fd < 0)
@@ -78,7 +79,7 @@ static int mark_one_run(struct run_dir *rd, const char *profile, struct error *e
 {
 	if (lock_dir(rd, profile, err) < 0)
 		return -1;
-	char *pid = path_join(rd->path, "pid"), *text = xasprintf("%d\n", (int)getpid());
+	char *pid = path_join(rd->path, CACHE_LAYOUT_RUN_PID), *text = xasprintf("%d\n", (int)getpid());
 	int ret = write_file_atomic(pid, text, strlen(text), 0644, err);
 	free(pid);
 	free(text);
@@ -91,7 +92,7 @@ int run_dir_prepare(struct run_dir *rd, const char *cache_root, const char *reci
 {
 	memset(rd, 0, sizeof(*rd));
 	rd->lock_fd = -1;
-	char *base = path_join(cache_root, "run");
+	char *base = cache_layout_dir(cache_root, CACHE_AREA_RUN);
 	int ret = mkdir_p(base, 0755, err);
 	if (ret == 0 && persist) {
 		ret = prepare_persistent(rd, base, recipe_id, profile, image_src, image_digest, err);

@@ -16,6 +16,8 @@
 #include "recipe/recipe_validate.h"
 #include "tap.h"
 #include "base/util.h"
+#include "cache/cache.h"
+#include "cache/cache_layout.h"
 
 static const char *digest_k = "1111111111111111111111111111111111111111111111111111111111111111";
 static const char *digest_i = "2222222222222222222222222222222222222222222222222222222222222222";
@@ -91,7 +93,9 @@ static void test_goldens(void)
 	ok(launch_spec_check(&s, &p, HV_QEMU, &err) == 0, "qemu check");
 	ok(launch_spec_check(&s, &p, HV_FIRECRACKER, &err) == 0, "firecracker check");
 	is_str(launch_qemu_kernel_output(&s), "vmlinux", "PVH kernel: qemu boots vmlinux");
-	struct launch_ref k = { "vmlinux", digest_k }, im = { "rootfs.ext4", digest_i };
+	char *krel = cache_blob_relpath(digest_k), *irel = cache_blob_relpath(digest_i);
+	char *root = cache_layout_root_from(CACHE_AREA_CAS);
+	struct launch_ref k = { "vmlinux", digest_k, krel }, im = { "rootfs.ext4", digest_i, irel };
 	struct buf b = BUF_INIT;
 	launch_qemu_json(&s, &k, &im, &b);
 	check_golden("qemu-net.json", b.data);
@@ -102,7 +106,7 @@ static void test_goldens(void)
 	is_str(json_get_string(json_get(&j, "kernel"), "sha256"), digest_k, "kernel digest");
 	json_release(&j);
 	buf_reset(&b);
-	launch_qemu_script(&s, &k, &im, &b);
+	launch_qemu_script(&s, &k, &im, root, &b);
 	check_golden("qemu-net.sh", b.data);
 	buf_reset(&b);
 	launch_fc_json(&s, &b);
@@ -111,6 +115,9 @@ static void test_goldens(void)
 	json_release(&j);
 	buf_release(&b);
 	launch_spec_release(&s);
+	free(krel);
+	free(irel);
+	free(root);
 }
 
 static void test_minimal(void)
@@ -122,7 +129,8 @@ static void test_minimal(void)
 	ok(launch_spec_from_profile(&s, NULL, &p, &err) == 0, "minimal profile");
 	set_kernel(&s, false, true, true);
 	is_str(launch_qemu_kernel_output(&s), "bzImage", "no PVH: qemu boots bzImage");
-	struct launch_ref k = { "bzImage", digest_k }, im = { "rootfs.ext4", digest_i };
+	struct launch_ref k = { .output = "bzImage", .digest = digest_k },
+			  im = { .output = "rootfs.ext4", .digest = digest_i };
 	struct buf b = BUF_INIT;
 	launch_qemu_json(&s, &k, &im, &b);
 	check_golden("qemu-minimal.json", b.data);
