@@ -1,13 +1,14 @@
 /*
  * recipe_load: the entry of the recipe module: recipe_load() reads the top
  * file and every file it includes (depth first, each file's own
- * definitions before its includes), then resolves references.  A file included twice without a cycle
- * (a diamond) is loaded once; an include cycle is an error naming both
- * places.  Every include is opened through the recipe-tree boundary
- * (recipe_tree.c), and path sources and file:// URLs are checked against
- * it once every file is read.  Reading and validation live below it:
- * recipe_yaml.c (the node tree), recipe_parse_file.c (one file's keys, with
- * one recipe_parse_ENTITY.c per entity) and recipe_resolve.c (references).
+ * definitions before its includes), then resolves references.  A file
+ * included twice without a cycle (a diamond) is loaded once; an include
+ * cycle is an error naming both places.  Every include is opened through
+ * the recipe-tree boundary (recipe_tree.c), and path sources and file://
+ * URLs are checked against it once every file is read.  Reading and
+ * validation live below it: recipe_yaml.c (the node tree),
+ * recipe_parse_file.c (one file's keys, with one recipe_parse_ENTITY.c per
+ * entity) and recipe_resolve.c (references).
  */
 #include "recipe/recipe_load.h"
 

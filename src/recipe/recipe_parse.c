@@ -54,7 +54,7 @@ int recipe_parse_fail(struct recipe_parser *p, const struct ynode *at, const cha
 
 /* "KEY in CTX must be DESC, not VALUE" */
 int recipe_parse_want(struct recipe_parser *p, const struct ynode *v, const char *key, size_t item,
-		const char *ctx, const char *desc)
+		      const char *ctx, const char *desc)
 {
 	char *subj = recipe_parse_subject(key, item, ctx), *got = show(v);
 	recipe_parse_fail(p, v, "%s must be %s, not %s", subj, desc, got);
@@ -139,8 +139,8 @@ bool recipe_parse_is_string(const struct ynode *v)
 	return v->kind == YNODE_SCALAR && v->type == YSCALAR_STR;
 }
 
-int recipe_parse_string(struct recipe_parser *p, const struct ynode *v, const char *key, size_t item,
-		      const char *ctx, char **out)
+int recipe_parse_string(struct recipe_parser *p, const struct ynode *v, const char *key,
+			size_t item, const char *ctx, char **out)
 {
 	if (!recipe_parse_is_string(v))
 		return recipe_parse_want(p, v, key, item, ctx, "a string");
@@ -149,8 +149,8 @@ int recipe_parse_string(struct recipe_parser *p, const struct ynode *v, const ch
 	return 0;
 }
 
-int recipe_parse_nonempty(struct recipe_parser *p, const struct ynode *v, const char *key, size_t item,
-			const char *ctx, char **out)
+int recipe_parse_nonempty(struct recipe_parser *p, const struct ynode *v, const char *key,
+			  size_t item, const char *ctx, char **out)
 {
 	if (!recipe_parse_is_string(v) || !*v->text)
 		return recipe_parse_want(p, v, key, item, ctx, "a non-empty string");
@@ -159,8 +159,8 @@ int recipe_parse_nonempty(struct recipe_parser *p, const struct ynode *v, const 
 	return 0;
 }
 
-int recipe_parse_bool(struct recipe_parser *p, const struct ynode *v, const char *key, const char *ctx,
-		    bool *out)
+int recipe_parse_bool(struct recipe_parser *p, const struct ynode *v, const char *key,
+		      const char *ctx, bool *out)
 {
 	if (v->kind != YNODE_SCALAR || v->type != YSCALAR_BOOL)
 		return recipe_parse_want(p, v, key, 0, ctx, "true or false");
@@ -168,8 +168,8 @@ int recipe_parse_bool(struct recipe_parser *p, const struct ynode *v, const char
 	return 0;
 }
 
-int recipe_parse_uint(struct recipe_parser *p, const struct ynode *v, const char *key, const char *ctx,
-		    uint64_t min, uint64_t max, uint64_t *out)
+int recipe_parse_uint(struct recipe_parser *p, const struct ynode *v, const char *key,
+		      const char *ctx, uint64_t min, uint64_t max, uint64_t *out)
 {
 	errno = 0;
 	char *end = NULL;
@@ -201,7 +201,7 @@ int recipe_parse_check(struct recipe_parser *p, const struct ynode *v, const cha
 
 /* a non-negative integer that check accepts; a non-integer gets check's phrase too */
 int recipe_parse_checked_uint(struct recipe_parser *p, const struct ynode *v, const char *key,
-			    const char *ctx, char *(*check)(uint64_t), uint64_t *out)
+			      const char *ctx, char *(*check)(uint64_t), uint64_t *out)
 {
 	errno = 0;
 	char *end = NULL;
@@ -219,7 +219,7 @@ int recipe_parse_checked_uint(struct recipe_parser *p, const struct ynode *v, co
 
 /* names[i] for the string v, or an error listing them (with a suggestion) */
 int recipe_parse_enum(struct recipe_parser *p, const struct ynode *v, const char *key, size_t item,
-		    const char *ctx, const char *const *names, size_t n, int *out)
+		      const char *ctx, const char *const *names, size_t n, int *out)
 {
 	for (size_t i = 0; recipe_parse_is_string(v) && i < n; i++) {
 		if (strcmp(v->text, names[i]) == 0) {
@@ -241,14 +241,14 @@ int recipe_parse_enum(struct recipe_parser *p, const struct ynode *v, const char
 	return -1;
 }
 
-int recipe_parse_want_map(struct recipe_parser *p, const struct ynode *v, const char *key, size_t item,
-		    const char *ctx)
+int recipe_parse_want_map(struct recipe_parser *p, const struct ynode *v, const char *key,
+			  size_t item, const char *ctx)
 {
 	return v->kind == YNODE_MAP ? 0 : recipe_parse_want(p, v, key, item, ctx, "a map");
 }
 
 int recipe_parse_want_list(struct recipe_parser *p, const struct ynode *v, const char *key,
-		     const char *ctx)
+			   const char *ctx)
 {
 	return v->kind == YNODE_SEQ ? 0 : recipe_parse_want(p, v, key, 0, ctx, "a list");
 }
@@ -287,7 +287,7 @@ int recipe_parse_name(struct recipe_parser *p, const struct ynode *k, const char
 	if (okay)
 		return 0;
 	return recipe_parse_fail(p, k, "%s name '%s' must be 1 to 64 letters, digits, '_', '-' or '.' "
-		    "(not starting with '.' or '-')", what, k->text);
+				 "(not starting with '.' or '-')", what, k->text);
 }
 
 void recipe_parse_release(struct recipe_parser *p)

@@ -86,19 +86,20 @@ static int overlay_kind_of(struct recipe_parser *p, struct overlay *ov, const st
 			continue;
 		if (found >= 0)
 			return recipe_parse_fail(p, v, "%s has both '%s' and '%s' (want exactly one of dir, file, "
-				    "content, symlink, mkdir or remove)", ctx, overlay_keys[found].name,
+						 "content, symlink, mkdir or remove)", ctx, overlay_keys[found].name,
 				    overlay_keys[i].name);
 		found = (int)i;
 		*value = v;
 	}
 	if (found < 0)
-		return recipe_parse_fail(p, map, "%s needs one of dir, file, content, symlink, mkdir or remove", ctx);
+		return recipe_parse_fail(p, map, "%s needs one of dir, file, content, symlink, mkdir "
+					 "or remove", ctx);
 	ov->kind = (enum overlay_kind)found;
 	return 0;
 }
 
-static int parse_overlay_source(struct recipe_parser *p, struct overlay *ov, const struct ynode *map,
-				const struct ynode *v, const char *ctx)
+static int parse_overlay_source(struct recipe_parser *p, struct overlay *ov,
+				const struct ynode *map, const struct ynode *v, const char *ctx)
 {
 	const char *kind = overlay_keys[ov->kind].name;
 	const struct ynode *to = recipe_yaml_get(map, "to");
@@ -146,7 +147,7 @@ static int parse_overlay(struct recipe_parser *p, struct overlay *ov, const stru
 		return recipe_parse_fail(p, mode, "%s is a %s entry, which takes no 'mode'", ctx, kind);
 	if ((uid || gid) && ov->kind == OVERLAY_REMOVE)
 		return recipe_parse_fail(p, uid ? uid : gid, "%s is a remove entry, which takes no '%s'", ctx,
-			    uid ? "uid" : "gid");
+					 uid ? "uid" : "gid");
 	uint64_t n;
 	if (mode && parse_mode(p, ov, mode, ctx) < 0)
 		return -1;
@@ -276,7 +277,7 @@ static int parse_image(struct recipe_parser *p, struct image *img, const struct 
 	const struct ynode *inodes = recipe_yaml_get(map, "inodes");
 	if (inodes && !img->size_auto)
 		return recipe_parse_check(p, inodes, "inodes", 0, ctx,
-				   recipe_validate_inodes(img->inodes, img->size));
+					  recipe_validate_inodes(img->inodes, img->size));
 	return 0;
 }
 

@@ -24,7 +24,7 @@ static int parse_kernel_base(struct recipe_parser *p, void *entity, const struct
 		int base;
 		if (v->kind != YNODE_SCALAR)
 			return recipe_parse_want(p, v, "base", 0, ctx,
-				    "allnoconfig, tinyconfig, defconfig, alldefconfig or {file: PATH}");
+						 "allnoconfig, tinyconfig, defconfig, alldefconfig or {file: PATH}");
 		if (recipe_parse_enum(p, v, "base", 0, ctx, kernel_bases, ARRAY_SIZE(kernel_bases), &base) < 0)
 			return -1;
 		k->base = (enum kernel_base_kind)base;
@@ -159,12 +159,12 @@ static int parse_targets(struct recipe_parser *p, void *entity, const struct yno
 	for (size_t i = 0; i < v->n; i++) {
 		int t;
 		if (recipe_parse_enum(p, v->items[i], "targets", i + 1, ctx, kernel_targets,
-			     ARRAY_SIZE(kernel_targets), &t) < 0)
+				      ARRAY_SIZE(kernel_targets), &t) < 0)
 			return -1;
 		bool *flag = t == 0 ? &k->target_bzimage : &k->target_vmlinux;
 		if (*flag)
 			return recipe_parse_fail(p, v->items[i], "'targets' in %s lists '%s' twice", ctx,
-				    kernel_targets[t]);
+						 kernel_targets[t]);
 		*flag = true;
 	}
 	return 0;
