@@ -70,7 +70,7 @@ static int check_keys(struct recipe_parser *p, const struct ynode *map,
 	const char **names = xcalloc(n ? n : 1, sizeof(*names));
 	size_t n_names = 0;
 	for (size_t i = 0; i < n; i++)
-		if (keys[i].kind != RECIPE_KEY_RENAMED)
+		if (keys[i].kind != RECIPE_KEY_KIND_RENAMED)
 			names[n_names++] = keys[i].name;
 	const struct ynode *k = recipe_yaml_unknown_key(map, names, n_names);
 	char *hint = k ? recipe_yaml_did_you_mean(k->text, names, n_names) : NULL;
@@ -79,7 +79,7 @@ static int check_keys(struct recipe_parser *p, const struct ynode *map,
 		return 0;
 	/* an old spelling (an overlay's path:, now to:) is named when nothing is closer */
 	for (size_t i = 0; !*hint && i < n; i++) {
-		if (keys[i].kind == RECIPE_KEY_RENAMED && !strcmp(k->text, keys[i].name)) {
+		if (keys[i].kind == RECIPE_KEY_KIND_RENAMED && !strcmp(k->text, keys[i].name)) {
 			free(hint);
 			hint = xasprintf(" (did you mean '%s'?)", keys[i].to);
 		}
@@ -95,7 +95,7 @@ static int check_keys(struct recipe_parser *p, const struct ynode *map,
 static const struct recipe_key *find_key(const struct recipe_key *keys, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
-		if (keys[i].kind != RECIPE_KEY_RENAMED && !strcmp(keys[i].name, name))
+		if (keys[i].kind != RECIPE_KEY_KIND_RENAMED && !strcmp(keys[i].name, name))
 			return &keys[i];
 	return NULL;
 }
@@ -112,18 +112,18 @@ int recipe_parse_keys(struct recipe_parser *p, void *entity, const struct ynode 
 		char *field = (char *)entity + k->offset;
 		int ret = 0;
 		switch (k->kind) {
-		case RECIPE_KEY_FN:
+		case RECIPE_KEY_KIND_FN:
 			ret = k->parse(p, entity, v, name, ctx);
 			break;
-		case RECIPE_KEY_BOOL:
+		case RECIPE_KEY_KIND_BOOL:
 			ret = recipe_parse_bool(p, v, name, ctx, (bool *)field);
 			break;
-		case RECIPE_KEY_REF:
+		case RECIPE_KEY_KIND_REF:
 			*(struct mark *)((char *)entity + k->mark) = v->mark;
 			ret = recipe_parse_nonempty(p, v, name, 0, ctx, (char **)field);
 			break;
-		case RECIPE_KEY_TOGETHER:
-		case RECIPE_KEY_RENAMED:
+		case RECIPE_KEY_KIND_TOGETHER:
+		case RECIPE_KEY_KIND_RENAMED:
 			break;
 		}
 		if (ret < 0)

@@ -43,34 +43,35 @@ void recipe_parse_release(struct recipe_parser *p);
 
 /* how recipe_parse_keys() reads one key */
 enum recipe_key_kind {
-	RECIPE_KEY_TOGETHER, /* read by the entity's own code, with the keys it depends on */
-	RECIPE_KEY_FN,       /* parse(p, entity, value, key, ctx) */
-	RECIPE_KEY_BOOL,     /* true or false, into the bool at offset */
-	RECIPE_KEY_REF,      /* the name of another entity: a non-empty string into the
-				char * at offset, where it was written into the mark at mark */
-	RECIPE_KEY_RENAMED,  /* not a key: an old spelling, whose error suggests `to` */
+	RECIPE_KEY_KIND_TOGETHER, /* read by the entity's own code, with the keys it depends on */
+	RECIPE_KEY_KIND_FN,       /* parse(p, entity, value, key, ctx) */
+	RECIPE_KEY_KIND_BOOL,     /* true or false, into the bool at offset */
+	RECIPE_KEY_KIND_REF,      /* the name of another entity: a non-empty string into the
+				     char * at offset, and where it was written into the mark
+				     at mark */
+	RECIPE_KEY_KIND_RENAMED,  /* not a key: an old spelling; its unknown-key error
+				     suggests the key it became (to) when nothing is closer */
 };
-
-struct recipe_parser;
 
 /* one key of an entity: the only place the key is named */
 struct recipe_key {
 	const char *name;
 	enum recipe_key_kind kind;
 	int (*parse)(struct recipe_parser *p, void *entity, const struct ynode *v, const char *key,
-		     const char *ctx);        /* RECIPE_KEY_FN */
-	size_t offset;                   /* RECIPE_KEY_BOOL, RECIPE_KEY_REF: the field */
-	size_t mark;                     /* RECIPE_KEY_REF: the field of its mark */
-	const char *to;                  /* RECIPE_KEY_RENAMED: what it is called now */
+		     const char *ctx);   /* RECIPE_KEY_KIND_FN: 0, or -1 with p->err */
+	size_t offset;              /* RECIPE_KEY_KIND_BOOL, RECIPE_KEY_KIND_REF: the field */
+	size_t mark;                /* RECIPE_KEY_KIND_REF: the field of its mark */
+	const char *to;             /* RECIPE_KEY_KIND_RENAMED: the key it became */
 };
 
-#define RECIPE_KEY_TOGETHER(name) { name, RECIPE_KEY_TOGETHER, NULL, 0, 0, NULL }
-#define RECIPE_KEY_FN(name, fn) { name, RECIPE_KEY_FN, fn, 0, 0, NULL }
+/* the entries of a key table, one per kind */
+#define RECIPE_KEY_TOGETHER(name) { name, RECIPE_KEY_KIND_TOGETHER, NULL, 0, 0, NULL }
+#define RECIPE_KEY_FN(name, fn) { name, RECIPE_KEY_KIND_FN, fn, 0, 0, NULL }
 #define RECIPE_KEY_BOOL(name, type, field) \
-	{ name, RECIPE_KEY_BOOL, NULL, offsetof(type, field), 0, NULL }
+	{ name, RECIPE_KEY_KIND_BOOL, NULL, offsetof(type, field), 0, NULL }
 #define RECIPE_KEY_REF(name, type, field, mark_field) \
-	{ name, RECIPE_KEY_REF, NULL, offsetof(type, field), offsetof(type, mark_field), NULL }
-#define RECIPE_KEY_RENAMED(name, now) { name, RECIPE_KEY_RENAMED, NULL, 0, 0, now }
+	{ name, RECIPE_KEY_KIND_REF, NULL, offsetof(type, field), offsetof(type, mark_field), NULL }
+#define RECIPE_KEY_RENAMED(name, now) { name, RECIPE_KEY_KIND_RENAMED, NULL, 0, 0, now }
 
 /*
  * Refuse a key of map that keys[] does not declare ("unknown key 'x' in
