@@ -20,7 +20,7 @@
 #include "base/json.h"
 #include "base/interrupt.h"
 #include "base/progress.h"
-#include "recipe/recipe.h"
+#include "recipe/recipe_load.h"
 #include "cache/remote.h"
 #include "base/suggest.h"
 #include "base/util.h"

@@ -26,6 +26,7 @@
 #include "base/fileutil.h"
 #include "base/interrupt.h"
 #include "base/progress.h"
+#include "base/url.h"
 #include "recipe/recipe_tree.h"
 #include "base/util.h"
 
@@ -123,29 +124,10 @@ int fetch_limits_from_env(struct fetch_limits *l, struct error *err)
 	return 0;
 }
 
-const char *fetch_url_scheme(const char *url, char *out, size_t outlen)
-{
-	const char *sep = strstr(url, "://");
-	size_t n = 0;
-	if (sep && outlen > 0) {
-		const char *p = url;
-		for (; p < sep && n + 1 < outlen; p++) {
-			if (!isalnum((unsigned char)*p) && *p != '+' && *p != '-' && *p != '.')
-				break;
-			out[n++] = (char)tolower((unsigned char)*p);
-		}
-		if (p != sep)
-			n = 0; /* not a scheme: "a/b://c" is a path */
-	}
-	if (outlen > 0)
-		out[n] = '\0';
-	return out;
-}
-
 bool fetch_is_local_path(const char *url)
 {
 	char scheme[16];
-	return *fetch_url_scheme(url, scheme, sizeof(scheme)) == '\0';
+	return *url_scheme(url, scheme, sizeof(scheme)) == '\0';
 }
 
 char *fetch_file_url(const char *abs_path)
@@ -159,18 +141,6 @@ char *fetch_file_url(const char *abs_path)
 			buf_addf(&b, "%%%02X", *p);
 	}
 	return buf_detach(&b);
-}
-
-static bool scheme_allowed(const char *scheme)
-{
-	return strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0 ||
-	       strcmp(scheme, "file") == 0;
-}
-
-bool fetch_url_allowed(const char *url)
-{
-	char scheme[16];
-	return scheme_allowed(fetch_url_scheme(url, scheme, sizeof(scheme)));
 }
 
 /* a file:// URL must name a regular file: libcurl would block on a FIFO forever */
@@ -493,8 +463,8 @@ int fetch_url(const struct fetch_request *req, struct fetch_result *res, struct 
 	char scheme[16];
 	memset(res, 0, sizeof(*res));
 	res->status = FETCH_REFUSED;
-	fetch_url_scheme(req->url, scheme, sizeof(scheme));
-	if (!scheme_allowed(scheme))
+	url_scheme(req->url, scheme, sizeof(scheme));
+	if (!url_scheme_allowed(scheme))
 		return error_set(err, "refusing '%s': %s (only http, https and file are allowed)",
 				 req->url, *scheme ? "unsupported scheme" : "not a URL");
 	res->status = FETCH_FAILED;

@@ -68,10 +68,6 @@ struct fetch_result {
 int fetch_global_init(struct error *err);
 /* fill limits from the defaults and the MVBUILD_FETCH_* environment; -1 with a usage error */
 int fetch_limits_from_env(struct fetch_limits *limits, struct error *err);
-/* the scheme of url, lowercased into out ("" for a plain path); returns out */
-const char *fetch_url_scheme(const char *url, char *out, size_t outlen);
-/* true when url has a scheme fetch_url() downloads (http, https, file) */
-bool fetch_url_allowed(const char *url);
 /* true when url is a plain local path rather than scheme://... */
 bool fetch_is_local_path(const char *url);
 /* a file:// URL for an absolute path, percent-encoding what needs it; caller frees */

@@ -1,10 +1,8 @@
 /*
- * recipe: the typed form of a recipe (format version 1) and its loader.
- *
- * recipe_load() reads one YAML file with libyaml, follows `include:`,
- * checks every key, type and reference, and fills a struct recipe.  Every
- * entity keeps the mark (file, line, column) where it was written, so later
- * stages (kernel fragment verification, launch validation) can point at the
+ * recipe: the typed form of a recipe (format version 1), its lookups and
+ * its release; recipe_load() (recipe_load.h) fills it.  Every entity keeps
+ * the mark (file, line, column) where it was written, so later stages
+ * (kernel fragment verification, launch validation) can point at the
  * recipe too.  All relative paths are kept as written plus the directory of
  * the file that wrote them (`base_dir`), so builders resolve them beneath
  * that directory and action keys can use the path as written, never the
@@ -19,13 +17,7 @@
 
 #include "base/error.h"
 #include "base/hash.h"
-
-/* where something was written: file as given on the command line or include */
-struct mark {
-	const char *file; /* path of the recipe file (owned by struct recipe) */
-	int line;         /* 1-based */
-	int column;       /* 1-based */
-};
+#include "recipe/mark.h"
 
 enum source_kind { SOURCE_URL, SOURCE_PATH };
 
@@ -179,18 +171,6 @@ struct recipe {
 	size_t n_profiles;
 };
 
-/*
- * Load and validate the recipe at path.  On failure returns -1 with an
- * ERROR_USAGE error whose message starts "FILE:LINE:COLUMN: ".
- */
-int recipe_load(struct recipe *r, const char *path, struct error *err);
-struct recipe_trust;
-/*
- * recipe_load() under what the machine config allows outside the recipe
- * tree (recipe_tree.h); NULL: only RECIPE_TREE_DEFAULT_ALLOW, no credentials.
- */
-int recipe_load_trusted(struct recipe *r, const char *path, const struct recipe_trust *trust,
-			struct error *err);
 /* free everything a loaded (or partially loaded) recipe owns */
 void recipe_release(struct recipe *r);
 

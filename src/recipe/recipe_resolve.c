@@ -4,12 +4,13 @@
  * through sorted indexes, so a hostile recipe with many thousands of
  * entities still loads in O(n log n).
  */
-#include "recipe/recipe_parse.h"
+#include "recipe/recipe_resolve.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
+#include "recipe/recipe_yaml.h"
 
 /* ---- name indexes ------------------------------------------------------ */
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fetch/fetch.h"
+#include "base/url.h"
 #include "base/util.h"
 
 /* a printable ASCII byte other than a space */
@@ -248,7 +248,7 @@ char *recipe_validate_symlink(const char *target)
 
 char *recipe_validate_url(const char *url)
 {
-	if (fetch_url_allowed(url) && !has_control(url) && !strchr(url, ' '))
+	if (url_allowed(url) && !has_control(url) && !strchr(url, ' '))
 		return NULL;
 	return xstrdup("an http://, https:// or file:// URL without spaces");
 }

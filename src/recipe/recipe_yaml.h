@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #include "base/error.h"
-#include "recipe/recipe.h"
+#include "recipe/mark.h"
 
 #define YNODE_MAX_DEPTH 64          /* deepest nesting of maps and sequences */
 #define YNODE_MAX_FILE (1 << 20)    /* largest file read: 1 MiB */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "recipe/recipe.h"
+#include "recipe/recipe_load.h"
 
 static char path[] = "/tmp/mvbuild-fuzz-recipe.XXXXXX.yaml";
 

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/url.h"
 #include "fetch/fetch.h"
 #include "fetch/fetch_checksums.h"
 #include "fetch/fetch_source.h"
@@ -184,8 +185,8 @@ static int count_requests(const char *needle)
 static void test_url_helpers(void)
 {
 	char s[16];
-	is_str(fetch_url_scheme("HTTPS://example.org/x", s, sizeof(s)), "https", "scheme is lowercased");
-	is_str(fetch_url_scheme("dir/a://b", s, sizeof(s)), "", "a path with :// is not a URL");
+	is_str(url_scheme("HTTPS://example.org/x", s, sizeof(s)), "https", "scheme is lowercased");
+	is_str(url_scheme("dir/a://b", s, sizeof(s)), "", "a path with :// is not a URL");
 	ok(fetch_is_local_path("../linux.tar.xz"), "a relative path is local");
 	char *f = fetch_file_url("/tmp/a b%c");
 	is_str(f, "file:///tmp/a%20b%25c", "file URLs are percent-encoded");

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "recipe/recipe.h"
+#include "recipe/recipe_load.h"
 #include "recipe/recipe_yaml.h"
 #include "tap.h"
 #include "base/util.h"

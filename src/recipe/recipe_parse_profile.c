@@ -1,0 +1,265 @@
+/*
+ * recipe_parse_profile: one entry of `profiles:` (a kernel and an image
+ * booted under a hypervisor, with memory, vCPUs, init, command line, taps
+ * and hypervisor options), every key checked.  A limit that depends on two
+ * keys (Firecracker's vCPUs) is checked once the whole entry is read.
+ */
+#include "recipe/recipe_parse_profile.h"
+
+#include <stdlib.h>
+
+#include "recipe/recipe_parse.h"
+#include "recipe/recipe_validate.h"
+
+/* in enum hypervisor order; each is also the key of its options map */
+static const char *const hypervisors[] = { "qemu", "firecracker" };
+static const char *const accels[] = { "kvm", "tcg", "auto" };
+
+/* every key of a net entry, read together: tap is needed before mac */
+static const struct recipe_key net_keys[] = {
+	RECIPE_KEY_TOGETHER("tap"), RECIPE_KEY_TOGETHER("mac"),
+};
+
+static int parse_net_entry(struct recipe_parser *p, struct net_iface *ni, const struct ynode *map,
+			   const char *ctx)
+{
+	ni->mark = map->mark;
+	if (recipe_parse_keys(p, ni, map, net_keys, ARRAY_SIZE(net_keys), ctx) < 0)
+		return -1;
+	const struct ynode *tap = recipe_yaml_get(map, "tap"), *mac = recipe_yaml_get(map, "mac");
+	if (!tap)
+		return recipe_parse_fail(p, map, "%s needs 'tap' (a host tap device name)", ctx);
+	if (recipe_parse_string(p, tap, "tap", 0, ctx, &ni->tap) < 0 ||
+	    recipe_parse_check(p, tap, "tap", 0, ctx, recipe_validate_tap(ni->tap)) < 0)
+		return -1;
+	if (!mac)
+		return 0;
+	if (recipe_parse_string(p, mac, "mac", 0, ctx, &ni->mac) < 0)
+		return -1;
+	return recipe_parse_check(p, mac, "mac", 0, ctx, recipe_validate_mac(ni->mac));
+}
+
+static int parse_net(struct recipe_parser *p, void *entity, const struct ynode *v,
+		     const char *key, const char *ctx)
+{
+	struct profile *pr = entity;
+	if (recipe_parse_want_list(p, v, "net", ctx) < 0)
+		return -1;
+	pr->net = xcalloc(v->n, sizeof(*pr->net));
+	for (size_t i = 0; i < v->n; i++) {
+		if (recipe_parse_want_map(p, v->items[i], "net", i + 1, ctx) < 0)
+			return -1;
+		char *nctx = xasprintf("net entry %zu of %s", i + 1, ctx);
+		struct net_iface *ni = &pr->net[pr->n_net++];
+		int ret = parse_net_entry(p, ni, v->items[i], nctx);
+		for (size_t j = 0; ret == 0 && j + 1 < pr->n_net; j++)
+			if (strcmp(pr->net[j].tap, ni->tap) == 0)
+				ret = recipe_parse_fail(p, v->items[i], "%s uses tap '%s' twice", ctx,
+							ni->tap);
+		free(nctx);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- the qemu: / firecracker: maps: known keys, scalar values kept as text ---- */
+
+/* a hypervisor option is one scalar value; 0 when it is, else -1 */
+static int option_value(struct recipe_parser *p, const struct ynode *v, const char *key,
+			const char *ctx)
+{
+	if (v->kind != YNODE_SCALAR || v->type == YSCALAR_NULL)
+		return recipe_parse_want(p, v, key, 0, ctx, "a single value");
+	return 0;
+}
+
+static int option_accel(struct recipe_parser *p, void *entity, const struct ynode *v,
+			const char *key, const char *ctx)
+{
+	int accel;
+	if (option_value(p, v, key, ctx) < 0)
+		return -1;
+	return recipe_parse_enum(p, v, key, 0, ctx, accels, ARRAY_SIZE(accels), &accel);
+}
+
+static int option_binary(struct recipe_parser *p, void *entity, const struct ynode *v,
+			 const char *key, const char *ctx)
+{
+	if (option_value(p, v, key, ctx) < 0)
+		return -1;
+	return recipe_parse_check(p, v, key, 0, ctx, recipe_validate_binary(v->text));
+}
+
+static int option_machine(struct recipe_parser *p, void *entity, const struct ynode *v,
+			  const char *key, const char *ctx)
+{
+	if (option_value(p, v, key, ctx) < 0)
+		return -1;
+	return recipe_parse_check(p, v, key, 0, ctx, recipe_validate_machine(v->text));
+}
+
+static int option_tsc_khz(struct recipe_parser *p, void *entity, const struct ynode *v,
+			  const char *key, const char *ctx)
+{
+	if (option_value(p, v, key, ctx) < 0)
+		return -1;
+	return recipe_parse_check(p, v, key, 0, ctx, recipe_validate_tsc_khz(v->text));
+}
+
+static const struct recipe_key qemu_keys[] = {
+	RECIPE_KEY_FN("accel", option_accel),
+	RECIPE_KEY_FN("binary", option_binary),
+	RECIPE_KEY_FN("machine", option_machine),
+	RECIPE_KEY_FN("tsc_early_khz", option_tsc_khz),
+};
+
+static const struct recipe_key fc_keys[] = {
+	RECIPE_KEY_FN("binary", option_binary),
+};
+
+/* check every option of the map v against keys, then keep them all as text */
+static int parse_options(struct recipe_parser *p, struct option **opts, size_t *n,
+			 const struct ynode *v, const char *key, const struct recipe_key *keys,
+			 size_t n_keys, const char *ctx)
+{
+	if (recipe_parse_want_map(p, v, key, 0, ctx) < 0)
+		return -1;
+	char *octx = xasprintf("'%s' options of %s", key, ctx);
+	int ret = recipe_parse_keys(p, NULL, v, keys, n_keys, octx);
+	free(octx);
+	if (ret < 0)
+		return -1;
+	*opts = xcalloc(v->n, sizeof(**opts));
+	for (size_t i = 0; i < v->n; i++) {
+		struct option *o = &(*opts)[(*n)++];
+		o->key = xstrdup(v->pairs[i].key->text);
+		o->value = xstrdup(v->pairs[i].value->text);
+		o->mark = v->pairs[i].key->mark;
+	}
+	return 0;
+}
+
+static int parse_qemu(struct recipe_parser *p, void *entity, const struct ynode *v,
+		      const char *key, const char *ctx)
+{
+	struct profile *pr = entity;
+	return parse_options(p, &pr->qemu_opts, &pr->n_qemu_opts, v, key, qemu_keys,
+			     ARRAY_SIZE(qemu_keys), ctx);
+}
+
+static int parse_firecracker(struct recipe_parser *p, void *entity, const struct ynode *v,
+			     const char *key, const char *ctx)
+{
+	struct profile *pr = entity;
+	return parse_options(p, &pr->fc_opts, &pr->n_fc_opts, v, key, fc_keys, ARRAY_SIZE(fc_keys),
+			     ctx);
+}
+
+/* ---- the profile's own values -------------------------------------------- */
+
+static int parse_hypervisor(struct recipe_parser *p, void *entity, const struct ynode *v,
+			    const char *key, const char *ctx)
+{
+	struct profile *pr = entity;
+	int hv;
+	if (recipe_parse_enum(p, v, key, 0, ctx, hypervisors, ARRAY_SIZE(hypervisors), &hv) < 0)
+		return -1;
+	pr->hypervisor = (enum hypervisor)hv;
+	return 0;
+}
+
+static int parse_mem(struct recipe_parser *p, void *entity, const struct ynode *v,
+		     const char *key, const char *ctx)
+{
+	struct profile *pr = entity;
+	uint64_t n;
+	if (recipe_parse_checked_uint(p, v, key, ctx, recipe_validate_mem, &n) < 0)
+		return -1;
+	pr->mem = (uint32_t)n;
+	return 0;
+}
+
+static char *check_cpus_qemu(uint64_t cpus)
+{
+	return recipe_validate_cpus(cpus, HV_QEMU);
+}
+
+static int parse_cpus(struct recipe_parser *p, void *entity, const struct ynode *v,
+		      const char *key, const char *ctx)
+{
+	struct profile *pr = entity;
+	uint64_t n;
+	/* Firecracker's own limit is checked once the hypervisor is known */
+	if (recipe_parse_checked_uint(p, v, key, ctx, check_cpus_qemu, &n) < 0)
+		return -1;
+	pr->cpus = (uint32_t)n;
+	return 0;
+}
+
+static int parse_init(struct recipe_parser *p, void *entity, const struct ynode *v,
+		      const char *key, const char *ctx)
+{
+	struct profile *pr = entity;
+	if (!recipe_parse_is_string(v))
+		return recipe_parse_check(p, v, key, 0, ctx, recipe_validate_init(""));
+	if (recipe_parse_check(p, v, key, 0, ctx, recipe_validate_init(v->text)) < 0)
+		return -1;
+	return recipe_parse_string(p, v, key, 0, ctx, &pr->init);
+}
+
+static int parse_cmdline(struct recipe_parser *p, void *entity, const struct ynode *v,
+			 const char *key, const char *ctx)
+{
+	struct profile *pr = entity;
+	if (recipe_parse_string(p, v, key, 0, ctx, &pr->cmdline) < 0)
+		return -1;
+	return recipe_parse_check(p, v, key, 0, ctx, recipe_validate_cmdline(pr->cmdline));
+}
+
+/* every key of a profile, each with its reader */
+static const struct recipe_key profile_keys[] = {
+	RECIPE_KEY_FN("hypervisor", parse_hypervisor),
+	RECIPE_KEY_REF("kernel", struct profile, kernel, kernel_mark),
+	RECIPE_KEY_REF("image", struct profile, image, image_mark),
+	RECIPE_KEY_FN("mem", parse_mem),
+	RECIPE_KEY_FN("cpus", parse_cpus),
+	RECIPE_KEY_FN("init", parse_init),
+	RECIPE_KEY_FN("cmdline", parse_cmdline),
+	RECIPE_KEY_FN("net", parse_net),
+	RECIPE_KEY_BOOL("persist", struct profile, persist),
+	RECIPE_KEY_FN("qemu", parse_qemu),
+	RECIPE_KEY_FN("firecracker", parse_firecracker),
+};
+
+static int parse_profile(struct recipe_parser *p, struct profile *pr, const struct ynode *map,
+			 const char *ctx)
+{
+	pr->mem = 128;
+	pr->cpus = 1;
+	pr->hypervisor = HV_QEMU;
+	if (recipe_parse_keys(p, pr, map, profile_keys, ARRAY_SIZE(profile_keys), ctx) < 0)
+		return -1;
+	if (!pr->kernel)
+		return recipe_parse_fail(p, map, "%s needs 'kernel' (the name of a kernel)", ctx);
+	if (!pr->image)
+		return recipe_parse_fail(p, map, "%s needs 'image' (the name of an image)", ctx);
+	/* the options map of the other hypervisor */
+	const char *other_hv = hypervisors[pr->hypervisor == HV_QEMU ? HV_FIRECRACKER : HV_QEMU];
+	const struct ynode *other = recipe_yaml_get(map, other_hv);
+	if (other)
+		return recipe_parse_fail(p, other, "%s runs %s, so it takes no '%s' options", ctx,
+					 hypervisors[pr->hypervisor], other_hv);
+	const struct ynode *cpus = recipe_yaml_get(map, "cpus");
+	if (cpus)
+		return recipe_parse_check(p, cpus, "cpus", 0, ctx,
+					  recipe_validate_cpus(pr->cpus, pr->hypervisor));
+	return 0;
+}
+
+int recipe_parse_profile_section(struct recipe_parser *p, const struct ynode *v)
+{
+	RECIPE_PARSE_SECTION(p, v, "profiles", "profile", p->r->profiles, p->r->n_profiles,
+			     parse_profile);
+	return 0;
+}
