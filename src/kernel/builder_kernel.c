@@ -23,6 +23,7 @@
 #include "kernel/kernel_workspace.h"
 #include "base/progress.h"
 #include "recipe/recipe.h"
+#include "recipe/recipe_tree.h"
 
 /* the toolchain memo of the cache, or NULL without a cache; caller frees */
 static char *toolchain_memo(struct mvctx *ctx)
@@ -49,7 +50,7 @@ static int describe_base(struct mvctx *ctx, const struct kernel *k, struct recor
 	if (k->base != KBASE_FILE)
 		return 0;
 	char hex[SHA256_HEX];
-	char *path = recipe_resolve_path(k->base_file.base_dir, k->base_file.path);
+	char *path = recipe_tree_path_shown(k->base_file.base_dir, k->base_file.path);
 	int ret = digest_memo_file(ctx->memo, path, hex, err);
 	free(path);
 	if (ret == 0) {

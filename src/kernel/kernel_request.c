@@ -3,6 +3,7 @@
  * with locations (see kernel_request.h).
  */
 #include "kernel/kernel_request.h"
+#include "recipe/recipe_tree.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@ int kernel_request_load(const struct kernel *k, struct kconf *req, struct error 
 {
 	for (size_t i = 0; i < k->n_fragments; i++) {
 		const struct recipe_path *f = &k->fragments[i];
-		char *path = recipe_resolve_path(f->base_dir, f->path);
+		char *path = recipe_tree_path_shown(f->base_dir, f->path);
 		int ret = kernel_config_load_fragment(req, path, f->path, err);
 		free(path);
 		if (ret < 0) {

@@ -3,6 +3,7 @@
  * directory and configuration (see kernel_workspace.h).
  */
 #include "kernel/kernel_workspace.h"
+#include "recipe/recipe_tree.h"
 
 #include <stdlib.h>
 
@@ -44,7 +45,7 @@ int kernel_workspace_configure(struct kernel_workspace *w, struct error *err)
 {
 	const struct kernel *k = w->kernel;
 	char *base_file = k->base == KBASE_FILE
-		? recipe_resolve_path(k->base_file.base_dir, k->base_file.path) : NULL;
+		? recipe_tree_path_shown(k->base_file.base_dir, k->base_file.path) : NULL;
 	int ret = -1;
 	if (kernel_make_open_log(&w->make, err) < 0 || kernel_request_load(k, &w->request, err) < 0)
 		goto out;

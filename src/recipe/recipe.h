@@ -187,13 +187,6 @@ struct kernel *recipe_find_kernel(const struct recipe *r, const char *name);
 struct image *recipe_find_image(const struct recipe *r, const char *name);
 struct profile *recipe_find_profile(const struct recipe *r, const char *name);
 
-/*
- * A path written in a recipe as messages show it: absolute paths as
- * written, others beneath base_dir (without a "./" prefix when base_dir is
- * ".").  Newly allocated.  Whether it may be read is recipe_tree_open()'s
- * decision alone.
- */
-char *recipe_resolve_path(const char *base_dir, const char *path);
 
 /* value of key in a profile's qemu:/firecracker: option list, or NULL */
 const char *recipe_option_get(const struct option *opts, size_t n, const char *key);

@@ -150,7 +150,7 @@ static int load_file(struct loader *l, const char *name, const char *base_dir,
 	for (size_t i = 0; ret == 0 && i < p.n_includes; i++) {
 		o->via = p.includes[i].mark;
 		o->via_path = p.includes[i].path;
-		char *joined = recipe_resolve_path(p.base_dir, p.includes[i].path);
+		char *joined = recipe_tree_path_shown(p.base_dir, p.includes[i].path);
 		char *target = recipe_tree_clean(joined);
 		ret = load_file(l, target, p.base_dir, p.includes[i].path, &p.includes[i].mark);
 		free(target);

@@ -58,7 +58,7 @@ char *recipe_tree_clean(const char *path)
 	return buf_detach(&b);
 }
 
-char *recipe_resolve_path(const char *base_dir, const char *path)
+char *recipe_tree_path_shown(const char *base_dir, const char *path)
 {
 	if (path[0] == '/' || !base_dir || !*base_dir || strcmp(base_dir, ".") == 0)
 		return xstrdup(path);
@@ -362,7 +362,7 @@ static int check_opened(int fd, const struct recipe_tree_path *p, const struct r
 /* a path that does not exist yet, named as the recipe wrote it */
 static int refuse_missing(const struct recipe_tree_path *p, struct error *err)
 {
-	char *shown = recipe_resolve_path(p->base_dir, p->path);
+	char *shown = recipe_tree_path_shown(p->base_dir, p->path);
 	error_usage(err, "%s does not exist (no '%s')", p->subject, shown);
 	free(shown);
 	return -1;

@@ -56,6 +56,14 @@ struct recipe_tree_path {
 #define RECIPE_TREE_MISSING (-2) /* recipe_tree_open: absent, and may_be_missing */
 
 /*
+ * A path written in a recipe as messages show it: absolute paths as
+ * written, others beneath base_dir (without a "./" prefix when base_dir is
+ * ".").  Newly allocated.  Whether it may be read is recipe_tree_open()'s
+ * decision alone.
+ */
+char *recipe_tree_path_shown(const char *base_dir, const char *path);
+
+/*
  * Open p beneath root (NULL trust: none allowed outside, no credentials):
  * an O_PATH descriptor, or with for_reading one opened O_RDONLY|O_NONBLOCK.
  * Returns the descriptor, RECIPE_TREE_MISSING, or -1 with a usage error
