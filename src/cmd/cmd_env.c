@@ -42,25 +42,9 @@ static void line(struct env_out *o, const char *name, const char *value)
 /* "VERSION-LINE (PATH)" of a tool, or "not found" */
 static void tool(struct env_out *o, const char *name, const char *program, const char *flag)
 {
-	char *path = run_find_program(program);
-	if (!path) {
-		line(o, name, "not found");
-		return;
-	}
-	char *argv[] = { path, (char *)flag, NULL };
-	struct buf out = BUF_INIT;
-	struct error err = ERROR_INIT;
-	int status = run_capture(argv, &out, &err);
-	const char *text = out.data ? out.data : "";
-	char *first = xstrndup(text, strcspn(text, "\n"));
-	char *value = status < 0 || !*first ? xasprintf("unknown version (%s)", path)
-					    : xasprintf("%s (%s)", first, path);
-	line(o, name, value);
-	free(value);
-	free(first);
-	buf_release(&out);
-	error_release(&err);
-	free(path);
+	char *version = run_tool_version(program, flag);
+	line(o, name, version ? version : "not found");
+	free(version);
 }
 
 static void paths(struct env_out *o, const struct mvctx *ctx)

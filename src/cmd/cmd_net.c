@@ -6,7 +6,6 @@
  * attaches it to the bridge.
  */
 #include <pwd.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,22 +68,9 @@ static int owner_uid(const char *user, uid_t *uid, struct error *err)
 static int net_up(const char *tap, const struct net_opts *o, struct error *err)
 {
 	uid_t uid = (uid_t)-1;
-	if (owner_uid(o->user, &uid, err) < 0 || net_ifname_check(tap, err) < 0 ||
-	    (o->addr && net_cidr_check(o->addr, err) < 0))
+	if (owner_uid(o->user, &uid, err) < 0)
 		return -1;
-	struct error ignored = ERROR_INIT;
-	bool existed = net_ifindex(tap, &ignored) != 0;
-	error_release(&ignored);
-	if (net_tap_create(tap, uid, err) < 0)
-		return -1;
-	if (net_link_up(tap, err) == 0 && (!o->addr || net_addr_add(tap, o->addr, err) == 0) &&
-	    (!o->bridge || net_link_set_master(tap, o->bridge, err) == 0))
-		return 0;
-	/* a half-made tap is worse than none: take away the one made here, keep the first error */
-	if (!existed)
-		net_tap_delete(tap, &ignored);
-	error_release(&ignored);
-	return -1;
+	return net_tap_up(tap, uid, o->addr, o->bridge, err);
 }
 
 static int cmd_net(struct mvctx *ctx, struct cli_args *args)

@@ -39,11 +39,11 @@ struct node {
 	char *id;                   /* "source:linux", "kernel:microvm", "image:rootfs", "profile:default" */
 	const char *name;           /* the recipe name (points into the recipe) */
 	union {
-		struct source *source;
-		struct kernel *kernel;
-		struct image *image;
-		struct profile *profile;
-	} u;                        /* the recipe entity this node builds */
+		const struct source *source;
+		const struct kernel *kernel;
+		const struct image *image;
+		const struct profile *profile;
+	} u;                        /* the recipe entity this node builds (the graph never writes it) */
 	struct node **deps;         /* nodes whose outputs this node reads */
 	size_t n_deps;
 	void *engine_state;         /* owned by the engine */

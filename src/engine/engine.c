@@ -124,23 +124,57 @@ static void node_state_release(struct node_state *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static void node_free(struct node *n)
+{
+	node_state_release(n->engine_state);
+	free(n->engine_state);
+	free(n->deps);
+	free(n->id);
+	free(n);
+}
+
 void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
-	for (size_t i = 0; i < e->n_nodes; i++) {
-		struct node *n = e->nodes[i];
-		node_state_release(n->engine_state);
-		free(n->engine_state);
-		free(n->deps);
-		free(n->id);
-		free(n);
-	}
+	for (size_t i = 0; i < e->n_nodes; i++)
+		node_free(e->nodes[i]);
 	free(e->nodes);
 	error_release(&e->first_error);
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->changed);
 	free(e);
+}
+
+struct node *engine_variant_profile(struct engine *e, const struct node *of,
+				    const struct profile *p, struct error *err)
+{
+	if (of->kind != NODE_LAUNCH) {
+		error_set(err, "internal error: '%s' is not a profile, it has no variant", of->id);
+		return NULL;
+	}
+	/*
+	 * Appended after its dependencies, so dependency order holds.  It keeps
+	 * of's id: progress, errors and explain's last build name the profile
+	 * the user asked for; engine_find still finds of, which comes first.
+	 */
+	struct node *n = node_new(e, NODE_LAUNCH, of->name);
+	n->u.profile = p;
+	for (size_t i = 0; i < of->n_deps; i++)
+		node_add_dep(n, of->deps[i]);
+	return n;
+}
+
+void engine_variant_free(struct engine *e, struct node *variant)
+{
+	for (size_t i = 0; variant && i < e->n_nodes; i++) {
+		if (e->nodes[i] != variant)
+			continue;
+		memmove(&e->nodes[i], &e->nodes[i + 1], (e->n_nodes - i - 1) * sizeof(*e->nodes));
+		e->n_nodes--;
+		node_free(variant);
+		return;
+	}
 }
 
 size_t engine_nodes(const struct engine *e, struct node *const **nodes)

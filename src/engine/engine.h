@@ -25,6 +25,18 @@ size_t engine_nodes(const struct engine *e, struct node *const **nodes);
 /* the node with this id ("kernel:microvm"), or NULL */
 struct node *engine_find(const struct engine *e, const char *id);
 /*
+ * A variant of the profile node of that builds p instead of of's profile:
+ * a new node with of's id and dependencies, keyed and built on its own
+ * (p's values enter its key), so the recipe and the node of are never
+ * written.  The node belongs to the caller, who must keep p alive while
+ * the node is used and give it back with engine_variant_free().  NULL with
+ * err when of is not a profile node.
+ */
+struct node *engine_variant_profile(struct engine *e, const struct node *of,
+				    const struct profile *p, struct error *err);
+/* take a variant out of the graph and free it (NULL is fine) */
+void engine_variant_free(struct engine *e, struct node *variant);
+/*
  * Resolve command-line targets ("kernel:NAME", "image:NAME", "profile:NAME",
  * "source:NAME", or a bare NAME that is unique) into nodes; no targets means
  * every node that has no dependents.  *out is allocated; -1 with a usage error

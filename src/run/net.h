@@ -16,6 +16,13 @@
 int net_ifname_check(const char *name, struct error *err);
 /* create (or take over) the persistent tap name owned by uid (-1: no owner); 0 or -1 */
 int net_tap_create(const char *name, uid_t uid, struct error *err);
+/*
+ * `net up`: create the persistent tap name owned by uid, set it up, then add
+ * the address cidr or attach it to bridge (either may be NULL).  A tap made
+ * here is removed again when a later step fails; 0, or -1 with the first error.
+ */
+int net_tap_up(const char *name, uid_t uid, const char *cidr, const char *bridge,
+	       struct error *err);
 /* make the persistent tap name non-persistent, which removes it; 0 or -1 */
 int net_tap_delete(const char *name, struct error *err);
 

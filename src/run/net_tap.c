@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -89,4 +90,24 @@ int net_tap_delete(const char *name, struct error *err)
 		ret = net_error_privilege(err, errno, "remove tap", name);
 	close(fd);
 	return ret;
+}
+
+int net_tap_up(const char *name, uid_t uid, const char *cidr, const char *bridge,
+	       struct error *err)
+{
+	if (net_ifname_check(name, err) < 0 || (cidr && net_cidr_check(cidr, err) < 0))
+		return -1;
+	struct error ignored = ERROR_INIT;
+	bool existed = net_ifindex(name, &ignored) != 0;
+	error_release(&ignored);
+	if (net_tap_create(name, uid, err) < 0)
+		return -1;
+	if (net_link_up(name, err) == 0 && (!cidr || net_addr_add(name, cidr, err) == 0) &&
+	    (!bridge || net_link_set_master(name, bridge, err) == 0))
+		return 0;
+	/* a half-made tap is worse than none: take away the one made here, keep the first error */
+	if (!existed)
+		net_tap_delete(name, &ignored);
+	error_release(&ignored);
+	return -1;
 }

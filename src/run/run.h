@@ -88,6 +88,13 @@ char *run_find_program(const char *name);
 int run_capture(char *const argv[], struct buf *out, struct error *err);
 
 /*
+ * What `env` says of a tool: "FIRST-LINE-OF-program-flag (PATH)", or
+ * "unknown version (PATH)" when it says nothing; NULL when program is not
+ * on $PATH.
+ */
+char *run_tool_version(const char *program, const char *flag);
+
+/*
  * The qemu argv from a parsed qemu.json for accel a, with the paths put in.
  * binary overrides argv[0] (NULL: qemu-system-x86_64, or under KVM the
  * reduced qemu-system-x86_64-microvm when installed).  0, or -1 with err.

@@ -138,6 +138,28 @@ int run_capture(char *const argv[], struct buf *out, struct error *err)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+char *run_tool_version(const char *program, const char *flag)
+{
+	char *path = run_find_program(program);
+	if (!path)
+		return NULL;
+	char *arg = xstrdup(flag);
+	char *argv[] = { path, arg, NULL };
+	struct buf out = BUF_INIT;
+	struct error err = ERROR_INIT;
+	int status = run_capture(argv, &out, &err);
+	const char *text = out.data ? out.data : "";
+	char *first = xstrndup(text, strcspn(text, "\n"));
+	char *value = status < 0 || !*first ? xasprintf("unknown version (%s)", path)
+					    : xasprintf("%s (%s)", first, path);
+	free(first);
+	buf_release(&out);
+	error_release(&err);
+	free(arg);
+	free(path);
+	return value;
+}
+
 int run_qemu_argv(const struct json *cfg, enum accel a, const char *binary, const char *kernel,
 		  const char *image, struct launch_argv *out, struct error *err)
 {

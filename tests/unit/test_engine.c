@@ -31,7 +31,7 @@ static void write_text(const char *path, const char *text)
 
 static int src_describe(struct mvctx *ctx, const struct node *n, struct record *rec, struct error *err)
 {
-	struct source *s = n->u.source;
+	const struct source *s = n->u.source;
 	if (s->has_checksum) {
 		record_add(rec, "checksum", "%s:%s", hash_algo_name(s->algo), s->checksum);
 		return 0;
@@ -47,7 +47,7 @@ static int src_describe(struct mvctx *ctx, const struct node *n, struct record *
 
 static int src_build(struct build_ctx *b, struct error *err)
 {
-	struct source *s = b->node->u.source;
+	const struct source *s = b->node->u.source;
 	builds[NODE_SOURCE]++;
 	if (!s->path)
 		return error_set(err, "no download in this test");

@@ -54,7 +54,7 @@ static int src_describe(struct mvctx *ctx, const struct node *n, struct record *
 static int src_build(struct build_ctx *b, struct error *err)
 {
 	builds[NODE_SOURCE]++;
-	struct source *s = b->node->u.source;
+	const struct source *s = b->node->u.source;
 	char *p = path_join(s->base_dir, s->path), *o = path_join(b->workdir, "file");
 	int r = copy_file_sparse(p, o, 0644, err);
 	free(p);

@@ -1,0 +1,304 @@
+/*
+ * run_profile: `mvbuild run` below the command line.  The recipe's profile
+ * is checked first, then the overrides make a variant of it (its own launch
+ * node key, see engine_variant_profile), the variant, its kernel and its
+ * image are brought up to date, the cached launch config is resolved
+ * against this cache and a fresh run directory, and the hypervisor runs
+ * under run_supervise().
+ */
+#include "run/run_profile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fileutil.h"
+#include "base/json.h"
+#include "base/progress.h"
+#include "base/suggest.h"
+#include "base/util.h"
+#include "cache/cache.h"
+#include "launch/launch.h"
+#include "recipe/recipe.h"
+#include "run/accel.h"
+#include "run/run.h"
+
+/* what a run resolved: the outputs it boots from */
+struct run_inputs {
+	const struct build_input *kernel_outs, *image_outs, *launch_outs;
+	int n_kernel, n_image, n_launch;
+};
+
+static const struct build_input *find_output(const struct build_input *outs, int n,
+					     const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(outs[i].output, name) == 0)
+			return &outs[i];
+	return NULL;
+}
+
+/* the profile named name, or without a name the one called default; NULL with err */
+static const struct profile *choose_profile(const struct recipe *r, const char *name,
+					    struct error *err)
+{
+	const struct profile *p = recipe_find_profile(r, name ? name : "default");
+	if (p)
+		return p;
+	const char **names = xcalloc(r->n_profiles + 1, sizeof(*names));
+	for (size_t i = 0; i < r->n_profiles; i++)
+		names[i] = r->profiles[i].name;
+	char *hint = suggest_hint(name ? name : "", names, r->n_profiles, "profiles");
+	if (name)
+		error_usage(err, "no profile '%s' in recipe '%s'%s", name, r->path, hint);
+	else if (r->n_profiles)
+		error_usage(err, "which profile? recipe '%s' has no 'default'%s", r->path, hint);
+	else
+		error_usage(err, "recipe '%s' has no profiles to run", r->path);
+	free(hint);
+	free(names);
+	return NULL;
+}
+
+/*
+ * Build the variant v of the profile node, its kernel and its image, and
+ * find their outputs.  The variant node is the caller's (*variant), since
+ * in points at its outputs.
+ */
+static int build_inputs(struct engine *e, const struct profile *v, struct node **variant,
+			struct run_inputs *in, struct error *err)
+{
+	char *ids[3] = { xasprintf("profile:%s", v->name), xasprintf("kernel:%s", v->kernel),
+			 xasprintf("image:%s", v->image) };
+	struct node *nodes[3];
+	int ret = -1;
+	for (int i = 0; i < 3; i++)
+		if (!(nodes[i] = engine_find(e, ids[i]))) {
+			error_usage(err, "no node '%s' in the recipe", ids[i]);
+			goto out;
+		}
+	if (!(*variant = nodes[0] = engine_variant_profile(e, nodes[0], v, err)))
+		goto out;
+	/* kernel and image are targets too: a cached launch config does not fetch them */
+	if (engine_build(e, nodes, 3, err) < 0)
+		goto out;
+	if ((in->n_launch = engine_outputs(e, nodes[0], &in->launch_outs, err)) < 0 ||
+	    (in->n_kernel = engine_outputs(e, nodes[1], &in->kernel_outs, err)) < 0 ||
+	    (in->n_image = engine_outputs(e, nodes[2], &in->image_outs, err)) < 0)
+		goto out;
+	ret = 0;
+out:
+	for (int i = 0; i < 3; i++)
+		free(ids[i]);
+	return ret;
+}
+
+/*
+ * The accelerator: what --accel or the profile asks for, else KVM where it
+ * can run a guest and TCG otherwise; says which and why.  KVM asked for on a
+ * host where /dev/kvm cannot even start a VM is an error, not a silent TCG.
+ */
+static int choose_accel(struct mvctx *ctx, const char *option,
+			const struct launch_spec *spec, const char *profile, enum accel *a,
+			struct error *err)
+{
+	struct accel_probe probe;
+	accel_probe(&probe, NULL);
+	const char *asked = option ? "--accel" : spec->accel != ACCEL_AUTO ?
+			    "the profile's qemu: {accel:}" : NULL;
+	if (option) {
+		if (accel_parse(option, a) < 0)
+			return error_usage(err, "want kvm or tcg, not '%s'", option);
+	} else if (spec->accel != ACCEL_AUTO)
+		*a = spec->accel == ACCEL_WANT_KVM ? ACCEL_KVM : ACCEL_TCG;
+	else
+		*a = probe.kvm_usable ? ACCEL_KVM : ACCEL_TCG;
+	if (*a == ACCEL_KVM && !probe.kvm_present)
+		return error_set(err, "KVM was asked for by %s, but %s: use --accel tcg", asked,
+				 probe.reason);
+	char *id = xasprintf("profile:%s", profile);
+	if (!asked)
+		progress_note(ctx->progress, id, "qemu with %s (%s: using %s)", accel_name(*a),
+			      probe.reason, *a == ACCEL_KVM ? "KVM" : "TCG");
+	else
+		progress_note(ctx->progress, id, "qemu with %s (%s)", accel_name(*a), asked);
+	if (*a == ACCEL_KVM && !probe.kvm_usable)
+		progress_note(ctx->progress, id, "warning: KVM was asked for, but %s: the guest may "
+			      "stop with a KVM internal error", probe.reason);
+	free(id);
+	return 0;
+}
+
+static int load_json_output(const struct run_inputs *in, const char *name, struct buf *text,
+			    struct json *out, struct error *err)
+{
+	const struct build_input *f = find_output(in->launch_outs, in->n_launch, name);
+	if (!f)
+		return error_set(err, "the launch config has no '%s'", name);
+	if (read_file(f->path, 16 << 20, text, err) < 0)
+		return -1;
+	return out ? json_parse(out, text->data, text->len, err) : 0;
+}
+
+/* the kernel output the config names, checked against what the kernel node has */
+static const char *kernel_path(const struct run_inputs *in, const char *output,
+			       const char *digest, struct error *err)
+{
+	const struct build_input *k = find_output(in->kernel_outs, in->n_kernel, output);
+	if (!k) {
+		error_set(err, "the kernel has no output '%s'", output);
+		return NULL;
+	}
+	if (digest && strcmp(digest, k->digest) != 0) {
+		error_set(err, "the launch config names kernel %s %s, but the kernel is %s", output,
+			  digest, k->digest);
+		return NULL;
+	}
+	return k->path;
+}
+
+static int prepare_dir(struct mvctx *ctx, const struct launch_spec *spec,
+		       const struct run_inputs *in, struct run_dir *rd, struct error *err)
+{
+	const struct build_input *img = find_output(in->image_outs, in->n_image, "rootfs.ext4");
+	if (!img)
+		return error_set(err, "image has no output 'rootfs.ext4'");
+	char rid[17];
+	recipe_id(ctx->recipe, rid);
+	int ret = run_dir_prepare(rd, cache_root(ctx->cache), rid, spec->profile, spec->persist,
+				  img->path, img->digest, err);
+	if (ret == 0 && rd->reused)
+		progress_debug(ctx->progress, NULL, "reusing the persistent image '%s'", rd->image);
+	return ret;
+}
+
+static int qemu_command(struct mvctx *ctx, const char *accel,
+			const struct launch_spec *spec, const struct run_inputs *in,
+			const struct run_dir *rd, struct launch_argv *argv, struct error *err)
+{
+	struct buf text = BUF_INIT;
+	struct json cfg;
+	if (load_json_output(in, "qemu.json", &text, &cfg, err) < 0) {
+		buf_release(&text);
+		return -1;
+	}
+	const struct json *kref = json_get(&cfg, "kernel");
+	const char *kpath = kernel_path(in, json_get_string(kref, "output") ?
+					json_get_string(kref, "output") : "", json_get_string(kref,
+					"sha256"), err);
+	int ret = -1;
+	enum accel a;
+	if (kpath && choose_accel(ctx, accel, spec, spec->profile, &a, err) == 0)
+		ret = run_qemu_argv(&cfg, a, spec->qemu_binary, kpath, rd->image, argv, err);
+	json_release(&cfg);
+	buf_release(&text);
+	return ret;
+}
+
+static int firecracker_command(struct mvctx *ctx, const struct launch_spec *spec,
+			       const struct run_inputs *in, const struct run_dir *rd,
+			       struct launch_argv *argv, struct error *err)
+{
+	struct buf text = BUF_INIT;
+	char *bin = NULL, *version = NULL, *config = NULL, *resolved = NULL;
+	const char *kpath;
+	int ret = -1;
+	if (run_firecracker_find(spec->fc_binary, &bin, &version, err) < 0 ||
+	    load_json_output(in, "firecracker.json", &text, NULL, err) < 0 ||
+	    !(kpath = kernel_path(in, "vmlinux", NULL, err)))
+		goto out;
+	resolved = run_substitute_json(text.data, kpath, rd->image);
+	config = path_join(rd->path, "firecracker.json");
+	if (write_file_atomic(config, resolved, strlen(resolved), 0644, err) < 0)
+		goto out;
+	struct accel_probe probe;
+	accel_probe(&probe, NULL);
+	if (!probe.kvm_present) {
+		error_set(err, "Firecracker needs KVM, but %s: boot this profile with "
+			  "--hypervisor qemu", probe.reason);
+		goto out;
+	}
+	char *id = xasprintf("profile:%s", spec->profile);
+	progress_note(ctx->progress, id, "firecracker %s%s%s", version,
+		      probe.kvm_usable ? "" : "; warning: Firecracker needs KVM, and ",
+		      probe.kvm_usable ? "" : probe.reason);
+	free(id);
+	launch_argv_add(argv, bin);
+	launch_argv_add(argv, "--no-api");
+	launch_argv_add(argv, "--config-file");
+	launch_argv_add(argv, config);
+	ret = 0;
+out:
+	buf_release(&text);
+	free(bin);
+	free(version);
+	free(config);
+	free(resolved);
+	return ret;
+}
+
+static int report(struct mvctx *ctx, const struct run_result *res, const char *hv,
+		  struct error *err)
+{
+	if (res->kvm_failure)
+		return error_set(err, "%s stopped after a KVM internal error: this host's KVM cannot "
+				 "run the guest (%s)", hv, strcmp(hv, "qemu") == 0 ? "try --accel tcg"
+				 : "Firecracker has no TCG: boot it with --hypervisor qemu here");
+	if (res->signal) {
+		/* the shell convention for a command ended by a signal */
+		progress_note(ctx->progress, NULL, "interrupted by %s: %s stopped",
+			      strsignal(res->signal), hv);
+		return 128 + res->signal;
+	}
+	if (res->status != 0)
+		progress_note(ctx->progress, NULL, "%s exited with status %d", hv, res->status);
+	return res->status;
+}
+
+static int boot(struct mvctx *ctx, const char *accel, const struct launch_spec *spec,
+		const struct run_inputs *in, struct error *err)
+{
+	struct run_dir rd;
+	struct launch_argv argv = { 0 };
+	int status = -1;
+	bool fc = spec->hypervisor == HV_FIRECRACKER;
+	if (prepare_dir(ctx, spec, in, &rd, err) < 0)
+		goto out;
+	if ((fc ? firecracker_command(ctx, spec, in, &rd, &argv, err)
+		: qemu_command(ctx, accel, spec, in, &rd, &argv, err)) < 0)
+		goto out;
+	struct run_spec rs = { argv.v, fc ? "firecracker" : "qemu", ctx->progress };
+	struct run_result res;
+	if (run_supervise(&rs, &res, err) < 0)
+		goto out;
+	status = report(ctx, &res, rs.name, err);
+out:
+	run_dir_release(&rd);
+	launch_argv_release(&argv);
+	return status;
+}
+
+int run_profile(struct mvctx *ctx, struct engine *e, const char *name,
+		const struct run_overrides *o, struct error *err)
+{
+	struct run_variant v = { 0 };
+	struct launch_spec spec = { 0 };
+	struct run_inputs in = { 0 };
+	struct node *variant = NULL;
+	int status = -1;
+	const struct profile *p = choose_profile(ctx->recipe, name, err);
+	/* the recipe's own profile first, so that only an override can be wrong after */
+	if (!p || launch_spec_from_profile(&spec, ctx->recipe->name, p, err) < 0)
+		goto out;
+	launch_spec_release(&spec);
+	run_variant_init(&v, p, o);
+	if (launch_spec_from_profile(&spec, ctx->recipe->name, &v.profile, err) < 0 ||
+	    build_inputs(e, &v.profile, &variant, &in, err) < 0)
+		goto out;
+	status = boot(ctx, o->accel, &spec, &in, err);
+out:
+	engine_variant_free(e, variant);
+	launch_spec_release(&spec);
+	run_variant_release(&v);
+	return status;
+}
