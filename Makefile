@@ -16,7 +16,7 @@ CFLAGS   ?= -O2 -g
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -DMVBUILD_VERSION='"$(VERSION)"' -Wall -Wextra \
 	-Wno-unused-parameter -Wshadow -Wformat=2 -pthread -Isrc \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-# libcurl is compiled against but not linked: src/curl_lazy.c loads it on
+# libcurl is compiled against but not linked: src/base/curl_lazy.c loads it on
 # first use, so commands that download nothing don't pay for its ~30
 # dependencies at startup.
 LINK_PKGS := $(filter-out libcurl,$(PKGS))

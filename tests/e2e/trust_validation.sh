@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `mvbuild check` refuses every value that a builder or launcher would
 # refuse later, with the exact FILE:LINE:COL message and exit 2, before
-# anything is fetched or built (the checks live in src/recipe_validate.c
+# anything is fetched or built (the checks live in src/recipe/recipe_validate.c
 # and the builders call the same ones).  Covers docs/security.md
 # "Recipe values are checked once, at check time".
 . "$(dirname "$0")/../lib.sh"

@@ -1,5 +1,5 @@
 /*
- * test_recipe_validate: the shared value checks (src/recipe_validate.c) at
+ * test_recipe_validate: the shared value checks (src/recipe/recipe_validate.c) at
  * and around each limit, the strict size syntax (parse_size), and the
  * image writer applying the same checks (nothing written for a value the
  * recipe loader would refuse).
