@@ -115,6 +115,7 @@ demo-run: mvbuild recipes/rootfs/busybox-rootfs.tar.gz
 # --- packages ----------------------------------------------------------------
 DEB_PACKAGES := build-essential pkg-config libyaml-dev libarchive-dev libext2fs-dev \
 	libcurl4-openssl-dev libssl-dev zlib1g-dev libbz2-dev e2fsprogs qemu-system-x86 busybox-static \
+	ninja-build \
 	linux-source-6.1 flex bison libelf-dev bc cpio xz-utils zstd bzip2 gzip \
 	nginx python3 python3-jsonschema python3-yaml iproute2 iputils-ping libncurses-dev \
 	clang libclang-rt-14-dev curl util-linux strace time file openssl procps mount graphviz
