@@ -33,7 +33,7 @@ ninja -C "$nj" >/dev/null
 
 read -r noop ninja_ms startup < <(interleaved_ms $runs \
 	$mv -f "$recipe" --cache "$cache" build -- ninja -C "$nj" -- $mv --version)
-echo "command: bench/noop.sh $cache $recipe (interleaved, median of $runs)"
+echo "command: ${MVBUILD:+MVBUILD=$MVBUILD }bench/noop.sh $cache $recipe (interleaved, median of $runs)"
 echo "mvbuild -f $recipe build, nothing to do: $noop ms"
 echo "ninja, one up-to-date edge:              $ninja_ms ms"
 echo "mvbuild --version (process start alone): $startup ms"
