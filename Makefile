@@ -16,10 +16,11 @@ CFLAGS   ?= -O2 -g
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -DMVBUILD_VERSION='"$(VERSION)"' -Wall -Wextra \
 	-Wno-unused-parameter -Wshadow -Wformat=2 -pthread -Isrc \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-# libcurl is compiled against but not linked: src/base/curl_lazy.c loads it on
-# first use, so commands that download nothing don't pay for its ~30
-# dependencies at startup.
-LINK_PKGS := $(filter-out libcurl,$(PKGS))
+# libcurl and libarchive are compiled against but not linked:
+# src/base/curl_lazy.c and src/base/archive_lazy.c load them on first use, so
+# commands that download or unpack nothing (a no-op build) don't pay for
+# their dependencies (TLS, ICU, libxml2, libstdc++, ...) at start-up.
+LINK_PKGS := $(filter-out libcurl libarchive,$(PKGS))
 LIBS     := $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null) -lbz2 -ldl -pthread
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -115,6 +116,7 @@ demo-run: mvbuild recipes/rootfs/busybox-rootfs.tar.gz
 # --- packages ----------------------------------------------------------------
 DEB_PACKAGES := build-essential pkg-config libyaml-dev libarchive-dev libext2fs-dev \
 	libcurl4-openssl-dev libssl-dev zlib1g-dev libbz2-dev e2fsprogs qemu-system-x86 busybox-static \
+	ninja-build \
 	linux-source-6.1 flex bison libelf-dev bc cpio xz-utils zstd bzip2 gzip \
 	nginx python3 python3-jsonschema python3-yaml iproute2 iputils-ping libncurses-dev \
 	clang libclang-rt-14-dev curl util-linux strace time file openssl procps mount graphviz

@@ -2,14 +2,15 @@
  * curl_lazy: the wrappers behind curl_lazy.h.  The library is opened once
  * (pthread_once) and every entry point resolved; if that fails, each
  * wrapper answers the way libcurl answers a failure (NULL,
- * CURLE_FAILED_INIT), and curl_lazy_load() says why.
+ * CURLE_FAILED_INIT), and curl_lazy_load() says why (base/lazy_lib.c
+ * opens and resolves).
  */
 #include "base/curl_lazy.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <string.h>
+
+#include "base/lazy_lib.h"
 
 /* the soname of libcurl 7.x/8.x; Debian's libcurl4 package provides it */
 #define CURL_SONAME "libcurl.so.4"
@@ -27,40 +28,24 @@ static struct {
 	void (*slist_free_all)(struct curl_slist *);
 	char *(*version)(void);
 } api;
-static char load_error[512];
+static struct lazy_lib lib = { .soname = CURL_SONAME };
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static int loaded;
 
-/* resolve name into *slot; false (with load_error set) when missing */
-static int resolve(void *lib, const char *name, void *slot)
-{
-	void *sym = dlsym(lib, name);
-	if (!sym) {
-		snprintf(load_error, sizeof(load_error), "'%s' has no symbol '%s'", CURL_SONAME, name);
-		return 0;
-	}
-	memcpy(slot, &sym, sizeof(sym)); /* object to function pointer, as POSIX allows */
-	return 1;
-}
-
 static void load(void)
 {
-	void *lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		snprintf(load_error, sizeof(load_error), "cannot load '%s': %s", CURL_SONAME, dlerror());
-		return;
-	}
-	loaded = resolve(lib, "curl_global_init", &api.global_init) &&
-		 resolve(lib, "curl_easy_init", &api.easy_init) &&
-		 resolve(lib, "curl_easy_cleanup", &api.easy_cleanup) &&
-		 resolve(lib, "curl_easy_reset", &api.easy_reset) &&
-		 resolve(lib, "curl_easy_perform", &api.easy_perform) &&
-		 resolve(lib, "curl_easy_setopt", &api.easy_setopt) &&
-		 resolve(lib, "curl_easy_getinfo", &api.easy_getinfo) &&
-		 resolve(lib, "curl_easy_strerror", &api.easy_strerror) &&
-		 resolve(lib, "curl_slist_append", &api.slist_append) &&
-		 resolve(lib, "curl_slist_free_all", &api.slist_free_all) &&
-		 resolve(lib, "curl_version", &api.version);
+	loaded = lazy_lib_open(&lib) &&
+		 lazy_lib_resolve(&lib, "curl_global_init", &api.global_init) &&
+		 lazy_lib_resolve(&lib, "curl_easy_init", &api.easy_init) &&
+		 lazy_lib_resolve(&lib, "curl_easy_cleanup", &api.easy_cleanup) &&
+		 lazy_lib_resolve(&lib, "curl_easy_reset", &api.easy_reset) &&
+		 lazy_lib_resolve(&lib, "curl_easy_perform", &api.easy_perform) &&
+		 lazy_lib_resolve(&lib, "curl_easy_setopt", &api.easy_setopt) &&
+		 lazy_lib_resolve(&lib, "curl_easy_getinfo", &api.easy_getinfo) &&
+		 lazy_lib_resolve(&lib, "curl_easy_strerror", &api.easy_strerror) &&
+		 lazy_lib_resolve(&lib, "curl_slist_append", &api.slist_append) &&
+		 lazy_lib_resolve(&lib, "curl_slist_free_all", &api.slist_free_all) &&
+		 lazy_lib_resolve(&lib, "curl_version", &api.version);
 }
 
 static int ready(void)
@@ -71,7 +56,7 @@ static int ready(void)
 
 int curl_lazy_load(struct error *err)
 {
-	return ready() ? 0 : error_set(err, "%s", load_error);
+	return ready() ? 0 : error_set(err, "%s", lib.error);
 }
 
 CURLcode curl_lazy_global_init(long flags)
@@ -138,7 +123,7 @@ CURLcode curl_lazy_easy_getinfo(CURL *h, CURLINFO info, ...)
 
 const char *curl_lazy_easy_strerror(CURLcode code)
 {
-	return ready() ? api.easy_strerror(code) : load_error;
+	return ready() ? api.easy_strerror(code) : lib.error;
 }
 
 struct curl_slist *curl_lazy_slist_append(struct curl_slist *list, const char *s)
@@ -154,5 +139,5 @@ void curl_lazy_slist_free_all(struct curl_slist *list)
 
 char *curl_lazy_version(void)
 {
-	return ready() ? api.version() : load_error;
+	return ready() ? api.version() : lib.error;
 }

@@ -14,6 +14,11 @@
 
 int mkdir_p(const char *path, unsigned mode, struct error *err)
 {
+	/* the common case, the directory or its parent already there, in one
+	 * call; anything else walks from the top so the error names the first
+	 * component that cannot be made */
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
 	char *p = xstrdup(path);
 	int ret = 0;
 	for (char *s = p + 1; ; s++) {

@@ -1,5 +1,5 @@
 /*
- * hash: streaming SHA-256 / SHA-512 digests with libcrypto (EVP), hex
+ * hash: streaming SHA-256 / SHA-512 digests with libcrypto, hex
  * encoding, and whole-file hashing that skips holes of sparse files.
  */
 #ifndef MVBUILD_HASH_H
@@ -17,10 +17,10 @@ enum hash_algo { HASH_SHA256, HASH_SHA512 };
 
 struct hash {
 	enum hash_algo algo; /* which digest */
-	void *md_ctx;        /* EVP_MD_CTX *, owned */
+	void *md_ctx;        /* the algorithm's state (hash.c), owned */
 };
 
-/* start a digest; returns 0, or -1 with err set from OpenSSL's error queue */
+/* start a digest; returns 0, or -1 with err set */
 int hash_init(struct hash *h, enum hash_algo algo, struct error *err);
 /* feed n bytes */
 void hash_update(struct hash *h, const void *data, size_t n);

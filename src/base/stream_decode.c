@@ -18,8 +18,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "base/archive_lazy.h"
 
 #include "base/util.h"
 

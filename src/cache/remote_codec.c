@@ -25,8 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "base/archive_lazy.h"
 
 #include "base/fileutil.h"
 #include "base/stream_decode.h"

@@ -5,7 +5,7 @@
  * One "name: value" per line on standard output, or with --json one object
  * with a member per name.
  */
-#include <archive.h>
+#include "base/archive_lazy.h"
 #include "base/curl_lazy.h"
 #include <ext2fs/ext2fs.h>
 #include <openssl/crypto.h>

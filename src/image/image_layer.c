@@ -20,8 +20,7 @@
  */
 #include <string.h>
 #include <sys/stat.h>
-#include <archive.h>
-#include <archive_entry.h>
+#include "base/archive_lazy.h"
 
 #include "image/image_layer.h"
 #include "base/stream_pipe.h"

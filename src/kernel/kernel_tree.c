@@ -7,8 +7,7 @@
  */
 #include "kernel/kernel_tree.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "base/archive_lazy.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>

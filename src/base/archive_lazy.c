@@ -1,0 +1,88 @@
+/*
+ * archive_lazy: the wrappers behind archive_lazy.h, generated from its
+ * ARCHIVE_LAZY_FNS list.  The library is opened once (pthread_once) and
+ * every listed function resolved, by lazy_lib.
+ */
+#include "base/archive_lazy.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "base/lazy_lib.h"
+
+/* the soname of libarchive 3.x; Debian's libarchive13 package provides it */
+#define ARCHIVE_SONAME "libarchive.so.13"
+
+#define SLOT(type, name, params, args, fail) type(*name) params;
+#define SLOT_VOID(name, params, args) void(*name) params;
+static struct {
+	ARCHIVE_LAZY_FNS(SLOT, SLOT_VOID)
+	void (*set_error)(struct archive *, int, const char *, ...);
+} api;
+#undef SLOT
+#undef SLOT_VOID
+
+static struct lazy_lib lib = { .soname = ARCHIVE_SONAME };
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static int loaded;
+
+static void load(void)
+{
+	if (!lazy_lib_open(&lib))
+		return;
+#define RESOLVE(type, name, params, args, fail)                                                   \
+	if (!lazy_lib_resolve(&lib, "archive_" #name, &api.name))                                 \
+		return;
+#define RESOLVE_VOID(name, params, args) RESOLVE(void, name, params, args, )
+	ARCHIVE_LAZY_FNS(RESOLVE, RESOLVE_VOID)
+#undef RESOLVE
+#undef RESOLVE_VOID
+	if (!lazy_lib_resolve(&lib, "archive_set_error", &api.set_error))
+		return;
+	loaded = 1;
+}
+
+static int ready(void)
+{
+	pthread_once(&load_once, load);
+	return loaded;
+}
+
+int archive_lazy_load(struct error *err)
+{
+	return ready() ? 0 : error_set(err, "%s", lib.error);
+}
+
+const char *archive_lazy_error(void)
+{
+	return lib.error;
+}
+
+#define WRAP(type, name, params, args, fail)                                                      \
+	type archive_lazy_##name params                                                           \
+	{                                                                                         \
+		return ready() ? api.name args : fail;                                            \
+	}
+#define WRAP_VOID(name, params, args)                                                             \
+	void archive_lazy_##name params                                                           \
+	{                                                                                         \
+		if (ready())                                                                      \
+			api.name args;                                                            \
+	}
+ARCHIVE_LAZY_FNS(WRAP, WRAP_VOID)
+#undef WRAP
+#undef WRAP_VOID
+
+/* the message is formatted here, so the library gets no varargs to forward */
+void archive_lazy_set_error(struct archive *a, int errnum, const char *fmt, ...)
+{
+	if (!ready())
+		return;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	api.set_error(a, errnum, "%s", msg);
+}
