@@ -15,8 +15,8 @@
  * first handed to a fetch worker; only when the remote does not have it are
  * its inputs demanded and is it built.  A node done here (built, or found
  * in the local cache) is handed to an upload worker.  Fetches and uploads
- * wait on the network, not on a core, so they have their own pool of -j
- * threads beside the builders'.
+ * wait on the network, not on a core, so they have their own pool beside
+ * the builders' (transfer_slots).
  *
  * SIGINT and SIGTERM are caught for the run (interrupt.h): the scheduler
  * starts nothing more, the running builders stop at their next check (a
@@ -57,8 +57,24 @@ struct worker {
 /* threads started and not yet joined, by pool */
 struct pools {
 	size_t builds;      /* JOB_BUILD: up to -j */
-	size_t transfers;   /* JOB_FETCH and JOB_UPLOAD: up to -j more */
+	size_t transfers;   /* JOB_FETCH and JOB_UPLOAD: up to transfer_slots() more */
 };
+
+/*
+ * Transfers at once, at least: a transfer spends most of its time waiting
+ * for the remote's answers, so -j (the cores, by default) would make eight
+ * fetches from a remote 100 ms away take four round trips' worth each on a
+ * 2-core machine.  Sixteen keeps a few MiB of codec buffers per transfer
+ * and no more connections than an HTTP client usually opens to one host.
+ */
+#define TRANSFERS_MIN 16
+
+/* the size of the transfer pool: -j when larger, else TRANSFERS_MIN */
+static size_t transfer_slots(const struct engine *e)
+{
+	size_t jobs = (size_t)e->ctx->jobs;
+	return jobs > TRANSFERS_MIN ? jobs : TRANSFERS_MIN;
+}
 
 void builder_output(struct build_ctx *b, const char *name, const char *relpath)
 {
@@ -361,7 +377,7 @@ static int schedule_upload(struct engine *e, struct node *n, struct worker *w,
 			   struct pools *pools)
 {
 	struct node_state *s = node_state(n);
-	if (!s->upload_due || pools->transfers >= (size_t)e->ctx->jobs ||
+	if (!s->upload_due || pools->transfers >= transfer_slots(e) ||
 	    interrupt_pending())
 		return 0;
 	s->upload_due = false;
@@ -384,7 +400,7 @@ static int schedule_fetch(struct engine *e, struct node *n, struct worker *w,
 		s->remote_asked = true;
 		return 0;
 	}
-	if (pools->transfers >= (size_t)e->ctx->jobs || !may_start(e))
+	if (pools->transfers >= transfer_slots(e) || !may_start(e))
 		return 1;
 	if (start_job(e, w, n, JOB_FETCH, pools) != 0) {
 		s->remote_asked = true; /* no thread: build it instead */
