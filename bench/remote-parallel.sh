@@ -62,19 +62,27 @@ echo "building the $N images locally (once)..." >&2
 
 cd "$T/r"
 T=$T MV=$mv RUNS=$runs N=$N JOBS=${JOBS:-} DELAY=$delay python3 - <<'PY'
-import os, shutil, subprocess, sys, time
+import os, resource, shutil, subprocess, sys, time
 
 T, mv, runs, n = os.environ["T"], os.environ["MV"], int(os.environ["RUNS"]), int(os.environ["N"])
 jobs = ["-j", os.environ["JOBS"]] if os.environ["JOBS"] else []
 every = ["image:img%d" % i for i in range(1, n + 1)]
 slowest = ["image:img%d" % n]
 
+cpu = {}  # work -> CPU seconds (user + system) of each run
+
+def cpu_now():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
 def timed(config, cache, targets):
     """wall seconds of one mvbuild build, and its events by kind"""
     cmd = [mv, "--config", config, "--cache", cache, "--json"] + jobs + ["build"] + targets
+    c = cpu_now()
     t = time.perf_counter()
     p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     secs = time.perf_counter() - t
+    cpu.setdefault((config, len(targets)), []).append(cpu_now() - c)
     if p.returncode != 0:
         sys.exit("failed (%d): %s\n%s" % (p.returncode, " ".join(cmd), p.stderr))
     kinds = {}
@@ -113,11 +121,15 @@ def pair(work):
 def median(xs):
     return sorted(xs)[len(xs) // 2]
 
+load = os.getloadavg()[0]
 up = pair(upload)      # ends with the remote holding all n
 upload(every)
+cpu[(T + "/ci.yaml", n)].pop()  # not a measured run
 down = pair(fetch)
-print("remote on 127.0.0.1 answering every request after %s s; %s; median of %d" %
-      (os.environ["DELAY"], "-j " + os.environ["JOBS"] if jobs else "default -j", runs))
+print("remote on 127.0.0.1 answering every request after %s s; %s; median of %d; "
+      "%d cores, load average %.1f before, %.1f after" %
+      (os.environ["DELAY"], "-j " + os.environ["JOBS"] if jobs else "default -j", runs,
+       os.cpu_count(), load, os.getloadavg()[0]))
 print()
 print("| work | mvbuild | reference (img%d alone) | ratio |" % n)
 print("|---|---|---|---|")
@@ -125,6 +137,9 @@ for name, (a, b) in (("upload all %d images to an empty remote" % n, up),
                      ("fetch all %d images into an empty cache" % n, down)):
     print("| %s | %.2f s | %.2f s | %.2f× |" % (name, median(a), median(b), median(a) / median(b)))
 print()
-for name, (a, b) in (("upload", up), ("fetch", down)):
-    print("%s runs (all / alone): %s" % (name, "  ".join("%.2f/%.2f" % x for x in zip(a, b))))
+for name, (a, b), config in (("upload", up, "ci"), ("fetch", down, "reader")):
+    print("%s runs, s (all / alone): %s" % (name, "  ".join("%.2f/%.2f" % x for x in zip(a, b))))
+    c = [cpu[(T + "/%s.yaml" % config, k)] for k in (n, 1)]
+    print("%s CPU (user + system), median: all %.2f s, alone %.2f s" %
+          (name, median(c[0]), median(c[1])))
 PY

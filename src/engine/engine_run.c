@@ -60,20 +60,10 @@ struct pools {
 	size_t transfers;   /* JOB_FETCH and JOB_UPLOAD: up to transfer_slots() more */
 };
 
-/*
- * Transfers at once, at least: a transfer spends most of its time waiting
- * for the remote's answers, so -j (the cores, by default) would make eight
- * fetches from a remote 100 ms away take four round trips' worth each on a
- * 2-core machine.  Sixteen keeps a few MiB of codec buffers per transfer
- * and no more connections than an HTTP client usually opens to one host.
- */
-#define TRANSFERS_MIN 16
-
-/* the size of the transfer pool: -j when larger, else TRANSFERS_MIN */
+/* the size of the transfer pool (context.h: CONTEXT_TRANSFERS unless -j is given) */
 static size_t transfer_slots(const struct engine *e)
 {
-	size_t jobs = (size_t)e->ctx->jobs;
-	return jobs > TRANSFERS_MIN ? jobs : TRANSFERS_MIN;
+	return (size_t)(e->ctx->transfers > 0 ? e->ctx->transfers : e->ctx->jobs);
 }
 
 void builder_output(struct build_ctx *b, const char *name, const char *relpath)
