@@ -69,7 +69,8 @@ static const struct cli_option global_options[] = {
 		"the recipe (default: mvbuild.yaml)"),
 	OPT_STRING(0, "cache", "DIR", struct cli_state, ctx.cache_dir,
 		"the cache (default: $MVBUILD_CACHE, else the\nconfig's cache_dir, else ./cache)"),
-	OPT_PARSE('j', "jobs", "N", parse_jobs, "nodes built at once (default: number of cores),\nand remote transfers (default: 16)"),
+	OPT_PARSE('j', "jobs", "N", parse_jobs,
+		"nodes built at once (default: number of cores),\nand remote transfers (default: 16)"),
 	OPT_PARSE(0, "mirror", "URL", parse_mirror,
 		"try URL/<digest> and URL/<file name> first\n(repeatable; also $MVBUILD_MIRROR, "
 		"space-separated)"),

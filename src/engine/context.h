@@ -21,7 +21,7 @@ struct remote;
  * Remote transfers at once when -j is not given.  A transfer spends most of
  * its time waiting for the remote's answers, not on a core, so the number
  * of cores (the default -j) would make eight fetches from a remote 100 ms
- * away take four round trips' worth on a 2-core machine.  Sixteen keeps a
+ * away take four times as long as one on a 2-core machine.  Sixteen keeps a
  * few MiB of codec buffers per transfer and no more connections than an
  * HTTP client usually opens to one host.
  */
