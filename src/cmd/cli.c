@@ -46,7 +46,9 @@ static int parse_jobs(void *base, const char *v, struct error *err)
 	long n = strtol(v, &end, 10);
 	if (!*v || *end || n < 1 || n > 1024)
 		return error_usage(err, "want a job count from 1 to 1024, not '%s'", v);
+	/* an explicit -j bounds the transfers too: -j 1 is one thing at a time */
 	((struct cli_state *)base)->ctx.jobs = (int)n;
+	((struct cli_state *)base)->ctx.transfers = (int)n;
 	return 0;
 }
 
@@ -67,7 +69,8 @@ static const struct cli_option global_options[] = {
 		"the recipe (default: mvbuild.yaml)"),
 	OPT_STRING(0, "cache", "DIR", struct cli_state, ctx.cache_dir,
 		"the cache (default: $MVBUILD_CACHE, else the\nconfig's cache_dir, else ./cache)"),
-	OPT_PARSE('j', "jobs", "N", parse_jobs, "nodes built at once (default: number of cores)"),
+	OPT_PARSE('j', "jobs", "N", parse_jobs,
+		"nodes built at once (default: number of cores),\nand remote transfers (default: 16)"),
 	OPT_PARSE(0, "mirror", "URL", parse_mirror,
 		"try URL/<digest> and URL/<file name> first\n(repeatable; also $MVBUILD_MIRROR, "
 		"space-separated)"),
@@ -446,6 +449,7 @@ int cli_main(int argc, char **argv)
 	struct cli_state st = { .ctx.recipe_path = "mvbuild.yaml" };
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	st.ctx.jobs = cores > 0 ? (int)cores : 1;
+	st.ctx.transfers = CONTEXT_TRANSFERS;
 	const struct command *cmd = NULL;
 	struct cli_args args = { 0 };
 	struct error err = ERROR_INIT;

@@ -17,10 +17,22 @@ struct digest_memo;
 struct config;
 struct remote;
 
+/*
+ * Remote transfers at once when -j is not given.  A transfer spends most of
+ * its time waiting for the remote's answers, not on a core, so the number
+ * of cores (the default -j) would make eight fetches from a remote 100 ms
+ * away take four times as long as one on a 2-core machine.  Sixteen keeps a
+ * few MiB of codec buffers per transfer and no more connections than an
+ * HTTP client usually opens to one host.
+ */
+#define CONTEXT_TRANSFERS 16
+
 struct mvctx {
 	const char *recipe_path;   /* -f, default "mvbuild.yaml" */
 	const char *cache_dir;     /* --cache, $MVBUILD_CACHE, default "./cache" */
 	int jobs;                  /* -j, default the number of online cores */
+	int transfers;             /* remote fetches and uploads at once: -j when given,
+				      else CONTEXT_TRANSFERS; 0: as jobs */
 	bool json;                 /* --json: events as JSON lines on stderr */
 	int verbose;               /* -v count */
 	char **mirrors;            /* --mirror (repeatable) then $MVBUILD_MIRROR */

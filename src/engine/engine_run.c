@@ -15,8 +15,8 @@
  * first handed to a fetch worker; only when the remote does not have it are
  * its inputs demanded and is it built.  A node done here (built, or found
  * in the local cache) is handed to an upload worker.  Fetches and uploads
- * wait on the network, not on a core, so they have their own pool of -j
- * threads beside the builders'.
+ * wait on the network, not on a core, so they have their own pool beside
+ * the builders' (transfer_slots).
  *
  * SIGINT and SIGTERM are caught for the run (interrupt.h): the scheduler
  * starts nothing more, the running builders stop at their next check (a
@@ -57,8 +57,14 @@ struct worker {
 /* threads started and not yet joined, by pool */
 struct pools {
 	size_t builds;      /* JOB_BUILD: up to -j */
-	size_t transfers;   /* JOB_FETCH and JOB_UPLOAD: up to -j more */
+	size_t transfers;   /* JOB_FETCH and JOB_UPLOAD: up to transfer_slots() more */
 };
+
+/* the size of the transfer pool (context.h: CONTEXT_TRANSFERS unless -j is given) */
+static size_t transfer_slots(const struct engine *e)
+{
+	return (size_t)(e->ctx->transfers > 0 ? e->ctx->transfers : e->ctx->jobs);
+}
 
 void builder_output(struct build_ctx *b, const char *name, const char *relpath)
 {
@@ -361,7 +367,7 @@ static int schedule_upload(struct engine *e, struct node *n, struct worker *w,
 			   struct pools *pools)
 {
 	struct node_state *s = node_state(n);
-	if (!s->upload_due || pools->transfers >= (size_t)e->ctx->jobs ||
+	if (!s->upload_due || pools->transfers >= transfer_slots(e) ||
 	    interrupt_pending())
 		return 0;
 	s->upload_due = false;
@@ -384,7 +390,7 @@ static int schedule_fetch(struct engine *e, struct node *n, struct worker *w,
 		s->remote_asked = true;
 		return 0;
 	}
-	if (pools->transfers >= (size_t)e->ctx->jobs || !may_start(e))
+	if (pools->transfers >= transfer_slots(e) || !may_start(e))
 		return 1;
 	if (start_job(e, w, n, JOB_FETCH, pools) != 0) {
 		s->remote_asked = true; /* no thread: build it instead */

@@ -7,7 +7,9 @@
 # - a reader fetches all 8 into an empty cache B with -j8: the server's log
 #   shows at least 4 requests in flight at once, the whole build takes less
 #   than 3 single fetches (one after another it takes at least 8), nothing
-#   is built, and every output is byte for byte cache A's.
+#   is built, and every output is byte for byte cache A's;
+# - without -j, the same into an empty cache C: the transfer pool is not
+#   bound by the cores (a 2-core machine used to fetch two at a time).
 . "$(dirname "$0")/../lib.sh"
 
 N=8
@@ -90,4 +92,15 @@ while read -r _ a b; do cmp -s "$a" "$b" && [ "$a" != "$b" ] && same=$((same + 1
 check_eq "every output in cache B is byte for byte cache A's" "$same" $N
 mvb --cache "$T/b" cache verify
 check_eq "cache B verifies" "$rc" 0
+
+from=$(wc -l <"$T/spans")
+start=$(date +%s.%N)
+mvb --config "$T/reader.yaml" --cache "$T/c" --json build
+all=$(elapsed "$start")
+inflight=$(max_inflight "$T/spans" "$from")
+diag "all $N fetched without -j ($(nproc) cores): ${all}s; at most $inflight requests in flight at once"
+check_eq "without -j, all $N are fetched, none built" "$(events)" "$N cached $N fetched"
+check "without -j, at least 4 requests were in flight at once ($inflight)" test "$inflight" -ge 4
+check "without -j, $N fetches take less than 3 single ones (${all}s vs 3 x ${one}s)" \
+	test "$(echo "$all < 3 * $one" | bc)" = 1
 done_testing

@@ -2,14 +2,16 @@
 """A remote cache on 127.0.0.1 that is slow on purpose, for the tests of
 the remote's time bounds.  It never listens anywhere but 127.0.0.1.
 
-    slow_server.py --root DIR [--rate BYTES] [--delay SECONDS] [--log FILE]
-                   [--spans FILE]
+    slow_server.py --root DIR [--rate BYTES] [--delay SECONDS] [--delay-all]
+                   [--log FILE] [--spans FILE]
 
 Prints its (dynamic) port, then serves until killed:
     GET PATH    DIR/PATH (404 when absent), the body sent at --rate bytes
                 per second (0: at once) after --delay seconds
     HEAD PATH   200 or 404 at once
     PUT PATH    stores the body at DIR/PATH (201), at full speed
+With --delay-all, HEAD and PUT too answer only after --delay seconds (a
+remote far away: every request pays the round trip, as uploads do).
 Each request is logged to --log as "METHOD PATH" when it arrives, and to
 --spans as "START END METHOD PATH" (seconds since the epoch) once answered,
 so a test can count the requests that were in flight at once.
@@ -57,6 +59,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_HEAD(self):
         self.note()
+        if self.server.delay_all:
+            time.sleep(self.server.delay)
         path = self.local_path()
         self.empty(200 if path and os.path.isfile(path) else 404)
 
@@ -90,6 +94,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = self.local_path()
         length = int(self.headers.get("Content-Length", "0"))
         data = self.rfile.read(length)
+        if self.server.delay_all:
+            time.sleep(self.server.delay)
         if not path:
             self.empty(400)
             return
@@ -102,6 +108,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
+    # the default backlog of 5 drops the SYNs of a burst of parallel
+    # connections, and each dropped one costs the client a 1 s retransmit
+    request_queue_size = 64
 
 
 def main():
@@ -109,12 +118,13 @@ def main():
     ap.add_argument("--root", required=True)
     ap.add_argument("--rate", type=int, default=0)
     ap.add_argument("--delay", type=float, default=0)
+    ap.add_argument("--delay-all", action="store_true")
     ap.add_argument("--log")
     ap.add_argument("--spans")
     a = ap.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
     srv.root, srv.rate, srv.delay, srv.log_path = a.root, a.rate, a.delay, a.log
-    srv.spans_path = a.spans
+    srv.spans_path, srv.delay_all = a.spans, a.delay_all
     print(srv.server_address[1], flush=True)
     srv.serve_forever()
 
