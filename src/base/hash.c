@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,11 +17,30 @@ static const EVP_MD *hash_md(enum hash_algo algo)
 	return algo == HASH_SHA512 ? EVP_sha512() : EVP_sha256();
 }
 
+#define CONTENT_TAG "mvbuild content digest 1\n"
+
+/* zeros to feed a chunk's leading zero run once a non-zero byte shows up */
+static const char zero_block[64 << 10];
+
+static void *md_start(const EVP_MD *md)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	if (c && !EVP_DigestInit_ex(c, md, NULL)) {
+		EVP_MD_CTX_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
 int hash_init(struct hash *h, enum hash_algo algo, struct error *err)
 {
-	h->algo = algo;
-	h->md_ctx = EVP_MD_CTX_new();
-	if (!h->md_ctx || !EVP_DigestInit_ex(h->md_ctx, hash_md(algo), NULL)) {
+	*h = (struct hash){ .algo = algo };
+	h->md_ctx = md_start(hash_md(algo));
+	if (h->md_ctx && algo == HASH_CONTENT) {
+		h->chunk_ctx = md_start(EVP_sha256());
+		EVP_DigestUpdate(h->md_ctx, CONTENT_TAG, strlen(CONTENT_TAG));
+	}
+	if (!h->md_ctx || (algo == HASH_CONTENT && !h->chunk_ctx)) {
 		char msg[256];
 		ERR_error_string_n(ERR_get_error(), msg, sizeof(msg));
 		hash_release(h);
@@ -29,9 +49,93 @@ int hash_init(struct hash *h, enum hash_algo algo, struct error *err)
 	return 0;
 }
 
+static void put_u64be(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+/* true when the n bytes at p are all zero */
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	/* memcmp against itself shifted by one: libc's vectorized compare does the scan */
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+/* the chunk holding byte size - 1 is complete: add it to the outer digest unless all zero */
+static void content_end_chunk(struct hash *h)
+{
+	if (h->chunk_data) {
+		unsigned char rec[8 + EVP_MAX_MD_SIZE];
+		unsigned int len = 0;
+		put_u64be(rec, (h->size - 1) / HASH_CONTENT_CHUNK);
+		EVP_DigestFinal_ex(h->chunk_ctx, rec + 8, &len);
+		EVP_DigestUpdate(h->md_ctx, rec, 8 + len);
+		EVP_DigestInit_ex(h->chunk_ctx, EVP_sha256(), NULL);
+	}
+	h->chunk_data = 0;
+	h->zero_run = 0;
+}
+
+/* feed n bytes that all lie in the current chunk; data NULL means zeros */
+static void content_piece(struct hash *h, const unsigned char *data, size_t n)
+{
+	if (!h->chunk_data && (!data || all_zero(data, n))) {
+		h->zero_run += n; /* hashed only if the chunk turns out to hold data */
+	} else {
+		if (!h->chunk_data) {
+			h->chunk_data = 1;
+			for (uint64_t z = h->zero_run; z > 0;) {
+				size_t k = z < sizeof(zero_block) ? (size_t)z : sizeof(zero_block);
+				EVP_DigestUpdate(h->chunk_ctx, zero_block, k);
+				z -= k;
+			}
+		}
+		for (size_t done = 0; !data && done < n;) {
+			size_t k = n - done < sizeof(zero_block) ? n - done : sizeof(zero_block);
+			EVP_DigestUpdate(h->chunk_ctx, zero_block, k);
+			done += k;
+		}
+		if (data)
+			EVP_DigestUpdate(h->chunk_ctx, data, n);
+	}
+	h->size += n;
+	if (h->size % HASH_CONTENT_CHUNK == 0)
+		content_end_chunk(h);
+}
+
+/* feed n bytes (data NULL: zeros) to a content digest, chunk by chunk */
+static void content_update(struct hash *h, const unsigned char *data, uint64_t n)
+{
+	while (n > 0) {
+		uint64_t room = HASH_CONTENT_CHUNK - h->size % HASH_CONTENT_CHUNK;
+		size_t k = (size_t)(n < room ? n : room);
+		content_piece(h, data, k);
+		if (data)
+			data += k;
+		n -= k;
+	}
+}
+
 void hash_update(struct hash *h, const void *data, size_t n)
 {
-	EVP_DigestUpdate(h->md_ctx, data, n);
+	if (h->algo == HASH_CONTENT)
+		content_update(h, data, n);
+	else
+		EVP_DigestUpdate(h->md_ctx, data, n);
+}
+
+void hash_update_zeros(struct hash *h, uint64_t n)
+{
+	if (h->algo == HASH_CONTENT) {
+		content_update(h, NULL, n);
+		return;
+	}
+	for (; n > 0;) {
+		size_t k = n < sizeof(zero_block) ? (size_t)n : sizeof(zero_block);
+		EVP_DigestUpdate(h->md_ctx, zero_block, k);
+		n -= k;
+	}
 }
 
 void hash_final_hex(struct hash *h, char *hex)
@@ -39,6 +143,13 @@ void hash_final_hex(struct hash *h, char *hex)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 	static const char digits[] = "0123456789abcdef";
+	if (h->algo == HASH_CONTENT) {
+		unsigned char size[8];
+		if (h->size % HASH_CONTENT_CHUNK != 0)
+			content_end_chunk(h); /* the short last chunk */
+		put_u64be(size, h->size);
+		EVP_DigestUpdate(h->md_ctx, size, sizeof(size));
+	}
 	EVP_DigestFinal_ex(h->md_ctx, md, &len);
 	for (unsigned int i = 0; i < len; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
@@ -51,7 +162,9 @@ void hash_final_hex(struct hash *h, char *hex)
 void hash_release(struct hash *h)
 {
 	EVP_MD_CTX_free(h->md_ctx);
+	EVP_MD_CTX_free(h->chunk_ctx);
 	h->md_ctx = NULL;
+	h->chunk_ctx = NULL;
 }
 
 size_t hash_hex_len(enum hash_algo algo)
@@ -61,11 +174,24 @@ size_t hash_hex_len(enum hash_algo algo)
 
 const char *hash_algo_name(enum hash_algo algo)
 {
-	return algo == HASH_SHA512 ? "sha512" : "sha256";
+	return algo == HASH_SHA512 ? "sha512" : algo == HASH_CONTENT ? "content" : "sha256";
 }
 
 void hash_buffer_hex(enum hash_algo algo, const void *data, size_t n, char *hex)
 {
+	if (algo == HASH_CONTENT) {
+		struct hash h;
+		struct error err = ERROR_INIT;
+		/* as EVP_Digest below, a failure to start SHA-256 is not reported */
+		if (hash_init(&h, algo, &err) < 0) {
+			error_release(&err);
+			hex[0] = '\0';
+			return;
+		}
+		hash_update(&h, data, n);
+		hash_final_hex(&h, hex);
+		return;
+	}
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 	static const char digits[] = "0123456789abcdef";
@@ -95,15 +221,6 @@ static int hash_range(struct hash *h, int fd, off_t start, off_t end, char *bloc
 	return 0;
 }
 
-static void hash_zeros(struct hash *h, off_t count, const char *zeros, size_t zsize)
-{
-	while (count > 0) {
-		size_t n = (size_t)count < zsize ? (size_t)count : zsize;
-		hash_update(h, zeros, n);
-		count -= (off_t)n;
-	}
-}
-
 int hash_fd_hex(enum hash_algo algo, int fd, const char *path, char *hex, struct error *err)
 {
 	struct stat st;
@@ -114,7 +231,6 @@ int hash_fd_hex(enum hash_algo algo, int fd, const char *path, char *hex, struct
 		return -1;
 	const size_t blocksize = 1 << 20;
 	char *block = xmalloc(blocksize);
-	char *zeros = xcalloc(1, blocksize);
 	int ret = -1;
 	off_t pos = 0, size = st.st_size;
 	while (pos < size) {
@@ -123,7 +239,7 @@ int hash_fd_hex(enum hash_algo algo, int fd, const char *path, char *hex, struct
 			data = size; /* only a hole remains */
 		else if (data < 0)
 			data = pos;  /* no SEEK_DATA support: read everything */
-		hash_zeros(&h, data - pos, zeros, blocksize);
+		hash_update_zeros(&h, (uint64_t)(data - pos));
 		if (data >= size)
 			break;
 		off_t hole = lseek(fd, data, SEEK_HOLE);
@@ -138,7 +254,6 @@ int hash_fd_hex(enum hash_algo algo, int fd, const char *path, char *hex, struct
 out:
 	hash_release(&h);
 	free(block);
-	free(zeros);
 	return ret;
 }
 
