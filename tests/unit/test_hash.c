@@ -17,6 +17,7 @@
 #include "tap.h"
 
 #define MiB (1u << 20)
+#define C HASH_CONTENT_CHUNK
 
 static char dir[] = "/tmp/mvbuild-test-hash.XXXXXX";
 
@@ -25,10 +26,10 @@ static void reference(const unsigned char *data, size_t n, char hex[SHA256_HEX])
 {
 	struct buf msg = BUF_INIT;
 	buf_adds(&msg, "mvbuild content digest 1\n");
-	for (size_t i = 0; i * MiB < n; i++) {
-		size_t len = n - i * MiB < MiB ? n - i * MiB : MiB;
+	for (size_t i = 0; i * C < n; i++) {
+		size_t len = n - i * C < C ? n - i * C : C;
 		size_t k = 0;
-		while (k < len && data[i * MiB + k] == 0)
+		while (k < len && data[i * C + k] == 0)
 			k++;
 		if (k == len)
 			continue;
@@ -36,7 +37,7 @@ static void reference(const unsigned char *data, size_t n, char hex[SHA256_HEX])
 		char h[SHA256_HEX];
 		for (int b = 0; b < 8; b++)
 			rec[b] = (unsigned char)((uint64_t)i >> (56 - 8 * b));
-		hash_buffer_hex(HASH_SHA256, data + i * MiB, len, h);
+		hash_buffer_hex(HASH_SHA256, data + i * C, len, h);
 		for (int b = 0; b < 32; b++)
 			rec[8 + b] = (unsigned char)(hex_digit_value(h[2 * b], false) * 16 +
 						     hex_digit_value(h[2 * b + 1], false));
@@ -106,7 +107,7 @@ static char *agree(const char *what, const unsigned char *data, size_t n)
 	file_digest(ps, sparse);
 	file_digest(pd, dense);
 	stream_digest(data, n, 4099, s1);
-	stream_digest(data, n, 3 * MiB + 5, s2);
+	stream_digest(data, n, 3 * C + 5, s2);
 	is_str(sparse, ref, "%s: a sparse file's digest is the definition's", what);
 	is_str(dense, ref, "%s: zeros written as data give the same digest as holes", what);
 	is_str(s1, ref, "%s: streamed in odd pieces, the same digest", what);
@@ -129,7 +130,7 @@ int main(void)
 	ok(strcmp(zeros, zeros_more) != 0, "the size matters: more trailing zeros, another digest");
 	ok(strcmp(empty, zeros) != 0, "an empty file and a file of zeros differ");
 
-	const size_t where[] = { 0, MiB - 1, MiB, 2 * MiB + 7, n - 1 };
+	const size_t where[] = { 0, C - 1, C, 2 * MiB + 7, n - 1 };
 	char *seen[5];
 	for (size_t i = 0; i < 5; i++) {
 		data[where[i]] = 1;
@@ -143,19 +144,42 @@ int main(void)
 
 	memset(data, 'x', 3);
 	char *abc = agree("three bytes", data, 3);
-	char *abc_zeros = agree("three bytes and zeros", data, MiB + 3);
+	char *abc_zeros = agree("three bytes and zeros", data, C + 3);
 	ok(strcmp(abc, abc_zeros) != 0, "a file and the same file plus trailing zeros differ");
-	memset(data, 'y', 2 * MiB);
-	char *exact = agree("exactly two full chunks", data, 2 * MiB);
-	char *past = agree("two full chunks and a zero byte", data, 2 * MiB + 1);
+	memset(data, 'y', 2 * C);
+	char *exact = agree("exactly two full chunks", data, 2 * C);
+	char *past = agree("two full chunks and a zero byte", data, 2 * C + 1);
 	ok(strcmp(exact, past) != 0, "a zero byte past a chunk boundary changes the size, and the digest");
 
 	char sha[SHA256_HEX];
-	hash_buffer_hex(HASH_SHA256, data, 2 * MiB, sha);
+	hash_buffer_hex(HASH_SHA256, data, 2 * C, sha);
 	ok(strcmp(sha, exact) != 0, "the content digest is not the plain sha256");
 	char buf_digest[SHA256_HEX];
-	hash_buffer_hex(HASH_CONTENT, data, 2 * MiB, buf_digest);
+	hash_buffer_hex(HASH_CONTENT, data, 2 * C, buf_digest);
 	is_str(buf_digest, exact, "hash_buffer_hex(HASH_CONTENT) is the same digest");
+
+	/* a 64 GiB sparse file with one byte of data: only that chunk is read and hashed */
+	uint64_t big = 64ull << 30, at = (40ull << 30) + 12345;
+	char *pbig = path_join(dir, "big");
+	int fd = open(pbig, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	(void)!pwrite(fd, "z", 1, (off_t)at);
+	(void)!ftruncate(fd, (off_t)big);
+	close(fd);
+	char fbig[SHA256_HEX], sbig[SHA256_HEX];
+	double t0 = now_monotonic();
+	file_digest(pbig, fbig);
+	double took = now_monotonic() - t0;
+	struct hash h;
+	struct error herr = ERROR_INIT;
+	hash_init(&h, HASH_CONTENT, &herr);
+	hash_update_zeros(&h, at);
+	hash_update(&h, "z", 1);
+	hash_update_zeros(&h, big - at - 1);
+	hash_final_hex(&h, sbig);
+	is_str(fbig, sbig, "a 64 GiB sparse file: the file and the stream of its holes agree");
+	ok(took < 5.0, "a 64 GiB sparse file is digested without reading its holes (%.3f s)", took);
+	unlink(pbig);
+	free(pbig);
 
 	free(empty), free(zeros), free(zeros_more), free(abc), free(abc_zeros), free(exact), free(past);
 	for (size_t i = 0; i < 5; i++)
