@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -58,24 +60,138 @@ static void state_final_hex(union hash_state *st, enum hash_algo algo, char *hex
 	hex[2 * len] = '\0';
 }
 
+/* the raw 32 bytes of a chunk's SHA-256 */
+static void chunk_final(union hash_state *st, unsigned char *md)
+{
+	SHA256_Final(md, &st->sha256);
+}
+
+#define CONTENT_TAG "mvbuild content digest 1\n"
+
+/* zeros to feed a chunk's leading zero run once a non-zero byte shows up */
+static const char zero_block[64 << 10];
+
+/* HASH_CONTENT's outer digest and its chunks are SHA-256; the state functions
+ * above treat every algorithm but HASH_SHA512 as SHA-256 */
 int hash_init(struct hash *h, enum hash_algo algo, struct error *err)
 {
-	h->algo = algo;
+	(void)err; /* starting a digest only sets its initial values: it cannot fail */
+	*h = (struct hash){ .algo = algo };
 	h->md_ctx = xmalloc(sizeof(union hash_state));
-	if (!state_init(h->md_ctx, algo)) {
-		hash_release(h);
-		return error_set(err, "cannot start %s digest", hash_algo_name(algo));
+	state_init(h->md_ctx, algo);
+	if (algo == HASH_CONTENT) {
+		h->chunk_ctx = xmalloc(sizeof(union hash_state));
+		state_init(h->chunk_ctx, HASH_SHA256);
+		state_update(h->md_ctx, algo, CONTENT_TAG, strlen(CONTENT_TAG));
 	}
 	return 0;
 }
 
+static void put_u64be(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+/* true when the n bytes at p are all zero */
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	/* memcmp against itself shifted by one: libc's vectorized compare does the scan */
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+/* the chunk holding byte size - 1 is complete: add it to the outer digest unless all zero */
+static void content_end_chunk(struct hash *h)
+{
+	if (h->chunk_data) {
+		unsigned char rec[8 + SHA256_DIGEST_LENGTH];
+		put_u64be(rec, (h->size - 1) / HASH_CONTENT_CHUNK);
+		chunk_final(h->chunk_ctx, rec + 8);
+		state_update(h->md_ctx, h->algo, rec, sizeof(rec));
+		state_init(h->chunk_ctx, HASH_SHA256);
+	}
+	h->chunk_data = 0;
+	h->zero_run = 0;
+}
+
+/* feed n bytes that all lie in the current chunk; data NULL means zeros */
+static void content_piece(struct hash *h, const unsigned char *data, size_t n)
+{
+	if (!h->chunk_data && (!data || all_zero(data, n))) {
+		h->zero_run += n; /* hashed only if the chunk turns out to hold data */
+	} else {
+		if (!h->chunk_data) {
+			h->chunk_data = 1;
+			for (uint64_t z = h->zero_run; z > 0;) {
+				size_t k = z < sizeof(zero_block) ? (size_t)z : sizeof(zero_block);
+				state_update(h->chunk_ctx, HASH_SHA256, zero_block, k);
+				z -= k;
+			}
+		}
+		for (size_t done = 0; !data && done < n;) {
+			size_t k = n - done < sizeof(zero_block) ? n - done : sizeof(zero_block);
+			state_update(h->chunk_ctx, HASH_SHA256, zero_block, k);
+			done += k;
+		}
+		if (data)
+			state_update(h->chunk_ctx, HASH_SHA256, data, n);
+	}
+	h->size += n;
+	if (h->size % HASH_CONTENT_CHUNK == 0)
+		content_end_chunk(h);
+}
+
+/* feed n bytes (data NULL: zeros) to a content digest, chunk by chunk */
+static void content_update(struct hash *h, const unsigned char *data, uint64_t n)
+{
+	while (n > 0) {
+		if (!data && !h->chunk_data && h->size % HASH_CONTENT_CHUNK == 0 &&
+		    n >= HASH_CONTENT_CHUNK) {
+			/* whole zero chunks add nothing: a hole of any length costs O(1) */
+			uint64_t whole = n - n % HASH_CONTENT_CHUNK;
+			h->size += whole;
+			n -= whole;
+			continue;
+		}
+		uint64_t room = HASH_CONTENT_CHUNK - h->size % HASH_CONTENT_CHUNK;
+		size_t k = (size_t)(n < room ? n : room);
+		content_piece(h, data, k);
+		if (data)
+			data += k;
+		n -= k;
+	}
+}
+
 void hash_update(struct hash *h, const void *data, size_t n)
 {
-	state_update(h->md_ctx, h->algo, data, n);
+	if (h->algo == HASH_CONTENT)
+		content_update(h, data, n);
+	else
+		state_update(h->md_ctx, h->algo, data, n);
+}
+
+void hash_update_zeros(struct hash *h, uint64_t n)
+{
+	if (h->algo == HASH_CONTENT) {
+		content_update(h, NULL, n);
+		return;
+	}
+	for (; n > 0;) {
+		size_t k = n < sizeof(zero_block) ? (size_t)n : sizeof(zero_block);
+		state_update(h->md_ctx, h->algo, zero_block, k);
+		n -= k;
+	}
 }
 
 void hash_final_hex(struct hash *h, char *hex)
 {
+	if (h->algo == HASH_CONTENT) {
+		unsigned char size[8];
+		if (h->size % HASH_CONTENT_CHUNK != 0)
+			content_end_chunk(h); /* the short last chunk */
+		put_u64be(size, h->size);
+		state_update(h->md_ctx, h->algo, size, sizeof(size));
+	}
 	state_final_hex(h->md_ctx, h->algo, hex);
 	hash_release(h);
 }
@@ -83,9 +199,10 @@ void hash_final_hex(struct hash *h, char *hex)
 void hash_release(struct hash *h)
 {
 	free(h->md_ctx);
+	free(h->chunk_ctx);
 	h->md_ctx = NULL;
+	h->chunk_ctx = NULL;
 }
-
 size_t hash_hex_len(enum hash_algo algo)
 {
 	return algo == HASH_SHA512 ? 128 : 64;
@@ -93,15 +210,15 @@ size_t hash_hex_len(enum hash_algo algo)
 
 const char *hash_algo_name(enum hash_algo algo)
 {
-	return algo == HASH_SHA512 ? "sha512" : "sha256";
+	return algo == HASH_SHA512 ? "sha512" : algo == HASH_CONTENT ? "content" : "sha256";
 }
 
 void hash_buffer_hex(enum hash_algo algo, const void *data, size_t n, char *hex)
 {
-	union hash_state st;
-	state_init(&st, algo); /* cannot fail: it only sets the initial values */
-	state_update(&st, algo, data, n);
-	state_final_hex(&st, algo, hex);
+	struct hash h;
+	hash_init(&h, algo, NULL); /* cannot fail */
+	hash_update(&h, data, n);
+	hash_final_hex(&h, hex);
 }
 
 static int hash_range(struct hash *h, int fd, off_t start, off_t end, char *block,
@@ -122,15 +239,6 @@ static int hash_range(struct hash *h, int fd, off_t start, off_t end, char *bloc
 	return 0;
 }
 
-static void hash_zeros(struct hash *h, off_t count, const char *zeros, size_t zsize)
-{
-	while (count > 0) {
-		size_t n = (size_t)count < zsize ? (size_t)count : zsize;
-		hash_update(h, zeros, n);
-		count -= (off_t)n;
-	}
-}
-
 int hash_fd_hex(enum hash_algo algo, int fd, const char *path, char *hex, struct error *err)
 {
 	struct stat st;
@@ -141,7 +249,6 @@ int hash_fd_hex(enum hash_algo algo, int fd, const char *path, char *hex, struct
 		return -1;
 	const size_t blocksize = 1 << 20;
 	char *block = xmalloc(blocksize);
-	char *zeros = xcalloc(1, blocksize);
 	int ret = -1;
 	off_t pos = 0, size = st.st_size;
 	while (pos < size) {
@@ -150,7 +257,7 @@ int hash_fd_hex(enum hash_algo algo, int fd, const char *path, char *hex, struct
 			data = size; /* only a hole remains */
 		else if (data < 0)
 			data = pos;  /* no SEEK_DATA support: read everything */
-		hash_zeros(&h, data - pos, zeros, blocksize);
+		hash_update_zeros(&h, (uint64_t)(data - pos));
 		if (data >= size)
 			break;
 		off_t hole = lseek(fd, data, SEEK_HOLE);
@@ -165,7 +272,6 @@ int hash_fd_hex(enum hash_algo algo, int fd, const char *path, char *hex, struct
 out:
 	hash_release(&h);
 	free(block);
-	free(zeros);
 	return ret;
 }
 

@@ -7,7 +7,8 @@
  *                            directory a cache (cache_open adopts nothing
  *                            else; it creates a cache only in an absent or
  *                            empty directory, VERSION first)
- *   cas/sha256/ab/cdef...    blobs named by the sha256 of their content,
+ *   cas/sha256/ab/cdef...    blobs named by their content digest (hash.h's
+ *                            HASH_CONTENT, docs/cache.md),
  *                            mode 0444, never modified once published
  *   ac/ab/<key>              action entries (format below), mode 0444
  *   tmp/                     scratch: temp files and builders' work dirs
@@ -21,7 +22,8 @@
  *
  * Action entry format:
  *   mvbuild-action 2
- *   output NAME SHA256 SIZE      (one line per output; NAME is [A-Za-z0-9._-]+)
+ *   output NAME DIGEST SIZE      (one line per output, its content digest;
+ *                                NAME is [A-Za-z0-9._-]+)
  *   record
  *   <the action record, record.h's encoding with the wheres>
  *   seal SHA256                  (of every byte above this line)
@@ -219,7 +221,7 @@ bool cache_blob_intact(const struct cache *c, const char *digest)
 	char *p = cache_blob_path(c, digest);
 	char hex[HASH_MAX_HEX];
 	struct error err = ERROR_INIT;
-	bool ok = hash_file_hex(HASH_SHA256, p, hex, &err) == 0 && strcmp(hex, digest) == 0;
+	bool ok = hash_file_hex(HASH_CONTENT, p, hex, &err) == 0 && strcmp(hex, digest) == 0;
 	error_release(&err);
 	free(p);
 	return ok;
@@ -256,7 +258,7 @@ static char *temp_name(const struct cache *c, const char *what)
 int cache_put_file(struct cache *c, const char *path, bool move, char digest[SHA256_HEX],
 		   struct error *err)
 {
-	if (hash_file_hex(HASH_SHA256, path, digest, err) < 0)
+	if (hash_file_hex(HASH_CONTENT, path, digest, err) < 0)
 		return -1;
 	return cache_put_file_hashed(c, path, move, digest, err);
 }

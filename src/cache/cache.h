@@ -19,7 +19,7 @@ struct cache;
 /* one output of an action: name, content digest, size */
 struct cache_output {
 	char *name;                 /* output name */
-	char digest[SHA256_HEX];    /* sha256 hex of the content */
+	char digest[SHA256_HEX];    /* content digest (hash.h's HASH_CONTENT) hex */
 	uint64_t size;              /* apparent size in bytes */
 };
 
@@ -36,7 +36,7 @@ const char *cache_root(const struct cache *c);
 
 /* where a blob lives relative to the cache root ("cas/sha256/ab/cdef..."); caller frees */
 char *cache_blob_relpath(const char *digest);
-/* path where the blob with this sha256 lives (whether or not it exists); caller frees */
+/* path where the blob with this content digest lives (whether or not it exists); caller frees */
 char *cache_blob_path(const struct cache *c, const char *digest);
 /* true when the blob exists (not rehashed) */
 bool cache_has_blob(const struct cache *c, const char *digest);
@@ -47,7 +47,7 @@ bool cache_has_blob(const struct cache *c, const char *digest);
  */
 int cache_put_file(struct cache *c, const char *path, bool move, char digest[SHA256_HEX],
 		   struct error *err);
-/* the same for a file whose sha256 the caller computed while writing it (not rehashed) */
+/* the same for a file whose content digest the caller computed while writing it (not rehashed) */
 int cache_put_file_hashed(struct cache *c, const char *path, bool move,
 			  const char digest[SHA256_HEX], struct error *err);
 /* rehash the blob; true when its content matches its name */

@@ -337,11 +337,18 @@ static void verify_blob(const char *path, const char *name, void *arg)
 	v->st->blobs++;
 	if (lstat(path, &st) == 0)
 		v->st->bytes += (uint64_t)st.st_size;
-	if (hash_file_hex(HASH_SHA256, path, hex, &err) < 0) {
+	if (hash_file_hex(HASH_CONTENT, path, hex, &err) < 0) {
 		buf_addf(v->report, "unreadable blob '%s': %s\n", path, err.msg);
 		v->st->corrupt++;
 	} else if (!hash_hex_is_valid(name, 64) || strcmp(hex, name) != 0) {
-		buf_addf(v->report, "corrupt blob '%s': content hashes to %s\n", path, hex);
+		/* a cache written before the content digest names blobs by their plain sha256 */
+		char plain[SHA256_HEX];
+		if (hash_file_hex(HASH_SHA256, path, plain, &err) == 0 && strcmp(plain, name) == 0)
+			buf_addf(v->report, "blob '%s' is from an older mvbuild (named by the plain sha256 "
+				 "of its bytes, not by its content digest %s); gc removes it once no "
+				 "entry names it\n", path, hex);
+		else
+			buf_addf(v->report, "corrupt blob '%s': content hashes to %s\n", path, hex);
 		v->st->corrupt++;
 	} else if (st.st_mode & 0222) {
 		buf_addf(v->report, "writable blob '%s' (published blobs are read-only)\n", path);

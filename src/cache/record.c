@@ -60,7 +60,8 @@ const char *record_get(const struct record *rec, const char *label)
 	return e ? e->value : NULL;
 }
 
-#define RECORD_MAGIC "mvbuild-record 2\n"
+/* 3: digests in records are content digests (hash.h), so every key changed */
+#define RECORD_MAGIC "mvbuild-record 3\n"
 
 /* write s as "LEN:BYTES": its length says where it ends, whatever it holds */
 static void put_field(struct buf *out, const char *s)

@@ -4,7 +4,7 @@
  *
  * Remote layout (bazel-remote / nginx WebDAV compatible):
  *   URL/ac/<action key>        a signed envelope (remote_sign.c) whose payload is
- *                                transit <content sha256> <encoded sha256> <encoded size>
+ *                                transit <content digest> <encoded sha256> <encoded size>
  *                                (one line per output)
  *                              followed by the exact local action entry (cache.c)
  *   URL/cas/<encoded sha256>   an output in transit encoding (remote_codec.c),

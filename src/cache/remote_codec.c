@@ -224,9 +224,8 @@ struct decoder {
 	size_t cur;           /* extent being filled */
 	uint64_t done;        /* bytes of it written */
 	uint64_t hashed_to;   /* content hashed up to this offset */
-	struct hash hash;     /* sha256 of the content, holes as zeros */
+	struct hash hash;     /* content digest (HASH_CONTENT), holes as zeros */
 	int fd;               /* the decoded file */
-	char *zeros;          /* CHUNK zero bytes for hashing holes */
 };
 
 static int parse_header(struct decoder *d, const char *text, struct error *err)
@@ -257,13 +256,12 @@ static int parse_header(struct decoder *d, const char *text, struct error *err)
 	return 0;
 }
 
-/* hash zeros from hashed_to up to off */
+/* hash zeros from hashed_to up to off (the content digest skips whole zero chunks) */
 static void hash_hole(struct decoder *d, uint64_t off)
 {
-	while (d->hashed_to < off) {
-		uint64_t n = off - d->hashed_to < CHUNK ? off - d->hashed_to : CHUNK;
-		hash_update(&d->hash, d->zeros, (size_t)n);
-		d->hashed_to += n;
+	if (d->hashed_to < off) {
+		hash_update_zeros(&d->hash, off - d->hashed_to);
+		d->hashed_to = off;
 	}
 }
 
@@ -368,9 +366,8 @@ int remote_codec_decode(const char *src, const char *dst, char digest[SHA256_HEX
 {
 	struct decoder d = { .fd = -1 };
 	int ret = -1;
-	if (hash_init(&d.hash, HASH_SHA256, err) < 0)
+	if (hash_init(&d.hash, HASH_CONTENT, err) < 0)
 		goto out;
-	d.zeros = xcalloc(1, CHUNK);
 	if ((d.fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
 		error_errno(err, errno, "cannot create '%s'", dst);
 		goto out;
@@ -390,6 +387,5 @@ out:
 	if (d.fd >= 0)
 		close(d.fd);
 	free(d.ext);
-	free(d.zeros);
 	return ret;
 }

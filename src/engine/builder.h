@@ -54,13 +54,13 @@ struct build_input {
 	const char *dep_id;         /* id of the dependency node */
 	const char *output;         /* output name ("file", "bzImage", "rootfs.ext4") */
 	const char *path;           /* read-only path of the content in the cache */
-	const char *digest;         /* sha256 hex of the content */
+	const char *digest;         /* content digest (hash.h's HASH_CONTENT) of the content */
 };
 
 struct builder_output {
 	char *name;                 /* output name */
 	char *path;                 /* file inside the scratch directory */
-	char sha256[SHA256_HEX];    /* its content digest when the builder computed it, else "" */
+	char digest[SHA256_HEX];    /* its content digest (HASH_CONTENT) when the builder computed it, else "" */
 };
 
 /* what build() gets */
@@ -93,9 +93,9 @@ struct builder {
 
 /* declare the file relpath (inside b->workdir) as the output called name */
 void builder_output(struct build_ctx *b, const char *name, const char *relpath);
-/* the same, for a file whose sha256 the builder computed while writing it (not rehashed) */
+/* the same, for a file whose content digest the builder computed while writing it (not rehashed) */
 void builder_output_hashed(struct build_ctx *b, const char *name, const char *relpath,
-			 const char *sha256);
+			 const char *digest);
 /* the path of output `output` of dependency dep_id, or NULL when there is none */
 const char *builder_input_path(const struct build_ctx *b, const char *dep_id, const char *output);
 /* the same input as a struct, or NULL */

@@ -2,7 +2,7 @@
  * digest_memo: memoized file digests (see digest_memo.h).
  *
  * File CACHE/memo/digests: the line MEMO_HEADER, then one entry per line:
- *   SHA256 SIZE MTIME_NS CTIME_NS INODE HASHED_AT_NS PATH
+ *   DIGEST SIZE MTIME_NS CTIME_NS INODE HASHED_AT_NS PATH
  * PATH is absolute and last on the line, so it may contain spaces; '%',
  * control characters and DEL are written as %XX, so a path holding a
  * newline can never start a line of its own.  A file without the header
@@ -32,11 +32,12 @@
 
 #define RACY_WINDOW_NS 2000000000LL
 #define MEMO_MAX_SIZE (64u << 20)
-#define MEMO_HEADER "mvbuild digest memo 2"
+/* 3: digests are content digests (hash.h's HASH_CONTENT), no longer plain sha256 */
+#define MEMO_HEADER "mvbuild digest memo 3"
 
 struct memo_entry {
 	char *path;               /* absolute path */
-	char digest[SHA256_HEX];  /* sha256 hex */
+	char digest[SHA256_HEX];  /* content digest (HASH_CONTENT) hex */
 	int64_t size, mtime_ns, ctime_ns, hashed_at_ns;
 	uint64_t ino;
 };
@@ -201,7 +202,7 @@ static bool entry_trusted(const struct memo_entry *e, const struct stat *st)
 int digest_memo_file(struct digest_memo *m, const char *path, char hex[SHA256_HEX], struct error *err)
 {
 	if (!m)
-		return hash_file_hex(HASH_SHA256, path, hex, err);
+		return hash_file_hex(HASH_CONTENT, path, hex, err);
 	char *abs = path_absolute(path);
 	struct stat st;
 	int ret = -1;
@@ -221,7 +222,7 @@ int digest_memo_file(struct digest_memo *m, const char *path, char hex[SHA256_HE
 
 	int64_t hashed_at = now_ns();
 	struct stat after;
-	if (hash_file_hex(HASH_SHA256, abs, hex, err) < 0)
+	if (hash_file_hex(HASH_CONTENT, abs, hex, err) < 0)
 		goto out;
 	/* changed while we read it: the digest is fine for now, but don't memoize */
 	if (stat(abs, &after) < 0 || ts_ns(after.st_mtim) != ts_ns(st.st_mtim) ||

@@ -371,9 +371,13 @@ int engine_explain(struct engine *e, struct node *node, struct buf *out, struct 
 	return ret;
 }
 
-/* store a private copy of path (a regular file) and its sha512; the copy is what both digests name */
+/*
+ * store a private copy of path (a regular file), and its plain sha256 and
+ * sha512 (the checksums a recipe declares; the blob is named by its content
+ * digest); the copy is what all three digests name
+ */
 static int import_snapshot(struct engine *e, const char *path, struct cache_output *out,
-			   char sha512[HASH_MAX_HEX], struct error *err)
+			   char sha256[SHA256_HEX], char sha512[HASH_MAX_HEX], struct error *err)
 {
 	char *scratch = NULL;
 	if (cache_mkscratch(e->ctx->cache, "import", &scratch, err) < 0)
@@ -382,6 +386,7 @@ static int import_snapshot(struct engine *e, const char *path, struct cache_outp
 	struct stat st;
 	int ret = -1;
 	if (copy_file_sparse_opt(path, copy, 0444, false, err) < 0 ||
+	    hash_file_hex(HASH_SHA256, copy, sha256, err) < 0 ||
 	    hash_file_hex(HASH_SHA512, copy, sha512, err) < 0)
 		goto out;
 	if (stat(copy, &st) < 0) {
@@ -408,9 +413,8 @@ int engine_import(struct engine *e, const char *path, char sha256[SHA256_HEX],
 		  char sha512[HASH_MAX_HEX], struct error *err)
 {
 	struct cache_output out = { .name = "file" };
-	if (import_snapshot(e, path, &out, sha512, err) < 0)
+	if (import_snapshot(e, path, &out, sha256, sha512, err) < 0)
 		return error_prefix(err, "cannot import '%s'", path);
-	memcpy(sha256, out.digest, SHA256_HEX);
 	const char *digests[] = { sha256, sha512 };
 	const enum hash_algo algos[] = { HASH_SHA256, HASH_SHA512 };
 	for (size_t i = 0; i < 2; i++) {

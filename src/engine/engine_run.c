@@ -71,15 +71,15 @@ void builder_output(struct build_ctx *b, const char *name, const char *relpath)
 	b->outputs = xrealloc(b->outputs, (b->n_outputs + 1) * sizeof(*b->outputs));
 	b->outputs[b->n_outputs].name = xstrdup(name);
 	b->outputs[b->n_outputs].path = path_join(b->workdir, relpath);
-	b->outputs[b->n_outputs].sha256[0] = '\0';
+	b->outputs[b->n_outputs].digest[0] = '\0';
 	b->n_outputs++;
 }
 
 void builder_output_hashed(struct build_ctx *b, const char *name, const char *relpath,
-			 const char *sha256)
+			 const char *digest)
 {
 	builder_output(b, name, relpath);
-	snprintf(b->outputs[b->n_outputs - 1].sha256, SHA256_HEX, "%s", sha256);
+	snprintf(b->outputs[b->n_outputs - 1].digest, SHA256_HEX, "%s", digest);
 }
 
 const struct build_input *builder_input_find(const struct build_ctx *b, const char *dep_id,
@@ -158,8 +158,8 @@ static int publish(struct engine *e, struct node *n, struct build_ctx *b, struct
 			break;
 		}
 		outs[i].size = (uint64_t)st.st_size;
-		if (b->outputs[i].sha256[0]) {
-			memcpy(outs[i].digest, b->outputs[i].sha256, SHA256_HEX);
+		if (b->outputs[i].digest[0]) {
+			memcpy(outs[i].digest, b->outputs[i].digest, SHA256_HEX);
 			ret = cache_put_file_hashed(e->ctx->cache, b->outputs[i].path, true,
 						    outs[i].digest, err);
 		} else {

@@ -4,7 +4,7 @@
  *
  * Key: a source with a checksum is keyed by "checksum" = "ALGO HEX" alone, so
  * changing its URLs or a mirror never rebuilds anything downstream; a local
- * path without a checksum is keyed by the sha256 of its content (memoized).
+ * path without a checksum is keyed by its content digest (memoized).
  *
  * Build: a url source is downloaded through fetch_source (mirrors, then
  * urls).  One already imported (`mvbuild cache import`) is never built:
@@ -73,20 +73,20 @@ static int verify_file(const struct source *src, const char *path, const char *o
 	return 0;
 }
 
-/* the private copy at path holds the content the key names ("content"); sha256 set */
+/* the private copy at path holds the content the key names ("content"); its digest set */
 static int verify_unchanged(const struct build_ctx *b, const char *path, const char *origin,
-			    char sha256[SHA256_HEX], struct error *err)
+			    char content[SHA256_HEX], struct error *err)
 {
 	const char *keyed = b->record ? record_get(b->record, "content") : NULL;
-	if (hash_file_hex(HASH_SHA256, path, sha256, err) < 0)
+	if (hash_file_hex(HASH_CONTENT, path, content, err) < 0)
 		return -1;
-	if (!keyed || strcmp(keyed, sha256) != 0)
+	if (!keyed || strcmp(keyed, content) != 0)
 		return error_set(err, "'%s' changed during the build", origin);
 	return 0;
 }
 
 static int build_path_source(struct build_ctx *b, const struct source *src, const char *dest,
-			     char sha256[SHA256_HEX], struct error *err)
+			     char content[SHA256_HEX], struct error *err)
 {
 	char *from = source_local_path(src);
 	int ret = copy_file_sparse(from, dest, 0644, err);
@@ -94,17 +94,16 @@ static int build_path_source(struct build_ctx *b, const struct source *src, cons
 	if (ret == 0 && src->has_checksum)
 		ret = verify_file(src, dest, from, err);
 	else if (ret == 0)
-		ret = verify_unchanged(b, dest, from, sha256, err);
+		ret = verify_unchanged(b, dest, from, content, err);
+	/* a declared checksum is a plain sha256/sha512, not the content digest: publishing computes that */
 	if (ret < 0)
 		unlink(dest);
-	else if (src->has_checksum && src->algo == HASH_SHA256)
-		memcpy(sha256, src->checksum, SHA256_HEX); /* just verified */
 	free(from);
 	return ret;
 }
 
 static int build_url_source(struct build_ctx *b, const struct source *src, const char *dest,
-			    char sha256[SHA256_HEX], struct error *err)
+			    char content[SHA256_HEX], struct error *err)
 {
 	struct fetch_limits limits;
 	if (fetch_limits_from_env(&limits, err) < 0)
@@ -121,7 +120,7 @@ static int build_url_source(struct build_ctx *b, const struct source *src, const
 	struct fetch_result res;
 	if (fetch_source(&req, &res, err) < 0)
 		return -1;
-	memcpy(sha256, res.sha256, SHA256_HEX);
+	memcpy(content, res.content, SHA256_HEX);
 	return 0;
 }
 
@@ -129,17 +128,17 @@ static int source_build(struct build_ctx *b, struct error *err)
 {
 	const struct source *src = b->node->u.source;
 	char *dest = path_join(b->workdir, "file");
-	char sha256[SHA256_HEX] = "";
-	int ret = src->kind == SOURCE_PATH ? build_path_source(b, src, dest, sha256, err)
-					   : build_url_source(b, src, dest, sha256, err);
+	char content[SHA256_HEX] = "";
+	int ret = src->kind == SOURCE_PATH ? build_path_source(b, src, dest, content, err)
+					   : build_url_source(b, src, dest, content, err);
 	/* the cause is in the recipe (a checksum, a path, a URL): point at it */
 	if (ret < 0) {
 		error_locate(err, src->mark.file, src->mark.line, src->mark.column);
 		error_prefix(err, "%s:%d:%d", src->mark.file, src->mark.line, src->mark.column);
 	}
 	/* a digest computed on the way in spares the cache a second read of the file */
-	if (ret == 0 && sha256[0])
-		builder_output_hashed(b, "file", "file", sha256);
+	if (ret == 0 && content[0])
+		builder_output_hashed(b, "file", "file", content);
 	else if (ret == 0)
 		builder_output(b, "file", "file");
 	free(dest);

@@ -476,7 +476,8 @@ int fetch_url(const struct fetch_request *req, struct fetch_result *res, struct 
 	if (ftruncate(req->fd, 0) < 0)
 		return error_errno(err, errno, "cannot truncate the download file for '%s'", req->url);
 	struct transfer t = { .req = req, .res = res };
-	t.digest = fetch_digest_new(req->algo, req->want_sha256, req->write_behind ? req->fd : -1, err);
+	t.digest = fetch_digest_new(req->algo, req->want_sha256, req->want_content,
+				    req->write_behind ? req->fd : -1, err);
 	if (!t.digest)
 		return -1;
 	CURL *curl = curl_easy_init();
@@ -491,7 +492,7 @@ int fetch_url(const struct fetch_request *req, struct fetch_result *res, struct 
 		goto out;
 	res->status = FETCH_OK;
 	res->size = t.offset;
-	fetch_digest_final(t.digest, res->digest, res->sha256);
+	fetch_digest_final(t.digest, res->digest, res->sha256, res->content);
 out:
 	fetch_digest_free(t.digest);
 	return ret;

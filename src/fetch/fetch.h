@@ -47,6 +47,7 @@ struct fetch_request {
 	int fd;                       /* output; truncated and written from offset 0 */
 	enum hash_algo algo;          /* digest computed while streaming */
 	bool want_sha256;             /* also compute sha256 (when algo is sha512) */
+	bool want_content;            /* also compute the content digest (hash.h's HASH_CONTENT) */
 	bool write_behind;            /* start writeback as data arrives: the file will be fsynced */
 	const struct fetch_limits *limits;
 	struct progress *progress;    /* may be NULL */
@@ -59,6 +60,7 @@ struct fetch_result {
 	uint64_t size;                /* bytes written to fd */
 	char digest[HASH_MAX_HEX];    /* hex digest in the request's algo */
 	char sha256[SHA256_HEX];      /* sha256 hex (when algo is sha256 or want_sha256) */
+	char content[SHA256_HEX];     /* content digest hex (when want_content) */
 	int attempts;                 /* transfers started, including resumes */
 	int resumes;                  /* transfers continued with a Range request (206) */
 	int restarts;                 /* times the server ignored Range and we started over */

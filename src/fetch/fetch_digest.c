@@ -1,7 +1,7 @@
 /*
  * fetch_digest: a ring of FETCH_DIGEST_CHUNKS chunks between the download
  * (producer) and one hashing thread per digest (see fetch_digest.h), so a
- * sha512 source's sha512 and sha256 are computed on two cores at once.
+ * source's checksum and its content digest are computed on two cores at once.
  *
  * Counters only grow: `produced` chunks have been queued; hasher k has
  * hashed `done[k]` of them, in order.  Chunk number i lives in slot
@@ -34,9 +34,9 @@ struct hasher {
 };
 
 struct fetch_digest {
-	enum hash_algo algo;       /* the main digest (hashers[0]) */
-	size_t n_hashers;          /* 1, or 2 when sha256 is computed too */
-	struct hasher hashers[2];
+	enum hash_algo algos[3];   /* hashers[k]'s digest; algos[0] is the main one */
+	size_t n_hashers;          /* 1 to 3: the main digest, sha256, the content digest */
+	struct hasher hashers[3];
 	char *slots[FETCH_DIGEST_CHUNKS];   /* FETCH_DIGEST_CHUNK_SIZE bytes each */
 	size_t lens[FETCH_DIGEST_CHUNKS];   /* bytes in each queued slot */
 	size_t filling;            /* bytes in the slot being filled (producer only) */
@@ -81,7 +81,7 @@ static void *hasher_main(void *arg)
 static int digests_start(struct fetch_digest *d, struct error *err)
 {
 	for (size_t k = 0; k < d->n_hashers; k++)
-		if (hash_init(&d->hashers[k].hash, k == 0 ? d->algo : HASH_SHA256, err) < 0)
+		if (hash_init(&d->hashers[k].hash, d->algos[k], err) < 0)
 			return -1;
 	return 0;
 }
@@ -112,12 +112,15 @@ static void free_digest(struct fetch_digest *d)
 	free(d);
 }
 
-struct fetch_digest *fetch_digest_new(enum hash_algo algo, bool want_sha256, int writeback_fd,
-				      struct error *err)
+struct fetch_digest *fetch_digest_new(enum hash_algo algo, bool want_sha256, bool want_content,
+				      int writeback_fd, struct error *err)
 {
 	struct fetch_digest *d = xcalloc(1, sizeof(*d));
-	d->algo = algo;
-	d->n_hashers = want_sha256 && algo != HASH_SHA256 ? 2 : 1;
+	d->algos[d->n_hashers++] = algo;
+	if (want_sha256 && algo != HASH_SHA256)
+		d->algos[d->n_hashers++] = HASH_SHA256;
+	if (want_content && algo != HASH_CONTENT)
+		d->algos[d->n_hashers++] = HASH_CONTENT;
 	d->writeback_fd = writeback_fd;
 	for (size_t i = 0; i < FETCH_DIGEST_CHUNKS; i++)
 		d->slots[i] = xmalloc(FETCH_DIGEST_CHUNK_SIZE);
@@ -199,16 +202,18 @@ int fetch_digest_reset(struct fetch_digest *d, struct error *err)
 	return digests_start(d, err);
 }
 
-void fetch_digest_final(struct fetch_digest *d, char digest[HASH_MAX_HEX], char sha256[SHA256_HEX])
+void fetch_digest_final(struct fetch_digest *d, char digest[HASH_MAX_HEX], char sha256[SHA256_HEX],
+			char content[SHA256_HEX])
 {
 	drain(d);
+	sha256[0] = content[0] = '\0';
 	hash_final_hex(&d->hashers[0].hash, digest);
-	if (d->n_hashers == 2)
-		hash_final_hex(&d->hashers[1].hash, sha256);
-	else if (d->algo == HASH_SHA256)
+	for (size_t k = 1; k < d->n_hashers; k++)
+		hash_final_hex(&d->hashers[k].hash, d->algos[k] == HASH_CONTENT ? content : sha256);
+	if (d->algos[0] == HASH_SHA256)
 		memcpy(sha256, digest, SHA256_HEX);
-	else
-		sha256[0] = '\0';
+	else if (d->algos[0] == HASH_CONTENT)
+		memcpy(content, digest, SHA256_HEX);
 }
 
 void fetch_digest_free(struct fetch_digest *d)

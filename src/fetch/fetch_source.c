@@ -108,7 +108,7 @@ static int fetch_candidate(const struct fetch_source_request *req, const char *u
 		.url = url,
 		.fd = fd,
 		.algo = src->has_checksum ? src->algo : HASH_SHA256,
-		.want_sha256 = true,
+		.want_content = true, /* names the blob in the cache */
 		.write_behind = true,
 		.limits = req->limits,
 		.progress = req->progress,

@@ -46,8 +46,8 @@ int fetch_source_checksum_mismatch(struct error *err, const struct source *src, 
 			    const char *got);
 /*
  * Download the source into req->dest, trying each candidate URL in turn
- * and verifying the declared checksum.  Returns 0 with res filled (res->sha256
- * always set), or -1 with err naming each URL tried and why it failed; then
+ * and verifying the declared checksum.  Returns 0 with res filled (res->content,
+ * the content digest, always set), or -1 with err naming each URL tried and why it failed; then
  * req->dest does not exist.
  */
 int fetch_source(const struct fetch_source_request *req, struct fetch_result *res,

@@ -85,7 +85,7 @@ static int describe_host_file(void *arg, const struct overlay_file *f, struct er
 		if (w->ctx->memo)
 			ret = digest_memo_file(w->ctx->memo, f->abs, hex, err);
 		else
-			ret = hash_file_hex(HASH_SHA256, f->abs, hex, err);
+			ret = hash_file_hex(HASH_CONTENT, f->abs, hex, err);
 	} else if (S_ISLNK(f->st.st_mode)) {
 		char target[4096];
 		ssize_t n = readlinkat(f->dirfd, f->name, target, sizeof(target) - 1);

@@ -195,16 +195,19 @@ static struct tree_attrs overlay_attrs(const struct apply *ap, uint32_t type, ui
 	return a;
 }
 
-/* copy size bytes of fd into dest, hashing them in the same pass into sha256 */
+/*
+ * copy size bytes of fd into dest, hashing them in the same pass into digest
+ * (the content digest, as the key's digest memo computes it for the check)
+ */
 static int copy_bytes(struct tree *t, const char *dest, const struct tree_attrs *a, int fd,
-		      uint64_t size, const char *abs, char sha256[SHA256_HEX], struct error *err)
+		      uint64_t size, const char *abs, char digest[SHA256_HEX], struct error *err)
 {
 	struct tree_file *f = NULL;
 	struct hash h;
 	char *chunk = xmalloc(COPY_CHUNK);
 	uint64_t off = 0;
 	int ret = -1;
-	if (hash_init(&h, HASH_SHA256, err) < 0) {
+	if (hash_init(&h, HASH_CONTENT, err) < 0) {
 		free(chunk);
 		return -1;
 	}
@@ -225,7 +228,7 @@ static int copy_bytes(struct tree *t, const char *dest, const struct tree_attrs 
 		hash_update(&h, chunk, (size_t)n);
 		off += (uint64_t)n;
 	}
-	hash_final_hex(&h, sha256);
+	hash_final_hex(&h, digest);
 	ret = image_tree_file_end(f, err);
 	f = NULL;
 out:

@@ -180,7 +180,7 @@ for d, _, files in os.walk(sys.argv[1]):
         # latin-1: the record's lengths count bytes (docs/cache.md, "Action entries")
         text = open(os.path.join(d, f), encoding="latin-1").read()
         outs = {l.split()[1]: l.split()[2] for l in text.split("\n") if l.startswith("output ")}
-        rec, i = {}, text.index("mvbuild-record 2\n") + len("mvbuild-record 2\n")
+        rec, i = {}, text.index("mvbuild-record 3\n") + len("mvbuild-record 3\n")
         while not text.startswith("seal ", i):
             fields = []
             while True:
@@ -196,7 +196,8 @@ for d, _, files in os.walk(sys.argv[1]):
         elif rec.get("kind") == "image":
             print("image", rec["overlay file data.bin"].split()[1], outs["rootfs.ext4"])
 PY
-sha_a=$(sha256sum <A | cut -c1-64) sha_b=$(sha256sum <B | cut -c1-64)
+# overlay files and outputs are named by their content digest (docs/cache.md)
+sha_a=$(python3 "$TESTS_DIR/content_digest.py" A) sha_b=$(python3 "$TESTS_DIR/content_digest.py" B)
 bad=0 images=0
 while read -r kind digest output; do
 	if [ "$kind" = source ]; then
@@ -212,7 +213,7 @@ while read -r kind digest output; do
 	fresh="$T/c-fresh-$digest"    # one fresh cache per content: a rebuild there is a hit
 	"$MVBUILD" --cache "$fresh" build image:img >/dev/null 2>&1
 	got=$("$MVBUILD" --cache "$fresh" path image:img | awk '$1 == "rootfs.ext4" { print $2 }')
-	got=$(sha256sum <"$got" | cut -c1-64)
+	got=$(python3 "$TESTS_DIR/content_digest.py" "$got")
 	[ "$got" = "$output" ] || { bad=$((bad + 1)); diag "image keyed by $digest: published $output, rebuilt $got"; }
 done <entries
 check "the swap loop published entries ($(wc -l <entries))" test -s entries

@@ -536,14 +536,14 @@ static void test_words(void)
 static void test_decode_refuses(void)
 {
 	static const char *const bad[] = {
-		"mvbuild-record 1\n",               /* the old version */
-		"mvbuild-record 2\n1:a 1:b",         /* no newline */
-		"mvbuild-record 2\n01:a 1:b\n",      /* a leading zero */
-		"mvbuild-record 2\n1:a 2:b\n",       /* a length past the field */
-		"mvbuild-record 2\n1:a 1:b\n1:a 1:c\n", /* a duplicate label */
-		"mvbuild-record 2\n1:a 1:b 1:c 1:d\n",  /* a fourth field */
-		"mvbuild-record 2\n1:a\t1:b\n",      /* not a space */
-		"mvbuild-record 2\n99999999999999999999999:a 1:b\n",
+		"mvbuild-record 2\n",               /* an old version */
+		"mvbuild-record 3\n1:a 1:b",         /* no newline */
+		"mvbuild-record 3\n01:a 1:b\n",      /* a leading zero */
+		"mvbuild-record 3\n1:a 2:b\n",       /* a length past the field */
+		"mvbuild-record 3\n1:a 1:b\n1:a 1:c\n", /* a duplicate label */
+		"mvbuild-record 3\n1:a 1:b 1:c 1:d\n",  /* a fourth field */
+		"mvbuild-record 3\n1:a\t1:b\n",      /* not a space */
+		"mvbuild-record 3\n99999999999999999999999:a 1:b\n",
 	};
 	size_t refused = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -557,7 +557,7 @@ static void test_decode_refuses(void)
 	   refused, ARRAY_SIZE(bad));
 	struct record rec = RECORD_INIT;
 	struct error err = ERROR_INIT;
-	const char nul[] = "mvbuild-record 2\n3:a\0b 1:c\n";
+	const char nul[] = "mvbuild-record 3\n3:a\0b 1:c\n";
 	ok(record_decode(&rec, nul, sizeof(nul) - 1, &err) < 0, "decode refuses a NUL inside a field");
 	error_release(&err);
 	record_release(&rec);
