@@ -221,7 +221,8 @@ void hash_buffer_hex(enum hash_algo algo, const void *data, size_t n, char *hex)
 	hash_final_hex(&h, hex);
 }
 
-static int hash_range(struct hash *h, int fd, off_t start, off_t end, char *block,
+/* feed bytes start..end of fd to each of the n digests */
+static int hash_range(struct hash *h, size_t n, int fd, off_t start, off_t end, char *block,
 		      size_t blocksize, const char *path, struct error *err)
 {
 	while (start < end) {
@@ -233,20 +234,24 @@ static int hash_range(struct hash *h, int fd, off_t start, off_t end, char *bloc
 			return error_errno(err, errno, "cannot read '%s'", path);
 		if (got == 0)
 			return error_set(err, "cannot read '%s': file shrank while hashing", path);
-		hash_update(h, block, (size_t)got);
+		for (size_t i = 0; i < n; i++)
+			hash_update(&h[i], block, (size_t)got);
 		start += got;
 	}
 	return 0;
 }
 
-int hash_fd_hex(enum hash_algo algo, int fd, const char *path, char *hex, struct error *err)
+int hash_fd_hexes(int fd, const char *path, size_t n, const enum hash_algo *algos,
+		  char *const *hexes, struct error *err)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return error_errno(err, errno, "cannot stat '%s'", path);
-	struct hash h;
-	if (hash_init(&h, algo, err) < 0)
-		return -1;
+	struct hash h[HASH_MAX_AT_ONCE];
+	if (n == 0 || n > HASH_MAX_AT_ONCE)
+		return error_set(err, "cannot hash '%s' %zu ways at once", path, n);
+	for (size_t i = 0; i < n; i++)
+		hash_init(&h[i], algos[i], err); /* cannot fail */
 	const size_t blocksize = 1 << 20;
 	char *block = xmalloc(blocksize);
 	int ret = -1;
@@ -257,21 +262,40 @@ int hash_fd_hex(enum hash_algo algo, int fd, const char *path, char *hex, struct
 			data = size; /* only a hole remains */
 		else if (data < 0)
 			data = pos;  /* no SEEK_DATA support: read everything */
-		hash_update_zeros(&h, (uint64_t)(data - pos));
+		for (size_t i = 0; i < n; i++)
+			hash_update_zeros(&h[i], (uint64_t)(data - pos));
 		if (data >= size)
 			break;
 		off_t hole = lseek(fd, data, SEEK_HOLE);
 		if (hole < 0 || hole > size)
 			hole = size;
-		if (hash_range(&h, fd, data, hole, block, blocksize, path, err) < 0)
+		if (hash_range(h, n, fd, data, hole, block, blocksize, path, err) < 0)
 			goto out;
 		pos = hole;
 	}
-	hash_final_hex(&h, hex);
+	for (size_t i = 0; i < n; i++)
+		hash_final_hex(&h[i], hexes[i]);
 	ret = 0;
 out:
-	hash_release(&h);
+	for (size_t i = 0; i < n; i++)
+		hash_release(&h[i]);
 	free(block);
+	return ret;
+}
+
+int hash_fd_hex(enum hash_algo algo, int fd, const char *path, char *hex, struct error *err)
+{
+	return hash_fd_hexes(fd, path, 1, &algo, &hex, err);
+}
+
+int hash_file_hexes(const char *path, size_t n, const enum hash_algo *algos, char *const *hexes,
+		    struct error *err)
+{
+	int fd = open_regular(path, err);
+	if (fd < 0)
+		return -1;
+	int ret = hash_fd_hexes(fd, path, n, algos, hexes, err);
+	close(fd);
 	return ret;
 }
 

@@ -72,6 +72,14 @@ int hash_file_hex(enum hash_algo algo, const char *path, char *hex, struct error
 /* same, on an open descriptor (read from offset 0; the offset is changed) */
 int hash_fd_hex(enum hash_algo algo, int fd, const char *path, char *hex, struct error *err);
 
+/* how many digests one read of a file can feed */
+#define HASH_MAX_AT_ONCE 3
+/* n (1..HASH_MAX_AT_ONCE) digests of one file in one read: hexes[i] gets algos[i]'s */
+int hash_file_hexes(const char *path, size_t n, const enum hash_algo *algos, char *const *hexes,
+		    struct error *err);
+int hash_fd_hexes(int fd, const char *path, size_t n, const enum hash_algo *algos,
+		  char *const *hexes, struct error *err);
+
 /* true when s is exactly len lowercase hex digits */
 int hash_hex_is_valid(const char *s, size_t len);
 

@@ -385,16 +385,18 @@ static int import_snapshot(struct engine *e, const char *path, struct cache_outp
 	char *copy = path_join(scratch, "file");
 	struct stat st;
 	int ret = -1;
+	/* one read gives both checksums and the content digest the blob is stored under */
+	const enum hash_algo algos[] = { HASH_SHA256, HASH_SHA512, HASH_CONTENT };
+	char *const hexes[] = { sha256, sha512, out->digest };
 	if (copy_file_sparse_opt(path, copy, 0444, false, err) < 0 ||
-	    hash_file_hex(HASH_SHA256, copy, sha256, err) < 0 ||
-	    hash_file_hex(HASH_SHA512, copy, sha512, err) < 0)
+	    hash_file_hexes(copy, 3, algos, hexes, err) < 0)
 		goto out;
 	if (stat(copy, &st) < 0) {
 		error_errno(err, errno, "cannot stat '%s'", copy);
 		goto out;
 	}
 	out->size = (uint64_t)st.st_size;
-	ret = cache_put_file(e->ctx->cache, copy, true, out->digest, err);
+	ret = cache_put_file_hashed(e->ctx->cache, copy, true, out->digest, err);
 out:
 	remove_tree(scratch);
 	free(scratch);

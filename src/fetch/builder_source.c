@@ -59,14 +59,17 @@ static int source_describe(struct mvctx *ctx, const struct node *node, struct re
 	return ret;
 }
 
-/* the file at path has the declared checksum; -1 with err naming where it came from */
+/*
+ * The file at path has the declared checksum; -1 with err naming where it
+ * came from.  Its content digest comes from the same read (into content).
+ */
 static int verify_file(const struct source *src, const char *path, const char *origin,
-		       struct error *err)
+		       char content[SHA256_HEX], struct error *err)
 {
 	char hex[HASH_MAX_HEX];
-	if (!src->has_checksum)
-		return 0;
-	if (hash_file_hex(src->algo, path, hex, err) < 0)
+	const enum hash_algo algos[] = { src->algo, HASH_CONTENT };
+	char *const hexes[] = { hex, content };
+	if (hash_file_hexes(path, 2, algos, hexes, err) < 0)
 		return -1;
 	if (strcmp(hex, src->checksum) != 0)
 		return fetch_source_checksum_mismatch(err, src, origin, hex);
@@ -92,10 +95,9 @@ static int build_path_source(struct build_ctx *b, const struct source *src, cons
 	int ret = copy_file_sparse(from, dest, 0644, err);
 	/* the copy is ours alone: what is hashed now is what gets published */
 	if (ret == 0 && src->has_checksum)
-		ret = verify_file(src, dest, from, err);
+		ret = verify_file(src, dest, from, content, err);
 	else if (ret == 0)
 		ret = verify_unchanged(b, dest, from, content, err);
-	/* a declared checksum is a plain sha256/sha512, not the content digest: publishing computes that */
 	if (ret < 0)
 		unlink(dest);
 	free(from);
