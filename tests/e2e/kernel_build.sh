@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The kernel builder through the real command, on Debian's linux-source-6.1:
-# a cold build of the demo kernel (allnoconfig + recipes/kernel/base.config),
+# a cold build of the demo kernel (allnoconfig + the demo's fragments),
 # a second request that is a cache hit running no make at all, a second
 # cache giving the identical bzImage, a one-option toggle that rebuilds in
 # seconds (times printed), `strict: false` turning a mismatch into a
@@ -24,7 +24,7 @@ kernels:
   microvm:
     source: linux
     base: allnoconfig
-    fragments: [kernel/base.config]
+    fragments: [kernel/base.config, kernel/net.config, kernel/initramfs.config, kernel/shares.config]
 Y
 cd "$T/r"
 mvb graph

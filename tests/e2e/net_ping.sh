@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Networking end to end, inside a network namespace this test creates (no
 # traffic leaves it): `mvbuild net up` a tap with 10.0.2.1/24 there, boot a
-# kernel with networking (base.config + net.config) on that tap under TCG,
+# the demo kernel (it has networking: net.config) on that tap under TCG,
 # and the guest's init configures eth0 and pings the host side.  Also: the
 # guest sees the MAC the launch config derived, `net down` removes the tap,
 # and `net up` without CAP_NET_ADMIN says what is missing.
@@ -64,11 +64,6 @@ cat >"$T/r/net.yaml" <<Y
 mvbuild: 1
 name: net-e2e
 include: [demo.yaml]
-kernels:
-  microvm-net:
-    source: linux
-    base: allnoconfig
-    fragments: [kernel/base.config, kernel/net.config]
 images:
   netroot:
     size: 64M
@@ -77,7 +72,7 @@ images:
     overlays:
       - { file: net-init, to: /sbin/net-init, mode: "0755" }
 profiles:
-  net: { hypervisor: qemu, kernel: microvm-net, image: netroot, init: /sbin/net-init, net: [{ tap: $tap }] }
+  net: { hypervisor: qemu, kernel: microvm, image: netroot, init: /sbin/net-init, net: [{ tap: $tap }] }
 Y
 mvb -f "$T/r/net.yaml" --cache "$cache" build profile:net
 check_eq "the networking kernel and image build" "$rc" 0
