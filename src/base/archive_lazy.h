@@ -59,6 +59,12 @@ int archive_lazy_load(struct error *err);
 	F(int, write_add_filter_gzip, (struct archive *a), (a), ARCHIVE_FATAL)                    \
 	F(int, write_add_filter_zstd, (struct archive *a), (a), ARCHIVE_FATAL)                    \
 	F(int, write_set_format_raw, (struct archive *a), (a), ARCHIVE_FATAL)                     \
+	F(int, write_set_format_cpio_newc, (struct archive *a), (a), ARCHIVE_FATAL)               \
+	F(int, write_add_filter_none, (struct archive *a), (a), ARCHIVE_FATAL)                    \
+	F(int, write_set_filter_option,                                                           \
+	  (struct archive *a, const char *m, const char *o, const char *v), (a, m, o, v),         \
+	  ARCHIVE_FATAL)                                                                          \
+	F(int, write_open_fd, (struct archive *a, int fd), (a, fd), ARCHIVE_FATAL)                \
 	F(int, write_set_bytes_in_last_block, (struct archive *a, int n), (a, n), ARCHIVE_FATAL)  \
 	F(int, write_open2,                                                                       \
 	  (struct archive *a, void *data, archive_open_callback *open,                            \
@@ -93,7 +99,17 @@ int archive_lazy_load(struct error *err);
 	V(entry_set_pathname, (struct archive_entry *e, const char *path), (e, path))             \
 	V(entry_set_hardlink, (struct archive_entry *e, const char *path), (e, path))             \
 	V(entry_set_filetype, (struct archive_entry *e, unsigned int type), (e, type))            \
-	V(entry_set_size, (struct archive_entry *e, la_int64_t size), (e, size))
+	V(entry_set_size, (struct archive_entry *e, la_int64_t size), (e, size))                  \
+	F(struct archive_entry *, entry_clear, (struct archive_entry *e), (e), NULL)              \
+	V(entry_set_mode, (struct archive_entry *e, __LA_MODE_T m), (e, m))                       \
+	V(entry_set_uid, (struct archive_entry *e, la_int64_t id), (e, id))                       \
+	V(entry_set_gid, (struct archive_entry *e, la_int64_t id), (e, id))                       \
+	V(entry_set_mtime, (struct archive_entry *e, time_t t, long ns), (e, t, ns))              \
+	V(entry_set_nlink, (struct archive_entry *e, unsigned int n), (e, n))                     \
+	V(entry_set_ino64, (struct archive_entry *e, la_int64_t ino), (e, ino))                   \
+	V(entry_set_rdevmajor, (struct archive_entry *e, dev_t m), (e, m))                        \
+	V(entry_set_rdevminor, (struct archive_entry *e, dev_t m), (e, m))                        \
+	V(entry_set_symlink, (struct archive_entry *e, const char *target), (e, target))
 
 #define ARCHIVE_LAZY_DECL(type, name, params, args, fail) type archive_lazy_##name params;
 #define ARCHIVE_LAZY_DECL_VOID(name, params, args) void archive_lazy_##name params;
@@ -128,6 +144,10 @@ const char *archive_lazy_error(void);
 #define archive_write_add_filter_gzip archive_lazy_write_add_filter_gzip
 #define archive_write_add_filter_zstd archive_lazy_write_add_filter_zstd
 #define archive_write_set_format_raw archive_lazy_write_set_format_raw
+#define archive_write_set_format_cpio_newc archive_lazy_write_set_format_cpio_newc
+#define archive_write_add_filter_none archive_lazy_write_add_filter_none
+#define archive_write_set_filter_option archive_lazy_write_set_filter_option
+#define archive_write_open_fd archive_lazy_write_open_fd
 #define archive_write_set_bytes_in_last_block archive_lazy_write_set_bytes_in_last_block
 #define archive_write_open2 archive_lazy_write_open2
 #define archive_write_header archive_lazy_write_header
@@ -154,5 +174,15 @@ const char *archive_lazy_error(void);
 #define archive_entry_set_hardlink archive_lazy_entry_set_hardlink
 #define archive_entry_set_filetype archive_lazy_entry_set_filetype
 #define archive_entry_set_size archive_lazy_entry_set_size
+#define archive_entry_clear archive_lazy_entry_clear
+#define archive_entry_set_mode archive_lazy_entry_set_mode
+#define archive_entry_set_uid archive_lazy_entry_set_uid
+#define archive_entry_set_gid archive_lazy_entry_set_gid
+#define archive_entry_set_mtime archive_lazy_entry_set_mtime
+#define archive_entry_set_nlink archive_lazy_entry_set_nlink
+#define archive_entry_set_ino64 archive_lazy_entry_set_ino64
+#define archive_entry_set_rdevmajor archive_lazy_entry_set_rdevmajor
+#define archive_entry_set_rdevminor archive_lazy_entry_set_rdevminor
+#define archive_entry_set_symlink archive_lazy_entry_set_symlink
 
 #endif

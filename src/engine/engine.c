@@ -83,7 +83,10 @@ static void add_nodes(struct engine *e, const struct recipe *r)
 		struct node *n = node_new(e, NODE_LAUNCH, p->name);
 		n->u.profile = p;
 		node_add_dep(n, find_kind(e, NODE_KERNEL, p->kernel));
-		node_add_dep(n, find_kind(e, NODE_IMAGE, p->image));
+		if (p->image)
+			node_add_dep(n, find_kind(e, NODE_IMAGE, p->image));
+		if (p->initrd)
+			node_add_dep(n, find_kind(e, NODE_IMAGE, p->initrd));
 	}
 }
 

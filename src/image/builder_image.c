@@ -6,8 +6,11 @@
  * "overlay I FIELD" (I counts from 1, as recipe errors do; an absent optional
  * field has no entry), and for
  * dir/file overlays one entry per host file with its type, sha256 and mode
- * as words (record_add_words).  build() writes
- * the outputs "rootfs.ext4" and "manifest" (see image.h) into the scratch
+ * as words (record_add_words).  An image of format cpio records
+ * "param format" and "param compression" instead of the ext4 parameters
+ * (size, fs, label, inodes).  build() writes the outputs "rootfs.ext4"
+ * (or the archive named by recipe_image_output(): "initramfs.cpio.gz",
+ * ".zst" or no suffix) and "manifest" (see image.h) into the scratch
  * directory; the UUID and hash seed derive from the action key.
  */
 #include <string.h>
@@ -202,13 +205,9 @@ static int walk_overlay(struct mvctx *ctx, const struct node *node, const struct
 	return ret;
 }
 
-static int image_describe(struct mvctx *ctx, const struct node *node, struct record *rec,
-			  struct error *err)
+/* the parameters only an ext4 filesystem has */
+static void describe_ext4(struct record *rec, const struct image *img)
 {
-	const struct image *img = node->u.image;
-	int64_t epoch;
-	if (image_epoch(img, &epoch, err) < 0)
-		return -1;
 	if (img->size_auto)
 		record_add(rec, "param size", "auto");
 	else
@@ -217,6 +216,23 @@ static int image_describe(struct mvctx *ctx, const struct node *node, struct rec
 	if (img->label)
 		record_add(rec, "param label", "%s", img->label);
 	record_add(rec, "param inodes", "%llu", (unsigned long long)img->inodes);
+}
+
+static int image_describe(struct mvctx *ctx, const struct node *node, struct record *rec,
+			  struct error *err)
+{
+	const struct image *img = node->u.image;
+	int64_t epoch;
+	if (image_epoch(img, &epoch, err) < 0)
+		return -1;
+	if (img->format == IMAGE_CPIO) {
+		/* an ext4 image says its format by "param fs", as it did before cpio existed */
+		record_add(rec, "param format", "cpio");
+		record_add(rec, "param compression", "%s",
+			   recipe_image_compression_name(img->compression));
+	} else {
+		describe_ext4(rec, img);
+	}
 	record_add(rec, "param epoch", "%lld", (long long)epoch);
 	record_add(rec, "param devices", "%s", img->allow_devices ? "true" : "false");
 	/* layers and overlays count from 1 in keys (so in explain) as in recipe errors */
@@ -239,7 +255,8 @@ static int image_build(struct build_ctx *b, struct error *err)
 {
 	const struct image *img = b->node->u.image;
 	const char **layers = xcalloc(img->n_layers + 1, sizeof(*layers));
-	char *out = path_join(b->workdir, "rootfs.ext4");
+	const char *out_name = recipe_image_output(img);
+	char *out = path_join(b->workdir, out_name);
 	char *manifest = path_join(b->workdir, "manifest");
 	struct host_file_check hc = { b->record, RECORD_INIT };
 	struct overlay_check check = { check_host_file, &hc };
@@ -264,7 +281,7 @@ static int image_build(struct build_ctx *b, struct error *err)
 		error_prefix(err, "image '%s'", img->name);
 		goto out;
 	}
-	builder_output(b, "rootfs.ext4", "rootfs.ext4");
+	builder_output(b, out_name, out_name);
 	builder_output(b, "manifest", "manifest");
 	ret = 0;
 out:

@@ -1,9 +1,17 @@
 /*
- * image: builds an ext4 image from a recipe's image entity: creates the
+ * image: builds an image from a recipe's image entity: creates the
  * filesystem (image_fs), applies layers (image_layer) then overlays
  * (image_overlay) to the tree (image_tree), writes the directories, the
  * manifest, and closes.  A failure removes the half-written image and
  * manifest.  See image.h for the manifest format.
+ *
+ * format: cpio goes through the same steps, so layers, whiteouts,
+ * overlays, modes and hardlinks mean exactly what they mean for ext4:
+ * the tree is built into a scratch filesystem (sparse, unlinked as soon as
+ * it is open, with no lost+found and refusing extended attributes, which
+ * newc cannot carry), then image_cpio writes it out as the archive.  The
+ * price is the file data written once more than an ext4 image needs; one
+ * namespace implementation is worth it.
  *
  * size: auto measures the layers and overlays first (one extra read of
  * each archive).  It counts what the filesystem will hold: file data in
@@ -24,6 +32,7 @@
 #include <unistd.h>
 
 #include "image/image.h"
+#include "image/image_cpio.h"
 #include "image/image_fs.h"
 #include "image/image_layer.h"
 #include "image/image_manifest.h"
@@ -140,9 +149,17 @@ static int refuse(struct error *err, const struct image *img, const char *what, 
 	return -1;
 }
 
+/* a scratch filesystem for a cpio image's tree: gone from the directory once open */
+static char *scratch_fs_path(const char *out_path)
+{
+	return xasprintf("%s.tree", out_path);
+}
+
 int image_write(const struct image *img, const struct image_write_opts *o, struct error *err)
 {
 	struct image_fs_params p = { img->size, img->label, img->inodes, o->key, (uint32_t)o->epoch };
+	bool cpio = img->format == IMAGE_CPIO;
+	char *fs_path = NULL;
 	struct buf manifest = BUF_INIT;
 	struct overlay_skip skip;
 	ext2_filsys fs = NULL;
@@ -161,18 +178,32 @@ int image_write(const struct image *img, const struct image_write_opts *o, struc
 	if (img->size_auto && auto_size(img, o, &skip, &p, err) < 0)
 		goto out;
 	if (refuse(err, img, "size", recipe_validate_size(p.size)) < 0 ||
-	    (img->inodes && refuse(err, img, "inodes", recipe_validate_inodes(img->inodes, p.size)) < 0))
+	    (img->inodes && refuse(err, img, "inodes", recipe_validate_inodes(img->inodes, p.size)) < 0)) {
+		image_overlay_skip_release(&skip);
 		return -1;
-	if (image_fs_create(&fs, o->out_path, &p, err) < 0)
+	}
+	fs_path = cpio ? scratch_fs_path(o->out_path) : xstrdup(o->out_path);
+	if (image_fs_create(&fs, fs_path, &p, err) < 0)
 		goto out;
+	/* the open filesystem keeps its file: nothing of it outlives this call */
+	if (cpio)
+		unlink(fs_path);
 	created = true;
-	if (!(t = image_tree_new(fs, p.epoch, err)))
+	if (!(t = image_tree_new(fs, p.epoch, cpio ? 0 : IMAGE_TREE_LOST_FOUND | IMAGE_TREE_XATTRS,
+				 err)))
 		goto out;
 	if (populate(t, img, o, &skip, &manifest, err) < 0)
 		goto out;
+	if (cpio && image_cpio_write(t, o->out_path, img->compression, err) < 0)
+		goto out;
 	image_tree_free(t);
 	t = NULL;
-	ret = image_fs_close(fs, err);
+	if (cpio) {
+		image_fs_free(fs);
+		ret = 0;
+	} else {
+		ret = image_fs_close(fs, err);
+	}
 	fs = NULL;
 	if (ret == 0 && o->manifest_path)
 		ret = write_file(o->manifest_path, &manifest, err);
@@ -183,11 +214,12 @@ out:
 	buf_release(&manifest);
 	image_overlay_skip_release(&skip);
 	if (ret < 0) {
-		if (created)
+		if (created && !cpio) /* image_cpio_write() removes its own on failure */
 			unlink(o->out_path);
 		if (created && o->manifest_path)
 			unlink(o->manifest_path);
 		error_prefix(err, "image '%s'", img->name);
 	}
+	free(fs_path);
 	return ret;
 }

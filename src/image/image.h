@@ -4,6 +4,8 @@
  * then applying the recipe's overlays: no root, no loop device, no VM and
  * no extraction onto the host disk.  The result is reproducible bit for
  * bit: UUID and hash seed come from a key, every timestamp from an epoch.
+ * An image of format cpio is the same tree written as a newc cpio archive
+ * (an initramfs; image_cpio.h), gzip- or zstd-compressed or not.
  *
  * The manifest written next to the image has one line per entry, sorted
  * by directory walk order (children in input order):
@@ -28,7 +30,7 @@ struct overlay_check;
 
 /* what image_write() needs besides the recipe entity */
 struct image_write_opts {
-	const char *out_path;            /* image file to create (must not exist) */
+	const char *out_path;            /* image file or archive to create (must not exist) */
 	const char *manifest_path;       /* manifest to write, or NULL */
 	const char *const *layer_paths;  /* one archive path per image->layers entry */
 	const char *const *layer_names;  /* names for messages (NULL: the paths) */

@@ -282,3 +282,10 @@ int image_inode_set_xattr(struct inodes *s, ext2_ino_t ino, const char *xname, c
 		return image_fs_error(s->fs, err, rc, "cannot set xattr '%s' on '/%s'", xname, path);
 	return 0;
 }
+
+void image_inode_devnum(const struct ext2_inode_large *in, unsigned *major, unsigned *minor)
+{
+	uint32_t b0 = in->i_block[0], b1 = in->i_block[1];
+	*major = b0 ? (b0 >> 8) & 0xff : (b1 >> 8) & 0xfff;
+	*minor = b0 ? b0 & 0xff : (b1 & 0xff) | ((b1 >> 12) & 0xfff00);
+}

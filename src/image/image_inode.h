@@ -80,6 +80,8 @@ int image_inode_link(struct inodes *s, ext2_ino_t ino, const char *target, const
  */
 int image_inode_unlink(struct inodes *s, ext2_ino_t ino, bool dir, const char *name,
 		       struct error *err);
+/* the device numbers of a device inode in (from i_block, old or new Linux encoding) */
+void image_inode_devnum(const struct ext2_inode_large *in, unsigned *major, unsigned *minor);
 /* set the extended attribute xname of ino, the inode of path; 0 or -1 */
 int image_inode_set_xattr(struct inodes *s, ext2_ino_t ino, const char *xname, const void *value,
 			  size_t len, const char *path, struct error *err);

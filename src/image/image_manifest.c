@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "image/image_fs.h"
+#include "image/image_inode.h"
 #include "image/image_manifest.h"
 
 /* first path seen of each inode with more than one link */
@@ -69,15 +70,6 @@ static void add_escaped(struct buf *out, const char *s)
 	}
 }
 
-/* MAJOR:MINOR from i_block, old or new Linux encoding */
-static void device_numbers(const struct ext2_inode_large *in, char *out, size_t len)
-{
-	uint32_t b0 = in->i_block[0], b1 = in->i_block[1];
-	unsigned major = b0 ? (b0 >> 8) & 0xff : (b1 >> 8) & 0xfff;
-	unsigned minor = b0 ? b0 & 0xff : (b1 & 0xff) | ((b1 >> 12) & 0xfff00);
-	snprintf(out, len, "%u:%u", major, minor);
-}
-
 static int manifest_entry(void *arg, const struct tree_entry *e, struct error *err)
 {
 	struct manifest *m = arg;
@@ -90,7 +82,9 @@ static int manifest_entry(void *arg, const struct tree_entry *e, struct error *e
 	if (S_ISLNK(e->mode)) {
 		target = e->target;
 	} else if (S_ISCHR(e->mode) || S_ISBLK(e->mode)) {
-		device_numbers(&in, devs, sizeof(devs));
+		unsigned major, minor;
+		image_inode_devnum(&in, &major, &minor);
+		snprintf(devs, sizeof(devs), "%u:%u", major, minor);
 		target = devs;
 	} else if (S_ISREG(e->mode) && in.i_links_count > 1) {
 		const char *first = first_path(&m->fp, e->ino, e->path);

@@ -155,19 +155,21 @@ static int make_room(struct tree *t, const char *path, uint32_t mode, struct tno
 
 /* ---- the public entry points ---------------------------------------------- */
 
-struct tree *image_tree_new(ext2_filsys fs, uint32_t epoch, struct error *err)
+struct tree *image_tree_new(ext2_filsys fs, uint32_t epoch, unsigned flags, struct error *err)
 {
 	struct tree *t = xcalloc(1, sizeof(*t));
 	const struct tree_attrs root_attrs = { S_IFDIR | 0755, 0, 0, epoch };
 	const struct tree_attrs lf_attrs = { S_IFDIR | 0700, 0, 0, epoch };
 	t->fs = fs;
+	t->flags = flags;
 	image_inode_init(&t->inodes, fs, epoch);
 	image_inode_take(&t->inodes, EXT2_ROOT_INO, true);
 	if (image_inode_dir(&t->inodes, EXT2_ROOT_INO, &root_attrs, "", err) < 0)
 		goto fail;
 	t->root = image_tree_node_new(t, NULL, "", 0, root_attrs.mode, EXT2_ROOT_INO);
 	image_tree_node_dir(t, t->root);
-	if (make_dir(t, t->root, "lost+found", 10, "lost+found", &lf_attrs, &t->lost_found, err) < 0)
+	if ((flags & IMAGE_TREE_LOST_FOUND) &&
+	    make_dir(t, t->root, "lost+found", 10, "lost+found", &lf_attrs, &t->lost_found, err) < 0)
 		goto fail;
 	return t;
 fail:
@@ -300,7 +302,7 @@ int image_tree_remove(struct tree *t, const char *path, struct error *err)
 	if (walk_parent(t, path, false, &dir, &leaf, err) < 0)
 		return -1;
 	struct tnode *n = dir ? image_tree_node_find(t, dir, leaf, strlen(leaf)) : NULL;
-	if (n == t->lost_found)
+	if (n && n == t->lost_found)
 		return error_set(err, "cannot remove '/lost+found'");
 	return n ? remove_node(t, n, err) : 0;
 }
@@ -311,6 +313,9 @@ int image_tree_set_xattr(struct tree *t, const char *path, const char *name, con
 	struct tnode *n = lookup(t, path, err);
 	if (!n)
 		return -1;
+	if (!(t->flags & IMAGE_TREE_XATTRS))
+		return error_set(err, "'/%s' has the extended attribute '%s', which a cpio archive "
+				 "cannot hold", path, name);
 	return image_inode_set_xattr(&t->inodes, n->ino, name, value, len, path, err);
 }
 

@@ -36,8 +36,14 @@ struct tree_file;
  */
 char *image_tree_path_clean(const char *name, struct error *err);
 
-/* start a tree on fs: makes the root and lost+found; NULL with err */
-struct tree *image_tree_new(ext2_filsys fs, uint32_t epoch, struct error *err);
+/* what a tree holds besides its entries: flags of image_tree_new() */
+enum {
+	IMAGE_TREE_LOST_FOUND = 1,  /* /lost+found, as mke2fs makes it (ext4 images) */
+	IMAGE_TREE_XATTRS = 2,      /* extended attributes (a cpio archive has none to give them) */
+};
+
+/* start a tree on fs with flags IMAGE_TREE_*: makes the root (and lost+found); NULL with err */
+struct tree *image_tree_new(ext2_filsys fs, uint32_t epoch, unsigned flags, struct error *err);
 /* free the tree (not the filesystem) */
 void image_tree_free(struct tree *t);
 

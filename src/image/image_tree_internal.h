@@ -38,7 +38,8 @@ struct tree {
 	size_t n_nodes, alloc_nodes;
 	struct tnode **dirs;        /* directories in creation order, for image_tree_finish */
 	size_t n_dirs, alloc_dirs;
-	struct tnode *lost_found;   /* padded to 16 KiB as mke2fs does */
+	struct tnode *lost_found;   /* padded to 16 KiB as mke2fs does; NULL when there is none */
+	unsigned flags;             /* IMAGE_TREE_* */
 };
 
 /* a node for name[0..len) with mode and ino, last child of parent (NULL: the root itself) */

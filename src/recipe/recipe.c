@@ -92,6 +92,7 @@ static void profile_release(struct profile *p)
 	free(p->name);
 	free(p->kernel);
 	free(p->image);
+	free(p->initrd);
 	free(p->init);
 	free(p->cmdline);
 	for (size_t i = 0; i < p->n_net; i++) {
@@ -156,6 +157,23 @@ struct profile *recipe_find_profile(const struct recipe *r, const char *name)
 		if (strcmp(r->profiles[i].name, name) == 0)
 			return &r->profiles[i];
 	return NULL;
+}
+
+const char *recipe_image_compression_name(enum image_compression c)
+{
+	static const char *const names[] = {
+		[IMAGE_GZIP] = "gzip", [IMAGE_ZSTD] = "zstd", [IMAGE_UNCOMPRESSED] = "none",
+	};
+	return names[c];
+}
+
+const char *recipe_image_output(const struct image *img)
+{
+	static const char *const cpio[] = {
+		[IMAGE_GZIP] = "initramfs.cpio.gz", [IMAGE_ZSTD] = "initramfs.cpio.zst",
+		[IMAGE_UNCOMPRESSED] = "initramfs.cpio",
+	};
+	return img->format == IMAGE_CPIO ? cpio[img->compression] : "rootfs.ext4";
 }
 
 const char *recipe_option_get(const struct option *opts, size_t n, const char *key)

@@ -98,9 +98,16 @@ struct overlay {
 	uint32_t gid;
 };
 
+/* what an image is written as (`format:`) */
+enum image_format { IMAGE_EXT4, IMAGE_CPIO };
+/* how a cpio image is compressed (`compression:`), in recipe_image_compressions order */
+enum image_compression { IMAGE_GZIP, IMAGE_ZSTD, IMAGE_UNCOMPRESSED };
+
 struct image {
 	char *name;
 	struct mark mark;
+	enum image_format format;  /* ext4 (default) or cpio (an initramfs) */
+	enum image_compression compression; /* cpio only; gzip by default */
 	bool size_auto;            /* size: auto */
 	uint64_t size;             /* bytes, when !size_auto */
 	char *fs;                  /* "ext4" */
@@ -138,10 +145,13 @@ struct profile {
 	enum hypervisor hypervisor;
 	char *kernel;               /* kernel name */
 	struct kernel *kernel_ref;  /* resolved */
-	char *image;                /* image name */
+	char *image;                /* image name, or NULL when an initrd is the root */
 	struct image *image_ref;    /* resolved */
 	struct mark kernel_mark;    /* where `kernel:` was written */
 	struct mark image_mark;     /* where `image:` was written */
+	char *initrd;               /* image name of format cpio, or NULL */
+	struct image *initrd_ref;   /* resolved */
+	struct mark initrd_mark;    /* where `initrd:` was written */
 	uint32_t mem;               /* MiB, default 128 */
 	uint32_t cpus;              /* default 1 */
 	char *init;                 /* may be NULL */
@@ -186,6 +196,10 @@ struct source *recipe_find_source(const struct recipe *r, const char *name);
 struct kernel *recipe_find_kernel(const struct recipe *r, const char *name);
 struct image *recipe_find_image(const struct recipe *r, const char *name);
 struct profile *recipe_find_profile(const struct recipe *r, const char *name);
+/* the name of compression c as a recipe writes it ("gzip", "zstd", "none") */
+const char *recipe_image_compression_name(enum image_compression c);
+/* the name of img's output file: "rootfs.ext4", or "initramfs.cpio" plus ".gz" / ".zst" */
+const char *recipe_image_output(const struct image *img);
 
 
 /* value of key in a profile's qemu:/firecracker: option list, or NULL */

@@ -255,8 +255,36 @@ static int parse_epoch(struct recipe_parser *p, void *entity, const struct ynode
 	return 0;
 }
 
+static int parse_format(struct recipe_parser *p, void *entity, const struct ynode *v,
+			const char *key, const char *ctx)
+{
+	static const char *const formats[] = { [IMAGE_EXT4] = "ext4", [IMAGE_CPIO] = "cpio" };
+	struct image *img = entity;
+	int f;
+	if (recipe_parse_enum(p, v, key, 0, ctx, formats, ARRAY_SIZE(formats), &f) < 0)
+		return -1;
+	img->format = (enum image_format)f;
+	return 0;
+}
+
+static int parse_compression(struct recipe_parser *p, void *entity, const struct ynode *v,
+			     const char *key, const char *ctx)
+{
+	const char *names[IMAGE_UNCOMPRESSED + 1];
+	struct image *img = entity;
+	int c;
+	for (int i = 0; i <= IMAGE_UNCOMPRESSED; i++)
+		names[i] = recipe_image_compression_name((enum image_compression)i);
+	if (recipe_parse_enum(p, v, key, 0, ctx, names, ARRAY_SIZE(names), &c) < 0)
+		return -1;
+	img->compression = (enum image_compression)c;
+	return 0;
+}
+
 /* every key of an image, each with its reader */
 static const struct recipe_key image_keys[] = {
+	RECIPE_KEY_FN("format", parse_format),
+	RECIPE_KEY_FN("compression", parse_compression),
 	RECIPE_KEY_FN("size", parse_size_value),
 	RECIPE_KEY_FN("fs", parse_fs),
 	RECIPE_KEY_FN("label", parse_label),
@@ -267,12 +295,32 @@ static const struct recipe_key image_keys[] = {
 	RECIPE_KEY_FN("overlays", parse_overlays),
 };
 
+/* the keys of one format that the other one has no use for */
+static int check_format_keys(struct recipe_parser *p, const struct image *img,
+			     const struct ynode *map, const char *ctx)
+{
+	static const char *const ext4_only[] = { "size", "fs", "label", "inodes" };
+	const struct ynode *v;
+	if (img->format == IMAGE_EXT4) {
+		if ((v = recipe_yaml_get(map, "compression")))
+			return recipe_parse_fail(p, v, "%s is an ext4 filesystem, which takes no "
+						 "'compression' (only format: cpio is compressed)", ctx);
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(ext4_only); i++)
+		if ((v = recipe_yaml_get(map, ext4_only[i])))
+			return recipe_parse_fail(p, v, "%s is a cpio archive (format: cpio), which "
+						 "takes no '%s' (an ext4 setting)", ctx, ext4_only[i]);
+	return 0;
+}
+
 static int parse_image(struct recipe_parser *p, struct image *img, const struct ynode *map,
 		       const char *ctx)
 {
 	img->size_auto = true;
 	img->fs = xstrdup("ext4");
-	if (recipe_parse_keys(p, img, map, image_keys, ARRAY_SIZE(image_keys), ctx) < 0)
+	if (recipe_parse_keys(p, img, map, image_keys, ARRAY_SIZE(image_keys), ctx) < 0 ||
+	    check_format_keys(p, img, map, ctx) < 0)
 		return -1;
 	const struct ynode *inodes = recipe_yaml_get(map, "inodes");
 	if (inodes && !img->size_auto)

@@ -1,6 +1,6 @@
 /*
- * recipe_parse_profile: one entry of `profiles:` (a kernel and an image
- * booted under a hypervisor, with memory, vCPUs, init, command line, taps
+ * recipe_parse_profile: one entry of `profiles:` (a kernel and an image,
+ * an initrd or both booted under a hypervisor, with memory, vCPUs, init, command line, taps
  * and hypervisor options), every key checked.  A limit that depends on two
  * keys (Firecracker's vCPUs) is checked once the whole entry is read.
  */
@@ -222,6 +222,7 @@ static const struct recipe_key profile_keys[] = {
 	RECIPE_KEY_FN("hypervisor", parse_hypervisor),
 	RECIPE_KEY_REF("kernel", struct profile, kernel, kernel_mark),
 	RECIPE_KEY_REF("image", struct profile, image, image_mark),
+	RECIPE_KEY_REF("initrd", struct profile, initrd, initrd_mark),
 	RECIPE_KEY_FN("mem", parse_mem),
 	RECIPE_KEY_FN("cpus", parse_cpus),
 	RECIPE_KEY_FN("init", parse_init),
@@ -242,8 +243,14 @@ static int parse_profile(struct recipe_parser *p, struct profile *pr, const stru
 		return -1;
 	if (!pr->kernel)
 		return recipe_parse_fail(p, map, "%s needs 'kernel' (the name of a kernel)", ctx);
-	if (!pr->image)
-		return recipe_parse_fail(p, map, "%s needs 'image' (the name of an image)", ctx);
+	/* an initrd alone is a whole root: the kernel runs its /init from the initramfs */
+	if (!pr->image && !pr->initrd)
+		return recipe_parse_fail(p, map, "%s needs 'image' (the name of an image) or 'initrd' "
+					 "(the name of an image of format cpio)", ctx);
+	const struct ynode *persist = recipe_yaml_get(map, "persist");
+	if (!pr->image && persist && pr->persist)
+		return recipe_parse_fail(p, persist, "%s has no 'image', so 'persist' has nothing to "
+					 "keep (an initramfs lives in the guest's memory)", ctx);
 	/* the options map of the other hypervisor */
 	const char *other_hv = hypervisors[pr->hypervisor == HV_QEMU ? HV_FIRECRACKER : HV_QEMU];
 	const struct ynode *other = recipe_yaml_get(map, other_hv);

@@ -130,6 +130,31 @@ static int resolve_images(struct recipe *r, const struct name_index *sources, st
 	return 0;
 }
 
+/*
+ * The profile's image (a disk: ext4) or initrd (loaded into memory: cpio),
+ * each of the format its role needs, at the mark of the reference.
+ */
+static int resolve_boot_image(struct profile *pr, const struct name_index *images, bool initrd,
+			      const char *user, struct error *err)
+{
+	const char *name = initrd ? pr->initrd : pr->image;
+	const struct mark *m = initrd ? &pr->initrd_mark : &pr->image_mark;
+	struct image *img = index_resolve(images, name, m, user, err);
+	if (!img)
+		return -1;
+	if (initrd)
+		pr->initrd_ref = img;
+	else
+		pr->image_ref = img;
+	if (initrd && img->format != IMAGE_CPIO)
+		return recipe_yaml_fail(err, m, "%s uses image '%s' as its initrd, but it is an ext4 "
+			       "filesystem: an initrd must be an image of format cpio", user, name);
+	if (!initrd && img->format != IMAGE_EXT4)
+		return recipe_yaml_fail(err, m, "%s uses image '%s' as its disk, but it is a cpio archive: "
+			       "boot it with 'initrd: %s'", user, name, name);
+	return 0;
+}
+
 static int resolve_profiles(struct recipe *r, const struct name_index *kernels,
 			    const struct name_index *images, struct error *err)
 {
@@ -137,10 +162,13 @@ static int resolve_profiles(struct recipe *r, const struct name_index *kernels,
 		struct profile *pr = &r->profiles[i];
 		char *user = xasprintf("profile '%s'", pr->name);
 		pr->kernel_ref = index_resolve(kernels, pr->kernel, &pr->kernel_mark, user, err);
-		if (pr->kernel_ref)
-			pr->image_ref = index_resolve(images, pr->image, &pr->image_mark, user, err);
+		int ret = pr->kernel_ref ? 0 : -1;
+		if (ret == 0 && pr->image)
+			ret = resolve_boot_image(pr, images, false, user, err);
+		if (ret == 0 && pr->initrd)
+			ret = resolve_boot_image(pr, images, true, user, err);
 		free(user);
-		if (!pr->kernel_ref || !pr->image_ref)
+		if (ret < 0)
 			return -1;
 	}
 	return 0;
