@@ -1,8 +1,8 @@
 /*
  * builder_launch: the launch builder, one node per profile ("profile:NAME").
  * describe() records every parameter of the profile (the engine adds the
- * kernel's and the image's output digests as dependencies "kernel:K" and
- * "image:I").  build() reads the kernel's config for CONFIG_PVH and writes:
+ * kernel's and the images' output digests as dependencies "kernel:K" and
+ * "image:I", for the image and the initrd).  build() reads the kernel's config for CONFIG_PVH and writes:
  *   qemu.json         the qemu argv for KVM and for TCG plus the content
  *                     references (format in launch_qemu.c)
  *   qemu.sh           the same as a runnable shell script
@@ -53,6 +53,9 @@ static int launch_describe(struct mvctx *ctx, const struct node *node, struct re
 			record_add(rec, "param init", "%s", spec.init);
 		if (spec.cmdline)
 			record_add(rec, "param cmdline", "%s", spec.cmdline);
+		/* the image nodes are dependencies already; this says which is the initrd */
+		if (p->initrd)
+			record_add(rec, "param initrd", "%s", p->initrd);
 		record_add(rec, "param persist", "%s", spec.persist ? "true" : "false");
 		if (recipe_name(ctx))
 			record_add(rec, "param recipe name", "%s", recipe_name(ctx));
@@ -105,28 +108,37 @@ static int kernel_facts(struct build_ctx *b, const struct profile *p, struct lau
 	return ret;
 }
 
+/* the reference to output out of node id (relpath allocated into *rel); NULL with err */
+static const struct build_input *input_ref(struct build_ctx *b, const char *id, const char *out,
+					   struct launch_ref *ref, char **rel, struct error *err)
+{
+	const struct build_input *in = builder_input_find(b, id, out);
+	if (!in) {
+		error_set(err, "profile '%s': %s has no output '%s'", b->node->u.profile->name, id, out);
+		return NULL;
+	}
+	*rel = builder_input_relpath(in);
+	*ref = (struct launch_ref){ in->output, in->digest, *rel };
+	return in;
+}
+
 static int write_qemu(struct build_ctx *b, const struct launch_spec *spec, struct error *err)
 {
 	const struct profile *p = b->node->u.profile;
-	char *kid = xasprintf("kernel:%s", p->kernel), *iid = xasprintf("image:%s", p->image);
-	const char *kout = launch_qemu_kernel_output(spec);
-	const struct build_input *kin = builder_input_find(b, kid, kout);
-	const struct build_input *iin = builder_input_find(b, iid, "rootfs.ext4");
+	char *kid = xasprintf("kernel:%s", p->kernel);
+	char *iid = p->image ? xasprintf("image:%s", p->image) : NULL;
+	char *rid = p->initrd ? xasprintf("image:%s", p->initrd) : NULL;
 	struct buf json = BUF_INIT, sh = BUF_INIT;
-	char *kernel_rel = NULL, *image_rel = NULL, *root = NULL;
+	char *kernel_rel = NULL, *image_rel = NULL, *initrd_rel = NULL, *root = NULL;
+	struct launch_ref kref, iref, rref;
 	int ret = -1;
-	if (!kin || !iin) {
-		error_set(err, "profile '%s': %s has no output '%s'", p->name, kin ? iid : kid,
-			  kin ? "rootfs.ext4" : kout);
+	if (!input_ref(b, kid, launch_qemu_kernel_output(spec), &kref, &kernel_rel, err) ||
+	    (iid && !input_ref(b, iid, recipe_image_output(p->image_ref), &iref, &image_rel, err)) ||
+	    (rid && !input_ref(b, rid, recipe_image_output(p->initrd_ref), &rref, &initrd_rel, err)))
 		goto out;
-	}
-	kernel_rel = builder_input_relpath(kin);
-	image_rel = builder_input_relpath(iin);
 	root = builder_root_from_output();
-	struct launch_ref kref = { kin->output, kin->digest, kernel_rel },
-			  iref = { iin->output, iin->digest, image_rel };
-	launch_qemu_json(spec, &kref, &iref, &json);
-	launch_qemu_script(spec, &kref, &iref, root, &sh);
+	launch_qemu_json(spec, &kref, iid ? &iref : NULL, rid ? &rref : NULL, &json);
+	launch_qemu_script(spec, &kref, iid ? &iref : NULL, rid ? &rref : NULL, root, &sh);
 	if (write_output(b, "qemu.json", &json, 0644, err) < 0 ||
 	    write_output(b, "qemu.sh", &sh, 0755, err) < 0)
 		goto out;
@@ -136,9 +148,11 @@ out:
 	buf_release(&sh);
 	free(kernel_rel);
 	free(image_rel);
+	free(initrd_rel);
 	free(root);
 	free(kid);
 	free(iid);
+	free(rid);
 	return ret;
 }
 

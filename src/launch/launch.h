@@ -8,9 +8,17 @@
  * JSON.  The on-disk formats are described in launch_qemu.c and
  * launch_firecracker.c and in docs/run.md.
  *
- * Cached configs never hold a cache's absolute path: the kernel and the
- * image appear as the placeholders LAUNCH_KERNEL and LAUNCH_IMAGE, and the
- * config names their digests; `run` substitutes the paths it resolved.
+ * Cached configs never hold a cache's absolute path: the kernel, the
+ * image and the initrd appear as the placeholders LAUNCH_KERNEL,
+ * LAUNCH_IMAGE and LAUNCH_INITRD, and the config names their digests;
+ * `run` substitutes the paths it resolved.
+ *
+ * A profile boots from its image (an ext4 disk: root=/dev/vda), from an
+ * initrd (a cpio archive the kernel unpacks into its root tmpfs and runs
+ * /init from, or the `init:` given, which becomes rdinit=; no root= and
+ * no disk), or from both (the initramfs's /init runs first and finds
+ * root=/dev/vda and init= on the command line, to mount the disk and
+ * switch to it).
  */
 #ifndef MVBUILD_LAUNCH_H
 #define MVBUILD_LAUNCH_H
@@ -25,6 +33,7 @@
 
 #define LAUNCH_KERNEL "${kernel}"
 #define LAUNCH_IMAGE "${image}"
+#define LAUNCH_INITRD "${initrd}"
 #define LAUNCH_MAC_LEN 18 /* "02:xx:xx:xx:xx:xx" plus NUL */
 
 /* accelerator for qemu; Firecracker always uses KVM */
@@ -47,7 +56,7 @@ struct launch_nic {
 
 /* a content reference: which output of which node, by digest */
 struct launch_ref {
-	const char *output;         /* "vmlinux", "bzImage", "rootfs.ext4" */
+	const char *output;         /* "vmlinux", "bzImage", "rootfs.ext4", "initramfs.cpio.gz" */
 	const char *digest;         /* sha256 hex */
 	const char *relpath;        /* where it lives relative to the cache root (qemu.sh only) */
 };
@@ -57,7 +66,9 @@ struct launch_spec {
 	enum hypervisor hypervisor;  /* the profile's hypervisor */
 	uint32_t mem;                /* MiB */
 	uint32_t cpus;               /* vCPUs */
-	char *init;                  /* init= or NULL */
+	char *init;                  /* init= (rdinit= with no image) or NULL */
+	bool has_image;              /* a root disk (the profile's image:) */
+	bool has_initrd;             /* an initramfs (the profile's initrd:) */
 	char *cmdline;               /* extra kernel arguments or NULL */
 	struct launch_nic *nics;     /* one per net entry */
 	size_t n_nics;
@@ -97,6 +108,9 @@ int launch_spec_check(const struct launch_spec *spec, const struct profile *p,
 /* free what a spec owns */
 void launch_spec_release(struct launch_spec *spec);
 
+/* the kernel parameter that names init: "init", or "rdinit" when an initrd is the whole root */
+const char *launch_init_param(const struct launch_spec *spec);
+
 /* derive a MAC (locally administered, unicast) from recipe, profile and tap */
 void launch_mac_derive(const char *recipe_name, const char *profile, size_t index,
 		       const char *tap, char mac[LAUNCH_MAC_LEN]);
@@ -105,23 +119,24 @@ void launch_mac_derive(const char *recipe_name, const char *profile, size_t inde
 const char *launch_qemu_kernel_output(const struct launch_spec *spec);
 /* the kernel command line qemu passes for accel a */
 char *launch_qemu_cmdline(const struct launch_spec *spec, enum accel a);
-/* the qemu argv for accel a, with LAUNCH_KERNEL / LAUNCH_IMAGE as the paths */
+/* the qemu argv for accel a, with LAUNCH_KERNEL / LAUNCH_IMAGE / LAUNCH_INITRD as the paths */
 void launch_qemu_argv(const struct launch_spec *spec, enum accel a, struct launch_argv *out);
-/* the qemu.json document (both accelerators, content references); appended to out */
+/* the qemu.json document (both accelerators, content references; image and initrd NULL when absent); appended to out */
 void launch_qemu_json(const struct launch_spec *spec, const struct launch_ref *kernel,
-		      const struct launch_ref *image, struct buf *out);
+		      const struct launch_ref *image, const struct launch_ref *initrd,
+		      struct buf *out);
 /*
  * The qemu.sh script: runnable with the paths taken relative to the cache,
  * which it finds at root_from_script from its own directory (the caller
  * knows where the script will be stored; this layer does not).
  */
 void launch_qemu_script(const struct launch_spec *spec, const struct launch_ref *kernel,
-			const struct launch_ref *image, const char *root_from_script,
-			struct buf *out);
+			const struct launch_ref *image, const struct launch_ref *initrd,
+			const char *root_from_script, struct buf *out);
 
 /* the kernel command line Firecracker gets */
 char *launch_fc_cmdline(const struct launch_spec *spec);
-/* the Firecracker --config-file JSON with LAUNCH_KERNEL / LAUNCH_IMAGE as paths */
+/* the Firecracker --config-file JSON with LAUNCH_KERNEL / LAUNCH_IMAGE / LAUNCH_INITRD as paths */
 void launch_fc_json(const struct launch_spec *spec, struct buf *out);
 
 #endif

@@ -4,8 +4,10 @@
  *
  * firecracker.json (output of the launch builder) is the configuration
  * Firecracker reads with `--no-api --config-file`, except that
- * "kernel_image_path" and the root drive's "path_on_host" are the strings
- * "${kernel}" and "${image}"; `run` writes a copy with the real paths.
+ * "kernel_image_path", the root drive's "path_on_host" and "initrd_path"
+ * are the strings "${kernel}", "${image}" and "${initrd}"; `run` writes a
+ * copy with the real paths.  With no image there is no drive (so no
+ * root=) and the initramfs is the root.
  * The kernel is always the uncompressed vmlinux (released Firecracker does
  * not boot bzImage).  boot_args is always set, because Firecracker's
  * default command line turns the serial console off; Firecracker adds
@@ -22,7 +24,7 @@ char *launch_fc_cmdline(const struct launch_spec *spec)
 	struct buf b = BUF_INIT;
 	buf_adds(&b, "console=ttyS0 reboot=k panic=1 pci=off");
 	if (spec->init)
-		buf_addf(&b, " init=%s", spec->init);
+		buf_addf(&b, " %s=%s", launch_init_param(spec), spec->init);
 	if (spec->cmdline && *spec->cmdline)
 		buf_addf(&b, " %s", spec->cmdline);
 	return buf_detach(&b);
@@ -47,11 +49,20 @@ void launch_fc_json(const struct launch_spec *spec, struct buf *out)
 	char *args = launch_fc_cmdline(spec);
 	buf_adds(out, "{\n  \"boot-source\": {\n    \"kernel_image_path\": ");
 	json_add_string(out, LAUNCH_KERNEL);
+	if (spec->has_initrd) {
+		buf_adds(out, ",\n    \"initrd_path\": ");
+		json_add_string(out, LAUNCH_INITRD);
+	}
 	buf_adds(out, ",\n    \"boot_args\": ");
 	json_add_string(out, args);
-	buf_adds(out, "\n  },\n  \"drives\": [\n    { \"drive_id\": \"rootfs\", \"path_on_host\": ");
-	json_add_string(out, LAUNCH_IMAGE);
-	buf_adds(out, ", \"is_root_device\": true, \"is_read_only\": false }\n  ],\n");
+	buf_adds(out, "\n  },\n");
+	if (spec->has_image) {
+		buf_adds(out, "  \"drives\": [\n    { \"drive_id\": \"rootfs\", \"path_on_host\": ");
+		json_add_string(out, LAUNCH_IMAGE);
+		buf_adds(out, ", \"is_root_device\": true, \"is_read_only\": false }\n  ],\n");
+	} else {
+		buf_adds(out, "  \"drives\": [],\n");
+	}
 	buf_addf(out, "  \"machine-config\": { \"vcpu_count\": %u, \"mem_size_mib\": %u, "
 		 "\"smt\": false },\n", spec->cpus, spec->mem);
 	fc_nics(spec, out);

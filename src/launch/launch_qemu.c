@@ -15,10 +15,12 @@
  * qemu.json (output of the launch builder), format version 1:
  *   { "mvbuild_launch": 1, "profile": NAME, "hypervisor": "qemu"|"firecracker",
  *     "kernel": { "output": "vmlinux", "sha256": HEX },
- *     "image":  { "output": "rootfs.ext4", "sha256": HEX },
+ *     "image":  { "output": "rootfs.ext4", "sha256": HEX },        (with an image)
+ *     "initrd": { "output": "initramfs.cpio.gz", "sha256": HEX },  (with an initrd)
  *     "persist": BOOL, "accel": "auto"|"kvm"|"tcg",
  *     "argv": { "kvm": [ARG...], "tcg": [ARG...] } }
- * The arguments hold the placeholders ${kernel} and ${image}: an argument
+ * The arguments hold the placeholders ${kernel}, ${image} and ${initrd}
+ * (-initrd ${initrd}; no -drive without an image): an argument
  * that is exactly a placeholder takes the path as is; inside a longer
  * argument (file=${image},format=raw) the path's commas are doubled, as
  * qemu's option syntax requires.  argv[0] is "qemu-system-x86_64"; under
@@ -46,9 +48,10 @@ const char *launch_qemu_kernel_output(const struct launch_spec *spec)
 char *launch_qemu_cmdline(const struct launch_spec *spec, enum accel a)
 {
 	struct buf b = BUF_INIT;
-	buf_adds(&b, "console=ttyS0 root=/dev/vda rw reboot=t");
+	buf_adds(&b, spec->has_image ? "console=ttyS0 root=/dev/vda rw reboot=t"
+				     : "console=ttyS0 reboot=t");
 	if (spec->init)
-		buf_addf(&b, " init=%s", spec->init);
+		buf_addf(&b, " %s=%s", launch_init_param(spec), spec->init);
 	/* only TCG calibrates the TSC against the emulated PIT; KVM has kvmclock */
 	if (a == ACCEL_TCG && spec->tsc_early_khz)
 		buf_addf(&b, " tsc_early_khz=%s", spec->tsc_early_khz);
@@ -76,10 +79,12 @@ static void add_machine(const struct launch_spec *spec, enum accel a, struct lau
 
 static void add_devices(const struct launch_spec *spec, struct launch_argv *out)
 {
-	launch_argv_add(out, "-drive");
-	launch_argv_add(out, "id=root,file=" LAUNCH_IMAGE ",format=raw,if=none");
-	launch_argv_add(out, "-device");
-	launch_argv_add(out, "virtio-blk-device,drive=root");
+	if (spec->has_image) {
+		launch_argv_add(out, "-drive");
+		launch_argv_add(out, "id=root,file=" LAUNCH_IMAGE ",format=raw,if=none");
+		launch_argv_add(out, "-device");
+		launch_argv_add(out, "virtio-blk-device,drive=root");
+	}
 	for (size_t i = 0; i < spec->n_nics; i++) {
 		launch_argv_add(out, "-netdev");
 		launch_argv_addf(out, "tap,id=net%zu,ifname=%s,script=no,downscript=no", i,
@@ -104,6 +109,10 @@ void launch_qemu_argv(const struct launch_spec *spec, enum accel a, struct launc
 	launch_argv_addf(out, "%u", spec->cpus);
 	launch_argv_add(out, "-kernel");
 	launch_argv_add(out, LAUNCH_KERNEL);
+	if (spec->has_initrd) {
+		launch_argv_add(out, "-initrd");
+		launch_argv_add(out, LAUNCH_INITRD);
+	}
 	launch_argv_add(out, "-append");
 	char *line = launch_qemu_cmdline(spec, a);
 	launch_argv_add(out, line);
@@ -134,14 +143,18 @@ static void json_ref(const char *name, const struct launch_ref *ref, struct buf 
 }
 
 void launch_qemu_json(const struct launch_spec *spec, const struct launch_ref *kernel,
-		      const struct launch_ref *image, struct buf *out)
+		      const struct launch_ref *image, const struct launch_ref *initrd,
+		      struct buf *out)
 {
 	buf_adds(out, "{\n  \"mvbuild_launch\": 1,\n  \"profile\": ");
 	json_add_string(out, spec->profile);
 	buf_addf(out, ",\n  \"hypervisor\": \"%s\",\n",
 		 spec->hypervisor == HV_FIRECRACKER ? "firecracker" : "qemu");
 	json_ref("kernel", kernel, out);
-	json_ref("image", image, out);
+	if (image)
+		json_ref("image", image, out);
+	if (initrd)
+		json_ref("initrd", initrd, out);
 	buf_addf(out, "  \"persist\": %s,\n  \"accel\": \"%s\",\n", spec->persist ? "true" : "false",
 		 accel_choice_names[spec->accel]);
 	buf_adds(out, "  \"argv\": {\n    \"kvm\": ");
@@ -151,12 +164,27 @@ void launch_qemu_json(const struct launch_spec *spec, const struct launch_ref *k
 	buf_adds(out, "\n  }\n}\n");
 }
 
+/* the placeholders and the shell variables qemu.sh holds their paths in */
+static const struct {
+	const char *placeholder, *variable;
+} sh_vars[] = {
+	{ LAUNCH_KERNEL, "\"$kernel\"" },
+	/* the image only ever appears inside -drive, where qemu needs ",," */
+	{ LAUNCH_IMAGE, "\"$image_q\"" },
+	{ LAUNCH_INITRD, "\"$initrd\"" },
+};
+
 /* one argument in sh syntax: literal parts single-quoted, placeholders as variables */
 static void sh_arg(struct buf *out, const char *arg)
 {
 	while (*arg) {
-		const char *k = strstr(arg, LAUNCH_KERNEL), *im = strstr(arg, LAUNCH_IMAGE);
-		const char *next = k && (!im || k < im) ? k : im;
+		const char *next = NULL;
+		size_t which = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(sh_vars); i++) {
+			const char *at = strstr(arg, sh_vars[i].placeholder);
+			if (at && (!next || at < next))
+				next = at, which = i;
+		}
 		size_t lit = next ? (size_t)(next - arg) : strlen(arg);
 		if (lit) {
 			buf_addc(out, '\'');
@@ -169,9 +197,8 @@ static void sh_arg(struct buf *out, const char *arg)
 		}
 		if (!next)
 			return;
-		/* the image only ever appears inside -drive, where qemu needs ",," */
-		buf_adds(out, next == k ? "\"$kernel\"" : "\"$image_q\"");
-		arg = next + strlen(next == k ? LAUNCH_KERNEL : LAUNCH_IMAGE);
+		buf_adds(out, sh_vars[which].variable);
+		arg = next + strlen(sh_vars[which].placeholder);
 	}
 }
 
@@ -189,30 +216,49 @@ static void sh_exec(const struct launch_spec *spec, enum accel a, const char *bi
 	launch_argv_release(&argv);
 }
 
-void launch_qemu_script(const struct launch_spec *spec, const struct launch_ref *kernel,
-			const struct launch_ref *image, const char *root_from_script,
-			struct buf *out)
+/* the script's start with an image argument (copied by the user: the guest writes to it) */
+static void script_head_image(const struct launch_ref *image, struct buf *out)
 {
 	buf_addf(out,
-		 "#!/bin/sh\n"
-		 "# qemu launch of profile '%s', generated by mvbuild; `mvbuild run %s` does the same\n"
 		 "# with a fresh copy of the image.  Usage: sh qemu.sh IMAGE [kvm|tcg]\n"
 		 "#   IMAGE  a writable copy of the root image (the guest writes to it), e.g.\n"
-		 "#          cp --sparse=always \"$cache/%s\" root.ext4\n"
+		 "#          cp --sparse=always \"$cache/%s\" root.ext4\n",
+		 image->relpath);
+}
+
+void launch_qemu_script(const struct launch_spec *spec, const struct launch_ref *kernel,
+			const struct launch_ref *image, const struct launch_ref *initrd,
+			const char *root_from_script, struct buf *out)
+{
+	/* with no image the accelerator is the first argument */
+	const char *usage = image ? "sh qemu.sh IMAGE [kvm|tcg]" : "sh qemu.sh [kvm|tcg]";
+	buf_addf(out,
+		 "#!/bin/sh\n"
+		 "# qemu launch of profile '%s', generated by mvbuild; `mvbuild run %s` does the same\n",
+		 spec->profile, spec->profile);
+	if (image)
+		script_head_image(image, out);
+	else
+		buf_addf(out, "# with the kernel and the initrd from the cache.  Usage: %s\n", usage);
+	buf_addf(out,
 		 "# The kernel is read from the cache holding this script ($MVBUILD_CACHE overrides).\n"
 		 "set -eu\n"
 		 "cache=${MVBUILD_CACHE:-$(cd \"$(dirname \"$0\")/%s\" && pwd)}\n"
-		 "kernel=$cache/%s   # %s\n"
-		 "image=${1:?usage: sh qemu.sh IMAGE [kvm|tcg]}\n"
-		 "image_q=$(printf '%%s\\n' \"$image\" | sed 's/,/,,/g')\n"
-		 "case ${2:-tcg} in\n"
+		 "kernel=$cache/%s   # %s\n",
+		 root_from_script, kernel->relpath, kernel->output);
+	if (initrd)
+		buf_addf(out, "initrd=$cache/%s   # %s\n", initrd->relpath, initrd->output);
+	if (image)
+		buf_addf(out, "image=${1:?usage: %s}\n"
+			 "image_q=$(printf '%%s\\n' \"$image\" | sed 's/,/,,/g')\n", usage);
+	buf_addf(out,
+		 "case ${%d:-tcg} in\n"
 		 "kvm)\n"
 		 "\tqemu=qemu-system-x86_64\n"
 		 "\tif command -v qemu-system-x86_64-microvm >/dev/null; then qemu=qemu-system-x86_64-microvm; fi\n",
-		 spec->profile, spec->profile, image->relpath, root_from_script, kernel->relpath,
-		 kernel->output);
+		 image ? 2 : 1);
 	sh_exec(spec, ACCEL_KVM, "\"$qemu\"", out);
 	buf_adds(out, "tcg)\n");
 	sh_exec(spec, ACCEL_TCG, "qemu-system-x86_64", out);
-	buf_adds(out, "*)\n\techo \"usage: sh qemu.sh IMAGE [kvm|tcg]\" >&2\n\texit 2\n\t;;\nesac\n");
+	buf_addf(out, "*)\n\techo \"usage: %s\" >&2\n\texit 2\n\t;;\nesac\n", usage);
 }

@@ -199,6 +199,8 @@ int launch_spec_from_profile(struct launch_spec *spec, const char *recipe_name,
 	spec->mem = p->mem ? p->mem : 128;
 	spec->cpus = p->cpus ? p->cpus : 1;
 	spec->init = xstrdup(p->init);
+	spec->has_image = p->image != NULL;
+	spec->has_initrd = p->initrd != NULL;
 	spec->cmdline = xstrdup(p->cmdline);
 	spec->persist = p->persist;
 	for (size_t i = 0; i < p->n_qemu_opts; i++)
@@ -210,6 +212,17 @@ int launch_spec_from_profile(struct launch_spec *spec, const char *recipe_name,
 	if (fill_nics(spec, recipe_name, p, err) < 0 || check_numbers(spec, p, err) < 0)
 		return -1;
 	return 0;
+}
+
+/*
+ * Without a disk the kernel never mounts a root: it runs rdinit= (default
+ * /init) from the initramfs, and init= would only be read after a root
+ * mount that never happens.  With a disk too, the initramfs's /init runs
+ * first and init= is for it to hand on to the disk's init.
+ */
+const char *launch_init_param(const struct launch_spec *spec)
+{
+	return spec->has_image ? "init" : "rdinit";
 }
 
 void launch_spec_release(struct launch_spec *spec)

@@ -26,7 +26,7 @@ struct progress;
  */
 struct run_dir {
 	char *path;        /* the directory */
-	char *image;       /* the guest's writable root image inside it */
+	char *image;       /* the guest's writable root image inside it, NULL with no image */
 	bool persistent;   /* kept after the run */
 	bool reused;       /* persistent and the previous copy was kept */
 	int lock_fd;       /* flock held on the directory while the run lives, else -1 */
@@ -34,7 +34,8 @@ struct run_dir {
 
 /*
  * Prepare the run directory for profile under cache_root and give it a
- * writable copy of image_src (digest image_digest): reflinked or sparse.
+ * writable copy of image_src (digest image_digest): reflinked or sparse
+ * (image_src NULL: no copy, for a profile with only an initrd).
  * recipe_id names the recipe for persistent directories.  0, or -1.
  */
 int run_dir_prepare(struct run_dir *rd, const char *cache_root, const char *recipe_id,
@@ -68,15 +69,22 @@ struct run_result {
  */
 int run_supervise(const struct run_spec *spec, struct run_result *res, struct error *err);
 
+/* the paths a launch config's placeholders stand for (NULL: the profile has none) */
+struct run_paths {
+	const char *kernel;  /* ${kernel} */
+	const char *image;   /* ${image}: the run directory's copy of the image */
+	const char *initrd;  /* ${initrd}: the cached archive, read only */
+};
+
 /*
- * Replace the placeholders ${kernel} and ${image} in args (in place, each
- * argument reallocated as needed): an argument that is exactly a
- * placeholder takes the path as is, inside a longer one the path's commas
+ * Replace the placeholders ${kernel}, ${image} and ${initrd} in args (in
+ * place, each argument reallocated as needed): an argument that is exactly
+ * a placeholder takes the path as is, inside a longer one the path's commas
  * are doubled (qemu's option syntax).
  */
-void run_substitute_argv(char **args, size_t n, const char *kernel, const char *image);
-/* the Firecracker config text with "${kernel}" / "${image}" replaced by JSON strings */
-char *run_substitute_json(const char *text, const char *kernel, const char *image);
+void run_substitute_argv(char **args, size_t n, const struct run_paths *paths);
+/* the Firecracker config text with "${kernel}" / "${image}" / "${initrd}" replaced by JSON strings */
+char *run_substitute_json(const char *text, const struct run_paths *paths);
 
 /* the full path of an executable found on $PATH (or name itself when it has a '/'), or NULL */
 char *run_find_program(const char *name);
@@ -100,8 +108,8 @@ char *run_tool_version(const char *program, const char *flag);
  * reduced qemu-system-x86_64-microvm when installed).  0, or -1 with err.
  */
 struct json;
-int run_qemu_argv(const struct json *cfg, enum accel a, const char *binary, const char *kernel,
-		  const char *image, struct launch_argv *out, struct error *err);
+int run_qemu_argv(const struct json *cfg, enum accel a, const char *binary,
+		  const struct run_paths *paths, struct launch_argv *out, struct error *err);
 /*
  * Find Firecracker (configured path, else on PATH) and check its version
  * (v1.0 or later).  Fills *path and *version.  0, or -1 with a clear error.

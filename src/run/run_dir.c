@@ -103,10 +103,12 @@ int run_dir_prepare(struct run_dir *rd, const char *cache_root, const char *reci
 			free(tmpl);
 		} else {
 			rd->path = tmpl;
-			rd->image = path_join(rd->path, "root.ext4");
 			ret = mark_one_run(rd, profile, err);
-			if (ret == 0)
+			/* an initrd-only profile has no disk to copy */
+			if (ret == 0 && image_src) {
+				rd->image = path_join(rd->path, "root.ext4");
 				ret = copy_file_sparse_opt(image_src, rd->image, 0644, false, err);
+			}
 		}
 	}
 	free(base);

@@ -25,50 +25,72 @@ static void add_commas_doubled(struct buf *b, const char *s)
 	}
 }
 
-static char *substitute_one(const char *arg, const char *kernel, const char *image)
+/* the placeholder of paths that comes first in s (*at: where), or -1 when none does */
+static int next_placeholder(const char *s, const char *const names[], const char **at)
 {
-	if (strcmp(arg, LAUNCH_KERNEL) == 0)
-		return xstrdup(kernel);
-	if (strcmp(arg, LAUNCH_IMAGE) == 0)
-		return xstrdup(image);
+	int which = -1;
+	*at = NULL;
+	for (int i = 0; i < 3; i++) {
+		const char *p = strstr(s, names[i]);
+		if (p && (!*at || p < *at))
+			*at = p, which = i;
+	}
+	return which;
+}
+
+static char *substitute_one(const char *arg, const struct run_paths *paths)
+{
+	static const char *const names[] = { LAUNCH_KERNEL, LAUNCH_IMAGE, LAUNCH_INITRD };
+	const char *values[] = { paths->kernel, paths->image, paths->initrd };
+	for (int i = 0; i < 3; i++)
+		if (strcmp(arg, names[i]) == 0 && values[i])
+			return xstrdup(values[i]);
 	struct buf b = BUF_INIT;
 	while (*arg) {
-		const char *k = strstr(arg, LAUNCH_KERNEL), *im = strstr(arg, LAUNCH_IMAGE);
-		const char *next = k && (!im || k < im) ? k : im;
-		if (!next) {
+		const char *next;
+		int which = next_placeholder(arg, names, &next);
+		if (which < 0) {
 			buf_adds(&b, arg);
 			break;
 		}
 		buf_add(&b, arg, (size_t)(next - arg));
-		add_commas_doubled(&b, next == k ? kernel : image);
-		arg = next + strlen(next == k ? LAUNCH_KERNEL : LAUNCH_IMAGE);
+		if (values[which])
+			add_commas_doubled(&b, values[which]);
+		else /* a path the profile does not have: left as it is */
+			buf_adds(&b, names[which]);
+		arg = next + strlen(names[which]);
 	}
 	return buf_detach(&b);
 }
 
-void run_substitute_argv(char **args, size_t n, const char *kernel, const char *image)
+void run_substitute_argv(char **args, size_t n, const struct run_paths *paths)
 {
 	for (size_t i = 0; i < n; i++) {
-		char *s = substitute_one(args[i], kernel, image);
+		char *s = substitute_one(args[i], paths);
 		free(args[i]);
 		args[i] = s;
 	}
 }
 
-char *run_substitute_json(const char *text, const char *kernel, const char *image)
+char *run_substitute_json(const char *text, const struct run_paths *paths)
 {
-	static const char qk[] = "\"" LAUNCH_KERNEL "\"", qi[] = "\"" LAUNCH_IMAGE "\"";
+	static const char *const quoted[] = { "\"" LAUNCH_KERNEL "\"", "\"" LAUNCH_IMAGE "\"",
+					      "\"" LAUNCH_INITRD "\"" };
+	const char *values[] = { paths->kernel, paths->image, paths->initrd };
 	struct buf b = BUF_INIT;
 	while (*text) {
-		const char *k = strstr(text, qk), *im = strstr(text, qi);
-		const char *next = k && (!im || k < im) ? k : im;
-		if (!next) {
+		const char *next;
+		int which = next_placeholder(text, quoted, &next);
+		if (which < 0) {
 			buf_adds(&b, text);
 			break;
 		}
 		buf_add(&b, text, (size_t)(next - text));
-		json_add_string(&b, next == k ? kernel : image);
-		text = next + strlen(next == k ? qk : qi);
+		if (values[which])
+			json_add_string(&b, values[which]);
+		else
+			buf_adds(&b, quoted[which]);
+		text = next + strlen(quoted[which]);
 	}
 	return buf_detach(&b);
 }
@@ -160,8 +182,8 @@ char *run_tool_version(const char *program, const char *flag)
 	return value;
 }
 
-int run_qemu_argv(const struct json *cfg, enum accel a, const char *binary, const char *kernel,
-		  const char *image, struct launch_argv *out, struct error *err)
+int run_qemu_argv(const struct json *cfg, enum accel a, const char *binary,
+		  const struct run_paths *paths, struct launch_argv *out, struct error *err)
 {
 	const struct json *argv = json_get(json_get(cfg, "argv"), a == ACCEL_KVM ? "kvm" : "tcg");
 	if (!argv || argv->type != JSON_ARRAY || argv->n < 2)
@@ -179,7 +201,7 @@ int run_qemu_argv(const struct json *cfg, enum accel a, const char *binary, cons
 		free(out->v[0]);
 		out->v[0] = chosen;
 	}
-	run_substitute_argv(out->v, out->n, kernel, image);
+	run_substitute_argv(out->v, out->n, paths);
 	return 0;
 }
 

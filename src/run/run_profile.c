@@ -1,8 +1,8 @@
 /*
  * run_profile: `mvbuild run` below the command line.  The recipe's profile
  * is checked first, then the overrides make a variant of it (its own launch
- * node key, see engine_variant_profile), the variant, its kernel and its
- * image are brought up to date, the cached launch config is resolved
+ * node key, see engine_variant_profile), the variant, its kernel, its
+ * image and its initrd are brought up to date, the cached launch config is resolved
  * against this cache and a fresh run directory, and the hypervisor runs
  * under run_supervise().
  */
@@ -25,8 +25,8 @@
 
 /* what a run resolved: the outputs it boots from */
 struct run_inputs {
-	const struct build_input *kernel_outs, *image_outs, *launch_outs;
-	int n_kernel, n_image, n_launch;
+	const struct build_input *kernel_outs, *image_outs, *initrd_outs, *launch_outs;
+	int n_kernel, n_image, n_initrd, n_launch;  /* 0 for a node the profile has not */
 };
 
 static const struct build_input *find_output(const struct build_input *outs, int n,
@@ -61,34 +61,42 @@ static const struct profile *choose_profile(const struct recipe *r, const char *
 }
 
 /*
- * Build the variant v of the profile node, its kernel and its image, and
- * find their outputs.  The variant node is the caller's (*variant), since
- * in points at its outputs.
+ * Build the variant v of the profile node, its kernel, its image and its
+ * initrd (each when it has one), and find their outputs.  The variant node
+ * is the caller's (*variant), since in points at its outputs.
  */
 static int build_inputs(struct engine *e, const struct profile *v, struct node **variant,
 			struct run_inputs *in, struct error *err)
 {
-	char *ids[3] = { xasprintf("profile:%s", v->name), xasprintf("kernel:%s", v->kernel),
-			 xasprintf("image:%s", v->image) };
-	struct node *nodes[3];
+	char *ids[4] = { xasprintf("profile:%s", v->name), xasprintf("kernel:%s", v->kernel),
+			 v->image ? xasprintf("image:%s", v->image) : NULL,
+			 v->initrd ? xasprintf("image:%s", v->initrd) : NULL };
+	const struct build_input **outs[4] = { &in->launch_outs, &in->kernel_outs, &in->image_outs,
+					       &in->initrd_outs };
+	int *counts[4] = { &in->n_launch, &in->n_kernel, &in->n_image, &in->n_initrd };
+	struct node *nodes[4];
+	size_t n = 0, which[4];
 	int ret = -1;
-	for (int i = 0; i < 3; i++)
-		if (!(nodes[i] = engine_find(e, ids[i]))) {
+	for (size_t i = 0; i < 4; i++) {
+		if (!ids[i])
+			continue;
+		if (!(nodes[n] = engine_find(e, ids[i]))) {
 			error_usage(err, "no node '%s' in the recipe", ids[i]);
 			goto out;
 		}
+		which[n++] = i;
+	}
 	if (!(*variant = nodes[0] = engine_variant_profile(e, nodes[0], v, err)))
 		goto out;
-	/* kernel and image are targets too: a cached launch config does not fetch them */
-	if (engine_build(e, nodes, 3, err) < 0)
+	/* kernel and images are targets too: a cached launch config does not fetch them */
+	if (engine_build(e, nodes, n, err) < 0)
 		goto out;
-	if ((in->n_launch = engine_outputs(e, nodes[0], &in->launch_outs, err)) < 0 ||
-	    (in->n_kernel = engine_outputs(e, nodes[1], &in->kernel_outs, err)) < 0 ||
-	    (in->n_image = engine_outputs(e, nodes[2], &in->image_outs, err)) < 0)
-		goto out;
+	for (size_t i = 0; i < n; i++)
+		if ((*counts[which[i]] = engine_outputs(e, nodes[i], outs[which[i]], err)) < 0)
+			goto out;
 	ret = 0;
 out:
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		free(ids[i]);
 	return ret;
 }
@@ -157,22 +165,43 @@ static const char *kernel_path(const struct run_inputs *in, const char *output,
 	return k->path;
 }
 
-static int prepare_dir(struct mvctx *ctx, const struct launch_spec *spec,
+static int prepare_dir(struct mvctx *ctx, const struct profile *p, const struct launch_spec *spec,
 		       const struct run_inputs *in, struct run_dir *rd, struct error *err)
 {
-	const struct build_input *img = find_output(in->image_outs, in->n_image, "rootfs.ext4");
-	if (!img)
-		return error_set(err, "image has no output 'rootfs.ext4'");
+	const struct build_input *img = NULL;
+	if (p->image) {
+		const char *name = recipe_image_output(p->image_ref);
+		if (!(img = find_output(in->image_outs, in->n_image, name)))
+			return error_set(err, "image '%s' has no output '%s'", p->image, name);
+	}
 	char rid[17];
 	recipe_id(ctx->recipe, rid);
 	int ret = run_dir_prepare(rd, cache_root(ctx->cache), rid, spec->profile, spec->persist,
-				  img->path, img->digest, err);
+				  img ? img->path : NULL, img ? img->digest : NULL, err);
 	if (ret == 0 && rd->reused)
 		progress_debug(ctx->progress, NULL, "reusing the persistent image '%s'", rd->image);
 	return ret;
 }
 
-static int qemu_command(struct mvctx *ctx, const char *accel,
+/* the paths of kernel output kout, the run's image copy and the cached initrd; 0 or -1 */
+static int run_paths(const struct profile *p, const struct run_inputs *in, const char *kout,
+		     const char *kdigest, const struct run_dir *rd, struct run_paths *paths,
+		     struct error *err)
+{
+	*paths = (struct run_paths){ kernel_path(in, kout, kdigest, err), rd->image, NULL };
+	if (!paths->kernel)
+		return -1;
+	if (p->initrd) {
+		const char *name = recipe_image_output(p->initrd_ref);
+		const struct build_input *r = find_output(in->initrd_outs, in->n_initrd, name);
+		if (!r)
+			return error_set(err, "image '%s' has no output '%s'", p->initrd, name);
+		paths->initrd = r->path;
+	}
+	return 0;
+}
+
+static int qemu_command(struct mvctx *ctx, const char *accel, const struct profile *p,
 			const struct launch_spec *spec, const struct run_inputs *in,
 			const struct run_dir *rd, struct launch_argv *argv, struct error *err)
 {
@@ -183,31 +212,32 @@ static int qemu_command(struct mvctx *ctx, const char *accel,
 		return -1;
 	}
 	const struct json *kref = json_get(&cfg, "kernel");
-	const char *kpath = kernel_path(in, json_get_string(kref, "output") ?
-					json_get_string(kref, "output") : "", json_get_string(kref,
-					"sha256"), err);
+	const char *kout = json_get_string(kref, "output");
+	struct run_paths paths;
 	int ret = -1;
 	enum accel a;
-	if (kpath && choose_accel(ctx, accel, spec, spec->profile, &a, err) == 0)
-		ret = run_qemu_argv(&cfg, a, spec->qemu_binary, kpath, rd->image, argv, err);
+	if (run_paths(p, in, kout ? kout : "", json_get_string(kref, "sha256"), rd, &paths,
+		      err) == 0 &&
+	    choose_accel(ctx, accel, spec, spec->profile, &a, err) == 0)
+		ret = run_qemu_argv(&cfg, a, spec->qemu_binary, &paths, argv, err);
 	json_release(&cfg);
 	buf_release(&text);
 	return ret;
 }
 
-static int firecracker_command(struct mvctx *ctx, const struct launch_spec *spec,
-			       const struct run_inputs *in, const struct run_dir *rd,
-			       struct launch_argv *argv, struct error *err)
+static int firecracker_command(struct mvctx *ctx, const struct profile *p,
+			       const struct launch_spec *spec, const struct run_inputs *in,
+			       const struct run_dir *rd, struct launch_argv *argv, struct error *err)
 {
 	struct buf text = BUF_INIT;
 	char *bin = NULL, *version = NULL, *config = NULL, *resolved = NULL;
-	const char *kpath;
+	struct run_paths paths;
 	int ret = -1;
 	if (run_firecracker_find(spec->fc_binary, &bin, &version, err) < 0 ||
 	    load_json_output(in, "firecracker.json", &text, NULL, err) < 0 ||
-	    !(kpath = kernel_path(in, "vmlinux", NULL, err)))
+	    run_paths(p, in, "vmlinux", NULL, rd, &paths, err) < 0)
 		goto out;
-	resolved = run_substitute_json(text.data, kpath, rd->image);
+	resolved = run_substitute_json(text.data, &paths);
 	config = path_join(rd->path, "firecracker.json");
 	if (write_file_atomic(config, resolved, strlen(resolved), 0644, err) < 0)
 		goto out;
@@ -255,17 +285,17 @@ static int report(struct mvctx *ctx, const struct run_result *res, const char *h
 	return res->status;
 }
 
-static int boot(struct mvctx *ctx, const char *accel, const struct launch_spec *spec,
-		const struct run_inputs *in, struct error *err)
+static int boot(struct mvctx *ctx, const char *accel, const struct profile *p,
+		const struct launch_spec *spec, const struct run_inputs *in, struct error *err)
 {
 	struct run_dir rd;
 	struct launch_argv argv = { 0 };
 	int status = -1;
 	bool fc = spec->hypervisor == HV_FIRECRACKER;
-	if (prepare_dir(ctx, spec, in, &rd, err) < 0)
+	if (prepare_dir(ctx, p, spec, in, &rd, err) < 0)
 		goto out;
-	if ((fc ? firecracker_command(ctx, spec, in, &rd, &argv, err)
-		: qemu_command(ctx, accel, spec, in, &rd, &argv, err)) < 0)
+	if ((fc ? firecracker_command(ctx, p, spec, in, &rd, &argv, err)
+		: qemu_command(ctx, accel, p, spec, in, &rd, &argv, err)) < 0)
 		goto out;
 	struct run_spec rs = { argv.v, fc ? "firecracker" : "qemu", ctx->progress };
 	struct run_result res;
@@ -295,7 +325,7 @@ int run_profile(struct mvctx *ctx, struct engine *e, const char *name,
 	if (launch_spec_from_profile(&spec, ctx->recipe->name, &v.profile, err) < 0 ||
 	    build_inputs(e, &v.profile, &variant, &in, err) < 0)
 		goto out;
-	status = boot(ctx, o->accel, &spec, &in, err);
+	status = boot(ctx, o->accel, &v.profile, &spec, &in, err);
 out:
 	engine_variant_free(e, variant);
 	launch_spec_release(&spec);

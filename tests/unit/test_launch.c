@@ -97,7 +97,7 @@ static void test_goldens(void)
 	char *root = cache_layout_root_from(CACHE_AREA_CAS);
 	struct launch_ref k = { "vmlinux", digest_k, krel }, im = { "rootfs.ext4", digest_i, irel };
 	struct buf b = BUF_INIT;
-	launch_qemu_json(&s, &k, &im, &b);
+	launch_qemu_json(&s, &k, &im, NULL, &b);
 	check_golden("qemu-net.json", b.data);
 	struct json j;
 	ok(json_parse(&j, b.data, b.len, &err) == 0, "qemu.json parses");
@@ -106,7 +106,7 @@ static void test_goldens(void)
 	is_str(json_get_string(json_get(&j, "kernel"), "sha256"), digest_k, "kernel digest");
 	json_release(&j);
 	buf_reset(&b);
-	launch_qemu_script(&s, &k, &im, root, &b);
+	launch_qemu_script(&s, &k, &im, NULL, root, &b);
 	check_golden("qemu-net.sh", b.data);
 	buf_reset(&b);
 	launch_fc_json(&s, &b);
@@ -132,7 +132,7 @@ static void test_minimal(void)
 	struct launch_ref k = { .output = "bzImage", .digest = digest_k },
 			  im = { .output = "rootfs.ext4", .digest = digest_i };
 	struct buf b = BUF_INIT;
-	launch_qemu_json(&s, &k, &im, &b);
+	launch_qemu_json(&s, &k, &im, NULL, &b);
 	check_golden("qemu-minimal.json", b.data);
 	buf_reset(&b);
 	launch_fc_json(&s, &b);
@@ -142,6 +142,64 @@ static void test_minimal(void)
 	is_str(kvm, "console=ttyS0 root=/dev/vda rw reboot=t", "bare qemu cmdline");
 	free(kvm);
 	launch_spec_release(&s);
+}
+
+/* a profile with an initrd and no image: no disk, no root=, init: is rdinit= */
+static void test_initrd(void)
+{
+	struct profile p = base_profile();
+	p.image = NULL;
+	p.initrd = "initramfs";
+	p.init = "/sbin/demo-init";
+	struct launch_spec s;
+	struct error err = ERROR_INIT;
+	ok(launch_spec_from_profile(&s, "demo", &p, &err) == 0, "initrd-only profile");
+	set_kernel(&s, true, true, true);
+	ok(launch_spec_check(&s, &p, HV_FIRECRACKER, &err) == 0, "firecracker check");
+	char *krel = cache_blob_relpath(digest_k), *rrel = cache_blob_relpath(digest_i);
+	char *root = cache_layout_root_from(CACHE_AREA_CAS);
+	struct launch_ref k = { "vmlinux", digest_k, krel },
+			  rd = { "initramfs.cpio.gz", digest_i, rrel };
+	struct buf b = BUF_INIT;
+	launch_qemu_json(&s, &k, NULL, &rd, &b);
+	check_golden("qemu-initrd.json", b.data);
+	struct json j;
+	ok(json_parse(&j, b.data, b.len, &err) == 0, "qemu.json parses");
+	ok(!json_get(&j, "image"), "no image reference");
+	is_str(json_get_string(json_get(&j, "initrd"), "sha256"), digest_i, "the initrd's digest");
+	json_release(&j);
+	buf_reset(&b);
+	launch_qemu_script(&s, &k, NULL, &rd, root, &b);
+	check_golden("qemu-initrd.sh", b.data);
+	buf_reset(&b);
+	launch_fc_json(&s, &b);
+	check_golden("firecracker-initrd.json", b.data);
+	ok(json_parse(&j, b.data, b.len, &err) == 0, "firecracker.json parses");
+	is_str(json_get_string(json_get(&j, "boot-source"), "initrd_path"), LAUNCH_INITRD,
+	       "firecracker: initrd_path");
+	const struct json *drives = json_get(&j, "drives");
+	ok(drives && drives->type == JSON_ARRAY && drives->n == 0, "firecracker: no drive");
+	json_release(&j);
+	char *line = launch_qemu_cmdline(&s, ACCEL_TCG);
+	is_str(line, "console=ttyS0 reboot=t rdinit=/sbin/demo-init", "qemu: no root=, rdinit=");
+	free(line);
+	line = launch_fc_cmdline(&s);
+	ok(strstr(line, " rdinit=/sbin/demo-init") && !strstr(line, "root="), "firecracker: rdinit= (%s)",
+	   line);
+	free(line);
+	launch_spec_release(&s);
+	/* both: the initramfs's /init gets root= and init= to hand on */
+	p.image = "rootfs";
+	ok(launch_spec_from_profile(&s, "demo", &p, &err) == 0, "image and initrd");
+	line = launch_qemu_cmdline(&s, ACCEL_TCG);
+	is_str(line, "console=ttyS0 root=/dev/vda rw reboot=t init=/sbin/demo-init",
+	       "with a disk too: root= and init=");
+	free(line);
+	launch_spec_release(&s);
+	buf_release(&b);
+	free(krel);
+	free(rrel);
+	free(root);
 }
 
 /* expect launch_spec_from_profile (and check for hv) to fail with a message containing want */
@@ -324,6 +382,7 @@ int main(void)
 {
 	test_goldens();
 	test_minimal();
+	test_initrd();
 	test_invalid();
 	test_mac();
 	test_json_reader();

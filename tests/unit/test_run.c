@@ -21,14 +21,28 @@ static void test_substitute(void)
 {
 	char *args[] = { xstrdup("${kernel}"), xstrdup("id=root,file=${image},format=raw"),
 			 xstrdup("plain") };
-	run_substitute_argv(args, 3, "/k,1/vmlinux", "/r,un/root.ext4");
+	struct run_paths paths = { "/k,1/vmlinux", "/r,un/root.ext4", NULL };
+	run_substitute_argv(args, 3, &paths);
 	is_str(args[0], "/k,1/vmlinux", "an exact placeholder takes the path as is");
 	is_str(args[1], "id=root,file=/r,,un/root.ext4,format=raw", "embedded: commas doubled");
 	is_str(args[2], "plain", "other arguments unchanged");
 	for (int i = 0; i < 3; i++)
 		free(args[i]);
-	char *j = run_substitute_json("{\"k\": \"${kernel}\", \"i\": \"${image}\"}", "/a\"b", "/c");
+	struct run_paths jpaths = { "/a\"b", "/c", NULL };
+	char *j = run_substitute_json("{\"k\": \"${kernel}\", \"i\": \"${image}\"}", &jpaths);
 	is_str(j, "{\"k\": \"/a\\\"b\", \"i\": \"/c\"}", "JSON placeholders become JSON strings");
+	free(j);
+	/* an initrd-only profile: no image, the initrd read from the cache */
+	char *iargs[] = { xstrdup("-initrd"), xstrdup("${initrd}"), xstrdup("x=${image}") };
+	struct run_paths ipaths = { "/k", NULL, "/c,1/initramfs.cpio.gz" };
+	run_substitute_argv(iargs, 3, &ipaths);
+	is_str(iargs[1], "/c,1/initramfs.cpio.gz", "the initrd placeholder takes its path as is");
+	is_str(iargs[2], "x=${image}", "a placeholder with no path is left as it is");
+	for (int i = 0; i < 3; i++)
+		free(iargs[i]);
+	j = run_substitute_json("{\"initrd_path\": \"${initrd}\", \"k\": \"${kernel}\"}", &ipaths);
+	is_str(j, "{\"initrd_path\": \"/c,1/initramfs.cpio.gz\", \"k\": \"/k\"}",
+	       "the initrd in a JSON config");
 	free(j);
 }
 
