@@ -80,9 +80,10 @@ const struct command command_run = {
 	.name = "run",
 	.args = "[PROFILE]",
 	.summary = "build what is stale, then boot a profile",
-	.help = "Bring the profile's kernel, image and launch config up to date, copy the\n"
-		"image into a run directory (the cached image is never written; with\n"
-		"persist: true the copy is kept until the image is rebuilt), and start the\n"
+	.help = "Bring the profile's kernel, image, initrd and launch config up to date,\n"
+		"copy the image into a run directory (the cached image is never written;\n"
+		"with persist: true the copy is kept until the image is rebuilt; an initrd\n"
+		"is only read, so it is not copied), and start the\n"
 		"hypervisor with the console on this terminal.  Without PROFILE, run the\n"
 		"profile called default.  Exits with the hypervisor's status when the guest\n"
 		"powers off; Ctrl-C or SIGTERM stops the VM.\n"
