@@ -94,7 +94,8 @@ int run_dir_prepare(struct run_dir *rd, const char *cache_root, const char *reci
 	rd->lock_fd = -1;
 	char *base = cache_layout_dir(cache_root, CACHE_AREA_RUN);
 	int ret = mkdir_p(base, 0755, err);
-	if (ret == 0 && persist) {
+	/* persist keeps a disk: a profile with none (refused by the recipe) has nothing to keep */
+	if (ret == 0 && persist && image_src) {
 		ret = prepare_persistent(rd, base, recipe_id, profile, image_src, image_digest, err);
 	} else if (ret == 0) {
 		char *tmpl = xasprintf("%s/%s.XXXXXX", base, profile);

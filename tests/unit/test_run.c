@@ -86,6 +86,13 @@ static void test_run_dir(const char *dir)
 	ok(run_dir_prepare(&rd, dir, "rid", "p", true, src, "d2", &err) == 0 && !rd.reused,
 	   "a rebuilt image replaces the persistent copy");
 	run_dir_release(&rd);
+	/* an initrd-only profile: a run directory with no disk in it */
+	ok(run_dir_prepare(&rd, dir, "rid", "ram", false, NULL, NULL, &err) == 0 && !rd.image &&
+	   access(rd.path, F_OK) == 0, "no image: a run directory without a copy");
+	path = xstrdup(rd.path);
+	run_dir_release(&rd);
+	ok(access(path, F_OK) != 0, "and it goes after the run");
+	free(path);
 	free(src);
 }
 
