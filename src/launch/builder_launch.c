@@ -2,7 +2,8 @@
  * builder_launch: the launch builder, one node per profile ("profile:NAME").
  * describe() records every parameter of the profile (the engine adds the
  * kernel's and the images' output digests as dependencies "kernel:K" and
- * "image:I", for the image and the initrd).  build() reads the kernel's config for CONFIG_PVH and writes:
+ * "image:I", for the image and the initrd).  build() reads the kernel's config
+ * for CONFIG_PVH (and, with an initrd, the options that unpack it) and writes:
  *   qemu.json         the qemu argv for KVM and for TCG plus the content
  *                     references (format in launch_qemu.c)
  *   qemu.sh           the same as a runnable shell script
@@ -72,14 +73,39 @@ static int launch_describe(struct mvctx *ctx, const struct node *node, struct re
 	return ret;
 }
 
-/* true when the kernel config at path sets CONFIG_PVH=y */
-static int kernel_has_pvh(const char *config, bool *pvh, struct error *err)
+/* true when the kernel config text sets line ("CONFIG_PVH=y") */
+static bool config_has(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	for (const char *p = strstr(text, line); p; p = strstr(p + 1, line))
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+/*
+ * What the kernel config at path offers the launch: CONFIG_PVH=y, and the
+ * first option an initrd of compression c needs that it lacks (initramfs.config
+ * has them all), so a kernel that cannot unpack it is an error, not a panic.
+ */
+static int kernel_config_facts(const char *config, const struct profile *p,
+			       struct launch_spec *spec, struct error *err)
 {
 	struct buf text = BUF_INIT;
-	*pvh = false;
 	if (read_file(config, 64 << 20, &text, err) < 0)
 		return -1;
-	*pvh = str_startswith(text.data, "CONFIG_PVH=y\n") || strstr(text.data, "\nCONFIG_PVH=y\n");
+	spec->kernel_pvh = config_has(text.data, "CONFIG_PVH=y");
+	if (p->initrd_ref) {
+		static const char *const rd[] = {
+			[IMAGE_GZIP] = "CONFIG_RD_GZIP=y", [IMAGE_ZSTD] = "CONFIG_RD_ZSTD=y",
+			[IMAGE_UNCOMPRESSED] = NULL,
+		};
+		const char *c = rd[p->initrd_ref->compression];
+		if (!config_has(text.data, "CONFIG_BLK_DEV_INITRD=y"))
+			spec->kernel_initrd_missing = "CONFIG_BLK_DEV_INITRD=y";
+		else if (c && !config_has(text.data, c))
+			spec->kernel_initrd_missing = c;
+	}
 	buf_release(&text);
 	return 0;
 }
@@ -103,7 +129,7 @@ static int kernel_facts(struct build_ctx *b, const struct profile *p, struct lau
 	const char *config = builder_input_path(b, kid, "config");
 	spec->has_vmlinux = builder_input_find(b, kid, "vmlinux") != NULL;
 	spec->has_bzimage = builder_input_find(b, kid, "bzImage") != NULL;
-	int ret = config ? kernel_has_pvh(config, &spec->kernel_pvh, err) : 0;
+	int ret = config ? kernel_config_facts(config, p, spec, err) : 0;
 	free(kid);
 	return ret;
 }

@@ -79,6 +79,7 @@ struct launch_spec {
 	char *qemu_machine;          /* qemu: {machine:}: extra -M options ("x-option-roms=off") */
 	char *fc_binary;             /* firecracker: {binary:} or NULL */
 	bool kernel_pvh;             /* the kernel has CONFIG_PVH=y */
+	const char *kernel_initrd_missing; /* what the kernel lacks to unpack the initrd, or NULL */
 	bool has_vmlinux;            /* the kernel node has a vmlinux output */
 	bool has_bzimage;            /* the kernel node has a bzImage output */
 };
@@ -100,7 +101,8 @@ int launch_spec_from_profile(struct launch_spec *spec, const char *recipe_name,
 			     const struct profile *p, struct error *err);
 /*
  * Check what only the hypervisor hv and the kernel facts decide (Firecracker
- * needs vmlinux and 1 or an even count of vCPUs; the command line limit);
+ * needs vmlinux and 1 or an even count of vCPUs; the command line limit; an
+ * initrd the kernel cannot unpack);
  * 0, or -1 with a recipe error.
  */
 int launch_spec_check(const struct launch_spec *spec, const struct profile *p,

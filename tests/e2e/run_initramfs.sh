@@ -49,6 +49,14 @@ check "and no disk was there to mount" bash -c "! grep -q 'vda' '$T/console'"
 check_eq "the cached initrd is untouched" "$(sha256sum <"$initrd")" "$before"
 check_eq "the run directory is gone" "$(ls "$cache/run" | grep -c '^initramfs\.')" 0
 
+# an override is a new launch config: built here against the real kernel config
+# (which has what the initrd needs), and it boots
+timeout 300 "$MVBUILD" -f "$recipe" --cache "$cache" run initramfs --accel tcg --mem 160 \
+	--append "mvbuild.test=1" </dev/null >"$T/console3" 2>"$T/err3"
+check_eq "run with --mem and --append exits 0" "$?" 0
+check_contains "the variant boots to the marker" "$(cat "$T/console3")" "$marker"
+check_contains "with the appended argument" "$(cat "$T/console3")" "mvbuild.test=1"
+
 # by hand: qemu.sh takes only the accelerator
 timeout 300 sh "$qsh" tcg </dev/null >"$T/console2" 2>&1
 check_eq "qemu.sh tcg exits 0" "$?" 0

@@ -180,6 +180,17 @@ static void test_initrd(void)
 	const struct json *drives = json_get(&j, "drives");
 	ok(drives && drives->type == JSON_ARRAY && drives->n == 0, "firecracker: no drive");
 	json_release(&j);
+	/* a kernel that cannot unpack it: an error at the initrd's line, naming what it lacks */
+	p.initrd_mark = (struct mark){ "demo.yaml", 8, 14 };
+	s.kernel_initrd_missing = "CONFIG_RD_ZSTD=y";
+	int r = launch_spec_check(&s, &p, HV_QEMU, &err);
+	ok(r < 0 && err.kind == ERROR_USAGE && err.msg &&
+	   !strcmp(err.msg, "demo.yaml:8:14: profile 'default': kernel 'microvm' cannot unpack "
+		   "initrd 'initramfs': it lacks CONFIG_RD_ZSTD=y (recipes/kernel/initramfs.config "
+		   "has what an initrd needs)"), "a kernel without the decompressor: %s",
+	   err.msg ? err.msg : "(accepted)");
+	error_release(&err);
+	s.kernel_initrd_missing = NULL;
 	char *line = launch_qemu_cmdline(&s, ACCEL_TCG);
 	is_str(line, "console=ttyS0 reboot=t rdinit=/sbin/demo-init", "qemu: no root=, rdinit=");
 	free(line);
