@@ -163,7 +163,7 @@ done
 
 # the key holds format and compression: explain names each change
 mvb --cache "$T/c1" path image:disk rootfs.ext4
-check "the ext4 image of the same recipe builds and passes e2fsck" e2fsck -fn "$out"
+check "the ext4 image of the same recipe builds and passes e2fsck" e2fsck -fn "$out" >/dev/null
 mvb --cache "$T/c1" explain image:zst
 check_contains "explain: up to date" "$out" "up to date"
 # (each change also moves the epoch: else it would be another image's key, built already)
@@ -174,6 +174,27 @@ check_contains "explain names the compression that changed" "$out" "param compre
 sed -i -e 's/    size: 64M/    format: cpio/' -e '/^  disk:/,$s/epoch: 1700000000/epoch: 1700000001/' mvbuild.yaml
 mvb --cache "$T/c1" explain image:disk
 check_contains "explain names the format that changed" "$out" "param format"
+
+# a device node (devices: true) keeps its numbers: the kernel's console
+python3 - "$T/a/dev.tar" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    i = tarfile.TarInfo("dev/console"); i.type = tarfile.CHRTYPE; i.mode = 0o600
+    i.devmajor, i.devminor = 5, 1
+    t.addfile(i)
+PY
+cat >"$T/a/dev.yaml" <<'Y'
+mvbuild: 1
+sources:
+  l: { path: dev.tar }
+images:
+  i: { format: cpio, compression: none, devices: true, layers: [l] }
+Y
+mvb -f dev.yaml --cache "$T/c1" build image:i
+check_eq "an image with a device node builds" "$rc" 0
+check_contains "cpio -tv shows it as char 5, 1" \
+	"$(cpio -tv --quiet -n <"$("$MVBUILD" -f dev.yaml --cache "$T/c1" path image:i initramfs.cpio)")" \
+	"crw-------   1 0        0          5,   1"
 
 # an extended attribute has no place in newc: refused, naming the path
 python3 - "$T/a/xattr.tar" <<'PY'
