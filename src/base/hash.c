@@ -368,7 +368,7 @@ static void *slices_worker(void *arg)
 		hash_release(&h);
 		if (r < 0) {
 			pthread_mutex_lock(&s->err_lock);
-			if (!__atomic_exchange_n(&s->failed, 1, __ATOMIC_RELAXED))
+			if (!__atomic_exchange_n(&s->failed, 1, __ATOMIC_RELAXED) && s->err)
 				error_move(s->err, &e);
 			pthread_mutex_unlock(&s->err_lock);
 			error_release(&e);
