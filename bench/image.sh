@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# bench/image.sh: the image builder against the usual way of making an ext4
-# root image, side by side in one run on the same inputs.
+# bench/image.sh: the real `mvbuild build` of a root image against the usual
+# way of making one, side by side in one run on the same inputs.
 #
 # Inputs: (a) the busybox rootfs of the tests, (b) a Debian minbase tree
 # (debootstrap, only with BENCH_MINBASE=DIR of an existing tree or
 # BENCH_DEBOOTSTRAP=1, which reaches deb.debian.org), each packed as .tar and
 # .tar.gz, and (c) flat directories of 2,000 / 8,000 / 20,000 files.
-# Columns: mvbuild's writer from the archive (through tests/image/image-write,
-# the image writer's C API without the engine), `tar -x` then
-# `mke2fs -t ext4 -d`, `mke2fs -d` alone on the extracted tree, and `gzip -dc`
-# alone.  Time is the best of $RUNS runs (wall clock); memory is the peak RSS
-# of that tool (/usr/bin/time -f %M).  Prints a markdown table.
-# Usage: bench/image.sh [WORKDIR]
+# Headline (issue 16, goal 2): `mvbuild build` into an empty cache of the
+# recipe `sources: {root: {path: X.tar}}`, `images: {rootfs: {size: S,
+# layers: [root]}}` (everything a user pays: engine, source digest, writer,
+# output digest, publish), against `mke2fs -t ext4 -d` on the already
+# extracted tree (extraction not counted) for .tar, and against `gzip -dc`
+# alone for .tar.gz; the goals are <= 1.0x and <= 1.1x, peak RSS <= 64 MiB.
+# Extra column: the image writer through its C API (tests/image/image-write,
+# no engine, no digests, no cache).  Time is the best of $RUNS runs (wall
+# clock); memory is the peak RSS of that run (/usr/bin/time -f %M), and its
+# user + system CPU time is printed too.
+# Usage: bench/image.sh [WORKDIR] (MVBUILD=path overrides ./mvbuild)
 set -eu
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 W=${1:-$(mktemp -d /tmp/mvbuild-bench-image.XXXXXX)}
 RUNS=${RUNS:-3}
+MVBUILD=${MVBUILD:-$REPO/mvbuild}
 FLAT_SIZES=${FLAT_SIZES:-"2000 8000 20000"}
 mkdir -p "$W"
 [ -x /usr/bin/time ] || { echo "bench/image.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
@@ -32,16 +38,20 @@ WRITER=$W/image-write
 # measure NAME CMD...: best wall time of RUNS runs and its peak RSS, into $best/$mem
 measure() {
 	local runs=$1; shift
-	best=""; mem=""
+	best=""; mem=""; cpu=""
 	for _ in $(seq "$runs"); do
-		rm -f "$W/out.img"
-		/usr/bin/time -f "%e %M" -o "$W/time.out" "$@" >/dev/null 2>"$W/err.out" ||
+		rm -rf "$W/out.img" "$W/cache"
+		/usr/bin/time -f "%e %M %U %S" -o "$W/time.out" "$@" >/dev/null 2>"$W/err.out" ||
 			{ echo "bench: '$*' failed: $(cat "$W/err.out")" >&2; exit 1; }
-		read -r t m <"$W/time.out"
-		if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; mem=$m; fi
+		read -r t m u s <"$W/time.out"
+		if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then
+			best=$t; mem=$m; cpu=$(awk "BEGIN{printf \"%.2f\", $u + $s}")
+		fi
 	done
 }
-fmt() { printf '%s s (%s MiB)' "$best" "$((mem / 1024))"; }
+# wall time (peak RSS, user + system CPU time of that run): on a loaded machine
+# the CPU time shows the work when the wall time mostly shows the wait
+fmt() { printf '%s s (%s MiB, cpu %s s)' "$best" "$((mem / 1024))" "$cpu"; }
 
 # inputs: NAME -> $W/NAME.tar, $W/NAME.tar.gz, $W/NAME.tree (extracted)
 prepare_busybox() {
@@ -70,31 +80,54 @@ for i in range(int(sys.argv[2])):
 }
 extract() { rm -rf "$W/$1.tree"; mkdir -p "$W/$1.tree"; tar --numeric-owner --xattrs -xf "$W/$1.tar" -C "$W/$1.tree"; }
 
-echo "| input | entries | .tar | .tar.gz | mvbuild from .tar | mvbuild from .tar.gz | tar -xzf + mke2fs -d | mke2fs -d alone | gzip -dc alone |"
-echo "|---|---|---|---|---|---|---|---|---|"
+# mvbuild_build NAME EXT SIZE: best of RUNS `mvbuild build` of the image
+# from $W/NAME.EXT, each into an empty cache ($W/cache, removed by measure)
+mvbuild_build() {
+	local d=$W/recipe-$1-$2
+	mkdir -p "$d"
+	ln -f "$W/$1.$2" "$d/root.$2" 2>/dev/null || cp "$W/$1.$2" "$d/root.$2"
+	cat >"$d/mvbuild.yaml" <<Y
+mvbuild: 1
+name: bench-image
+sources:
+  root: { path: root.$2 }
+images:
+  rootfs:
+    size: $3
+    epoch: 1700000000
+    devices: true
+    layers: [root]
+Y
+	measure "$RUNS" "$MVBUILD" -f "$d/mvbuild.yaml" --cache "$W/cache" build image:rootfs
+}
+ratio() { awk "BEGIN{printf \"%.2f×\", $1 / $2}"; }
+
+echo "| input | entries | .tar | mvbuild build from .tar | mke2fs -d on the tree | ratio (goal ≤ 1.0) | mvbuild build from .tar.gz | gzip -dc | ratio (goal ≤ 1.1) | C API from .tar |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 row() {
 	local name=$1 size=$2
 	local entries; entries=$(tar -tf "$W/$name.tar" | wc -l)
-	local mb gzmb
+	local mb
 	mb=$(awk "BEGIN{printf \"%.1f\", $(stat -c %s "$W/$name.tar") / 1048576}")
-	gzmb=$(awk "BEGIN{printf \"%.1f\", $(stat -c %s "$W/$name.tar.gz") / 1048576}")
-	measure "$RUNS" "$WRITER" "$W/out.img" "$size" "$W/$name.tar" --devices; local a; a=$(fmt)
+	mvbuild_build "$name" tar "$size"; local a=$best a_s; a_s=$(fmt)
+	# the last run's cache stays until the next measure: check its image
+	local img; img=$("$MVBUILD" -f "$W/recipe-$name-tar/mvbuild.yaml" --cache "$W/cache" path image:rootfs | awk '{print $NF; exit}')
+	e2fsck -fn "$img" >/dev/null 2>&1 || { echo "bench: e2fsck failed on the image of $name" >&2; exit 1; }
+	measure "$RUNS" "$WRITER" "$W/out.img" "$size" "$W/$name.tar" --devices; local w; w=$(fmt)
 	e2fsck -fn "$W/out.img" >/dev/null 2>&1 || { echo "bench: e2fsck failed on $name" >&2; exit 1; }
-	measure "$RUNS" "$WRITER" "$W/out.img" "$size" "$W/$name.tar.gz" --devices; local b; b=$(fmt)
-	measure "$RUNS" bash -c "rm -rf '$W/x' && mkdir '$W/x' && tar --numeric-owner --xattrs -xzf '$W/$name.tar.gz' -C '$W/x' && mke2fs -q -F -t ext4 -d '$W/x' '$W/out.img' $size"
-	local c; c=$(fmt)
+	mvbuild_build "$name" tar.gz "$size"; local b=$best b_s; b_s=$(fmt)
 	extract "$name"
-	measure "$RUNS" mke2fs -q -F -t ext4 -d "$W/$name.tree" "$W/out.img" "$size"; local d; d=$(fmt)
-	measure "$RUNS" bash -c "gzip -dc '$W/$name.tar.gz' >/dev/null"; local e; e=$(fmt)
-	echo "| $name | $entries | $mb MiB | $gzmb MiB | $a | $b | $c | $d | $e |"
-	rm -rf "$W/$name.tree" "$W/x"
+	measure "$RUNS" mke2fs -q -F -t ext4 -d "$W/$name.tree" "$W/out.img" "$size"; local d=$best d_s; d_s=$(fmt)
+	measure "$RUNS" bash -c "gzip -dc '$W/$name.tar.gz' >/dev/null"; local e=$best e_s; e_s=$(fmt)
+	echo "| $name | $entries | $mb MiB | $a_s | $d_s | $(ratio "$a" "$d") | $b_s | $e_s | $(ratio "$b" "$e") | $w |"
+	rm -rf "$W/$name.tree" "$W/x" "$W/cache"
 }
 prepare_busybox
 row busybox 256M
-if prepare_minbase; then row minbase 1G; else echo "| minbase | skipped: set BENCH_MINBASE=DIR or BENCH_DEBOOTSTRAP=1 | | | | | | | |"; fi
+if prepare_minbase; then row minbase 1G; else echo "| minbase | skipped: set BENCH_MINBASE=DIR or BENCH_DEBOOTSTRAP=1 | | | | | | | | |"; fi
 
 echo
-echo "| flat directory | mvbuild from .tar | mke2fs -d alone | speed-up |"
+echo "| flat directory | C API from .tar | mke2fs -d alone | speed-up |"
 echo "|---|---|---|---|"
 for n in $FLAT_SIZES; do
 	prepare_flat "$n"

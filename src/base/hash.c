@@ -2,10 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -107,7 +110,10 @@ static void content_end_chunk(struct hash *h)
 		unsigned char rec[8 + SHA256_DIGEST_LENGTH];
 		put_u64be(rec, (h->size - 1) / HASH_CONTENT_CHUNK);
 		chunk_final(h->chunk_ctx, rec + 8);
-		state_update(h->md_ctx, h->algo, rec, sizeof(rec));
+		if (h->records)
+			buf_add(h->records, rec, sizeof(rec));
+		else
+			state_update(h->md_ctx, h->algo, rec, sizeof(rec));
 		state_init(h->chunk_ctx, HASH_SHA256);
 	}
 	h->chunk_data = 0;
@@ -221,9 +227,38 @@ void hash_buffer_hex(enum hash_algo algo, const void *data, size_t n, char *hex)
 	hash_final_hex(&h, hex);
 }
 
-/* feed bytes start..end of fd to each of the n digests */
+/* where a hashing pass also writes what it reads (out < 0: nowhere) */
+struct hash_sink {
+	int out;
+	const char *path;       /* for messages */
+	off_t written_back;     /* writeback has been started up to here */
+};
+
+/* start writeback of every whole 16 MiB written so far, so the final fsync waits for little */
+#define HASH_WRITEBACK_STEP ((off_t)16 << 20)
+
+static int sink_write(struct hash_sink *s, const char *block, size_t len, off_t at,
+		      struct error *err)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t w = pwrite(s->out, block + done, len - done, at + (off_t)done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return error_errno(err, errno, "cannot write '%s'", s->path);
+		done += (size_t)w;
+	}
+	off_t end = at + (off_t)len;
+	if (end - s->written_back >= HASH_WRITEBACK_STEP) {
+		sync_file_range(s->out, s->written_back, end - s->written_back, SYNC_FILE_RANGE_WRITE);
+		s->written_back = end;
+	}
+	return 0;
+}
+
+/* feed bytes start..end of fd to each of the n digests (and to the sink, if any) */
 static int hash_range(struct hash *h, size_t n, int fd, off_t start, off_t end, char *block,
-		      size_t blocksize, const char *path, struct error *err)
+		      size_t blocksize, const char *path, struct hash_sink *sink, struct error *err)
 {
 	while (start < end) {
 		size_t want = (size_t)(end - start) < blocksize ? (size_t)(end - start) : blocksize;
@@ -236,9 +271,161 @@ static int hash_range(struct hash *h, size_t n, int fd, off_t start, off_t end, 
 			return error_set(err, "cannot read '%s': file shrank while hashing", path);
 		for (size_t i = 0; i < n; i++)
 			hash_update(&h[i], block, (size_t)got);
+		if (sink->out >= 0 && sink_write(sink, block, (size_t)got, start, err) < 0)
+			return -1;
 		start += got;
 	}
 	return 0;
+}
+
+/* feed bytes from..to of fd to the n digests, holes as zeros; each data range also goes to sink */
+static int hash_fd_feed(struct hash *h, size_t n, int fd, const char *path, off_t from, off_t to,
+			char *block, size_t blocksize, struct hash_sink *sink, struct error *err)
+{
+	off_t pos = from;
+	while (pos < to) {
+		off_t data = lseek(fd, pos, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			data = to; /* only a hole remains */
+		else if (data < 0)
+			data = pos;  /* no SEEK_DATA support: read everything */
+		if (data > to)
+			data = to;
+		for (size_t i = 0; i < n; i++)
+			hash_update_zeros(&h[i], (uint64_t)(data - pos));
+		if (data >= to)
+			break;
+		off_t hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0 || hole > to)
+			hole = to;
+		if (hash_range(h, n, fd, data, hole, block, blocksize, path, sink, err) < 0)
+			return -1;
+		pos = hole;
+	}
+	return 0;
+}
+
+/* the digests of fd's first size bytes, holes skipped; each data range also goes to sink */
+static int hash_fd_pass(int fd, const char *path, off_t size, size_t n, const enum hash_algo *algos,
+			char *const *hexes, struct hash_sink *sink, struct error *err)
+{
+	struct hash h[HASH_MAX_AT_ONCE];
+	if (n == 0 || n > HASH_MAX_AT_ONCE)
+		return error_set(err, "cannot hash '%s' %zu ways at once", path, n);
+	for (size_t i = 0; i < n; i++)
+		hash_init(&h[i], algos[i], err); /* cannot fail */
+	const size_t blocksize = 1 << 20;
+	char *block = xmalloc(blocksize);
+	int ret = hash_fd_feed(h, n, fd, path, 0, size, block, blocksize, sink, err);
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		hash_final_hex(&h[i], hexes[i]);
+	for (size_t i = 0; i < n; i++)
+		hash_release(&h[i]);
+	free(block);
+	return ret;
+}
+
+/*
+ * The parallel content digest: the file is cut into slices of whole chunks,
+ * taken in turn by the threads; each slice's chunk records (index, digest)
+ * are kept, and the outer digest takes them in slice order, so the result is
+ * the one hash_fd_pass gives.
+ */
+#define SLICE ((off_t)4 << 20)
+#define PARALLEL_MIN ((off_t)8 << 20)
+#define PARALLEL_MAX_THREADS 4
+
+struct slices {
+	int fd;
+	const char *path;
+	off_t size;
+	size_t n_slices;
+	struct buf *records;     /* per slice */
+	size_t next;             /* the next slice to take (atomic) */
+	int failed;              /* a thread failed (atomic); err holds why */
+	struct error *err;
+	pthread_mutex_t err_lock;
+};
+
+static void *slices_worker(void *arg)
+{
+	struct slices *s = arg;
+	char *block = xmalloc(1 << 20);
+	struct hash_sink none = { .out = -1 };
+	for (;;) {
+		size_t i = __atomic_fetch_add(&s->next, 1, __ATOMIC_RELAXED);
+		if (i >= s->n_slices || __atomic_load_n(&s->failed, __ATOMIC_RELAXED))
+			break;
+		off_t from = (off_t)i * SLICE, to = from + SLICE < s->size ? from + SLICE : s->size;
+		/*
+		 * No data before `data`: this slice and the untaken ones before that offset hold
+		 * no record, so skip them at once (a sparse 64 GiB image is 16,384 slices).
+		 */
+		off_t data = lseek(s->fd, from, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			data = s->size;
+		if (data >= to) {
+			size_t skip_to = data >= s->size ? s->n_slices : (size_t)(data / SLICE);
+			size_t cur = __atomic_load_n(&s->next, __ATOMIC_RELAXED);
+			while (cur < skip_to && !__atomic_compare_exchange_n(&s->next, &cur, skip_to, false,
+									      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+				;
+			continue;
+		}
+		struct hash h;
+		hash_init(&h, HASH_CONTENT, NULL); /* cannot fail */
+		h.size = (uint64_t)from;
+		h.records = &s->records[i];
+		struct error e = ERROR_INIT;
+		int r = hash_fd_feed(&h, 1, s->fd, s->path, from, to, block, 1 << 20, &none, &e);
+		if (r == 0 && h.size % HASH_CONTENT_CHUNK != 0)
+			content_end_chunk(&h); /* the file's short last chunk */
+		hash_release(&h);
+		if (r < 0) {
+			pthread_mutex_lock(&s->err_lock);
+			if (!__atomic_exchange_n(&s->failed, 1, __ATOMIC_RELAXED) && s->err)
+				error_move(s->err, &e);
+			pthread_mutex_unlock(&s->err_lock);
+			error_release(&e);
+		}
+	}
+	free(block);
+	return NULL;
+}
+
+static int hash_content_parallel(int fd, const char *path, off_t size, char *hex, struct error *err)
+{
+	struct slices s = { .fd = fd, .path = path, .size = size, .err = err };
+	s.n_slices = (size_t)((size + SLICE - 1) / SLICE);
+	s.records = xcalloc(s.n_slices, sizeof(*s.records));
+	pthread_mutex_init(&s.err_lock, NULL);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = cores < 2 ? 1 : cores > PARALLEL_MAX_THREADS ? PARALLEL_MAX_THREADS : (int)cores;
+	pthread_t tids[PARALLEL_MAX_THREADS];
+	int started = 0;
+	for (int i = 1; i < n; i++)
+		if (pthread_create(&tids[started], NULL, slices_worker, &s) == 0)
+			started++;
+	slices_worker(&s); /* this thread works too */
+	for (int i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	int ret = s.failed ? -1 : 0;
+	if (ret == 0) {
+		union hash_state outer;
+		unsigned char be[8];
+		state_init(&outer, HASH_CONTENT);
+		state_update(&outer, HASH_CONTENT, CONTENT_TAG, strlen(CONTENT_TAG));
+		for (size_t i = 0; i < s.n_slices; i++)
+			state_update(&outer, HASH_CONTENT, s.records[i].data, s.records[i].len);
+		put_u64be(be, (uint64_t)size);
+		state_update(&outer, HASH_CONTENT, be, sizeof(be));
+		state_final_hex(&outer, HASH_CONTENT, hex);
+	}
+	for (size_t i = 0; i < s.n_slices; i++)
+		buf_release(&s.records[i]);
+	free(s.records);
+	pthread_mutex_destroy(&s.err_lock);
+	return ret;
 }
 
 int hash_fd_hexes(int fd, const char *path, size_t n, const enum hash_algo *algos,
@@ -247,39 +434,56 @@ int hash_fd_hexes(int fd, const char *path, size_t n, const enum hash_algo *algo
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return error_errno(err, errno, "cannot stat '%s'", path);
-	struct hash h[HASH_MAX_AT_ONCE];
-	if (n == 0 || n > HASH_MAX_AT_ONCE)
-		return error_set(err, "cannot hash '%s' %zu ways at once", path, n);
-	for (size_t i = 0; i < n; i++)
-		hash_init(&h[i], algos[i], err); /* cannot fail */
-	const size_t blocksize = 1 << 20;
-	char *block = xmalloc(blocksize);
+	if (n == 1 && algos[0] == HASH_CONTENT && st.st_size >= PARALLEL_MIN &&
+	    sysconf(_SC_NPROCESSORS_ONLN) > 1)
+		return hash_content_parallel(fd, path, st.st_size, hexes[0], err);
+	struct hash_sink none = { .out = -1 };
+	return hash_fd_pass(fd, path, st.st_size, n, algos, hexes, &none, err);
+}
+
+int hash_copy_file_hexes(const char *src, const char *dst, unsigned mode, size_t n,
+			 const enum hash_algo *algos, char *const *hexes, struct error *err)
+{
+	int in = open_regular(src, err);
+	if (in < 0)
+		return -1;
 	int ret = -1;
-	off_t pos = 0, size = st.st_size;
-	while (pos < size) {
-		off_t data = lseek(fd, pos, SEEK_DATA);
-		if (data < 0 && errno == ENXIO)
-			data = size; /* only a hole remains */
-		else if (data < 0)
-			data = pos;  /* no SEEK_DATA support: read everything */
-		for (size_t i = 0; i < n; i++)
-			hash_update_zeros(&h[i], (uint64_t)(data - pos));
-		if (data >= size)
-			break;
-		off_t hole = lseek(fd, data, SEEK_HOLE);
-		if (hole < 0 || hole > size)
-			hole = size;
-		if (hash_range(h, n, fd, data, hole, block, blocksize, path, err) < 0)
-			goto out;
-		pos = hole;
+	struct stat st;
+	int out = open(dst, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		error_errno(err, errno, "cannot create '%s'", dst);
+		goto out_in;
 	}
-	for (size_t i = 0; i < n; i++)
-		hash_final_hex(&h[i], hexes[i]);
+	if (fstat(in, &st) < 0) {
+		error_errno(err, errno, "cannot stat '%s'", src);
+		goto out_out;
+	}
+	if (ioctl(out, FICLONE, in) == 0) {
+		/* a reflink costs no read: hash the copy, which is ours alone */
+		if (hash_fd_hexes(out, dst, n, algos, hexes, err) < 0)
+			goto out_out;
+	} else {
+		/* one read of src feeds the digests and the copy; the copy's bytes are the hashed ones */
+		struct hash_sink sink = { .out = out, .path = dst, .written_back = 0 };
+		if (hash_fd_pass(in, src, st.st_size, n, algos, hexes, &sink, err) < 0)
+			goto out_out;
+		if (ftruncate(out, st.st_size) < 0) { /* a trailing hole */
+			error_errno(err, errno, "cannot write '%s'", dst);
+			goto out_out;
+		}
+	}
+	if (fchmod(out, mode) < 0 || fsync(out) < 0) {
+		error_errno(err, errno, "cannot write '%s'", dst);
+		goto out_out;
+	}
 	ret = 0;
-out:
-	for (size_t i = 0; i < n; i++)
-		hash_release(&h[i]);
-	free(block);
+out_out:
+	if (close(out) < 0 && ret == 0)
+		ret = error_errno(err, errno, "cannot write '%s'", dst);
+	if (ret < 0)
+		unlink(dst);
+out_in:
+	close(in);
 	return ret;
 }
 

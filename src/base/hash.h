@@ -22,6 +22,8 @@
 
 #include "base/error.h"
 
+struct buf;
+
 /* HASH_CONTENT: the content digest above (64 hex digits, like sha256) */
 enum hash_algo { HASH_SHA256, HASH_SHA512, HASH_CONTENT };
 
@@ -42,6 +44,7 @@ struct hash {
 	uint64_t size;       /* HASH_CONTENT: bytes fed so far */
 	uint64_t zero_run;   /* HASH_CONTENT: leading zero bytes of the chunk not yet in chunk_ctx */
 	int chunk_data;      /* HASH_CONTENT: the current chunk has a non-zero byte */
+	struct buf *records; /* HASH_CONTENT, hash.c's parallel pass: chunk records go here, not to md_ctx */
 };
 
 /* start a digest; returns 0 (it cannot fail; err is kept for the callers' sake) */
@@ -69,7 +72,12 @@ void hash_buffer_hex(enum hash_algo algo, const void *data, size_t n, char *hex)
  * Returns 0, or -1 with err naming the path.
  */
 int hash_file_hex(enum hash_algo algo, const char *path, char *hex, struct error *err);
-/* same, on an open descriptor (read from offset 0; the offset is changed) */
+/*
+ * same, on an open descriptor (read from offset 0; the offset is changed).
+ * A content digest of a file with more than 8 MiB is computed by up to 4
+ * threads (as many as there are cores), each hashing 4 MiB slices: the
+ * chunks are independent and only their records are ordered.
+ */
 int hash_fd_hex(enum hash_algo algo, int fd, const char *path, char *hex, struct error *err);
 
 /* how many digests one read of a file can feed */
@@ -79,6 +87,17 @@ int hash_file_hexes(const char *path, size_t n, const enum hash_algo *algos, cha
 		    struct error *err);
 int hash_fd_hexes(int fd, const char *path, size_t n, const enum hash_algo *algos,
 		  char *const *hexes, struct error *err);
+/*
+ * Copy src to a new file dst (which must not exist; mode is its final mode)
+ * and compute n digests of the copy in the same read: a reflink (FICLONE)
+ * when the filesystem can, then the copy is hashed; else each data extent
+ * of src is read once, hashed and written (holes kept, writeback started
+ * every 16 MiB).  The digests are of the bytes written, so a file changing
+ * under the copy cannot give a copy that differs from its digests.  The copy
+ * is fsynced.  0, or -1 with err (dst removed).
+ */
+int hash_copy_file_hexes(const char *src, const char *dst, unsigned mode, size_t n,
+			 const enum hash_algo *algos, char *const *hexes, struct error *err);
 
 /* true when s is exactly len lowercase hex digits */
 int hash_hex_is_valid(const char *s, size_t len);

@@ -10,10 +10,10 @@
  * urls).  One already imported (`mvbuild cache import`) is never built:
  * the import publishes an entry under exactly this key.  A path source is
  * copied (reflinked where the filesystem can, holes kept) so the cache never
- * shares an inode with a file the user may edit, and the copy is hashed and
- * compared with the key's digest: a file replaced since describe() fails the
- * node ("'FILE' changed during the build") instead of publishing new bytes
- * under the old key.
+ * shares an inode with a file the user may edit; the copy is hashed in the
+ * same read (hash_copy_file_hexes) and compared with the key's digest: a
+ * file replaced since describe() fails the node ("'FILE' changed during the
+ * build") instead of publishing new bytes under the old key.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,44 +60,24 @@ static int source_describe(struct mvctx *ctx, const struct node *node, struct re
 }
 
 /*
- * The file at path has the declared checksum; -1 with err naming where it
- * came from.  Its content digest comes from the same read (into content).
+ * Copy the file into dest, hashing it in the same read, and check the copy:
+ * against the declared checksum, else against the content digest the key
+ * names (a file edited since describe() fails the node instead of
+ * publishing new bytes under the old key).  content gets the copy's digest.
  */
-static int verify_file(const struct source *src, const char *path, const char *origin,
-		       char content[SHA256_HEX], struct error *err)
-{
-	char hex[HASH_MAX_HEX];
-	const enum hash_algo algos[] = { src->algo, HASH_CONTENT };
-	char *const hexes[] = { hex, content };
-	if (hash_file_hexes(path, 2, algos, hexes, err) < 0)
-		return -1;
-	if (strcmp(hex, src->checksum) != 0)
-		return fetch_source_checksum_mismatch(err, src, origin, hex);
-	return 0;
-}
-
-/* the private copy at path holds the content the key names ("content"); its digest set */
-static int verify_unchanged(const struct build_ctx *b, const char *path, const char *origin,
-			    char content[SHA256_HEX], struct error *err)
-{
-	const char *keyed = b->record ? record_get(b->record, "content") : NULL;
-	if (hash_file_hex(HASH_CONTENT, path, content, err) < 0)
-		return -1;
-	if (!keyed || strcmp(keyed, content) != 0)
-		return error_set(err, "'%s' changed during the build", origin);
-	return 0;
-}
-
 static int build_path_source(struct build_ctx *b, const struct source *src, const char *dest,
 			     char content[SHA256_HEX], struct error *err)
 {
 	char *from = source_local_path(src);
-	int ret = copy_file_sparse(from, dest, 0644, err);
-	/* the copy is ours alone: what is hashed now is what gets published */
-	if (ret == 0 && src->has_checksum)
-		ret = verify_file(src, dest, from, content, err);
-	else if (ret == 0)
-		ret = verify_unchanged(b, dest, from, content, err);
+	char hex[HASH_MAX_HEX];
+	enum hash_algo algos[] = { HASH_CONTENT, src->algo };
+	char *const hexes[] = { content, hex };
+	int ret = hash_copy_file_hexes(from, dest, 0644, src->has_checksum ? 2 : 1, algos, hexes, err);
+	const char *keyed = b->record ? record_get(b->record, "content") : NULL;
+	if (ret == 0 && src->has_checksum && strcmp(hex, src->checksum) != 0)
+		ret = fetch_source_checksum_mismatch(err, src, from, hex);
+	else if (ret == 0 && !src->has_checksum && (!keyed || strcmp(keyed, content) != 0))
+		ret = error_set(err, "'%s' changed during the build", from);
 	if (ret < 0)
 		unlink(dest);
 	free(from);

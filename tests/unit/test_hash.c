@@ -3,9 +3,11 @@
  * zeros written as data are the same content; any non-zero byte and the size
  * change it; chunk boundaries and streaming in odd pieces give the same
  * digest as the file; the digest matches the definition in hash.h,
- * recomputed here from plain SHA-256.  Real sparse files in a temp directory.
+ * recomputed here from plain SHA-256, also when several threads hash a large
+ * file in slices; the hashing copy gives the bytes and their digests.  Real sparse files in a temp directory.
  */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,6 +203,54 @@ int main(void)
 	error_release(&merr);
 	unlink(pmix);
 	free(pmix);
+
+	/*
+	 * Past 8 MiB the content digest of a file is computed by several threads
+	 * over 4 MiB slices: with data at slice edges, holes across slices and a
+	 * short last chunk it is still the definition.
+	 */
+	size_t nl = 13 * MiB + 777;
+	unsigned char *large = xcalloc(1, nl);
+	srand(16);
+	for (size_t off = 0; off < nl; off += 4096) {
+		size_t blk = off / 4096;
+		if (blk % 7 == 3 || blk % 1024 == 1023 || blk % 1024 == 0 || off + 4096 >= nl)
+			for (size_t k = 0; k < 4096 && off + k < nl; k++)
+				large[off + k] = (unsigned char)rand();
+	}
+	memset(large + 5 * MiB, 0, 2 * MiB); /* a hole of whole slices' chunks */
+	memset(large + 8 * MiB - 3 * C, 0, 6 * C); /* zeros across the slice edge at 8 MiB */
+	free(agree("13 MiB of scattered data, hashed in slices", large, nl));
+
+	/* the hashing copy: one read gives the copy and the digests of its bytes */
+	char *plarge = put("large", large, nl, true), *pcopy = path_join(dir, "copy");
+	char c_content[SHA256_HEX], c_sha[SHA256_HEX], want_sha[SHA256_HEX], got[SHA256_HEX];
+	const enum hash_algo calgos[] = { HASH_CONTENT, HASH_SHA256 };
+	char *const chexes[] = { c_content, c_sha };
+	struct error cerr = ERROR_INIT;
+	ok(hash_copy_file_hexes(plarge, pcopy, 0444, 2, calgos, chexes, &cerr) == 0,
+	   "a hashing copy of a sparse file");
+	file_digest(pcopy, got);
+	is_str(c_content, got, "the hashing copy's content digest is the copy's");
+	hash_buffer_hex(HASH_SHA256, large, nl, want_sha);
+	is_str(c_sha, want_sha, "the hashing copy's sha256 is the source's bytes'");
+	struct stat cst, lst;
+	stat(pcopy, &cst);
+	stat(plarge, &lst);
+	ok(cst.st_size == (off_t)nl && (cst.st_mode & 0777) == 0444, "the copy has the size and the mode");
+	/* the source's holes stay holes (within an extent block or two of the source's allocation) */
+	ok(cst.st_blocks < lst.st_blocks + 64 && (uint64_t)cst.st_blocks * 512 < nl,
+	   "the copy keeps the holes (%lld blocks, source %lld)", (long long)cst.st_blocks,
+	   (long long)lst.st_blocks);
+	int r = hash_copy_file_hexes(plarge, pcopy, 0444, 1, calgos, chexes, &cerr);
+	ok(r < 0 && cerr.msg && strstr(cerr.msg, pcopy), "a hashing copy never replaces an existing file: %s",
+	   cerr.msg ? cerr.msg : "");
+	error_release(&cerr);
+	char *pnone = path_join(dir, "none"), *pcopy2 = path_join(dir, "copy2");
+	r = hash_copy_file_hexes(pnone, pcopy2, 0444, 1, calgos, chexes, &cerr);
+	ok(r < 0 && access(pcopy2, F_OK) != 0, "a missing source leaves no copy: %s", cerr.msg ? cerr.msg : "");
+	error_release(&cerr);
+	free(pnone), free(pcopy2), free(plarge), free(pcopy), free(large);
 	unlink(pbig);
 	free(pbig);
 

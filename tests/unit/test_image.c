@@ -258,6 +258,56 @@ static void test_sparse(void)
 	error_release(&b.err);
 }
 
+/*
+ * File data is written in runs of up to 1 MiB of consecutive non-zero
+ * blocks (image_tree_file.c): a file longer than several runs, with zero
+ * blocks at and next to a run's edge and a short last block, keeps its bytes,
+ * its holes and one extent per stretch of data.
+ */
+static void test_runs(void)
+{
+	char *src = path_join(tmp, "runs-src"), *tar = path_join(tmp, "runs.tar");
+	int st;
+	free(run(&st, "mkdir -p '%s' && python3 -c '\n"
+		 "import os, random\n"
+		 "r = random.Random(16)\n"
+		 "b = bytearray(r.randbytes(5 * 1048576 + 1234))\n"
+		 "for blk in (256, 257, 511, 1000):\n"
+		 "    b[blk * 4096:(blk + 1) * 4096] = bytes(4096)\n"
+		 "open(\"%s/big\", \"wb\").write(b)\n"
+		 "open(\"%s/one-run\", \"wb\").write(r.randbytes(1048576))\n"
+		 "' && tar --numeric-owner -C '%s' -cf '%s' big one-run", src, src, src, src, tar));
+	ok(st == 0, "run fixtures made");
+	struct build b;
+	char *img = path_join(tmp, "runs.img");
+	build_init(&b, img, 64 << 20);
+	add_layer(&b, tar);
+	ok(build_run(&b) == 0, "a layer of multi-run files builds (%s)", b.err.msg ? b.err.msg : "ok");
+	ok(fsck_clean(img), "the image of multi-run files passes e2fsck -fn");
+	char *out = run(NULL, "debugfs -R 'dump /big %s/big.out' '%s' 2>/dev/null; "
+			"debugfs -R 'dump /one-run %s/one-run.out' '%s' 2>/dev/null; "
+			"cmp '%s/big.out' '%s/big' && cmp '%s/one-run.out' '%s/one-run' && echo same",
+			tmp, img, tmp, img, tmp, src, tmp, src);
+	ok(strstr(out, "same") != NULL, "multi-run files keep their bytes");
+	free(out);
+	/* 1281 blocks, 4 of them zeros: 1277 blocks of 8 sectors */
+	ok(dbg_has(img, "stat /big", "Blockcount: 10216"), "zero blocks at a run's edge are holes");
+	/* data stretches: 0-255, 258-510, 512-999, 1001-1280 */
+	char *ex = dbg(img, "ex /big");
+	int lines = 0;
+	for (char *c = ex; (c = strstr(c, "\n")); c++)
+		lines++;
+	ok(lines == 5, "one extent per stretch of data (%d lines of debugfs ex)", lines);
+	if (lines != 5)
+		printf("# %s\n", ex);
+	free(ex);
+	ok(dbg_has(img, "ex /one-run", "256"), "a file of exactly one run is one extent of 256 blocks");
+	free(img);
+	free(src);
+	free(tar);
+	error_release(&b.err);
+}
+
 static void test_hostile(void)
 {
 	static const struct { const char *file; const char *msg; bool devices; } cases[] = {
@@ -456,6 +506,7 @@ int main(void)
 		test_reproducible();
 		test_override();
 		test_sparse();
+		test_runs();
 		test_hostile();
 		test_overlays();
 		test_auto_and_big_dir();
