@@ -25,10 +25,10 @@
  * writes beyond a 1 GiB one is its 12 backup superblocks and group
  * descriptor tables, one block bitmap per flex group, and the resize
  * inode's 1,024 reserved GDT blocks (4 MiB, the bulk; mke2fs writes them
- * too).  The file is never fsynced here (the cache fsyncs it once when it
- * publishes it), but its writeback is started after the layout and again
- * after the close, so the disk works while the layers are applied and the
- * output is digested.
+ * too).  image_io writes those in a few large writes; the file is never
+ * fsynced here (the cache fsyncs it once when it publishes it), but its
+ * writeback is started after the layout and again after the close, so the
+ * disk works while the layers are applied and the output is digested.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -40,6 +40,7 @@
 
 #include "base/hash.h"
 #include "image/image_fs.h"
+#include "image/image_io.h"
 #include "recipe/recipe_validate.h"
 #include "base/util.h"
 
@@ -287,7 +288,7 @@ int image_fs_create(ext2_filsys *out, const char *path, const struct image_fs_pa
 		return -1;
 	}
 	set_params(&param, p);
-	rc = ext2fs_initialize(path, EXT2_FLAG_64BITS, &param, unix_io_manager, &fs);
+	rc = ext2fs_initialize(path, EXT2_FLAG_64BITS, &param, image_io_manager, &fs);
 	if (rc)
 		goto out;
 	fs->priv_data = host;
