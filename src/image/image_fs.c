@@ -10,6 +10,8 @@
  * has_journal ext_attr resize_inode dir_index filetype extent 64bit
  * flex_bg sparse_super large_file huge_file dir_nlink extra_isize
  * metadata_csum, 4 KiB blocks, 256-byte inodes, one inode per 16 KiB.
+ * The superblock records the overhead as mke2fs 1.47 does: the blocks of
+ * the group tables and of the journal, plus the first data block.
  *
  * Reproducibility: the UUID is the first 16 bytes of
  * sha256("mvbuild image uuid\n" KEY) shaped as a version 4 UUID, the hash
@@ -226,7 +228,8 @@ static errcode_t reserve_inodes(ext2_filsys fs)
 	return ext2fs_update_bb_inode(fs, NULL);
 }
 
-static errcode_t add_journal(ext2_filsys fs)
+/* the journal mke2fs would give; adds its blocks to *overhead */
+static errcode_t add_journal(ext2_filsys fs, blk64_t *overhead)
 {
 	struct ext2fs_journal_params jp;
 	errcode_t rc = ext2fs_get_journal_params(&jp, fs);
@@ -235,6 +238,7 @@ static errcode_t add_journal(ext2_filsys fs)
 		ext2fs_clear_feature_journal(fs->super);
 		return 0;
 	}
+	*overhead += (blk64_t)jp.num_journal_blocks + jp.num_fc_blocks;
 	return ext2fs_add_journal_inode3(fs, &jp, ~0ULL,
 					 EXT2_MKJOURNAL_LAZYINIT | EXT2_MKJOURNAL_NO_MNT_CHECK);
 }
@@ -268,6 +272,7 @@ int image_fs_create(ext2_filsys *out, const char *path, const struct image_fs_pa
 	struct ext2_super_block param;
 	struct image_fs_host *host = xcalloc(1, sizeof(*host));
 	ext2_filsys fs = NULL;
+	blk64_t overhead = 0;   /* clusters of metadata and journal, for s_overhead_clusters */
 	errcode_t rc;
 	const char *step = "cannot initialize ext4";
 
@@ -299,6 +304,10 @@ int image_fs_create(ext2_filsys *out, const char *path, const struct image_fs_pa
 	step = "cannot allocate group tables";
 	if ((rc = ext2fs_allocate_tables(fs)))
 		goto out;
+	/* what mke2fs records as the overhead: the tables just placed, the journal, block 0 */
+	if ((rc = ext2fs_count_used_clusters(fs, fs->super->s_first_data_block,
+					     ext2fs_blocks_count(fs->super) - 1, &overhead)))
+		goto out;
 	mark_tables_zeroed(fs);
 	step = "cannot write reserved inodes";
 	if ((rc = reserve_inodes(fs)))
@@ -307,8 +316,9 @@ int image_fs_create(ext2_filsys *out, const char *path, const struct image_fs_pa
 	if ((rc = ext2fs_create_resize_inode(fs)))
 		goto out;
 	step = "cannot create the journal";
-	if ((rc = add_journal(fs)))
+	if ((rc = add_journal(fs, &overhead)))
 		goto out;
+	fs->super->s_overhead_clusters = overhead + fs->super->s_first_data_block;
 	/* the layout is written (with a large image, mostly the resize inode's blocks) */
 	start_writeback(fs->priv_data);
 	*out = fs;
