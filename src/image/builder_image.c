@@ -295,7 +295,9 @@ out:
 const struct builder image_builder = {
 	.kind = NODE_IMAGE,
 	.name = "image",
-	.version = 3, /* 2: freed inodes reused, size: auto counts directory blocks; 3: data written in runs (s_kbytes_written differs) */
+	.version = 3, /* 2: freed inodes reused, size: auto counts directory blocks;
+			3: data written in runs and write-combined I/O (the superblock's
+			lifetime writes differ), overhead recorded as mke2fs does */
 	.describe = image_describe,
 	.build = image_build,
 };

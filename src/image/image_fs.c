@@ -10,6 +10,8 @@
  * has_journal ext_attr resize_inode dir_index filetype extent 64bit
  * flex_bg sparse_super large_file huge_file dir_nlink extra_isize
  * metadata_csum, 4 KiB blocks, 256-byte inodes, one inode per 16 KiB.
+ * The superblock records the overhead as mke2fs 1.47 does: the blocks of
+ * the group tables and of the journal, plus the first data block.
  *
  * Reproducibility: the UUID is the first 16 bytes of
  * sha256("mvbuild image uuid\n" KEY) shaped as a version 4 UUID, the hash
@@ -18,6 +20,17 @@
  * resize inode) is the epoch.  The file starts as a hole, so inode tables
  * and the journal need no zeroing (as mke2fs after a discard returning
  * zeros).
+ *
+ * Cost of a large size: the metadata of many block groups.  Groups
+ * nothing is allocated in keep BLOCK_UNINIT and INODE_UNINIT (as with
+ * mke2fs), so ext2fs_close writes no bitmap for them; what a 64 GiB image
+ * writes beyond a 1 GiB one is its 12 backup superblocks and group
+ * descriptor tables, one block bitmap per flex group, and the resize
+ * inode's 1,024 reserved GDT blocks (4 MiB, the bulk; mke2fs writes them
+ * too).  image_io writes those in a few large writes; the file is never
+ * fsynced here (the cache fsyncs it once when it publishes it), but its
+ * writeback is started after the layout and again after the close, so the
+ * disk works while the layers are applied and the output is digested.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -29,20 +42,37 @@
 
 #include "base/hash.h"
 #include "image/image_fs.h"
+#include "image/image_io.h"
 #include "recipe/recipe_validate.h"
 #include "base/util.h"
 
 /* what image_fs keeps beside a filesystem (fs->priv_data), for messages */
 struct image_fs_host {
 	char *path;             /* the image file on the host */
+	int fd;                 /* our own descriptor of it, to start writeback early; -1 if none */
 	errcode_t write_err;    /* the first failed host write (errno or EXT2_ET_SHORT_WRITE), or 0 */
 };
 
 static void free_host(struct image_fs_host *h)
 {
-	if (h)
+	if (h) {
 		free(h->path);
+		if (h->fd >= 0)
+			close(h->fd);
+	}
 	free(h);
+}
+
+/*
+ * Ask the kernel to start writing the image's dirty pages now, without
+ * waiting (advisory: errors show up at the publisher's fsync).  The writer
+ * never fsyncs: the cache fsyncs the file once when it publishes it, and by
+ * then the disk has written what was started here while we kept working.
+ */
+static void start_writeback(const struct image_fs_host *h)
+{
+	if (h && h->fd >= 0)
+		sync_file_range(h->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
 static pthread_once_t error_table_once = PTHREAD_ONCE_INIT;
@@ -198,7 +228,8 @@ static errcode_t reserve_inodes(ext2_filsys fs)
 	return ext2fs_update_bb_inode(fs, NULL);
 }
 
-static errcode_t add_journal(ext2_filsys fs)
+/* the journal mke2fs would give; adds its blocks to *overhead */
+static errcode_t add_journal(ext2_filsys fs, blk64_t *overhead)
 {
 	struct ext2fs_journal_params jp;
 	errcode_t rc = ext2fs_get_journal_params(&jp, fs);
@@ -207,10 +238,12 @@ static errcode_t add_journal(ext2_filsys fs)
 		ext2fs_clear_feature_journal(fs->super);
 		return 0;
 	}
+	*overhead += (blk64_t)jp.num_journal_blocks + jp.num_fc_blocks;
 	return ext2fs_add_journal_inode3(fs, &jp, ~0ULL,
 					 EXT2_MKJOURNAL_LAZYINIT | EXT2_MKJOURNAL_NO_MNT_CHECK);
 }
 
+/* create path as a hole of size bytes; returns its descriptor or -1 */
 static int create_sparse_file(const char *path, uint64_t size, struct error *err)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -222,8 +255,7 @@ static int create_sparse_file(const char *path, uint64_t size, struct error *err
 		unlink(path);
 		return -1;
 	}
-	close(fd);
-	return 0;
+	return fd;
 }
 
 /* the "too many inodes" of ext2fs_initialize, with the numbers that decide it */
@@ -240,11 +272,13 @@ int image_fs_create(ext2_filsys *out, const char *path, const struct image_fs_pa
 	struct ext2_super_block param;
 	struct image_fs_host *host = xcalloc(1, sizeof(*host));
 	ext2_filsys fs = NULL;
+	blk64_t overhead = 0;   /* clusters of metadata and journal, for s_overhead_clusters */
 	errcode_t rc;
 	const char *step = "cannot initialize ext4";
 
 	*out = NULL;
 	host->path = xstrdup(path);
+	host->fd = -1;
 	if (p->size < RECIPE_SIZE_MIN) {
 		free_host(host);
 		return error_set(err, "image size %llu is below the %llu MiB minimum: raise size: "
@@ -254,12 +288,12 @@ int image_fs_create(ext2_filsys *out, const char *path, const struct image_fs_pa
 		free_host(host);
 		return too_many_inodes(p, err);
 	}
-	if (create_sparse_file(path, p->size, err) < 0) {
+	if ((host->fd = create_sparse_file(path, p->size, err)) < 0) {
 		free_host(host);
 		return -1;
 	}
 	set_params(&param, p);
-	rc = ext2fs_initialize(path, EXT2_FLAG_64BITS, &param, unix_io_manager, &fs);
+	rc = ext2fs_initialize(path, EXT2_FLAG_64BITS, &param, image_io_manager, &fs);
 	if (rc)
 		goto out;
 	fs->priv_data = host;
@@ -270,6 +304,10 @@ int image_fs_create(ext2_filsys *out, const char *path, const struct image_fs_pa
 	step = "cannot allocate group tables";
 	if ((rc = ext2fs_allocate_tables(fs)))
 		goto out;
+	/* what mke2fs records as the overhead: the tables just placed, the journal, block 0 */
+	if ((rc = ext2fs_count_used_clusters(fs, fs->super->s_first_data_block,
+					     ext2fs_blocks_count(fs->super) - 1, &overhead)))
+		goto out;
 	mark_tables_zeroed(fs);
 	step = "cannot write reserved inodes";
 	if ((rc = reserve_inodes(fs)))
@@ -278,8 +316,11 @@ int image_fs_create(ext2_filsys *out, const char *path, const struct image_fs_pa
 	if ((rc = ext2fs_create_resize_inode(fs)))
 		goto out;
 	step = "cannot create the journal";
-	if ((rc = add_journal(fs)))
+	if ((rc = add_journal(fs, &overhead)))
 		goto out;
+	fs->super->s_overhead_clusters = overhead + fs->super->s_first_data_block;
+	/* the layout is written (with a large image, mostly the resize inode's blocks) */
+	start_writeback(fs->priv_data);
 	*out = fs;
 	return 0;
 out:
@@ -296,12 +337,26 @@ out:
 int image_fs_close(ext2_filsys fs, struct error *err)
 {
 	struct image_fs_host *host = fs->priv_data;
-	fs->priv_data = NULL;
-	errcode_t rc = ext2fs_close_free(&fs);
+	/*
+	 * No fsync (ext2fs_close would sync twice, around the primary
+	 * superblock): the file is not visible to anyone until the cache
+	 * publishes it, with its own fsync.  fs->priv_data stays set until the
+	 * channel is closed, so a failed write of its last cached blocks is
+	 * still noted in host->write_err.
+	 */
+	errcode_t rc = ext2fs_close2(fs, EXT2_FLAG_FLUSH_NO_SYNC);
+	if (rc) {
+		fs->priv_data = NULL;
+		ext2fs_free(fs);
+	}
+	if (!rc && host->write_err)
+		rc = host->write_err;
 	if (rc) {
 		char *why = describe_code(host, rc);
 		error_set(err, "cannot write the filesystem: %s", why);
 		free(why);
+	} else {
+		start_writeback(host);
 	}
 	free_host(host);
 	return rc ? -1 : 0;

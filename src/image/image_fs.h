@@ -24,7 +24,7 @@ struct image_fs_params {
 /* create a sparse file at path holding a fresh ext4 filesystem; returns 0 or -1 */
 int image_fs_create(ext2_filsys *out, const char *path, const struct image_fs_params *p,
 		    struct error *err);
-/* write everything out and close (fs is freed either way); returns 0 or -1 */
+/* write everything out and close, without fsync (fs is freed either way); returns 0 or -1 */
 int image_fs_close(ext2_filsys fs, struct error *err);
 /* free a filesystem image_fs_create() made without writing it out (NULL is fine) */
 void image_fs_free(ext2_filsys fs);

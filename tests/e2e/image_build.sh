@@ -2,7 +2,9 @@
 # The image builder through the real mvbuild: a busybox rootfs plus
 # overlays, checked with e2fsck -fn and debugfs; the same recipe in two
 # directories and two caches gives the same sha256; the image is sparse;
-# hostile layers and escaping overlays fail without leaving a cache entry.
+# a 64 GiB image is valid, leaves untouched groups uninitialised and has
+# the superblock mke2fs gives; hostile layers and escaping overlays fail
+# without leaving a cache entry.
 . "$(dirname "$0")/../lib.sh"
 
 rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
@@ -65,6 +67,52 @@ check_eq "same recipe, other directory and cache: same sha256" \
 alloc=$(du -k "$img" | cut -f1)
 apparent=$(( $(stat -c %s "$img") / 1024 ))
 check "image is sparse ($alloc KiB allocated of $apparent KiB)" test "$alloc" -lt $((apparent / 10))
+
+# a roomy disk: 64 GiB of the same rootfs costs its metadata, not its size
+mkdir -p "$T/r"
+cp "$rootfs" "$T/r/rootfs.tar.gz"
+cat >"$T/r/mvbuild.yaml" <<'Y'
+mvbuild: 1
+sources:
+  rootfs: { path: rootfs.tar.gz }
+images:
+  roomy: { size: 64G, epoch: 1700000000, layers: [rootfs] }
+Y
+cd "$T/r"
+mvb --cache "$T/c5" build image:roomy
+check_eq "64 GiB image builds" "$rc" 0
+mvb --cache "$T/c5" path image:roomy
+big=$(awk '$1 == "rootfs.ext4" {print $2}' <<<"$out")
+check "64 GiB image passes e2fsck -fn" e2fsck -fn "$big"
+check_contains "64 GiB image holds busybox" "$(debugfs -R 'stat /bin/busybox' "$big" 2>/dev/null)" \
+	"Mode:  0755"
+alloc=$(du -k "$big" | cut -f1)
+check "64 GiB image allocates under 16 MiB ($alloc KiB)" test "$alloc" -lt 16384
+# a group nothing is allocated in stays BLOCK_UNINIT (no bitmap written for it), as with
+# mke2fs; the last group never is (libext2fs' rule, the kernel's too)
+read -r uninit full_not_uninit < <(dumpe2fs "$big" 2>/dev/null | awk '
+	/^Group [0-9]+:/ { g = $2 + 0; u = /BLOCK_UNINIT/; n += u }
+	/ free blocks, / { if ($1 == 32768 && !u) bad[g] = 1 }
+	END { for (i in bad) if (i + 0 != g) b++; print n + 0, b + 0 }')
+check_eq "every 64 GiB group without allocations but the last is BLOCK_UNINIT" \
+	"$full_not_uninit" 0
+check "most of the 512 groups are BLOCK_UNINIT ($uninit)" test "$uninit" -gt 400
+# the superblock mke2fs -t ext4 writes for the same size, but for identity, times and usage
+if command -v mke2fs >/dev/null; then
+	mke2fs -q -F -t ext4 -E lazy_itable_init=1,lazy_journal_init=1 "$T/ref.img" 64G >/dev/null 2>&1
+	vary='^(Filesystem UUID|Free blocks|Free inodes|Filesystem created|Last write time|Last checked|Lifetime writes|Directory Hash Seed|Checksum):'
+	check_eq "dumpe2fs -h of the 64 GiB image is mke2fs -t ext4's" \
+		"$(dumpe2fs -h "$big" 2>/dev/null | grep -Ev "$vary")" \
+		"$(dumpe2fs -h "$T/ref.img" 2>/dev/null | grep -Ev "$vary")"
+	rm -f "$T/ref.img"
+else
+	skip "dumpe2fs -h of the 64 GiB image is mke2fs -t ext4's" "mke2fs missing"
+fi
+mvb --cache "$T/c6" build image:roomy
+mvb --cache "$T/c6" path image:roomy
+big2=$(awk '$1 == "rootfs.ext4" {print $2}' <<<"$out")
+check_eq "64 GiB image, same recipe in another cache: same content digest" \
+	"$(basename "$big2")" "$(basename "$big")"
 
 # a hostile layer fails and leaves no cache entry
 mkdir -p "$T/h"
