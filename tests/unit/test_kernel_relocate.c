@@ -4,8 +4,9 @@
  * tools/ .cmd and .d, the top Makefile, include/config/auto.conf.cmd, the
  * `source` link) moves from one cache to another.  Its records are
  * rewritten with their mode and mtime kept, lookalike paths are left
- * alone, a second run is a no-op, a place inside the old one is refused,
- * and a missing marker is inferred from `source`.  No kernel is built.
+ * alone, a second run is a no-op, a run interrupted half-way resumes, a
+ * place inside the old one is refused, and a missing marker is inferred
+ * from `source`.  No kernel is built.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -253,6 +254,39 @@ static void test_nested(const char *tmp)
 	free(old_root);
 }
 
+/* a run interrupted half-way: some records rewritten, a temp file left, no marker yet */
+static void test_resume(const char *tmp)
+{
+	char *old_root = path_join(tmp, "r");
+	char *new_root = path_join(tmp, "r-copy");
+	first_root = old_root;
+	char *old_obj = make_objdir(old_root);
+	char *cmd = xasprintf("cp -a %s %s", old_root, new_root);
+	ok(system(cmd) == 0, "copied the cache");
+	char *obj = xasprintf("%s/kbuild/%s", new_root, NAME);
+	char *done = expand(records[0].text, new_root);
+	write_at(obj, records[0].rel, done, records[0].mode);
+	char *stray = xasprintf("%s%s", records[1].rel, ".mvbuild-tmp");
+	write_at(obj, stray, "half", 0600);
+	struct kernel_relocation r;
+	int ret;
+	char *msg = run(new_root, obj, &r, &ret);
+	ok(ret == 0 && r.records == N_REWRITTEN, "the rest is rewritten, the link included: %s", msg);
+	check_records(obj, new_root, "resumed");
+	char *path = path_join(obj, stray);
+	ok(access(path, F_OK) != 0, "the interrupted run's temp file is removed");
+	kernel_relocate_release(&r);
+	free(path);
+	free(msg);
+	free(stray);
+	free(done);
+	free(obj);
+	free(cmd);
+	free(old_obj);
+	free(new_root);
+	free(old_root);
+}
+
 static void test_fresh(const char *tmp)
 {
 	struct error err = ERROR_INIT;
@@ -285,6 +319,7 @@ int main(void)
 	}
 	test_move(tmp);
 	test_nested(tmp);
+	test_resume(tmp);
 	test_fresh(tmp);
 	remove_tree(tmp);
 	free(tmp);
