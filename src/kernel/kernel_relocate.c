@@ -82,8 +82,8 @@ static size_t substitute(const struct reloc *rc, const char *text, size_t len, s
 }
 
 /* read the file name in dirfd whole into text; 0, or -1 with err */
-static int read_at(int dirfd, const char *name, const char *shown, struct stat *st, struct buf *text,
-		   struct error *err)
+static int read_at(int dirfd, const char *name, const char *shown, struct stat *st,
+		   struct buf *text, struct error *err)
 {
 	int fd = open_regular_at(dirfd, name, O_NOFOLLOW, shown, err);
 	if (fd < 0)
