@@ -8,6 +8,7 @@
  *   mvbuild.allconfig  the merged request handed to Kconfig
  *   build.log          output of the last configure and make, appended
  *   mvbuild-objects    the object count of its cold build (kernel_progress.h)
+ *   mvbuild-paths      where its path records point (kernel_relocate.h)
  */
 #ifndef MVBUILD_KERNEL_MAKE_H
 #define MVBUILD_KERNEL_MAKE_H

@@ -5,11 +5,13 @@
 #include "kernel/kernel_workspace.h"
 #include "recipe/recipe_tree.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "base/fileutil.h"
 #include "base/progress.h"
 #include "base/util.h"
+#include "kernel/kernel_relocate.h"
 #include "kernel/kernel_request.h"
 #include "kernel/kernel_tree.h"
 
@@ -25,6 +27,35 @@ void kernel_workspace_init(struct kernel_workspace *w, const struct kernel *k, i
 	};
 }
 
+/* replace *path by its real path, the form kbuild records; 0, or -1 with err */
+static int make_real(char **path, struct error *err)
+{
+	char *real = realpath(*path, NULL);
+	if (!real)
+		return error_errno(err, errno, "cannot resolve '%s'", *path);
+	free(*path);
+	*path = real;
+	return 0;
+}
+
+/* bring the object directory's path records to where it is now, saying so when it moved */
+static int relocate(struct kernel_workspace *w, struct error *err)
+{
+	struct kernel_relocation r;
+	if (kernel_relocate(w->srcdir, w->objdir, &r, err) < 0)
+		return -1;
+	if (r.refused)
+		progress_note(w->make.progress, w->make.node_id,
+			      "the object directory moved from '%s' to a place inside it: "
+			      "its records are kept and make rebuilds the kernel", r.from);
+	else if (r.from)
+		progress_note(w->make.progress, w->make.node_id,
+			      "the object directory moved from '%s': relocated %u records", r.from,
+			      r.records);
+	kernel_relocate_release(&r);
+	return 0;
+}
+
 int kernel_workspace_open(struct kernel_workspace *w, const char *cache_dir, const char *tarball,
 			  const char *digest, struct error *err)
 {
@@ -34,7 +65,8 @@ int kernel_workspace_open(struct kernel_workspace *w, const char *cache_dir, con
 		progress_status(w->make.progress, w->make.node_id, "unpacking source '%s'", k->source);
 	if (kernel_tree_get(cache_dir, tarball, digest, &w->srcdir, err) < 0 ||
 	    kernel_tree_objdir_lock(cache_dir, k->name, digest, k->arch, &w->objdir, &w->lock_fd,
-				    err) < 0)
+				    err) < 0 ||
+	    make_real(&w->srcdir, err) < 0 || make_real(&w->objdir, err) < 0 || relocate(w, err) < 0)
 		return -1;
 	w->make.srcdir = w->srcdir;
 	w->make.objdir = w->objdir;

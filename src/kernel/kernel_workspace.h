@@ -19,8 +19,8 @@ struct progress;
 struct kernel_workspace {
 	const struct kernel *kernel;  /* the recipe's definition */
 	struct kmake make;            /* make over srcdir and objdir: arch, jobs, progress, log */
-	char *srcdir;                 /* CACHE/src/<digest>, shared and read-only */
-	char *objdir;                 /* CACHE/kbuild/<name>-<hex>, locked while open */
+	char *srcdir;                 /* CACHE/src/<digest>, shared and read-only; a real path */
+	char *objdir;                 /* CACHE/kbuild/<name>-<hex>, locked while open; a real path */
 	int lock_fd;                  /* the object directory's lock, or -1 */
 	struct kconf request;         /* the merged request, filled by kernel_workspace_configure */
 };
@@ -31,7 +31,9 @@ void kernel_workspace_init(struct kernel_workspace *w, const struct kernel *k, i
 /*
  * Unpack tarball (whose sha256 is digest) under cache_dir unless already
  * there, with a status line when it is not, then lock the kernel's object
- * directory, waiting while another build holds it.  0, or -1 with err.
+ * directory, waiting while another build holds it, and bring its path
+ * records to where it is now when the cache moved (kernel_relocate.h, a
+ * note says so).  srcdir and objdir are real paths.  0, or -1 with err.
  */
 int kernel_workspace_open(struct kernel_workspace *w, const char *cache_dir, const char *tarball,
 			  const char *digest, struct error *err);

@@ -3,8 +3,10 @@
 # a cold build of the demo kernel (allnoconfig + the demo's fragments),
 # a second request that is a cache hit running no make at all, a second
 # cache giving the identical bzImage, a one-option toggle that rebuilds in
-# seconds (times printed), `strict: false` turning a mismatch into a
-# warning, and a boot of the result under qemu microvm.
+# seconds (times printed), the same toggle in a `cp -a` copy of the second
+# cache recompiling as few (its object directory relocated), `strict:
+# false` turning a mismatch into a warning, and a boot of the result under
+# qemu microvm.
 # Costs two cold kernel builds (a few minutes on two cores).
 . "$(dirname "$0")/../lib.sh"
 
@@ -55,14 +57,16 @@ done
 check "the final config has virtio-blk" grep -qx 'CONFIG_VIRTIO_BLK=y' "$(output config)"
 check "vmlinux is an ELF image" bash -c "file -L '$(output vmlinux)' | grep -q ELF"
 sum1=$(sha256sum <"$bz1" | cut -d' ' -f1)
-objlog=$(ls "$C1"/kbuild/microvm-*/build.log)
-stamp=$(stat -c %Y.%y "$objlog")
+# the shared cache may hold other object directories (another source digest):
+# every build.log is watched here, and the toggle's is the newest one below
+objlogs=("$C1"/kbuild/microvm-*/build.log)
+stamp=$(stat -c %Y.%y "${objlogs[@]}")
 
 sleep 2.1 # outside the digest memo's racy window
 timed --cache "$C1" --json build kernel:microvm
 check_eq "second request succeeds" "$rc" 0
 check_eq "second request is a cache hit" "$(events)" "cached kernel:microvm "
-check_eq "no make ran: the object directory's log is untouched" "$(stat -c %Y.%y "$objlog")" "$stamp"
+check_eq "no make ran: the object directory's log is untouched" "$(stat -c %Y.%y "${objlogs[@]}")" "$stamp"
 diag "cache hit: $secs s"
 
 timed --cache "$C2" --json build kernel:microvm
@@ -82,12 +86,36 @@ timed --cache "$C1" --json build kernel:microvm
 check_eq "one option toggled rebuilds" "$(events)" "built kernel:microvm started kernel:microvm "
 check "the toggled option took" grep -qx 'CONFIG_PRINTK_TIME=y' "$(output config)"
 # incremental, not cold: a cold allnoconfig build compiles over 600 objects
+objlog=$(ls -t "$C1"/kbuild/microvm-*/build.log | head -1)
 compiled=$(grep -cE '^  CC ' "$objlog")
 check "one option toggled recompiles a few objects, not the kernel ($compiled)" [ "$compiled" -lt 100 ]
 diag "one option toggled: $secs s, $compiled objects compiled"
 progress=$(grep '"event":"progress","node":"kernel:microvm"' <<<"$errout" | grep objects)
 check "an incremental build's progress shows no total" bash -c '! grep -q "/~" <<<"$1"' _ "$progress"
 [ -z "$progress" ] || check_contains "an incremental build counts recompiled objects" "$progress" "objects recompiled"
+sumT=$(sha256sum <"$(output bzImage)" | cut -d' ' -f1)
+
+# a copied cache keeps its object directory's incremental state: kbuild's
+# absolute path records are rewritten to the copy (the original is moved
+# away, so nothing can still be read from it), and the toggle recompiles a
+# few objects, not the kernel; the bzImage is the one built in place
+old=$(realpath "$C2")
+cp -a "$C2" "$T/cache3" && mv "$C2" "$T/cache2.away"
+timed --cache "$T/cache3" --json build kernel:microvm
+check_eq "the toggle builds in a copied cache" "$(events)" "built kernel:microvm started kernel:microvm "
+check_contains "the build says the object directory moved" "$errout" "relocated"
+objlog3=$(ls "$T"/cache3/kbuild/microvm-*/build.log)
+compiled=$(grep -cE '^  CC ' "$objlog3")
+check "in a copied cache the toggle recompiles a few objects, not the kernel ($compiled)" [ "$compiled" -lt 100 ]
+check_eq "the copied cache gives the bzImage built in place" \
+	"$(sha256sum <"$(output bzImage)" | cut -d' ' -f1)" "$sumT"
+stale=$(find "$T/cache3/kbuild" \( -name '.*.cmd' -o -name '*.d' -o -name Makefile -o -name auto.conf.cmd \) \
+	-exec grep -lF "$old" {} + 2>/dev/null)
+check_eq "no path record names the old cache" "$stale" ""
+check_eq "the source link points into the copy" \
+	"$(readlink "$T"/cache3/kbuild/microvm-*/source)" "$(realpath "$T"/cache3/src/*)"
+diag "one option toggled in a copied cache: $secs s, $compiled objects compiled"
+mv "$T/cache2.away" "$C2"
 
 # strict: false turns a value that did not take into a warning (an incremental build)
 echo "CONFIG_VIRTIO_BLKK=y" >>kernel/base.config
