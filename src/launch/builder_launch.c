@@ -2,7 +2,8 @@
  * builder_launch: the launch builder, one node per profile ("profile:NAME").
  * describe() records every parameter of the profile (the engine adds the
  * kernel's and the image's output digests as dependencies "kernel:K" and
- * "image:I").  build() reads the kernel's config for CONFIG_PVH and writes:
+ * "image:I").  build() reads the kernel's config for CONFIG_PVH and for the
+ * drivers the profile's devices need (launch_needs.c), and writes:
  *   qemu.json         the qemu argv for KVM and for TCG plus the content
  *                     references (format in launch_qemu.c)
  *   qemu.sh           the same as a runnable shell script
@@ -36,6 +37,26 @@ static void describe_options(struct record *rec, const char *kind, const struct 
 	}
 }
 
+static void describe_nic(struct record *rec, const struct launch_nic *nic, size_t i)
+{
+	if (!nic->user) {
+		char *label = xasprintf("param net %zu", i);
+		const char *words[] = { nic->tap, nic->mac };
+		record_add_words(rec, label, NULL, words, ARRAY_SIZE(words));
+		free(label);
+		return;
+	}
+	/* its own label: a tap may be called "user" */
+	char *label = xasprintf("param net %zu user", i);
+	const char **words = xcalloc(nic->n_hostfwd + 1, sizeof(*words));
+	words[0] = nic->mac;
+	for (size_t j = 0; j < nic->n_hostfwd; j++)
+		words[j + 1] = nic->hostfwd[j];
+	record_add_words(rec, label, NULL, words, nic->n_hostfwd + 1);
+	free(words);
+	free(label);
+}
+
 static int launch_describe(struct mvctx *ctx, const struct node *node, struct record *rec,
 			   struct error *err)
 {
@@ -56,12 +77,8 @@ static int launch_describe(struct mvctx *ctx, const struct node *node, struct re
 		record_add(rec, "param persist", "%s", spec.persist ? "true" : "false");
 		if (recipe_name(ctx))
 			record_add(rec, "param recipe name", "%s", recipe_name(ctx));
-		for (size_t i = 0; i < spec.n_nics; i++) {
-			char *label = xasprintf("param net %zu", i);
-			const char *words[] = { spec.nics[i].tap, spec.nics[i].mac };
-			record_add_words(rec, label, NULL, words, ARRAY_SIZE(words));
-			free(label);
-		}
+		for (size_t i = 0; i < spec.n_nics; i++)
+			describe_nic(rec, &spec.nics[i], i);
 		describe_options(rec, "qemu", p->qemu_opts, p->n_qemu_opts);
 		describe_options(rec, "firecracker", p->fc_opts, p->n_fc_opts);
 	}
@@ -69,16 +86,19 @@ static int launch_describe(struct mvctx *ctx, const struct node *node, struct re
 	return ret;
 }
 
-/* true when the kernel config at path sets CONFIG_PVH=y */
-static int kernel_has_pvh(const char *config, bool *pvh, struct error *err)
+/* the kernel config at path: whether it sets CONFIG_PVH=y, and what the devices need */
+static int kernel_config_facts(const char *config, const struct profile *p,
+			       struct launch_spec *spec, struct error *err)
 {
 	struct buf text = BUF_INIT;
-	*pvh = false;
+	spec->kernel_pvh = false;
 	if (read_file(config, 64 << 20, &text, err) < 0)
 		return -1;
-	*pvh = str_startswith(text.data, "CONFIG_PVH=y\n") || strstr(text.data, "\nCONFIG_PVH=y\n");
+	const char *t = text.data ? text.data : "";
+	spec->kernel_pvh = str_startswith(t, "CONFIG_PVH=y\n") || strstr(t, "\nCONFIG_PVH=y\n");
+	int ret = launch_needs_check(spec, p, t, err);
 	buf_release(&text);
-	return 0;
+	return ret;
 }
 
 static int write_output(struct build_ctx *b, const char *name, const struct buf *content,
@@ -100,7 +120,7 @@ static int kernel_facts(struct build_ctx *b, const struct profile *p, struct lau
 	const char *config = builder_input_path(b, kid, "config");
 	spec->has_vmlinux = builder_input_find(b, kid, "vmlinux") != NULL;
 	spec->has_bzimage = builder_input_find(b, kid, "bzImage") != NULL;
-	int ret = config ? kernel_has_pvh(config, &spec->kernel_pvh, err) : 0;
+	int ret = config ? kernel_config_facts(config, p, spec, err) : 0;
 	free(kid);
 	return ret;
 }

@@ -2,7 +2,8 @@
  * launch: the launch configurations of a profile, as pure functions of a
  * launch_spec (the profile's resolved parameters plus what the kernel
  * offers).  launch_spec.c validates a profile into a spec (invalid values
- * are recipe errors pointing at the profile); launch_mac.c derives MACs;
+ * are recipe errors pointing at the profile); launch_needs.c checks the
+ * kernel's .config has the drivers its devices need; launch_mac.c derives MACs;
  * launch_qemu.c writes the qemu -M microvm argv (as a JSON file and a
  * shell script); launch_firecracker.c writes Firecracker's --config-file
  * JSON.  The on-disk formats are described in launch_qemu.c and
@@ -41,8 +42,11 @@ struct launch_argv {
 
 /* one network interface of the guest */
 struct launch_nic {
-	char *tap;                  /* host tap device name */
+	char *tap;                  /* host tap device name; NULL for user-mode */
 	char mac[LAUNCH_MAC_LEN];   /* guest MAC, given or derived */
+	bool user;                  /* qemu user-mode networking (slirp), no root needed */
+	char **hostfwd;             /* user: qemu hostfwd= values ("tcp:127.0.0.1:2222-:22") */
+	size_t n_hostfwd;
 };
 
 /* a content reference: which output of which node, by digest */
@@ -94,6 +98,13 @@ int launch_spec_from_profile(struct launch_spec *spec, const char *recipe_name,
  */
 int launch_spec_check(const struct launch_spec *spec, const struct profile *p,
 		      enum hypervisor hv, struct error *err);
+/*
+ * Check that the kernel's .config (its text) builds in every option the
+ * profile's devices need (virtio-net for each interface, ...); 0, or -1
+ * with a recipe error naming the option and the shipped fragment that sets it.
+ */
+int launch_needs_check(const struct launch_spec *spec, const struct profile *p,
+		       const char *config, struct error *err);
 /* free what a spec owns */
 void launch_spec_release(struct launch_spec *spec);
 

@@ -31,6 +31,7 @@ char *launch_fc_cmdline(const struct launch_spec *spec)
 static void fc_nics(const struct launch_spec *spec, struct buf *out)
 {
 	buf_adds(out, "  \"network-interfaces\": [");
+	/* user-mode interfaces never get here: launch_spec_check refuses them for Firecracker */
 	for (size_t i = 0; i < spec->n_nics; i++) {
 		buf_addf(out, "%s\n    { \"iface_id\": \"eth%zu\", \"host_dev_name\": ", i ? "," : "",
 			 i);

@@ -82,8 +82,18 @@ static void add_devices(const struct launch_spec *spec, struct launch_argv *out)
 	launch_argv_add(out, "virtio-blk-device,drive=root");
 	for (size_t i = 0; i < spec->n_nics; i++) {
 		launch_argv_add(out, "-netdev");
-		launch_argv_addf(out, "tap,id=net%zu,ifname=%s,script=no,downscript=no", i,
-				 spec->nics[i].tap);
+		if (spec->nics[i].user) {
+			/* slirp: DHCP, DNS and NAT inside qemu; forwards listen on the host */
+			struct buf b = BUF_INIT;
+			buf_addf(&b, "user,id=net%zu", i);
+			for (size_t j = 0; j < spec->nics[i].n_hostfwd; j++)
+				buf_addf(&b, ",hostfwd=%s", spec->nics[i].hostfwd[j]);
+			launch_argv_add(out, b.data);
+			buf_release(&b);
+		} else {
+			launch_argv_addf(out, "tap,id=net%zu,ifname=%s,script=no,downscript=no", i,
+					 spec->nics[i].tap);
+		}
 		launch_argv_add(out, "-device");
 		launch_argv_addf(out, "virtio-net-device,netdev=net%zu,mac=%s", i, spec->nics[i].mac);
 	}

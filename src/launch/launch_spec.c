@@ -46,35 +46,72 @@ static int refuse(struct error *err, const struct mark *m, const char *profile, 
 	return -1;
 }
 
+/* a user-mode interface's forwards as qemu hostfwd= values, none listening where another does */
+static int fill_forwards(struct launch_spec *spec, struct launch_nic *nic, const struct profile *p,
+			 const struct net_iface *ni, size_t index, struct error *err)
+{
+	nic->hostfwd = xcalloc(ni->n_forwards + 1, sizeof(*nic->hostfwd));
+	for (size_t i = 0; i < ni->n_forwards; i++) {
+		struct recipe_forward f;
+		char *what = xasprintf("net %zu: forward '%s'", index, ni->forwards[i]);
+		int ret = refuse(err, &ni->mark, p->name, what,
+				 recipe_validate_forward(ni->forwards[i], &f));
+		free(what);
+		if (ret < 0)
+			return -1;
+		/* "tcp:127.0.0.1:2222-" is what another forward listening there starts with */
+		char *listen = xasprintf("%s:%s:%u-", f.udp ? "udp" : "tcp", f.addr, f.host);
+		for (size_t j = 0; j <= index; j++)
+			for (size_t k = 0; k < spec->nics[j].n_hostfwd; k++)
+				if (str_startswith(spec->nics[j].hostfwd[k], listen)) {
+					free(listen);
+					return bad(err, &ni->mark, p->name, "net %zu: forward '%s' listens "
+						   "on a host port another forward has", index,
+						   ni->forwards[i]);
+				}
+		nic->hostfwd[nic->n_hostfwd++] = xasprintf("%s:%u", listen, f.guest);
+		free(listen);
+	}
+	return 0;
+}
+
 static int fill_nics(struct launch_spec *spec, const char *recipe_name, const struct profile *p,
 		     struct error *err)
 {
 	spec->nics = xcalloc(p->n_net + 1, sizeof(*spec->nics));
 	for (size_t i = 0; i < p->n_net; i++) {
 		const struct net_iface *ni = &p->net[i];
-		char *what = xasprintf("net %zu: tap '%s'", i, ni->tap ? ni->tap : "");
-		int ret = refuse(err, &ni->mark, p->name, what,
-				 recipe_validate_tap(ni->tap ? ni->tap : ""));
-		free(what);
-		if (ret < 0)
-			return -1;
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(spec->nics[j].tap, ni->tap) == 0)
-				return bad(err, &ni->mark, p->name, "net %zu: tap '%s' is used twice", i,
-					   ni->tap);
-		spec->nics[i].tap = xstrdup(ni->tap);
+		struct launch_nic *nic = &spec->nics[i];
 		spec->n_nics++;
+		if (ni->user) {
+			nic->user = true;
+			if (fill_forwards(spec, nic, p, ni, i, err) < 0)
+				return -1;
+		} else {
+			char *what = xasprintf("net %zu: tap '%s'", i, ni->tap ? ni->tap : "");
+			int ret = refuse(err, &ni->mark, p->name, what,
+					 recipe_validate_tap(ni->tap ? ni->tap : ""));
+			free(what);
+			if (ret < 0)
+				return -1;
+			for (size_t j = 0; j < i; j++)
+				if (spec->nics[j].tap && strcmp(spec->nics[j].tap, ni->tap) == 0)
+					return bad(err, &ni->mark, p->name, "net %zu: tap '%s' is used "
+						   "twice", i, ni->tap);
+			nic->tap = xstrdup(ni->tap);
+		}
 		if (!ni->mac) {
-			launch_mac_derive(recipe_name, p->name, i, ni->tap, spec->nics[i].mac);
+			/* a user-mode interface has no tap name: "user" stands in for it */
+			launch_mac_derive(recipe_name, p->name, i, ni->user ? "user" : ni->tap, nic->mac);
 			continue;
 		}
-		what = xasprintf("net %zu: mac '%s'", i, ni->mac);
-		ret = refuse(err, &ni->mark, p->name, what, recipe_validate_mac(ni->mac));
+		char *what = xasprintf("net %zu: mac '%s'", i, ni->mac);
+		int ret = refuse(err, &ni->mark, p->name, what, recipe_validate_mac(ni->mac));
 		free(what);
 		if (ret < 0)
 			return -1;
 		for (int k = 0; k < LAUNCH_MAC_LEN - 1; k++)
-			spec->nics[i].mac[k] = (char)tolower((unsigned char)ni->mac[k]);
+			nic->mac[k] = (char)tolower((unsigned char)ni->mac[k]);
 	}
 	return 0;
 }
@@ -165,6 +202,10 @@ static int check_firecracker(const struct launch_spec *spec, const struct profil
 	free(what);
 	if (ret < 0)
 		return -1;
+	for (size_t i = 0; i < spec->n_nics; i++)
+		if (spec->nics[i].user)
+			return bad(err, &p->net[i].mark, p->name, "net %zu is user-mode networking, "
+				   "which Firecracker does not have (use a tap, or qemu)", i);
 	if (!spec->has_vmlinux)
 		return bad(err, &p->mark, p->name, "Firecracker boots only the uncompressed vmlinux, "
 			   "and kernel '%s' does not build one", p->kernel);
@@ -214,8 +255,12 @@ int launch_spec_from_profile(struct launch_spec *spec, const char *recipe_name,
 
 void launch_spec_release(struct launch_spec *spec)
 {
-	for (size_t i = 0; i < spec->n_nics; i++)
+	for (size_t i = 0; i < spec->n_nics; i++) {
 		free(spec->nics[i].tap);
+		for (size_t j = 0; j < spec->nics[i].n_hostfwd; j++)
+			free(spec->nics[i].hostfwd[j]);
+		free(spec->nics[i].hostfwd);
+	}
 	free(spec->nics);
 	free(spec->profile);
 	free(spec->init);

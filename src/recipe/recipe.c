@@ -97,6 +97,7 @@ static void profile_release(struct profile *p)
 	for (size_t i = 0; i < p->n_net; i++) {
 		free(p->net[i].tap);
 		free(p->net[i].mac);
+		free_strings(p->net[i].forwards, p->net[i].n_forwards);
 	}
 	free(p->net);
 	options_release(p->qemu_opts, p->n_qemu_opts);

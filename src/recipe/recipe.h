@@ -120,9 +120,12 @@ struct image {
 enum hypervisor { HV_QEMU, HV_FIRECRACKER };
 
 struct net_iface {
-	char *tap;          /* host tap device name */
+	char *tap;          /* host tap device name; NULL for user-mode networking */
 	char *mac;          /* NULL: derived deterministically */
 	struct mark mark;
+	bool user;          /* user: qemu's user-mode network (no root) instead of a tap */
+	char **forwards;    /* user: its forward: entries as written ("tcp:2222:22") */
+	size_t n_forwards;
 };
 
 /* one key: value of the free-form `qemu:` / `firecracker:` maps */

@@ -15,9 +15,32 @@
 static const char *const hypervisors[] = { "qemu", "firecracker" };
 static const char *const accels[] = { "kvm", "tcg", "auto" };
 
-/* every key of a net entry, read together: tap is needed before mac */
+/* every key of a net entry, read together: tap or user is needed before mac */
 static const struct recipe_key net_keys[] = {
-	RECIPE_KEY_TOGETHER("tap"), RECIPE_KEY_TOGETHER("mac"),
+	RECIPE_KEY_TOGETHER("tap"), RECIPE_KEY_TOGETHER("user"), RECIPE_KEY_TOGETHER("mac"),
+};
+
+/* user: { forward: [...] }: each forward checked, kept as written */
+static int parse_forward(struct recipe_parser *p, void *entity, const struct ynode *v,
+			 const char *key, const char *ctx)
+{
+	struct net_iface *ni = entity;
+	if (recipe_parse_want_list(p, v, key, ctx) < 0)
+		return -1;
+	ni->forwards = xcalloc(v->n + 1, sizeof(*ni->forwards));
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ynode *f = v->items[i];
+		if (!recipe_parse_is_string(f))
+			return recipe_parse_want(p, f, key, i + 1, ctx, "a string such as tcp:2222:22");
+		if (recipe_parse_check(p, f, key, i + 1, ctx, recipe_validate_forward(f->text, NULL)) < 0)
+			return -1;
+		ni->forwards[ni->n_forwards++] = xstrdup(f->text);
+	}
+	return 0;
+}
+
+static const struct recipe_key user_keys[] = {
+	RECIPE_KEY_FN("forward", parse_forward),
 };
 
 static int parse_net_entry(struct recipe_parser *p, struct net_iface *ni, const struct ynode *map,
@@ -27,16 +50,46 @@ static int parse_net_entry(struct recipe_parser *p, struct net_iface *ni, const 
 	if (recipe_parse_keys(p, ni, map, net_keys, ARRAY_SIZE(net_keys), ctx) < 0)
 		return -1;
 	const struct ynode *tap = recipe_yaml_get(map, "tap"), *mac = recipe_yaml_get(map, "mac");
-	if (!tap)
-		return recipe_parse_fail(p, map, "%s needs 'tap' (a host tap device name)", ctx);
-	if (recipe_parse_string(p, tap, "tap", 0, ctx, &ni->tap) < 0 ||
-	    recipe_parse_check(p, tap, "tap", 0, ctx, recipe_validate_tap(ni->tap)) < 0)
+	const struct ynode *user = recipe_yaml_get(map, "user");
+	if (!tap && !user)
+		return recipe_parse_fail(p, map, "%s needs 'tap' (a host tap device name) or 'user' "
+					 "(qemu's user-mode network)", ctx);
+	if (tap && user)
+		return recipe_parse_fail(p, user, "%s has both 'tap' and 'user': an interface is "
+					 "one or the other", ctx);
+	if (user) {
+		ni->user = true;
+		char *uctx = xasprintf("'user' of %s", ctx);
+		int ret = recipe_parse_want_map(p, user, "user", 0, ctx);
+		if (ret == 0)
+			ret = recipe_parse_keys(p, ni, user, user_keys, ARRAY_SIZE(user_keys), uctx);
+		free(uctx);
+		if (ret < 0)
+			return -1;
+	} else if (recipe_parse_string(p, tap, "tap", 0, ctx, &ni->tap) < 0 ||
+		   recipe_parse_check(p, tap, "tap", 0, ctx, recipe_validate_tap(ni->tap)) < 0) {
 		return -1;
+	}
 	if (!mac)
 		return 0;
 	if (recipe_parse_string(p, mac, "mac", 0, ctx, &ni->mac) < 0)
 		return -1;
 	return recipe_parse_check(p, mac, "mac", 0, ctx, recipe_validate_mac(ni->mac));
+}
+
+/* the first forward of the profile's earlier user entries that listens where f does, or NULL */
+static const char *forward_clash(const struct profile *pr, const struct net_iface *upto,
+				 const char *f)
+{
+	struct recipe_forward a, b;
+	recipe_validate_forward(f, &a);
+	for (const struct net_iface *ni = pr->net; ni <= upto; ni++)
+		for (size_t i = 0; i < ni->n_forwards && ni->forwards[i] != f; i++) {
+			recipe_validate_forward(ni->forwards[i], &b);
+			if (a.udp == b.udp && a.host == b.host && !strcmp(a.addr, b.addr))
+				return ni->forwards[i];
+		}
+	return NULL;
 }
 
 static int parse_net(struct recipe_parser *p, void *entity, const struct ynode *v,
@@ -52,10 +105,17 @@ static int parse_net(struct recipe_parser *p, void *entity, const struct ynode *
 		char *nctx = xasprintf("net entry %zu of %s", i + 1, ctx);
 		struct net_iface *ni = &pr->net[pr->n_net++];
 		int ret = parse_net_entry(p, ni, v->items[i], nctx);
-		for (size_t j = 0; ret == 0 && j + 1 < pr->n_net; j++)
-			if (strcmp(pr->net[j].tap, ni->tap) == 0)
+		for (size_t j = 0; ret == 0 && ni->tap && j + 1 < pr->n_net; j++)
+			if (pr->net[j].tap && strcmp(pr->net[j].tap, ni->tap) == 0)
 				ret = recipe_parse_fail(p, v->items[i], "%s uses tap '%s' twice", ctx,
 							ni->tap);
+		for (size_t j = 0; ret == 0 && j < ni->n_forwards; j++) {
+			const char *other = forward_clash(pr, ni, ni->forwards[j]);
+			if (other)
+				ret = recipe_parse_fail(p, v->items[i], "%s forwards '%s' and '%s' "
+							"from the same host port", ctx, other,
+							ni->forwards[j]);
+		}
 		free(nctx);
 		if (ret < 0)
 			return -1;
@@ -250,6 +310,12 @@ static int parse_profile(struct recipe_parser *p, struct profile *pr, const stru
 	if (other)
 		return recipe_parse_fail(p, other, "%s runs %s, so it takes no '%s' options", ctx,
 					 hypervisors[pr->hypervisor], other_hv);
+	for (size_t i = 0; pr->hypervisor == HV_FIRECRACKER && i < pr->n_net; i++)
+		if (pr->net[i].user)
+			return recipe_parse_fail(p, recipe_yaml_get(map, "net")->items[i],
+						 "net entry %zu of %s is user-mode networking, which "
+						 "Firecracker does not have (use a tap, or hypervisor: "
+						 "qemu)", i + 1, ctx);
 	const struct ynode *cpus = recipe_yaml_get(map, "cpus");
 	if (cpus)
 		return recipe_parse_check(p, cpus, "cpus", 0, ctx,

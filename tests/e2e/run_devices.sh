@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# A guest's devices end to end, in one boot under TCG (each boot costs a
+# minute or two here), all without root: qemu's user-mode network gives the
+# guest its address by DHCP, and a TCP connection from the host to a
+# forwarded port on 127.0.0.1 reaches a busybox `nc -l` in the guest (one
+# forward from the recipe, one from `run --forward`, both bound to
+# 127.0.0.1).  The guest's init prints what it sees, prefixed "dev-e2e:".
+. "$(dirname "$0")/../lib.sh"
+
+cache=${MVBUILD_TEST_CACHE:-$REPO_DIR/build/test-cache}
+rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
+[ -f "$rootfs" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$rootfs" >/dev/null
+command -v qemu-system-x86_64 >/dev/null || { skip "devices" "no qemu-system-x86_64"; done_testing; exit; }
+
+# two free TCP ports on 127.0.0.1 (the kernel picks them)
+read -r port1 port2 < <(python3 -c '
+import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*[x.getsockname()[1] for x in s])')
+
+mkdir -p "$T/r"
+# the recipe tree is a boundary: the demo recipe and its fragments are copied in
+cp -r "$REPO_DIR/recipes/." "$T/r/"
+cat >"$T/r/dev-init" <<'I'
+#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+ip link set lo up
+ip link set eth0 up
+udhcpc -i eth0 -q -n -t 10 -s /sbin/demo-dhcp
+echo "dev-e2e: addr $(ip -4 -o addr show dev eth0 | awk '{print $4}')"
+echo "dev-e2e: route $(ip route show default)"
+echo "dev-e2e: listening"
+echo "pong from the guest" | nc -l -p 80 >/tmp/got
+echo "dev-e2e: got '$(cat /tmp/got)'"
+sync
+reboot -f
+I
+chmod 0755 "$T/r/dev-init"
+cat >"$T/r/dev.yaml" <<Y
+mvbuild: 1
+name: dev-e2e
+include: [demo.yaml]
+images:
+  devroot:
+    size: 64M
+    epoch: 1700000000
+    layers: [rootfs]
+    overlays:
+      - { file: dev-init, to: /sbin/dev-init, mode: "0755" }
+      - { file: demo/dhcp, to: /sbin/demo-dhcp, mode: "0755" }
+profiles:
+  dev:
+    kernel: microvm
+    image: devroot
+    init: /sbin/dev-init
+    net: [ { user: { forward: [ "tcp:$port1:80" ] } } ]
+Y
+mvb -f "$T/r/dev.yaml" --cache "$cache" build profile:dev
+must_succeed "the devices profile builds"
+
+# the boot, in the background: the host side talks to the guest while it runs
+timeout 600 "$MVBUILD" -f "$T/r/dev.yaml" --cache "$cache" run dev --accel tcg \
+	--forward "tcp:$port2:22" </dev/null >"$T/console" 2>"$T/err" &
+run_pid=$!
+wait_console() { # wait_console TEXT: until the console shows TEXT or the run ends
+	while ! grep -q "$1" "$T/console" 2>/dev/null; do
+		kill -0 "$run_pid" 2>/dev/null || return 1
+		sleep 1
+	done
+}
+if wait_console "dev-e2e: listening"; then
+	ok "the guest reaches its listener"
+	listeners=$(ss -ltnH)
+	check_contains "the recipe's forward listens on 127.0.0.1" "$listeners" "127.0.0.1:$port1 "
+	check_contains "--forward's listens on 127.0.0.1 too" "$listeners" "127.0.0.1:$port2 "
+	check "and neither on every address" bash -c "! ss -ltnH | grep -Eq '(0\.0\.0\.0|\*|\[::\]):($port1|$port2) '"
+	reply=$(python3 - "$port1" <<'PY'
+import socket, sys, time
+# the guest's nc may not be accepting yet when its marker is printed: retry
+for attempt in range(30):
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
+        s.sendall(b"ping from the host\n")
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk: break
+            data += chunk
+        if data:
+            print(data.decode().strip()); break
+    except OSError:
+        pass
+    time.sleep(2)
+PY
+)
+	check_eq "a host connection to the forwarded port gets the guest's reply" "$reply" "pong from the guest"
+else
+	nok "the guest reaches its listener"
+	diag "$(tail -20 "$T/console")"
+	diag "$(cat "$T/err")"
+fi
+wait "$run_pid"
+check_eq "the guest powers off, run exits 0" "$?" 0
+console=$(cat "$T/console")
+check_contains "the guest got its address by DHCP from qemu" "$console" "dev-e2e: addr 10.0.2.15/24"
+check_contains "and qemu's gateway as its default route" "$console" "dev-e2e: route default via 10.0.2.2"
+check_contains "the guest's listener got the host's bytes" "$console" "dev-e2e: got 'ping from the host'"
+done_testing
