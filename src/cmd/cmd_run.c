@@ -1,7 +1,7 @@
 /*
  * cmd_run: `mvbuild run [PROFILE] [--mem N] [--cpus N] [--init PATH]
- * [--append ARGS] [--tap NAME] [--forward PROTO:HOST:GUEST]... [--accel kvm|tcg]
- * [--hypervisor H]`.
+ * [--append ARGS] [--tap NAME] [--forward PROTO:HOST:GUEST]... [--reset]
+ * [--accel kvm|tcg] [--hypervisor H]`.
  * Without PROFILE it runs the profile called default.  The options are the
  * overrides of run_profile(), which builds what is stale and boots.
  */
@@ -82,6 +82,9 @@ static const struct cli_option run_options[] = {
 		"forward host port HOST (on 127.0.0.1) to guest\nport GUEST over qemu's user-mode "
 		"network, e.g.\ntcp:8080:80 (repeatable; adds a user-mode NIC\nwhen the profile "
 		"has none)"),
+	OPT_FLAG(0, "reset", struct run_overrides, reset,
+		"with persist: true, start from fresh copies of\nthe image and disks (the kept "
+		"ones are deleted)"),
 	OPT_PARSE(0, "accel", "kvm|tcg", parse_accel,
 		"qemu accelerator (default: KVM when /dev/kvm\nworks, else TCG; the choice "
 		"is printed)"),

@@ -84,6 +84,10 @@ static void add_nodes(struct engine *e, const struct recipe *r)
 		n->u.profile = p;
 		node_add_dep(n, find_kind(e, NODE_KERNEL, p->kernel));
 		node_add_dep(n, find_kind(e, NODE_IMAGE, p->image));
+		/* extra disks from images: built with the profile, their digests in its key */
+		for (size_t j = 0; j < p->n_disks; j++)
+			if (p->disks[j].image)
+				node_add_dep(n, find_kind(e, NODE_IMAGE, p->disks[j].image));
 	}
 }
 

@@ -57,6 +57,18 @@ static void describe_nic(struct record *rec, const struct launch_nic *nic, size_
 	free(label);
 }
 
+/* an image disk's content is in the key through its image node, a dependency */
+static void describe_disk(struct record *rec, const struct launch_disk *d, size_t i)
+{
+	char *label = xasprintf("param disk %zu", i), *size = xasprintf("%llu",
+						(unsigned long long)d->size);
+	const char *image[] = { "image", d->image, d->readonly ? "readonly" : "writable" };
+	const char *file[] = { "file", d->file, size };
+	record_add_words(rec, label, NULL, d->image ? image : file, 3);
+	free(label);
+	free(size);
+}
+
 static int launch_describe(struct mvctx *ctx, const struct node *node, struct record *rec,
 			   struct error *err)
 {
@@ -79,6 +91,8 @@ static int launch_describe(struct mvctx *ctx, const struct node *node, struct re
 			record_add(rec, "param recipe name", "%s", recipe_name(ctx));
 		for (size_t i = 0; i < spec.n_nics; i++)
 			describe_nic(rec, &spec.nics[i], i);
+		for (size_t i = 0; i < spec.n_disks; i++)
+			describe_disk(rec, &spec.disks[i], i);
 		describe_options(rec, "qemu", p->qemu_opts, p->n_qemu_opts);
 		describe_options(rec, "firecracker", p->fc_opts, p->n_fc_opts);
 	}
@@ -125,7 +139,29 @@ static int kernel_facts(struct build_ctx *b, const struct profile *p, struct lau
 	return ret;
 }
 
-static int write_qemu(struct build_ctx *b, const struct launch_spec *spec, struct error *err)
+/* each image disk's digest and cache-relative path (*rels owns the paths) */
+static int disk_refs(struct build_ctx *b, struct launch_spec *spec, char ***rels,
+		     struct error *err)
+{
+	*rels = xcalloc(spec->n_disks + 1, sizeof(**rels));
+	for (size_t i = 0; i < spec->n_disks; i++) {
+		struct launch_disk *d = &spec->disks[i];
+		if (!d->image)
+			continue;
+		char *id = xasprintf("image:%s", d->image);
+		const struct build_input *in = builder_input_find(b, id, "rootfs.ext4");
+		if (!in)
+			error_set(err, "profile '%s': %s has no output 'rootfs.ext4'", spec->profile, id);
+		free(id);
+		if (!in)
+			return -1;
+		d->digest = in->digest;
+		d->relpath = (*rels)[i] = builder_input_relpath(in);
+	}
+	return 0;
+}
+
+static int write_qemu(struct build_ctx *b, struct launch_spec *spec, struct error *err)
 {
 	const struct profile *p = b->node->u.profile;
 	char *kid = xasprintf("kernel:%s", p->kernel), *iid = xasprintf("image:%s", p->image);
@@ -133,7 +169,7 @@ static int write_qemu(struct build_ctx *b, const struct launch_spec *spec, struc
 	const struct build_input *kin = builder_input_find(b, kid, kout);
 	const struct build_input *iin = builder_input_find(b, iid, "rootfs.ext4");
 	struct buf json = BUF_INIT, sh = BUF_INIT;
-	char *kernel_rel = NULL, *image_rel = NULL, *root = NULL;
+	char *kernel_rel = NULL, *image_rel = NULL, *root = NULL, **disk_rels = NULL;
 	int ret = -1;
 	if (!kin || !iin) {
 		error_set(err, "profile '%s': %s has no output '%s'", p->name, kin ? iid : kid,
@@ -142,6 +178,8 @@ static int write_qemu(struct build_ctx *b, const struct launch_spec *spec, struc
 	}
 	kernel_rel = builder_input_relpath(kin);
 	image_rel = builder_input_relpath(iin);
+	if (disk_refs(b, spec, &disk_rels, err) < 0)
+		goto out;
 	root = builder_root_from_output();
 	struct launch_ref kref = { kin->output, kin->digest, kernel_rel },
 			  iref = { iin->output, iin->digest, image_rel };
@@ -157,6 +195,9 @@ out:
 	free(kernel_rel);
 	free(image_rel);
 	free(root);
+	for (size_t i = 0; disk_rels && i < spec->n_disks; i++)
+		free(disk_rels[i]);
+	free(disk_rels);
 	free(kid);
 	free(iid);
 	return ret;

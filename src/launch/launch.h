@@ -27,6 +27,8 @@
 #define LAUNCH_KERNEL "${kernel}"
 #define LAUNCH_IMAGE "${image}"
 #define LAUNCH_MAC_LEN 18 /* "02:xx:xx:xx:xx:xx" plus NUL */
+/* the placeholder of extra disk N (0-based): "${disk0}" */
+#define LAUNCH_DISK_FMT "${disk%zu}"
 
 /* accelerator for qemu; Firecracker always uses KVM */
 enum accel { ACCEL_KVM, ACCEL_TCG };
@@ -49,6 +51,16 @@ struct launch_nic {
 	size_t n_hostfwd;
 };
 
+/* one extra virtio-blk disk (vdb, vdc, ... in the guest) */
+struct launch_disk {
+	char *image;                /* an image's name, or NULL for a scratch file */
+	char *file;                 /* a scratch file's name in the run directory, or NULL */
+	uint64_t size;              /* file: bytes */
+	bool readonly;              /* image only: the cached image itself, read-only */
+	const char *digest;         /* image: its output's digest, set by the launch builder */
+	const char *relpath;        /* image: where it lives relative to the cache root */
+};
+
 /* a content reference: which output of which node, by digest */
 struct launch_ref {
 	const char *output;         /* "vmlinux", "bzImage", "rootfs.ext4" */
@@ -66,6 +78,8 @@ struct launch_spec {
 	struct launch_nic *nics;     /* one per net entry */
 	size_t n_nics;
 	bool persist;                /* keep the writable image across runs */
+	struct launch_disk *disks;   /* extra disks, in order */
+	size_t n_disks;
 	enum accel_choice accel;     /* qemu: {accel: auto|kvm|tcg} */
 	char *tsc_early_khz;         /* qemu: {tsc_early_khz: N}: added under TCG only */
 	char *qemu_binary;           /* qemu: {binary:} or NULL (PATH lookup at run time) */

@@ -4,8 +4,9 @@
  *
  * firecracker.json (output of the launch builder) is the configuration
  * Firecracker reads with `--no-api --config-file`, except that
- * "kernel_image_path" and the root drive's "path_on_host" are the strings
- * "${kernel}" and "${image}"; `run` writes a copy with the real paths.
+ * "kernel_image_path" and the drives' "path_on_host" are the strings
+ * "${kernel}", "${image}" and "${diskN}" (extra disks, after the root);
+ * `run` writes a copy with the real paths.
  * The kernel is always the uncompressed vmlinux (released Firecracker does
  * not boot bzImage).  boot_args is always set, because Firecracker's
  * default command line turns the serial console off; Firecracker adds
@@ -52,7 +53,16 @@ void launch_fc_json(const struct launch_spec *spec, struct buf *out)
 	json_add_string(out, args);
 	buf_adds(out, "\n  },\n  \"drives\": [\n    { \"drive_id\": \"rootfs\", \"path_on_host\": ");
 	json_add_string(out, LAUNCH_IMAGE);
-	buf_adds(out, ", \"is_root_device\": true, \"is_read_only\": false }\n  ],\n");
+	buf_adds(out, ", \"is_root_device\": true, \"is_read_only\": false }");
+	for (size_t i = 0; i < spec->n_disks; i++) {
+		char *ph = xasprintf(LAUNCH_DISK_FMT, i);
+		buf_addf(out, ",\n    { \"drive_id\": \"disk%zu\", \"path_on_host\": ", i);
+		json_add_string(out, ph);
+		buf_addf(out, ", \"is_root_device\": false, \"is_read_only\": %s }",
+			 spec->disks[i].readonly ? "true" : "false");
+		free(ph);
+	}
+	buf_adds(out, "\n  ],\n");
 	buf_addf(out, "  \"machine-config\": { \"vcpu_count\": %u, \"mem_size_mib\": %u, "
 		 "\"smt\": false },\n", spec->cpus, spec->mem);
 	fc_nics(spec, out);

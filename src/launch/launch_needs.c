@@ -19,6 +19,7 @@ struct need {
 };
 
 static const struct need net_needs[] = { { "VIRTIO_NET", "net.config" } };
+static const struct need disk_needs[] = { { "VIRTIO_BLK", "base.config" } };
 
 /* the value config (a .config's text) gives CONFIG_symbol: "y", "m", ..., or "n" when unset */
 static char *config_value(const char *config, const char *symbol)
@@ -69,6 +70,14 @@ int launch_needs_check(const struct launch_spec *spec, const struct profile *p,
 	for (size_t i = 0; i < spec->n_nics; i++) {
 		char *what = xasprintf("net %zu (%s)", i, spec->nics[i].user ? "user-mode" : "tap");
 		int ret = check_needs(net_needs, ARRAY_SIZE(net_needs), config, p, &p->net[i].mark,
+				      what, err);
+		free(what);
+		if (ret < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < spec->n_disks; i++) {
+		char *what = xasprintf("disk %zu", i);
+		int ret = check_needs(disk_needs, ARRAY_SIZE(disk_needs), config, p, &p->disks[i].mark,
 				      what, err);
 		free(what);
 		if (ret < 0)

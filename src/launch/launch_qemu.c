@@ -80,6 +80,14 @@ static void add_devices(const struct launch_spec *spec, struct launch_argv *out)
 	launch_argv_add(out, "id=root,file=" LAUNCH_IMAGE ",format=raw,if=none");
 	launch_argv_add(out, "-device");
 	launch_argv_add(out, "virtio-blk-device,drive=root");
+	/* after the root, so the root stays /dev/vda and the extra disks follow in order */
+	for (size_t i = 0; i < spec->n_disks; i++) {
+		launch_argv_add(out, "-drive");
+		launch_argv_addf(out, "id=disk%zu,file=" LAUNCH_DISK_FMT ",format=raw,if=none%s", i, i,
+				 spec->disks[i].readonly ? ",readonly=on" : "");
+		launch_argv_add(out, "-device");
+		launch_argv_addf(out, "virtio-blk-device,drive=disk%zu", i);
+	}
 	for (size_t i = 0; i < spec->n_nics; i++) {
 		launch_argv_add(out, "-netdev");
 		if (spec->nics[i].user) {
@@ -143,6 +151,28 @@ static void json_ref(const char *name, const struct launch_ref *ref, struct buf 
 	buf_adds(out, " },\n");
 }
 
+/* "disks": what each ${diskN} is: an image by digest, or a scratch file and its size */
+static void json_disks(const struct launch_spec *spec, struct buf *out)
+{
+	buf_adds(out, "  \"disks\": [");
+	for (size_t i = 0; i < spec->n_disks; i++) {
+		const struct launch_disk *d = &spec->disks[i];
+		buf_adds(out, i ? ",\n    { " : "\n    { ");
+		if (d->image) {
+			buf_adds(out, "\"image\": ");
+			json_add_string(out, d->image);
+			buf_adds(out, ", \"output\": \"rootfs.ext4\", \"sha256\": ");
+			json_add_string(out, d->digest ? d->digest : "");
+			buf_addf(out, ", \"readonly\": %s }", d->readonly ? "true" : "false");
+		} else {
+			buf_adds(out, "\"file\": ");
+			json_add_string(out, d->file);
+			buf_addf(out, ", \"size\": %llu }", (unsigned long long)d->size);
+		}
+	}
+	buf_adds(out, "\n  ],\n");
+}
+
 void launch_qemu_json(const struct launch_spec *spec, const struct launch_ref *kernel,
 		      const struct launch_ref *image, struct buf *out)
 {
@@ -154,6 +184,8 @@ void launch_qemu_json(const struct launch_spec *spec, const struct launch_ref *k
 	json_ref("image", image, out);
 	buf_addf(out, "  \"persist\": %s,\n  \"accel\": \"%s\",\n", spec->persist ? "true" : "false",
 		 accel_choice_names[spec->accel]);
+	if (spec->n_disks)
+		json_disks(spec, out);
 	buf_adds(out, "  \"argv\": {\n    \"kvm\": ");
 	json_argv(spec, ACCEL_KVM, out);
 	buf_adds(out, ",\n    \"tcg\": ");
@@ -161,13 +193,25 @@ void launch_qemu_json(const struct launch_spec *spec, const struct launch_ref *k
 	buf_adds(out, "\n  }\n}\n");
 }
 
+/* the placeholder at s ("${kernel}", "${image}", "${diskN}"): its length, or 0 */
+static size_t placeholder_len(const char *s)
+{
+	if (str_startswith(s, LAUNCH_KERNEL))
+		return strlen(LAUNCH_KERNEL);
+	if (str_startswith(s, LAUNCH_IMAGE))
+		return strlen(LAUNCH_IMAGE);
+	size_t digits = str_startswith(s, "${disk") ? strspn(s + 6, "0123456789") : 0;
+	return digits && s[6 + digits] == '}' ? 6 + digits + 1 : 0;
+}
+
 /* one argument in sh syntax: literal parts single-quoted, placeholders as variables */
 static void sh_arg(struct buf *out, const char *arg)
 {
 	while (*arg) {
-		const char *k = strstr(arg, LAUNCH_KERNEL), *im = strstr(arg, LAUNCH_IMAGE);
-		const char *next = k && (!im || k < im) ? k : im;
-		size_t lit = next ? (size_t)(next - arg) : strlen(arg);
+		const char *next = arg;
+		while (*next && !placeholder_len(next))
+			next++;
+		size_t lit = (size_t)(next - arg);
 		if (lit) {
 			buf_addc(out, '\'');
 			for (size_t i = 0; i < lit; i++)
@@ -177,11 +221,36 @@ static void sh_arg(struct buf *out, const char *arg)
 					buf_addc(out, arg[i]);
 			buf_addc(out, '\'');
 		}
-		if (!next)
+		if (!*next)
 			return;
-		/* the image only ever appears inside -drive, where qemu needs ",," */
-		buf_adds(out, next == k ? "\"$kernel\"" : "\"$image_q\"");
-		arg = next + strlen(next == k ? LAUNCH_KERNEL : LAUNCH_IMAGE);
+		/* the kernel is a whole argument; the disks only ever appear inside -drive,
+		 * where qemu needs ",," */
+		size_t len = placeholder_len(next);
+		if (str_startswith(next, LAUNCH_KERNEL))
+			buf_adds(out, "\"$kernel\"");
+		else
+			buf_addf(out, "\"$%.*s_q\"", (int)(len - 3), next + 2);
+		arg = next + len;
+	}
+}
+
+/* the script's $diskN and $diskN_q: a read-only image from the cache, else what the user gives */
+static void sh_disks(const struct launch_spec *spec, struct buf *out)
+{
+	for (size_t i = 0; i < spec->n_disks; i++) {
+		const struct launch_disk *d = &spec->disks[i];
+		if (d->image && d->readonly)
+			buf_addf(out, "disk%zu=$cache/%s   # image '%s', read-only\n", i,
+				 d->relpath ? d->relpath : "", d->image);
+		else if (d->image)
+			buf_addf(out, "disk%zu=${MVBUILD_DISK%zu:?set MVBUILD_DISK%zu to a writable copy "
+				 "of image '%s' (cp --sparse=always \"$cache/%s\" %s.ext4)}\n", i, i, i,
+				 d->image, d->relpath ? d->relpath : "", d->image);
+		else
+			buf_addf(out, "disk%zu=${MVBUILD_DISK%zu:?set MVBUILD_DISK%zu to a scratch file "
+				 "(truncate -s %llu %s)}\n", i, i, i, (unsigned long long)d->size,
+				 d->file);
+		buf_addf(out, "disk%zu_q=$(printf '%%s\\n' \"$disk%zu\" | sed 's/,/,,/g')\n", i, i);
 	}
 }
 
@@ -214,13 +283,14 @@ void launch_qemu_script(const struct launch_spec *spec, const struct launch_ref 
 		 "cache=${MVBUILD_CACHE:-$(cd \"$(dirname \"$0\")/%s\" && pwd)}\n"
 		 "kernel=$cache/%s   # %s\n"
 		 "image=${1:?usage: sh qemu.sh IMAGE [kvm|tcg]}\n"
-		 "image_q=$(printf '%%s\\n' \"$image\" | sed 's/,/,,/g')\n"
-		 "case ${2:-tcg} in\n"
-		 "kvm)\n"
-		 "\tqemu=qemu-system-x86_64\n"
-		 "\tif command -v qemu-system-x86_64-microvm >/dev/null; then qemu=qemu-system-x86_64-microvm; fi\n",
+		 "image_q=$(printf '%%s\\n' \"$image\" | sed 's/,/,,/g')\n",
 		 spec->profile, spec->profile, image->relpath, root_from_script, kernel->relpath,
 		 kernel->output);
+	sh_disks(spec, out);
+	buf_adds(out, "case ${2:-tcg} in\n"
+		 "kvm)\n"
+		 "\tqemu=qemu-system-x86_64\n"
+		 "\tif command -v qemu-system-x86_64-microvm >/dev/null; then qemu=qemu-system-x86_64-microvm; fi\n");
 	sh_exec(spec, ACCEL_KVM, "\"$qemu\"", out);
 	buf_adds(out, "tcg)\n");
 	sh_exec(spec, ACCEL_TCG, "qemu-system-x86_64", out);

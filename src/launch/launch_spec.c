@@ -116,6 +116,32 @@ static int fill_nics(struct launch_spec *spec, const char *recipe_name, const st
 	return 0;
 }
 
+static int fill_disks(struct launch_spec *spec, const struct profile *p, struct error *err)
+{
+	spec->disks = xcalloc(p->n_disks + 1, sizeof(*spec->disks));
+	for (size_t i = 0; i < p->n_disks; i++) {
+		const struct profile_disk *d = &p->disks[i];
+		struct launch_disk *ld = &spec->disks[spec->n_disks++];
+		if (d->file) {
+			char *what = xasprintf("disk %zu: file '%s'", i, d->file);
+			int ret = refuse(err, &d->mark, p->name, what, recipe_validate_disk_file(d->file));
+			free(what);
+			what = xasprintf("disk %zu: size %llu", i, (unsigned long long)d->size);
+			if (ret == 0)
+				ret = refuse(err, &d->mark, p->name, what,
+					     recipe_validate_disk_size(d->size));
+			free(what);
+			if (ret < 0)
+				return -1;
+		}
+		ld->image = xstrdup(d->image);
+		ld->file = xstrdup(d->file);
+		ld->size = d->size;
+		ld->readonly = d->readonly;
+	}
+	return 0;
+}
+
 static int qemu_option(struct launch_spec *spec, const struct profile *p, const struct option *o,
 		       struct error *err)
 {
@@ -248,7 +274,8 @@ int launch_spec_from_profile(struct launch_spec *spec, const char *recipe_name,
 	for (size_t i = 0; i < p->n_fc_opts; i++)
 		if (fc_option(spec, p, &p->fc_opts[i], err) < 0)
 			return -1;
-	if (fill_nics(spec, recipe_name, p, err) < 0 || check_numbers(spec, p, err) < 0)
+	if (fill_nics(spec, recipe_name, p, err) < 0 || fill_disks(spec, p, err) < 0 ||
+	    check_numbers(spec, p, err) < 0)
 		return -1;
 	return 0;
 }
@@ -262,6 +289,11 @@ void launch_spec_release(struct launch_spec *spec)
 		free(spec->nics[i].hostfwd);
 	}
 	free(spec->nics);
+	for (size_t i = 0; i < spec->n_disks; i++) {
+		free(spec->disks[i].image);
+		free(spec->disks[i].file);
+	}
+	free(spec->disks);
 	free(spec->profile);
 	free(spec->init);
 	free(spec->cmdline);

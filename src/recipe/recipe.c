@@ -100,6 +100,11 @@ static void profile_release(struct profile *p)
 		free_strings(p->net[i].forwards, p->net[i].n_forwards);
 	}
 	free(p->net);
+	for (size_t i = 0; i < p->n_disks; i++) {
+		free(p->disks[i].image);
+		free(p->disks[i].file);
+	}
+	free(p->disks);
 	options_release(p->qemu_opts, p->n_qemu_opts);
 	options_release(p->fc_opts, p->n_fc_opts);
 }

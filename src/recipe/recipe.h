@@ -128,6 +128,17 @@ struct net_iface {
 	size_t n_forwards;
 };
 
+/* one extra virtio-blk disk of a profile: an image target, or a scratch file */
+struct profile_disk {
+	char *image;              /* an image's name, or NULL for a scratch file */
+	struct image *image_ref;  /* resolved */
+	char *file;               /* a scratch file's name in the run directory, or NULL */
+	uint64_t size;            /* file: its size in bytes */
+	bool readonly;            /* the guest cannot write it (image disks only) */
+	struct mark mark;         /* the entry */
+	struct mark image_mark;   /* where image: was written */
+};
+
 /* one key: value of the free-form `qemu:` / `firecracker:` maps */
 struct option {
 	char *key;
@@ -152,6 +163,8 @@ struct profile {
 	struct net_iface *net;
 	size_t n_net;
 	bool persist;
+	struct profile_disk *disks; /* extra disks after the root, in order (vdb, vdc, ...) */
+	size_t n_disks;
 	struct option *qemu_opts;   /* qemu: map */
 	size_t n_qemu_opts;
 	struct option *fc_opts;     /* firecracker: map */

@@ -123,6 +123,94 @@ static int parse_net(struct recipe_parser *p, void *entity, const struct ynode *
 	return 0;
 }
 
+/* ---- disks: extra virtio-blk devices ------------------------------------- */
+
+static int parse_disk_size(struct recipe_parser *p, void *entity, const struct ynode *v,
+			   const char *key, const char *ctx)
+{
+	struct profile_disk *d = entity;
+	uint64_t size = 0;
+	bool okay = v->kind == YNODE_SCALAR && (v->type == YSCALAR_STR || v->type == YSCALAR_INT) &&
+		    parse_size(v->text, &size) == 0;
+	if (!okay)
+		return recipe_parse_want(p, v, key, 0, ctx, "digits with an optional K, M, G or T "
+					 "suffix (powers of 1024, such as 1G)");
+	if (recipe_parse_check(p, v, key, 0, ctx, recipe_validate_disk_size(size)) < 0)
+		return -1;
+	d->size = size;
+	return 0;
+}
+
+static int parse_disk_file(struct recipe_parser *p, void *entity, const struct ynode *v,
+			   const char *key, const char *ctx)
+{
+	struct profile_disk *d = entity;
+	if (recipe_parse_string(p, v, key, 0, ctx, &d->file) < 0)
+		return -1;
+	return recipe_parse_check(p, v, key, 0, ctx, recipe_validate_disk_file(d->file));
+}
+
+static const struct recipe_key disk_keys[] = {
+	RECIPE_KEY_REF("image", struct profile_disk, image, image_mark),
+	RECIPE_KEY_FN("file", parse_disk_file),
+	RECIPE_KEY_FN("size", parse_disk_size),
+	RECIPE_KEY_BOOL("readonly", struct profile_disk, readonly),
+};
+
+static int parse_disk_entry(struct recipe_parser *p, struct profile_disk *d,
+			    const struct ynode *map, const char *ctx)
+{
+	d->mark = map->mark;
+	if (recipe_parse_keys(p, d, map, disk_keys, ARRAY_SIZE(disk_keys), ctx) < 0)
+		return -1;
+	const struct ynode *size = recipe_yaml_get(map, "size"), *ro = recipe_yaml_get(map, "readonly");
+	if (!d->image && !d->file)
+		return recipe_parse_fail(p, map, "%s needs 'image' (an image's name) or 'file' (a "
+					 "scratch file's name)", ctx);
+	if (d->image && d->file)
+		return recipe_parse_fail(p, recipe_yaml_get(map, "file"), "%s has both 'image' and "
+					 "'file': a disk is one or the other", ctx);
+	if (d->image && size)
+		return recipe_parse_fail(p, size, "%s is image '%s', whose size is the image's: it "
+					 "takes no 'size'", ctx, d->image);
+	if (d->file && !size)
+		return recipe_parse_fail(p, map, "%s needs 'size' (the scratch file's size, such as "
+					 "1G)", ctx);
+	if (d->file && ro && d->readonly)
+		return recipe_parse_fail(p, ro, "%s is a scratch file, which starts empty: "
+					 "'readonly: true' would leave it useless", ctx);
+	return 0;
+}
+
+static int parse_disks(struct recipe_parser *p, void *entity, const struct ynode *v,
+		       const char *key, const char *ctx)
+{
+	struct profile *pr = entity;
+	if (recipe_parse_want_list(p, v, key, ctx) < 0)
+		return -1;
+	pr->disks = xcalloc(v->n + 1, sizeof(*pr->disks));
+	for (size_t i = 0; i < v->n; i++) {
+		if (recipe_parse_want_map(p, v->items[i], key, i + 1, ctx) < 0)
+			return -1;
+		char *dctx = xasprintf("disk entry %zu of %s", i + 1, ctx);
+		struct profile_disk *d = &pr->disks[pr->n_disks++];
+		int ret = parse_disk_entry(p, d, v->items[i], dctx);
+		/* each disk has its own file in the run directory, named after it */
+		for (size_t j = 0; ret == 0 && j + 1 < pr->n_disks; j++) {
+			const struct profile_disk *o = &pr->disks[j];
+			if ((d->image && o->image && !strcmp(d->image, o->image)) ||
+			    (d->file && o->file && !strcmp(d->file, o->file)))
+				ret = recipe_parse_fail(p, v->items[i], "%s names %s '%s' as disk "
+							"entry %zu already", ctx, d->image ? "image"
+							: "file", d->image ? d->image : d->file, j + 1);
+		}
+		free(dctx);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* ---- the qemu: / firecracker: maps: known keys, scalar values kept as text ---- */
 
 /* a hypervisor option is one scalar value; 0 when it is, else -1 */
@@ -288,6 +376,7 @@ static const struct recipe_key profile_keys[] = {
 	RECIPE_KEY_FN("cmdline", parse_cmdline),
 	RECIPE_KEY_FN("net", parse_net),
 	RECIPE_KEY_BOOL("persist", struct profile, persist),
+	RECIPE_KEY_FN("disks", parse_disks),
 	RECIPE_KEY_FN("qemu", parse_qemu),
 	RECIPE_KEY_FN("firecracker", parse_firecracker),
 };

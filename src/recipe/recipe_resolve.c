@@ -139,8 +139,15 @@ static int resolve_profiles(struct recipe *r, const struct name_index *kernels,
 		pr->kernel_ref = index_resolve(kernels, pr->kernel, &pr->kernel_mark, user, err);
 		if (pr->kernel_ref)
 			pr->image_ref = index_resolve(images, pr->image, &pr->image_mark, user, err);
+		bool okay = pr->kernel_ref && pr->image_ref;
+		for (size_t j = 0; okay && j < pr->n_disks; j++) {
+			struct profile_disk *d = &pr->disks[j];
+			if (d->image)
+				okay = (d->image_ref = index_resolve(images, d->image, &d->image_mark,
+								     user, err)) != NULL;
+		}
 		free(user);
-		if (!pr->kernel_ref || !pr->image_ref)
+		if (!okay)
 			return -1;
 	}
 	return 0;

@@ -92,6 +92,28 @@ char *recipe_validate_mac(const char *mac)
 	return xstrdup("a unicast MAC address such as 02:00:00:00:00:01 (even first byte)");
 }
 
+char *recipe_validate_disk_size(uint64_t bytes)
+{
+	/* virtio-blk counts 512-byte sectors: a ragged tail would be invisible to the guest */
+	if (bytes >= (1ULL << 20) && bytes <= RECIPE_SIZE_MAX && bytes % 512 == 0)
+		return NULL;
+	return xasprintf("a size from 1M to %llu bytes in whole 512-byte sectors",
+			 (unsigned long long)RECIPE_SIZE_MAX);
+}
+
+char *recipe_validate_disk_file(const char *name)
+{
+	size_t len = strlen(name);
+	bool okay = len >= 1 && len <= 64 && name[0] != '.';
+	for (const char *c = name; okay && *c; c++)
+		okay = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		       (*c >= '0' && *c <= '9') || strchr("._-", *c);
+	if (okay)
+		return NULL;
+	return xstrdup("a file name of 1 to 64 letters, digits, '.', '_' or '-', not starting "
+		       "with '.'");
+}
+
 /* the port text s..end: 1 to 65535, digits only; 0 when it is not one */
 static uint16_t port_value(const char *s, const char *end)
 {

@@ -58,6 +58,10 @@ struct recipe_forward {
  * (may be NULL) when valid.
  */
 char *recipe_validate_forward(const char *fwd, struct recipe_forward *out);
+/* a profile's scratch disk size: 1M to RECIPE_SIZE_MAX, whole 512-byte sectors */
+char *recipe_validate_disk_size(uint64_t bytes);
+/* a scratch disk's file name in the run directory: 1 to 64 of A-Z a-z 0-9 . _ -, no leading . */
+char *recipe_validate_disk_file(const char *name);
 /* qemu tsc_early_khz: a frequency in kHz */
 char *recipe_validate_tsc_khz(const char *khz);
 /* qemu machine: key=value,... of the allowed microvm properties (docs/run.md) */

@@ -27,6 +27,9 @@
 struct run_inputs {
 	const struct build_input *kernel_outs, *image_outs, *launch_outs;
 	int n_kernel, n_image, n_launch;
+	const struct build_input **disk_images; /* per extra disk: its image's rootfs.ext4, or NULL */
+	char **disk_paths;                      /* per extra disk: the file the guest gets */
+	size_t n_disks;
 };
 
 static const struct build_input *find_output(const struct build_input *outs, int n,
@@ -60,36 +63,72 @@ static const struct profile *choose_profile(const struct recipe *r, const char *
 	return NULL;
 }
 
+/* the rootfs.ext4 of each image disk of v, built with the rest (a target, as the image is) */
+static int disk_images(struct engine *e, const struct profile *v, struct run_inputs *in,
+		       struct error *err)
+{
+	in->n_disks = v->n_disks;
+	in->disk_images = xcalloc(v->n_disks + 1, sizeof(*in->disk_images));
+	in->disk_paths = xcalloc(v->n_disks + 1, sizeof(*in->disk_paths));
+	for (size_t i = 0; i < v->n_disks; i++) {
+		if (!v->disks[i].image)
+			continue;
+		char *id = xasprintf("image:%s", v->disks[i].image);
+		struct node *n = engine_find(e, id);
+		const struct build_input *outs = NULL;
+		int n_outs = n ? engine_outputs(e, n, &outs, err) : -1;
+		if (!n)
+			error_usage(err, "no node '%s' in the recipe", id);
+		free(id);
+		if (n_outs < 0)
+			return -1;
+		if (!(in->disk_images[i] = find_output(outs, n_outs, "rootfs.ext4")))
+			return error_set(err, "image '%s' has no output 'rootfs.ext4'",
+					 v->disks[i].image);
+	}
+	return 0;
+}
+
 /*
- * Build the variant v of the profile node, its kernel and its image, and
- * find their outputs.  The variant node is the caller's (*variant), since
- * in points at its outputs.
+ * Build the variant v of the profile node, its kernel, its image and its
+ * disks' images, and find their outputs.  The variant node is the caller's
+ * (*variant), since in points at its outputs.
  */
 static int build_inputs(struct engine *e, const struct profile *v, struct node **variant,
 			struct run_inputs *in, struct error *err)
 {
-	char *ids[3] = { xasprintf("profile:%s", v->name), xasprintf("kernel:%s", v->kernel),
-			 xasprintf("image:%s", v->image) };
-	struct node *nodes[3];
+	size_t n = 3 + v->n_disks;
+	char **ids = xcalloc(n, sizeof(*ids));
+	struct node **nodes = xcalloc(n, sizeof(*nodes));
+	ids[0] = xasprintf("profile:%s", v->name);
+	ids[1] = xasprintf("kernel:%s", v->kernel);
+	ids[2] = xasprintf("image:%s", v->image);
+	size_t n_ids = 3;
+	for (size_t i = 0; i < v->n_disks; i++)
+		if (v->disks[i].image)
+			ids[n_ids++] = xasprintf("image:%s", v->disks[i].image);
 	int ret = -1;
-	for (int i = 0; i < 3; i++)
+	for (size_t i = 0; i < n_ids; i++)
 		if (!(nodes[i] = engine_find(e, ids[i]))) {
 			error_usage(err, "no node '%s' in the recipe", ids[i]);
 			goto out;
 		}
 	if (!(*variant = nodes[0] = engine_variant_profile(e, nodes[0], v, err)))
 		goto out;
-	/* kernel and image are targets too: a cached launch config does not fetch them */
-	if (engine_build(e, nodes, 3, err) < 0)
+	/* kernel and images are targets too: a cached launch config does not fetch them */
+	if (engine_build(e, nodes, n_ids, err) < 0)
 		goto out;
 	if ((in->n_launch = engine_outputs(e, nodes[0], &in->launch_outs, err)) < 0 ||
 	    (in->n_kernel = engine_outputs(e, nodes[1], &in->kernel_outs, err)) < 0 ||
-	    (in->n_image = engine_outputs(e, nodes[2], &in->image_outs, err)) < 0)
+	    (in->n_image = engine_outputs(e, nodes[2], &in->image_outs, err)) < 0 ||
+	    disk_images(e, v, in, err) < 0)
 		goto out;
 	ret = 0;
 out:
-	for (int i = 0; i < 3; i++)
+	for (size_t i = 0; i < n_ids; i++)
 		free(ids[i]);
+	free(ids);
+	free(nodes);
 	return ret;
 }
 
@@ -172,6 +211,50 @@ static int prepare_dir(struct mvctx *ctx, const struct launch_spec *spec,
 	return ret;
 }
 
+/* each extra disk's file: the cached image itself when read-only, else one in the run dir */
+static int prepare_disks(const struct launch_spec *spec, struct run_inputs *in,
+			 struct run_dir *rd, struct error *err)
+{
+	for (size_t i = 0; i < spec->n_disks; i++) {
+		const struct launch_disk *d = &spec->disks[i];
+		const struct build_input *img = in->disk_images[i];
+		int ret = 0;
+		if (d->image && d->readonly)
+			in->disk_paths[i] = xstrdup(img->path);
+		else
+			ret = run_dir_disk(rd, d->image ? d->image : d->file, img ? img->path : NULL,
+					   img ? img->digest : NULL, d->size, &in->disk_paths[i], err);
+		if (ret < 0) {
+			error_prefix(err, "disk %zu of profile '%s'", i, spec->profile);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* put each disk's path in for its ${diskN} in argv */
+static void substitute_disks(const struct run_inputs *in, struct launch_argv *argv)
+{
+	for (size_t i = 0; i < in->n_disks; i++) {
+		char *ph = xasprintf(LAUNCH_DISK_FMT, i);
+		run_substitute_placeholder(argv->v, argv->n, ph, in->disk_paths[i]);
+		free(ph);
+	}
+}
+
+/* the same in Firecracker's config text (freed and replaced) */
+static char *substitute_disks_json(const struct run_inputs *in, char *text)
+{
+	for (size_t i = 0; i < in->n_disks; i++) {
+		char *ph = xasprintf(LAUNCH_DISK_FMT, i);
+		char *next = run_substitute_json_placeholder(text, ph, in->disk_paths[i]);
+		free(ph);
+		free(text);
+		text = next;
+	}
+	return text;
+}
+
 static int qemu_command(struct mvctx *ctx, const char *accel,
 			const struct launch_spec *spec, const struct run_inputs *in,
 			const struct run_dir *rd, struct launch_argv *argv, struct error *err)
@@ -190,6 +273,8 @@ static int qemu_command(struct mvctx *ctx, const char *accel,
 	enum accel a;
 	if (kpath && choose_accel(ctx, accel, spec, spec->profile, &a, err) == 0)
 		ret = run_qemu_argv(&cfg, a, spec->qemu_binary, kpath, rd->image, argv, err);
+	if (ret == 0)
+		substitute_disks(in, argv);
 	json_release(&cfg);
 	buf_release(&text);
 	return ret;
@@ -207,7 +292,7 @@ static int firecracker_command(struct mvctx *ctx, const struct launch_spec *spec
 	    load_json_output(in, "firecracker.json", &text, NULL, err) < 0 ||
 	    !(kpath = kernel_path(in, "vmlinux", NULL, err)))
 		goto out;
-	resolved = run_substitute_json(text.data, kpath, rd->image);
+	resolved = substitute_disks_json(in, run_substitute_json(text.data, kpath, rd->image));
 	config = path_join(rd->path, "firecracker.json");
 	if (write_file_atomic(config, resolved, strlen(resolved), 0644, err) < 0)
 		goto out;
@@ -256,13 +341,13 @@ static int report(struct mvctx *ctx, const struct run_result *res, const char *h
 }
 
 static int boot(struct mvctx *ctx, const char *accel, const struct launch_spec *spec,
-		const struct run_inputs *in, struct error *err)
+		struct run_inputs *in, struct error *err)
 {
 	struct run_dir rd;
 	struct launch_argv argv = { 0 };
 	int status = -1;
 	bool fc = spec->hypervisor == HV_FIRECRACKER;
-	if (prepare_dir(ctx, spec, in, &rd, err) < 0)
+	if (prepare_dir(ctx, spec, in, &rd, err) < 0 || prepare_disks(spec, in, &rd, err) < 0)
 		goto out;
 	if ((fc ? firecracker_command(ctx, spec, in, &rd, &argv, err)
 		: qemu_command(ctx, accel, spec, in, &rd, &argv, err)) < 0)
@@ -276,6 +361,17 @@ out:
 	run_dir_release(&rd);
 	launch_argv_release(&argv);
 	return status;
+}
+
+/* --reset: the persistent copies go, so this run starts from the images */
+static int reset_dir(struct mvctx *ctx, const char *profile, struct error *err)
+{
+	char rid[17];
+	recipe_id(ctx->recipe, rid);
+	char *id = xasprintf("profile:%s", profile);
+	progress_note(ctx->progress, id, "--reset: fresh copies of the root image and disks");
+	free(id);
+	return run_dir_reset(cache_root(ctx->cache), rid, profile, err);
 }
 
 int run_profile(struct mvctx *ctx, struct engine *e, const char *name,
@@ -295,8 +391,14 @@ int run_profile(struct mvctx *ctx, struct engine *e, const char *name,
 	if (launch_spec_from_profile(&spec, ctx->recipe->name, &v.profile, err) < 0 ||
 	    build_inputs(e, &v.profile, &variant, &in, err) < 0)
 		goto out;
+	if (o->reset && spec.persist && reset_dir(ctx, spec.profile, err) < 0)
+		goto out;
 	status = boot(ctx, o->accel, &spec, &in, err);
 out:
+	for (size_t i = 0; i < in.n_disks; i++)
+		free(in.disk_paths[i]);
+	free(in.disk_paths);
+	free(in.disk_images);
 	engine_variant_free(e, variant);
 	launch_spec_release(&spec);
 	run_variant_release(&v);

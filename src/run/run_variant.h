@@ -7,6 +7,8 @@
 #ifndef MVBUILD_RUN_VARIANT_H
 #define MVBUILD_RUN_VARIANT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "recipe/recipe.h"
@@ -23,6 +25,7 @@ struct run_overrides {
 	const char *forwards[RUN_FORWARDS_MAX]; /* --forward, each "tcp:8080:80" */
 	size_t n_forwards;
 	const char *accel;       /* --accel "kvm" or "tcg" */
+	bool reset;              /* --reset: a persistent profile starts from fresh copies */
 	const char *hypervisor;  /* --hypervisor "qemu" or "firecracker" */
 };
 

@@ -4,7 +4,10 @@
 # guest its address by DHCP, and a TCP connection from the host to a
 # forwarded port on 127.0.0.1 reaches a busybox `nc -l` in the guest (one
 # forward from the recipe, one from `run --forward`, both bound to
-# 127.0.0.1).  The guest's init prints what it sees, prefixed "dev-e2e:".
+# 127.0.0.1); extra disks: a writable copy of another image (its marker
+# file read, a file written and found afterwards in the persistent copy), a
+# read-only image, and a sparse scratch file of the size asked for.  The
+# guest's init prints what it sees, prefixed "dev-e2e:".
 . "$(dirname "$0")/../lib.sh"
 
 cache=${MVBUILD_TEST_CACHE:-$REPO_DIR/build/test-cache}
@@ -32,6 +35,12 @@ ip link set eth0 up
 udhcpc -i eth0 -q -n -t 10 -s /sbin/demo-dhcp
 echo "dev-e2e: addr $(ip -4 -o addr show dev eth0 | awk '{print $4}')"
 echo "dev-e2e: route $(ip route show default)"
+mkdir -p /mnt/data /mnt/ro
+mount -t ext4 /dev/vdb /mnt/data && echo "dev-e2e: data marker '$(cat /mnt/data/marker)'"
+echo "written by the guest" >/mnt/data/from-guest && umount /mnt/data && echo "dev-e2e: data written"
+echo "dev-e2e: vdc ro $(cat /sys/block/vdc/ro)"
+mount -t ext4 -o ro /dev/vdc /mnt/ro && [ -x /mnt/ro/sbin/demo-init ] && echo "dev-e2e: vdc is the demo rootfs"
+echo "dev-e2e: vdd sectors $(cat /sys/block/vdd/size) ro $(cat /sys/block/vdd/ro)"
 echo "dev-e2e: listening"
 echo "pong from the guest" | nc -l -p 80 >/tmp/got
 echo "dev-e2e: got '$(cat /tmp/got)'"
@@ -51,13 +60,23 @@ images:
     overlays:
       - { file: dev-init, to: /sbin/dev-init, mode: "0755" }
       - { file: demo/dhcp, to: /sbin/demo-dhcp, mode: "0755" }
+  data:
+    size: 8M
+    epoch: 1700000000
+    overlays:
+      - { content: "data-disk-marker", to: /marker }
 profiles:
   dev:
     kernel: microvm
     image: devroot
     init: /sbin/dev-init
     net: [ { user: { forward: [ "tcp:$port1:80" ] } } ]
+    disks: [ { image: data }, { image: rootfs, readonly: true }, { file: scratch.img, size: 3M } ]
+    persist: true
 Y
+# the persistent run directory this test makes is its own to remove
+rundir=$cache/run/$(python3 -c 'import hashlib,os,sys; print(hashlib.sha256(os.path.abspath(sys.argv[1]).encode()).hexdigest()[:16])' "$T/r/dev.yaml")-dev
+on_exit "rm -rf '$rundir'"
 mvb -f "$T/r/dev.yaml" --cache "$cache" build profile:dev
 must_succeed "the devices profile builds"
 
@@ -109,4 +128,17 @@ console=$(cat "$T/console")
 check_contains "the guest got its address by DHCP from qemu" "$console" "dev-e2e: addr 10.0.2.15/24"
 check_contains "and qemu's gateway as its default route" "$console" "dev-e2e: route default via 10.0.2.2"
 check_contains "the guest's listener got the host's bytes" "$console" "dev-e2e: got 'ping from the host'"
+check_contains "the first extra disk is image 'data', with its marker" "$console" "dev-e2e: data marker 'data-disk-marker'"
+check_contains "the guest writes to it" "$console" "dev-e2e: data written"
+check_contains "a readonly: true disk is read-only in the guest" "$console" "dev-e2e: vdc ro 1"
+check_contains "and is the image it names" "$console" "dev-e2e: vdc is the demo rootfs"
+check_contains "the scratch file has the size asked for (3M = 6144 sectors), writable" "$console" "dev-e2e: vdd sectors 6144 ro 0"
+check "persist: the guest's file is in the kept copy of image 'data'" bash -c \
+	"debugfs -R 'cat /from-guest' '$rundir/image-data.ext4' 2>/dev/null | grep -qx 'written by the guest'"
+check_eq "the kept copy is a clean ext4" "$(e2fsck -fn "$rundir/image-data.ext4" >/dev/null 2>&1; echo $?)" 0
+check_eq "the kept scratch file is 3M and sparse" \
+	"$(stat -c '%s %b' "$rundir/file-scratch.img")" "3145728 0"
+mvb -f "$T/r/dev.yaml" --cache "$cache" path image:data
+data_img=$(awk '$1 == "rootfs.ext4" {print $2}' <<<"$out")
+check "the cached image 'data' is untouched" bash -c "! debugfs -R 'stat /from-guest' '$data_img' 2>&1 | grep -q 'Inode:'"
 done_testing

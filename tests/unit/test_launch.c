@@ -271,6 +271,55 @@ static void test_usernet(void)
 		   "to 65535", "a port above 65535");
 }
 
+/* extra disks: -drive after the root, placeholders, qemu.sh's variables, Firecracker drives */
+static void test_disks(void)
+{
+	struct profile_disk disks[3] = {
+		{ .image = "data", .mark = { "demo.yaml", 14, 7 } },
+		{ .image = "rootfs", .readonly = true, .mark = { "demo.yaml", 15, 7 } },
+		{ .file = "scratch.img", .size = 1 << 30, .mark = { "demo.yaml", 16, 7 } },
+	};
+	struct profile p = base_profile();
+	p.disks = disks;
+	p.n_disks = 3;
+	struct launch_spec s;
+	struct error err = ERROR_INIT;
+	ok(launch_spec_from_profile(&s, "demo", &p, &err) == 0, "disks spec (%s)",
+	   err.msg ? err.msg : "ok");
+	set_kernel(&s, true, true, true);
+	s.disks[0].digest = s.disks[1].digest = digest_i;
+	char *irel = cache_blob_relpath(digest_i), *root = cache_layout_root_from(CACHE_AREA_CAS);
+	s.disks[0].relpath = s.disks[1].relpath = irel;
+	struct launch_ref k = { "vmlinux", digest_k, irel }, im = { "rootfs.ext4", digest_i, irel };
+	struct buf b = BUF_INIT;
+	launch_qemu_json(&s, &k, &im, &b);
+	check_golden("qemu-disks.json", b.data);
+	struct json j;
+	ok(json_parse(&j, b.data, b.len, &err) == 0, "qemu.json with disks parses");
+	json_release(&j);
+	buf_reset(&b);
+	launch_qemu_script(&s, &k, &im, root, &b);
+	check_golden("qemu-disks.sh", b.data);
+	buf_reset(&b);
+	ok(launch_spec_check(&s, &p, HV_FIRECRACKER, &err) == 0, "Firecracker takes disks");
+	launch_fc_json(&s, &b);
+	check_golden("firecracker-disks.json", b.data);
+	ok(json_parse(&j, b.data, b.len, &err) == 0, "firecracker.json with disks parses");
+	json_release(&j);
+	buf_release(&b);
+	ok(launch_needs_check(&s, &p, "CONFIG_VIRTIO_NET=y\n", &err) < 0 &&
+	   !strcmp(err.msg, "demo.yaml:14:7: profile 'default': disk 0 needs CONFIG_VIRTIO_BLK: "
+	   "requested y, got n in kernel 'microvm' (the shipped fragment kernel/base.config sets "
+	   "it)"), "a disk needs virtio-blk: %s", err.msg);
+	error_release(&err);
+	launch_spec_release(&s);
+	disks[2].size = 1000;
+	expect_bad(&p, HV_QEMU, "demo.yaml:16:7: profile 'default': disk 2: size 1000 must be a "
+		   "size from 1M", "a scratch disk below 1M");
+	free(irel);
+	free(root);
+}
+
 /* the one MAC check, shared with the recipe loader */
 static bool mac_valid(const char *mac)
 {
@@ -373,6 +422,7 @@ int main(void)
 	test_minimal();
 	test_invalid();
 	test_usernet();
+	test_disks();
 	test_mac();
 	test_json_reader();
 	test_accel();
