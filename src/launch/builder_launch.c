@@ -93,6 +93,13 @@ static int launch_describe(struct mvctx *ctx, const struct node *node, struct re
 			describe_nic(rec, &spec.nics[i], i);
 		for (size_t i = 0; i < spec.n_disks; i++)
 			describe_disk(rec, &spec.disks[i], i);
+		for (size_t i = 0; i < spec.n_shares; i++) {
+			char *label = xasprintf("param share %zu", i);
+			const char *words[] = { spec.shares[i].host, spec.shares[i].tag,
+						spec.shares[i].readonly ? "readonly" : "writable" };
+			record_add_words(rec, label, NULL, words, ARRAY_SIZE(words));
+			free(label);
+		}
 		describe_options(rec, "qemu", p->qemu_opts, p->n_qemu_opts);
 		describe_options(rec, "firecracker", p->fc_opts, p->n_fc_opts);
 	}

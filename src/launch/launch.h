@@ -29,6 +29,8 @@
 #define LAUNCH_MAC_LEN 18 /* "02:xx:xx:xx:xx:xx" plus NUL */
 /* the placeholder of extra disk N (0-based): "${disk0}" */
 #define LAUNCH_DISK_FMT "${disk%zu}"
+/* the placeholder of shared host folder N (0-based): "${share0}" */
+#define LAUNCH_SHARE_FMT "${share%zu}"
 
 /* accelerator for qemu; Firecracker always uses KVM */
 enum accel { ACCEL_KVM, ACCEL_TCG };
@@ -61,6 +63,13 @@ struct launch_disk {
 	const char *relpath;        /* image: where it lives relative to the cache root */
 };
 
+/* one host folder shared over virtio-9p (qemu only) */
+struct launch_share {
+	char *host;                 /* the folder as the recipe wrote it (for keys and messages) */
+	char *tag;                  /* the mount tag */
+	bool readonly;
+};
+
 /* a content reference: which output of which node, by digest */
 struct launch_ref {
 	const char *output;         /* "vmlinux", "bzImage", "rootfs.ext4" */
@@ -80,6 +89,8 @@ struct launch_spec {
 	bool persist;                /* keep the writable image across runs */
 	struct launch_disk *disks;   /* extra disks, in order */
 	size_t n_disks;
+	struct launch_share *shares; /* host folders */
+	size_t n_shares;
 	enum accel_choice accel;     /* qemu: {accel: auto|kvm|tcg} */
 	char *tsc_early_khz;         /* qemu: {tsc_early_khz: N}: added under TCG only */
 	char *qemu_binary;           /* qemu: {binary:} or NULL (PATH lookup at run time) */

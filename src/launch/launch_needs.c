@@ -20,6 +20,10 @@ struct need {
 
 static const struct need net_needs[] = { { "VIRTIO_NET", "net.config" } };
 static const struct need disk_needs[] = { { "VIRTIO_BLK", "base.config" } };
+static const struct need share_needs[] = {
+	{ "NET_9P", "shares.config" }, { "NET_9P_VIRTIO", "shares.config" },
+	{ "9P_FS", "shares.config" },
+};
 
 /* the value config (a .config's text) gives CONFIG_symbol: "y", "m", ..., or "n" when unset */
 static char *config_value(const char *config, const char *symbol)
@@ -79,6 +83,14 @@ int launch_needs_check(const struct launch_spec *spec, const struct profile *p,
 		char *what = xasprintf("disk %zu", i);
 		int ret = check_needs(disk_needs, ARRAY_SIZE(disk_needs), config, p, &p->disks[i].mark,
 				      what, err);
+		free(what);
+		if (ret < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < spec->n_shares; i++) {
+		char *what = xasprintf("share %zu ('%s')", i, spec->shares[i].tag);
+		int ret = check_needs(share_needs, ARRAY_SIZE(share_needs), config, p,
+				      &p->shares[i].mark, what, err);
 		free(what);
 		if (ret < 0)
 			return -1;

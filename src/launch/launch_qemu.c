@@ -88,6 +88,22 @@ static void add_devices(const struct launch_spec *spec, struct launch_argv *out)
 		launch_argv_add(out, "-device");
 		launch_argv_addf(out, "virtio-blk-device,drive=disk%zu", i);
 	}
+	/*
+	 * security_model=none: the guest's files are the host user's own, with the
+	 * guest's permission bits, readable by host tools without root; the
+	 * ownership the guest asks for is not kept (mapped-xattr would keep it in
+	 * xattrs, leaving 0600 files the host must decode, on filesystems with
+	 * user xattrs only).
+	 */
+	for (size_t i = 0; i < spec->n_shares; i++) {
+		launch_argv_add(out, "-fsdev");
+		launch_argv_addf(out, "local,id=share%zu,path=" LAUNCH_SHARE_FMT
+				 ",security_model=none%s", i, i,
+				 spec->shares[i].readonly ? ",readonly=on" : "");
+		launch_argv_add(out, "-device");
+		launch_argv_addf(out, "virtio-9p-device,fsdev=share%zu,mount_tag=%s", i,
+				 spec->shares[i].tag);
+	}
 	for (size_t i = 0; i < spec->n_nics; i++) {
 		launch_argv_add(out, "-netdev");
 		if (spec->nics[i].user) {
@@ -193,15 +209,21 @@ void launch_qemu_json(const struct launch_spec *spec, const struct launch_ref *k
 	buf_adds(out, "\n  }\n}\n");
 }
 
-/* the placeholder at s ("${kernel}", "${image}", "${diskN}"): its length, or 0 */
+/* the placeholder at s ("${kernel}", "${image}", "${diskN}", "${shareN}"): its length, or 0 */
 static size_t placeholder_len(const char *s)
 {
 	if (str_startswith(s, LAUNCH_KERNEL))
 		return strlen(LAUNCH_KERNEL);
 	if (str_startswith(s, LAUNCH_IMAGE))
 		return strlen(LAUNCH_IMAGE);
-	size_t digits = str_startswith(s, "${disk") ? strspn(s + 6, "0123456789") : 0;
-	return digits && s[6 + digits] == '}' ? 6 + digits + 1 : 0;
+	static const char *const indexed[] = { "${disk", "${share" };
+	for (size_t i = 0; i < ARRAY_SIZE(indexed); i++) {
+		size_t n = strlen(indexed[i]);
+		size_t digits = str_startswith(s, indexed[i]) ? strspn(s + n, "0123456789") : 0;
+		if (digits && s[n + digits] == '}')
+			return n + digits + 1;
+	}
+	return 0;
 }
 
 /* one argument in sh syntax: literal parts single-quoted, placeholders as variables */
@@ -251,6 +273,16 @@ static void sh_disks(const struct launch_spec *spec, struct buf *out)
 				 "(truncate -s %llu %s)}\n", i, i, i, (unsigned long long)d->size,
 				 d->file);
 		buf_addf(out, "disk%zu_q=$(printf '%%s\\n' \"$disk%zu\" | sed 's/,/,,/g')\n", i, i);
+	}
+	for (size_t i = 0; i < spec->n_shares; i++) {
+		buf_addf(out, "share%zu=${MVBUILD_SHARE%zu:?set MVBUILD_SHARE%zu to the host folder "
+			 "of tag '%s' (", i, i, i, spec->shares[i].tag);
+		/* the recipe's text goes into a comment-like message: no quote may end it */
+		for (const char *c = spec->shares[i].host; *c; c++)
+			if (strchr("'\"`$\\}", *c) == NULL && *c >= ' ')
+				buf_addc(out, *c);
+		buf_adds(out, " in the recipe tree)}\n");
+		buf_addf(out, "share%zu_q=$(printf '%%s\\n' \"$share%zu\" | sed 's/,/,,/g')\n", i, i);
 	}
 }
 

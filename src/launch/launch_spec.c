@@ -142,6 +142,29 @@ static int fill_disks(struct launch_spec *spec, const struct profile *p, struct 
 	return 0;
 }
 
+static int fill_shares(struct launch_spec *spec, const struct profile *p, struct error *err)
+{
+	spec->shares = xcalloc(p->n_shares + 1, sizeof(*spec->shares));
+	for (size_t i = 0; i < p->n_shares; i++) {
+		const struct profile_share *sh = &p->shares[i];
+		char *what = xasprintf("share %zu: tag '%s'", i, sh->tag ? sh->tag : "");
+		int ret = refuse(err, &sh->mark, p->name, what,
+				 recipe_validate_share_tag(sh->tag ? sh->tag : ""));
+		free(what);
+		if (ret < 0)
+			return -1;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(spec->shares[j].tag, sh->tag) == 0)
+				return bad(err, &sh->mark, p->name, "share %zu: tag '%s' is used twice",
+					   i, sh->tag);
+		struct launch_share *ls = &spec->shares[spec->n_shares++];
+		ls->host = xstrdup(sh->host.path);
+		ls->tag = xstrdup(sh->tag);
+		ls->readonly = sh->readonly;
+	}
+	return 0;
+}
+
 static int qemu_option(struct launch_spec *spec, const struct profile *p, const struct option *o,
 		       struct error *err)
 {
@@ -232,6 +255,9 @@ static int check_firecracker(const struct launch_spec *spec, const struct profil
 		if (spec->nics[i].user)
 			return bad(err, &p->net[i].mark, p->name, "net %zu is user-mode networking, "
 				   "which Firecracker does not have (use a tap, or qemu)", i);
+	if (spec->n_shares)
+		return bad(err, &p->shares[0].mark, p->name, "Firecracker has no host folder shares "
+			   "(virtio-9p): use a disk, or qemu");
 	if (!spec->has_vmlinux)
 		return bad(err, &p->mark, p->name, "Firecracker boots only the uncompressed vmlinux, "
 			   "and kernel '%s' does not build one", p->kernel);
@@ -275,6 +301,7 @@ int launch_spec_from_profile(struct launch_spec *spec, const char *recipe_name,
 		if (fc_option(spec, p, &p->fc_opts[i], err) < 0)
 			return -1;
 	if (fill_nics(spec, recipe_name, p, err) < 0 || fill_disks(spec, p, err) < 0 ||
+	    fill_shares(spec, p, err) < 0 ||
 	    check_numbers(spec, p, err) < 0)
 		return -1;
 	return 0;
@@ -294,6 +321,11 @@ void launch_spec_release(struct launch_spec *spec)
 		free(spec->disks[i].file);
 	}
 	free(spec->disks);
+	for (size_t i = 0; i < spec->n_shares; i++) {
+		free(spec->shares[i].host);
+		free(spec->shares[i].tag);
+	}
+	free(spec->shares);
 	free(spec->profile);
 	free(spec->init);
 	free(spec->cmdline);

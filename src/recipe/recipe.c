@@ -105,6 +105,11 @@ static void profile_release(struct profile *p)
 		free(p->disks[i].file);
 	}
 	free(p->disks);
+	for (size_t i = 0; i < p->n_shares; i++) {
+		recipe_path_release(&p->shares[i].host);
+		free(p->shares[i].tag);
+	}
+	free(p->shares);
 	options_release(p->qemu_opts, p->n_qemu_opts);
 	options_release(p->fc_opts, p->n_fc_opts);
 }

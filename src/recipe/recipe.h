@@ -139,6 +139,14 @@ struct profile_disk {
 	struct mark image_mark;   /* where image: was written */
 };
 
+/* one host folder shared into a qemu guest over virtio-9p */
+struct profile_share {
+	struct recipe_path host;  /* the folder as written; beneath the recipe tree */
+	char *tag;                /* the 9p mount tag the guest mounts it by */
+	bool readonly;            /* the guest cannot write it */
+	struct mark mark;         /* the entry */
+};
+
 /* one key: value of the free-form `qemu:` / `firecracker:` maps */
 struct option {
 	char *key;
@@ -165,6 +173,8 @@ struct profile {
 	bool persist;
 	struct profile_disk *disks; /* extra disks after the root, in order (vdb, vdc, ...) */
 	size_t n_disks;
+	struct profile_share *shares; /* host folders (qemu only) */
+	size_t n_shares;
 	struct option *qemu_opts;   /* qemu: map */
 	size_t n_qemu_opts;
 	struct option *fc_opts;     /* firecracker: map */

@@ -211,6 +211,72 @@ static int parse_disks(struct recipe_parser *p, void *entity, const struct ynode
 	return 0;
 }
 
+/* ---- shares: host folders over virtio-9p ---------------------------------- */
+
+static int parse_share_host(struct recipe_parser *p, void *entity, const struct ynode *v,
+			    const char *key, const char *ctx)
+{
+	struct profile_share *sh = entity;
+	if (!recipe_parse_is_string(v) || !*v->text)
+		return recipe_parse_want(p, v, key, 0, ctx, "a non-empty string");
+	/*
+	 * A share hands the guest live access to a host folder, more than an
+	 * overlay's one read: it obeys the strictest rule, beneath the recipe
+	 * tree after following symlinks, with no allowed directories or pins.
+	 * It may not exist yet (an output folder); run needs it.
+	 */
+	if (recipe_parse_beneath(p, v, "host folder", ctx, true, true) < 0)
+		return -1;
+	recipe_parse_path_set(p, &sh->host, v);
+	return 0;
+}
+
+static int parse_share_tag(struct recipe_parser *p, void *entity, const struct ynode *v,
+			   const char *key, const char *ctx)
+{
+	struct profile_share *sh = entity;
+	if (recipe_parse_string(p, v, key, 0, ctx, &sh->tag) < 0)
+		return -1;
+	return recipe_parse_check(p, v, key, 0, ctx, recipe_validate_share_tag(sh->tag));
+}
+
+static const struct recipe_key share_keys[] = {
+	RECIPE_KEY_FN("host", parse_share_host),
+	RECIPE_KEY_FN("tag", parse_share_tag),
+	RECIPE_KEY_BOOL("readonly", struct profile_share, readonly),
+};
+
+static int parse_shares(struct recipe_parser *p, void *entity, const struct ynode *v,
+			const char *key, const char *ctx)
+{
+	struct profile *pr = entity;
+	if (recipe_parse_want_list(p, v, key, ctx) < 0)
+		return -1;
+	pr->shares = xcalloc(v->n + 1, sizeof(*pr->shares));
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ynode *m = v->items[i];
+		if (recipe_parse_want_map(p, m, key, i + 1, ctx) < 0)
+			return -1;
+		char *sctx = xasprintf("share entry %zu of %s", i + 1, ctx);
+		struct profile_share *sh = &pr->shares[pr->n_shares++];
+		sh->mark = m->mark;
+		int ret = recipe_parse_keys(p, sh, m, share_keys, ARRAY_SIZE(share_keys), sctx);
+		if (ret == 0 && !sh->host.path)
+			ret = recipe_parse_fail(p, m, "%s needs 'host' (a folder in the recipe tree)",
+						sctx);
+		if (ret == 0 && !sh->tag)
+			ret = recipe_parse_fail(p, m, "%s needs 'tag' (the name the guest mounts it "
+						"by)", sctx);
+		for (size_t j = 0; ret == 0 && j + 1 < pr->n_shares; j++)
+			if (!strcmp(pr->shares[j].tag, sh->tag))
+				ret = recipe_parse_fail(p, m, "%s uses tag '%s' twice", ctx, sh->tag);
+		free(sctx);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* ---- the qemu: / firecracker: maps: known keys, scalar values kept as text ---- */
 
 /* a hypervisor option is one scalar value; 0 when it is, else -1 */
@@ -377,6 +443,7 @@ static const struct recipe_key profile_keys[] = {
 	RECIPE_KEY_FN("net", parse_net),
 	RECIPE_KEY_BOOL("persist", struct profile, persist),
 	RECIPE_KEY_FN("disks", parse_disks),
+	RECIPE_KEY_FN("shares", parse_shares),
 	RECIPE_KEY_FN("qemu", parse_qemu),
 	RECIPE_KEY_FN("firecracker", parse_firecracker),
 };
@@ -405,6 +472,10 @@ static int parse_profile(struct recipe_parser *p, struct profile *pr, const stru
 						 "net entry %zu of %s is user-mode networking, which "
 						 "Firecracker does not have (use a tap, or hypervisor: "
 						 "qemu)", i + 1, ctx);
+	const struct ynode *shares = recipe_yaml_get(map, "shares");
+	if (pr->hypervisor == HV_FIRECRACKER && pr->n_shares)
+		return recipe_parse_fail(p, shares, "%s runs firecracker, which has no host folder "
+					 "shares (virtio-9p): use a disk, or hypervisor: qemu", ctx);
 	const struct ynode *cpus = recipe_yaml_get(map, "cpus");
 	if (cpus)
 		return recipe_parse_check(p, cpus, "cpus", 0, ctx,

@@ -114,6 +114,17 @@ char *recipe_validate_disk_file(const char *name)
 		       "with '.'");
 }
 
+char *recipe_validate_share_tag(const char *tag)
+{
+	/* virtio-9p's config space holds the tag; the kernel takes it as mount's device name */
+	size_t len = strlen(tag);
+	bool okay = len >= 1 && len <= 31;
+	for (const char *c = tag; okay && *c; c++)
+		okay = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		       (*c >= '0' && *c <= '9') || strchr("._-", *c);
+	return okay ? NULL : xstrdup("a mount tag of 1 to 31 letters, digits, '.', '_' or '-'");
+}
+
 /* the port text s..end: 1 to 65535, digits only; 0 when it is not one */
 static uint16_t port_value(const char *s, const char *end)
 {

@@ -62,6 +62,8 @@ char *recipe_validate_forward(const char *fwd, struct recipe_forward *out);
 char *recipe_validate_disk_size(uint64_t bytes);
 /* a scratch disk's file name in the run directory: 1 to 64 of A-Z a-z 0-9 . _ -, no leading . */
 char *recipe_validate_disk_file(const char *name);
+/* a 9p mount tag: 1 to 31 of A-Z a-z 0-9 . _ - */
+char *recipe_validate_share_tag(const char *tag);
 /* qemu tsc_early_khz: a frequency in kHz */
 char *recipe_validate_tsc_khz(const char *khz);
 /* qemu machine: key=value,... of the allowed microvm properties (docs/run.md) */

@@ -100,6 +100,13 @@ void run_substitute_placeholder(char **args, size_t n, const char *placeholder, 
 /* the config text with the JSON string "PLACEHOLDER" replaced by path as a JSON string */
 char *run_substitute_json_placeholder(const char *text, const char *placeholder, const char *path);
 
+/*
+ * The absolute path, without symlinks, of share sh's host folder beneath
+ * the recipe root; NULL with err when it leads outside the tree, is not a
+ * directory or does not exist.  Newly allocated.
+ */
+char *run_share_resolve(const char *root, const struct profile_share *sh, struct error *err);
+
 /* the full path of an executable found on $PATH (or name itself when it has a '/'), or NULL */
 char *run_find_program(const char *name);
 /*

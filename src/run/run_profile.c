@@ -30,6 +30,8 @@ struct run_inputs {
 	const struct build_input **disk_images; /* per extra disk: its image's rootfs.ext4, or NULL */
 	char **disk_paths;                      /* per extra disk: the file the guest gets */
 	size_t n_disks;
+	char **share_paths;                     /* per share: its host folder, resolved */
+	size_t n_shares;
 };
 
 static const struct build_input *find_output(const struct build_input *outs, int n,
@@ -232,12 +234,30 @@ static int prepare_disks(const struct launch_spec *spec, struct run_inputs *in,
 	return 0;
 }
 
-/* put each disk's path in for its ${diskN} in argv */
+/* each share's host folder, resolved beneath the recipe tree now, when the run starts */
+static int resolve_shares(const struct mvctx *ctx, const struct profile *v, struct run_inputs *in,
+			  struct error *err)
+{
+	in->share_paths = xcalloc(v->n_shares + 1, sizeof(*in->share_paths));
+	for (size_t i = 0; i < v->n_shares; i++) {
+		if (!(in->share_paths[i] = run_share_resolve(ctx->recipe->dir, &v->shares[i], err)))
+			return -1;
+		in->n_shares++;
+	}
+	return 0;
+}
+
+/* put each disk's and share's path in for its ${diskN} or ${shareN} in argv */
 static void substitute_disks(const struct run_inputs *in, struct launch_argv *argv)
 {
 	for (size_t i = 0; i < in->n_disks; i++) {
 		char *ph = xasprintf(LAUNCH_DISK_FMT, i);
 		run_substitute_placeholder(argv->v, argv->n, ph, in->disk_paths[i]);
+		free(ph);
+	}
+	for (size_t i = 0; i < in->n_shares; i++) {
+		char *ph = xasprintf(LAUNCH_SHARE_FMT, i);
+		run_substitute_placeholder(argv->v, argv->n, ph, in->share_paths[i]);
 		free(ph);
 	}
 }
@@ -391,6 +411,8 @@ int run_profile(struct mvctx *ctx, struct engine *e, const char *name,
 	if (launch_spec_from_profile(&spec, ctx->recipe->name, &v.profile, err) < 0 ||
 	    build_inputs(e, &v.profile, &variant, &in, err) < 0)
 		goto out;
+	if (resolve_shares(ctx, &v.profile, &in, err) < 0)
+		goto out;
 	if (o->reset && spec.persist && reset_dir(ctx, spec.profile, err) < 0)
 		goto out;
 	status = boot(ctx, o->accel, &spec, &in, err);
@@ -399,6 +421,9 @@ out:
 		free(in.disk_paths[i]);
 	free(in.disk_paths);
 	free(in.disk_images);
+	for (size_t i = 0; i < in.n_shares; i++)
+		free(in.share_paths[i]);
+	free(in.share_paths);
 	engine_variant_free(e, variant);
 	launch_spec_release(&spec);
 	run_variant_release(&v);

@@ -6,7 +6,9 @@
 # forward from the recipe, one from `run --forward`, both bound to
 # 127.0.0.1); extra disks: a writable copy of another image (its marker
 # file read, a file written and found afterwards in the persistent copy), a
-# read-only image, and a sparse scratch file of the size asked for.  The
+# read-only image, and a sparse scratch file of the size asked for; host
+# folders over virtio-9p: a file the guest writes into a share appears on
+# the host, a read-only share refuses writes.  The
 # guest's init prints what it sees, prefixed "dev-e2e:".
 . "$(dirname "$0")/../lib.sh"
 
@@ -41,6 +43,12 @@ echo "written by the guest" >/mnt/data/from-guest && umount /mnt/data && echo "d
 echo "dev-e2e: vdc ro $(cat /sys/block/vdc/ro)"
 mount -t ext4 -o ro /dev/vdc /mnt/ro && [ -x /mnt/ro/sbin/demo-init ] && echo "dev-e2e: vdc is the demo rootfs"
 echo "dev-e2e: vdd sectors $(cat /sys/block/vdd/size) ro $(cat /sys/block/vdd/ro)"
+mkdir -p /mnt/out /mnt/in
+mount -t 9p -o trans=virtio,version=9p2000.L out /mnt/out && echo "from the guest" >/mnt/out/guest.txt &&
+	echo "dev-e2e: share written"
+mount -t 9p -o trans=virtio,version=9p2000.L in /mnt/in && echo "dev-e2e: share in '$(cat /mnt/in/hello)'"
+if echo x >/mnt/in/nope 2>/dev/null; then echo "dev-e2e: read-only share written"; else echo "dev-e2e: read-only share refused"; fi
+umount /mnt/out /mnt/in
 echo "dev-e2e: listening"
 echo "pong from the guest" | nc -l -p 80 >/tmp/got
 echo "dev-e2e: got '$(cat /tmp/got)'"
@@ -48,6 +56,8 @@ sync
 reboot -f
 I
 chmod 0755 "$T/r/dev-init"
+mkdir -p "$T/r/out" "$T/r/in"
+echo "hello from the host" >"$T/r/in/hello"
 cat >"$T/r/dev.yaml" <<Y
 mvbuild: 1
 name: dev-e2e
@@ -72,6 +82,7 @@ profiles:
     init: /sbin/dev-init
     net: [ { user: { forward: [ "tcp:$port1:80" ] } } ]
     disks: [ { image: data }, { image: rootfs, readonly: true }, { file: scratch.img, size: 3M } ]
+    shares: [ { host: out, tag: out }, { host: in, tag: in, readonly: true } ]
     persist: true
 Y
 # the persistent run directory this test makes is its own to remove
@@ -138,6 +149,12 @@ check "persist: the guest's file is in the kept copy of image 'data'" bash -c \
 check_eq "the kept copy is a clean ext4" "$(e2fsck -fn "$rundir/image-data.ext4" >/dev/null 2>&1; echo $?)" 0
 check_eq "the kept scratch file is 3M and sparse" \
 	"$(stat -c '%s %b' "$rundir/file-scratch.img")" "3145728 0"
+check_contains "the guest saw the share" "$console" "dev-e2e: share written"
+check_eq "the file the guest wrote into the share is on the host" "$(cat "$T/r/out/guest.txt" 2>&1)" "from the guest"
+check_eq "owned by the user who ran mvbuild (security_model=none)" "$(stat -c %u "$T/r/out/guest.txt" 2>&1)" "$(id -u)"
+check_contains "a read-only share is readable" "$console" "dev-e2e: share in 'hello from the host'"
+check_contains "and refuses writes" "$console" "dev-e2e: read-only share refused"
+check "and nothing was written to its host folder" test ! -e "$T/r/in/nope"
 mvb -f "$T/r/dev.yaml" --cache "$cache" path image:data
 data_img=$(awk '$1 == "rootfs.ext4" {print $2}' <<<"$out")
 check "the cached image 'data' is untouched" bash -c "! debugfs -R 'stat /from-guest' '$data_img' 2>&1 | grep -q 'Inode:'"

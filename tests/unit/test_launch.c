@@ -320,6 +320,48 @@ static void test_disks(void)
 	free(root);
 }
 
+/* shares: -fsdev with security_model=none, read-only on request; Firecracker refuses them */
+static void test_shares(void)
+{
+	struct profile_share shares[2] = {
+		{ .host = { "out", ".", { "demo.yaml", 20, 7 } }, .tag = "out",
+		  .mark = { "demo.yaml", 20, 7 } },
+		{ .host = { "src,1", ".", { "demo.yaml", 21, 7 } }, .tag = "src", .readonly = true,
+		  .mark = { "demo.yaml", 21, 7 } },
+	};
+	struct profile p = base_profile();
+	p.shares = shares;
+	p.n_shares = 2;
+	struct launch_spec s;
+	struct error err = ERROR_INIT;
+	ok(launch_spec_from_profile(&s, "demo", &p, &err) == 0, "shares spec (%s)",
+	   err.msg ? err.msg : "ok");
+	set_kernel(&s, true, true, true);
+	struct launch_ref k = { "vmlinux", digest_k, "k" }, im = { "rootfs.ext4", digest_i, "i" };
+	struct buf b = BUF_INIT;
+	launch_qemu_json(&s, &k, &im, &b);
+	check_golden("qemu-shares.json", b.data);
+	buf_reset(&b);
+	launch_qemu_script(&s, &k, &im, "../../..", &b);
+	ok(strstr(b.data, "share1=${MVBUILD_SHARE1:?set MVBUILD_SHARE1 to the host folder of tag "
+		  "'src' (src,1 in the recipe tree)}") &&
+	   strstr(b.data, "'local,id=share1,path='\"$share1_q\"',security_model=none,readonly=on'"),
+	   "qemu.sh takes a share's folder from MVBUILD_SHAREn");
+	buf_release(&b);
+	ok(launch_spec_check(&s, &p, HV_FIRECRACKER, &err) < 0 &&
+	   strstr(err.msg, "demo.yaml:20:7: profile 'default': Firecracker has no host folder shares"),
+	   "Firecracker refuses shares: %s", err.msg);
+	error_release(&err);
+	ok(launch_needs_check(&s, &p, "CONFIG_NET_9P=y\nCONFIG_NET_9P_VIRTIO=y\n", &err) < 0 &&
+	   !strcmp(err.msg, "demo.yaml:20:7: profile 'default': share 0 ('out') needs CONFIG_9P_FS: "
+	   "requested y, got n in kernel 'microvm' (the shipped fragment kernel/shares.config sets "
+	   "it)"), "a share needs 9p: %s", err.msg);
+	error_release(&err);
+	ok(launch_needs_check(&s, &p, "CONFIG_NET_9P=y\nCONFIG_NET_9P_VIRTIO=y\nCONFIG_9P_FS=y\n",
+			      &err) == 0, "with 9p, virtio transport and the filesystem");
+	launch_spec_release(&s);
+}
+
 /* the one MAC check, shared with the recipe loader */
 static bool mac_valid(const char *mac)
 {
@@ -423,6 +465,7 @@ int main(void)
 	test_invalid();
 	test_usernet();
 	test_disks();
+	test_shares();
 	test_mac();
 	test_json_reader();
 	test_accel();
