@@ -158,4 +158,35 @@ check "and nothing was written to its host folder" test ! -e "$T/r/in/nope"
 mvb -f "$T/r/dev.yaml" --cache "$cache" path image:data
 data_img=$(awk '$1 == "rootfs.ext4" {print $2}' <<<"$out")
 check "the cached image 'data' is untouched" bash -c "! debugfs -R 'stat /from-guest' '$data_img' 2>&1 | grep -q 'Inode:'"
+
+# what --forward takes, and what Firecracker cannot do, refused before anything boots
+mvb -f "$T/r/dev.yaml" --cache "$cache" run dev --forward sctp:1:2
+check_eq "--forward with another protocol: usage error" "$rc" 2
+check_contains "which says what a forward is" "$errout" "want a forward whose protocol is tcp or udp"
+mvb -f "$T/r/dev.yaml" --cache "$cache" run dev --forward tcp:2222:70000
+check_contains "--forward with a port above 65535" "$rc:$errout" "2:mvbuild run: option '--forward': want a forward whose ports are from 1 to 65535"
+mvb -f "$T/r/dev.yaml" --cache "$cache" run dev --forward tcp:$port1:81
+check_eq "--forward on a port the recipe forwards already: recipe error" "$rc" 2
+check_contains "blamed on the option" "$errout" "command-line option --forward: profile 'dev': net 0: forward 'tcp:$port1:81' listens on a host port another forward has"
+mvb -f "$T/r/dev.yaml" --cache "$cache" run dev --hypervisor firecracker
+check_eq "--hypervisor firecracker with user-mode networking: a recipe error" "$rc" 2
+check_contains "at the net entry Firecracker cannot boot" "$errout" \
+	"dev.yaml:22:12: profile 'dev': net 0 is user-mode networking, which Firecracker does not have"
+
+# the demo's web profile (README): a page from busybox httpd on 127.0.0.1:8080
+if ss -ltnH | grep -q ':8080 '; then
+	skip "the demo's web profile serves its page" "port 8080 is in use on this host"
+else
+	"$MVBUILD" -f "$REPO_DIR/recipes/demo.yaml" --cache "$cache" run web --accel tcg \
+		</dev/null >"$T/web" 2>"$T/web.err" &
+	run_pid=$!
+	while ! grep -q "mvbuild-demo: serving" "$T/web" 2>/dev/null && kill -0 "$run_pid" 2>/dev/null; do
+		sleep 1
+	done
+	page=$(curl -s --retry 10 --retry-connrefused --retry-delay 1 -m 60 http://127.0.0.1:8080/)
+	check_eq "the demo's web profile serves its page on 127.0.0.1:8080" "$page" "hello from the mvbuild demo guest"
+	kill -TERM "$run_pid"
+	wait "$run_pid"
+	check_eq "and stops on SIGTERM" "$?" 143
+fi
 done_testing
