@@ -17,8 +17,12 @@
  *     "kernel": { "output": "vmlinux", "sha256": HEX },
  *     "image":  { "output": "rootfs.ext4", "sha256": HEX },
  *     "persist": BOOL, "accel": "auto"|"kvm"|"tcg",
+ *     "disks": [ { "image": NAME, "output": "rootfs.ext4", "sha256": HEX,
+ *                  "readonly": BOOL } | { "file": NAME, "size": BYTES } ],  (when any)
+ *     "shares": [ { "host": DIR, "tag": TAG, "readonly": BOOL } ],       (when any)
  *     "argv": { "kvm": [ARG...], "tcg": [ARG...] } }
- * The arguments hold the placeholders ${kernel} and ${image}: an argument
+ * The arguments hold the placeholders ${kernel}, ${image}, ${diskN} and
+ * ${shareN} (disks[N], shares[N]): an argument
  * that is exactly a placeholder takes the path as is; inside a longer
  * argument (file=${image},format=raw) the path's commas are doubled, as
  * qemu's option syntax requires.  argv[0] is "qemu-system-x86_64"; under
@@ -189,6 +193,20 @@ static void json_disks(const struct launch_spec *spec, struct buf *out)
 	buf_adds(out, "\n  ],\n");
 }
 
+/* "shares": what each ${shareN} is: a folder of the recipe tree, as written */
+static void json_shares(const struct launch_spec *spec, struct buf *out)
+{
+	buf_adds(out, "  \"shares\": [");
+	for (size_t i = 0; i < spec->n_shares; i++) {
+		buf_adds(out, i ? ",\n    { \"host\": " : "\n    { \"host\": ");
+		json_add_string(out, spec->shares[i].host);
+		buf_adds(out, ", \"tag\": ");
+		json_add_string(out, spec->shares[i].tag);
+		buf_addf(out, ", \"readonly\": %s }", spec->shares[i].readonly ? "true" : "false");
+	}
+	buf_adds(out, "\n  ],\n");
+}
+
 void launch_qemu_json(const struct launch_spec *spec, const struct launch_ref *kernel,
 		      const struct launch_ref *image, struct buf *out)
 {
@@ -202,6 +220,8 @@ void launch_qemu_json(const struct launch_spec *spec, const struct launch_ref *k
 		 accel_choice_names[spec->accel]);
 	if (spec->n_disks)
 		json_disks(spec, out);
+	if (spec->n_shares)
+		json_shares(spec, out);
 	buf_adds(out, "  \"argv\": {\n    \"kvm\": ");
 	json_argv(spec, ACCEL_KVM, out);
 	buf_adds(out, ",\n    \"tcg\": ");
