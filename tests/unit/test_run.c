@@ -14,6 +14,7 @@
 
 #include "base/fileutil.h"
 #include "run/run.h"
+#include "run/run_variant.h"
 #include "tap.h"
 #include "base/util.h"
 
@@ -41,6 +42,29 @@ static void test_substitute(void)
 	j = run_substitute_json_placeholder("[\"${disk0}\", \"${disk0}x\"]", "${disk0}", "/a\"");
 	is_str(j, "[\"/a\\\"\", \"${disk0}x\"]", "a disk in JSON: only the whole string");
 	free(j);
+}
+
+/* --forward: onto the first user-mode NIC, else a new one after the others */
+static void test_variant_forwards(void)
+{
+	char *fw[] = { "tcp:2222:22" };
+	struct net_iface nets[2] = { { .tap = "tap0" }, { .user = true, .forwards = fw,
+							  .n_forwards = 1 } };
+	struct profile p = { .name = "p", .net = nets, .n_net = 2 };
+	struct run_overrides o = { .forwards = { "tcp:8080:80", "udp:5353:53" }, .n_forwards = 2 };
+	struct run_variant v;
+	run_variant_init(&v, &p, &o);
+	ok(v.profile.n_net == 2 && v.profile.net[1].n_forwards == 3 &&
+	   !strcmp(v.profile.net[1].forwards[0], "tcp:2222:22") &&
+	   !strcmp(v.profile.net[1].forwards[2], "udp:5353:53"), "added to the user-mode NIC");
+	ok(nets[1].n_forwards == 1 && nets[1].forwards == fw, "the recipe's profile is untouched");
+	run_variant_release(&v);
+	p.n_net = 1;
+	run_variant_init(&v, &p, &o);
+	ok(v.profile.n_net == 2 && !strcmp(v.profile.net[0].tap, "tap0") && v.profile.net[1].user &&
+	   v.profile.net[1].n_forwards == 2 && !strcmp(v.profile.net[1].mark.file,
+	   "command-line option --forward"), "a tap profile gains a user-mode NIC");
+	run_variant_release(&v);
 }
 
 /* extra disks in run directories, and --reset */
@@ -232,6 +256,7 @@ int main(void)
 		return 1;
 	test_substitute();
 	test_run_dir(dir);
+	test_variant_forwards();
 	test_supervise();
 	test_no_orphans(dir);
 	remove_tree(dir);
