@@ -105,12 +105,13 @@ const struct command command_run = {
 	.name = "run",
 	.args = "[PROFILE]",
 	.summary = "build what is stale, then boot a profile",
-	.help = "Bring the profile's kernel, image and launch config up to date, copy the\n"
-		"image into a run directory (the cached image is never written; with\n"
-		"persist: true the copy is kept until the image is rebuilt), and start the\n"
-		"hypervisor with the console on this terminal.  Without PROFILE, run the\n"
-		"profile called default.  Exits with the hypervisor's status when the guest\n"
-		"powers off; Ctrl-C or SIGTERM stops the VM.\n"
+	.help = "Bring the profile's kernel, images and launch config up to date, copy the\n"
+		"image and writable extra disks into a run directory (the cached images are\n"
+		"never written; with persist: true the copies are kept until an image is\n"
+		"rebuilt, or --reset), resolve its shared folders beneath the recipe tree,\n"
+		"and start the hypervisor with the console on this terminal.  Without\n"
+		"PROFILE, run the profile called default.  Exits with the hypervisor's\n"
+		"status when the guest powers off; Ctrl-C or SIGTERM stops the VM.\n"
 		"Options make a variant of the profile with its own cached launch config.\n",
 	.options = run_options,
 	.opts_size = sizeof(struct run_overrides),
