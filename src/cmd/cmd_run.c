@@ -1,6 +1,7 @@
 /*
  * cmd_run: `mvbuild run [PROFILE] [--mem N] [--cpus N] [--init PATH]
- * [--append ARGS] [--tap NAME] [--accel kvm|tcg] [--hypervisor H]`.
+ * [--append ARGS] [--tap NAME] [--forward PROTO:HOST:GUEST]... [--reset]
+ * [--accel kvm|tcg] [--hypervisor H]`.
  * Without PROFILE it runs the profile called default.  The options are the
  * overrides of run_profile(), which builds what is stale and boots.
  */
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "recipe/recipe_validate.h"
 #include "run/accel.h"
 #include "run/run_profile.h"
 
@@ -52,6 +54,22 @@ static int parse_hypervisor(void *base, const char *v, struct error *err)
 	return 0;
 }
 
+/* each --forward is kept (repeatable); the one check is the recipe's */
+static int parse_forward(void *base, const char *v, struct error *err)
+{
+	struct run_overrides *o = base;
+	char *why = recipe_validate_forward(v, NULL);
+	if (why) {
+		error_usage(err, "want %s, not '%s'", why, v);
+		free(why);
+		return -1;
+	}
+	if (o->n_forwards == RUN_FORWARDS_MAX)
+		return error_usage(err, "at most %d forwards per run", RUN_FORWARDS_MAX);
+	o->forwards[o->n_forwards++] = v;
+	return 0;
+}
+
 static const struct cli_option run_options[] = {
 	OPT_PARSE(0, "mem", "N", parse_mem, "memory in MiB instead of the profile's"),
 	OPT_PARSE(0, "cpus", "N", parse_cpus, "vCPUs instead of the profile's"),
@@ -60,6 +78,13 @@ static const struct cli_option run_options[] = {
 		"extra kernel command-line arguments"),
 	OPT_STRING(0, "tap", "NAME", struct run_overrides, tap,
 		"attach a virtio-net device on host tap NAME"),
+	OPT_PARSE(0, "forward", "PROTO:HOST:GUEST", parse_forward,
+		"forward host port HOST (on 127.0.0.1) to guest\nport GUEST over qemu's user-mode "
+		"network, e.g.\ntcp:8080:80 (repeatable; adds a user-mode NIC\nwhen the profile "
+		"has none)"),
+	OPT_FLAG(0, "reset", struct run_overrides, reset,
+		"with persist: true, start from fresh copies of\nthe image and disks (the kept "
+		"ones are deleted)"),
 	OPT_PARSE(0, "accel", "kvm|tcg", parse_accel,
 		"qemu accelerator (default: KVM when /dev/kvm\nworks, else TCG; the choice "
 		"is printed)"),
@@ -80,10 +105,11 @@ const struct command command_run = {
 	.name = "run",
 	.args = "[PROFILE]",
 	.summary = "build what is stale, then boot a profile",
-	.help = "Bring the profile's kernel, image, initrd and launch config up to date,\n"
-		"copy the image into a run directory (the cached image is never written;\n"
-		"with persist: true the copy is kept until the image is rebuilt; an initrd\n"
-		"is only read, so it is not copied), and start the\n"
+	.help = "Bring the profile's kernel, images, initrd and launch config up to date,\n"
+		"copy the image and writable extra disks into a run directory (the cached\n"
+		"images are never written; with persist: true the copies are kept until an\n"
+		"image is rebuilt, or --reset; an initrd is only read, so it is not copied),\n"
+		"resolve its shared folders beneath the recipe tree, and start the\n"
 		"hypervisor with the console on this terminal.  Without PROFILE, run the\n"
 		"profile called default.  Exits with the hypervisor's status when the guest\n"
 		"powers off; Ctrl-C or SIGTERM stops the VM.\n"

@@ -87,6 +87,10 @@ static void add_nodes(struct engine *e, const struct recipe *r)
 			node_add_dep(n, find_kind(e, NODE_IMAGE, p->image));
 		if (p->initrd)
 			node_add_dep(n, find_kind(e, NODE_IMAGE, p->initrd));
+		/* extra disks from images: built with the profile, their digests in its key */
+		for (size_t j = 0; j < p->n_disks; j++)
+			if (p->disks[j].image)
+				node_add_dep(n, find_kind(e, NODE_IMAGE, p->disks[j].image));
 	}
 }
 

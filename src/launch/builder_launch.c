@@ -2,8 +2,9 @@
  * builder_launch: the launch builder, one node per profile ("profile:NAME").
  * describe() records every parameter of the profile (the engine adds the
  * kernel's and the images' output digests as dependencies "kernel:K" and
- * "image:I", for the image and the initrd).  build() reads the kernel's config
- * for CONFIG_PVH (and, with an initrd, the options that unpack it) and writes:
+ * "image:I", for the image, the initrd and the extra disks).  build() reads
+ * the kernel's config for CONFIG_PVH, the options that unpack an initrd and
+ * the drivers the profile's devices need (launch_needs.c), and writes:
  *   qemu.json         the qemu argv for KVM and for TCG plus the content
  *                     references (format in launch_qemu.c)
  *   qemu.sh           the same as a runnable shell script
@@ -37,6 +38,38 @@ static void describe_options(struct record *rec, const char *kind, const struct 
 	}
 }
 
+static void describe_nic(struct record *rec, const struct launch_nic *nic, size_t i)
+{
+	if (!nic->user) {
+		char *label = xasprintf("param net %zu", i);
+		const char *words[] = { nic->tap, nic->mac };
+		record_add_words(rec, label, NULL, words, ARRAY_SIZE(words));
+		free(label);
+		return;
+	}
+	/* its own label: a tap may be called "user" */
+	char *label = xasprintf("param net %zu user", i);
+	const char **words = xcalloc(nic->n_hostfwd + 1, sizeof(*words));
+	words[0] = nic->mac;
+	for (size_t j = 0; j < nic->n_hostfwd; j++)
+		words[j + 1] = nic->hostfwd[j];
+	record_add_words(rec, label, NULL, words, nic->n_hostfwd + 1);
+	free(words);
+	free(label);
+}
+
+/* an image disk's content is in the key through its image node, a dependency */
+static void describe_disk(struct record *rec, const struct launch_disk *d, size_t i)
+{
+	char *label = xasprintf("param disk %zu", i), *size = xasprintf("%llu",
+						(unsigned long long)d->size);
+	const char *image[] = { "image", d->image, d->readonly ? "readonly" : "writable" };
+	const char *file[] = { "file", d->file, size };
+	record_add_words(rec, label, NULL, d->image ? image : file, 3);
+	free(label);
+	free(size);
+}
+
 static int launch_describe(struct mvctx *ctx, const struct node *node, struct record *rec,
 			   struct error *err)
 {
@@ -60,9 +93,14 @@ static int launch_describe(struct mvctx *ctx, const struct node *node, struct re
 		record_add(rec, "param persist", "%s", spec.persist ? "true" : "false");
 		if (recipe_name(ctx))
 			record_add(rec, "param recipe name", "%s", recipe_name(ctx));
-		for (size_t i = 0; i < spec.n_nics; i++) {
-			char *label = xasprintf("param net %zu", i);
-			const char *words[] = { spec.nics[i].tap, spec.nics[i].mac };
+		for (size_t i = 0; i < spec.n_nics; i++)
+			describe_nic(rec, &spec.nics[i], i);
+		for (size_t i = 0; i < spec.n_disks; i++)
+			describe_disk(rec, &spec.disks[i], i);
+		for (size_t i = 0; i < spec.n_shares; i++) {
+			char *label = xasprintf("param share %zu", i);
+			const char *words[] = { spec.shares[i].host, spec.shares[i].tag,
+						spec.shares[i].readonly ? "readonly" : "writable" };
 			record_add_words(rec, label, NULL, words, ARRAY_SIZE(words));
 			free(label);
 		}
@@ -86,7 +124,8 @@ static bool config_has(const char *text, const char *line)
 /*
  * What the kernel config at path offers the launch: CONFIG_PVH=y, and the
  * first option an initrd of compression c needs that it lacks (initramfs.config
- * has them all), so a kernel that cannot unpack it is an error, not a panic.
+ * has them all), so a kernel that cannot unpack it is an error, not a panic;
+ * and what the devices need.
  */
 static int kernel_config_facts(const char *config, const struct profile *p,
 			       struct launch_spec *spec, struct error *err)
@@ -94,20 +133,22 @@ static int kernel_config_facts(const char *config, const struct profile *p,
 	struct buf text = BUF_INIT;
 	if (read_file(config, 64 << 20, &text, err) < 0)
 		return -1;
-	spec->kernel_pvh = config_has(text.data, "CONFIG_PVH=y");
+	const char *t = text.data ? text.data : "";
+	spec->kernel_pvh = config_has(t, "CONFIG_PVH=y");
 	if (p->initrd_ref) {
 		static const char *const rd[] = {
 			[IMAGE_GZIP] = "CONFIG_RD_GZIP=y", [IMAGE_ZSTD] = "CONFIG_RD_ZSTD=y",
 			[IMAGE_UNCOMPRESSED] = NULL,
 		};
 		const char *c = rd[p->initrd_ref->compression];
-		if (!config_has(text.data, "CONFIG_BLK_DEV_INITRD=y"))
+		if (!config_has(t, "CONFIG_BLK_DEV_INITRD=y"))
 			spec->kernel_initrd_missing = "CONFIG_BLK_DEV_INITRD=y";
-		else if (c && !config_has(text.data, c))
+		else if (c && !config_has(t, c))
 			spec->kernel_initrd_missing = c;
 	}
+	int ret = launch_needs_check(spec, p, t, err);
 	buf_release(&text);
-	return 0;
+	return ret;
 }
 
 static int write_output(struct build_ctx *b, const char *name, const struct buf *content,
@@ -148,7 +189,30 @@ static const struct build_input *input_ref(struct build_ctx *b, const char *id, 
 	return in;
 }
 
-static int write_qemu(struct build_ctx *b, const struct launch_spec *spec, struct error *err)
+
+/* each image disk's digest and cache-relative path (*rels owns the paths) */
+static int disk_refs(struct build_ctx *b, struct launch_spec *spec, char ***rels,
+		     struct error *err)
+{
+	*rels = xcalloc(spec->n_disks + 1, sizeof(**rels));
+	for (size_t i = 0; i < spec->n_disks; i++) {
+		struct launch_disk *d = &spec->disks[i];
+		if (!d->image)
+			continue;
+		char *id = xasprintf("image:%s", d->image);
+		const struct build_input *in = builder_input_find(b, id, "rootfs.ext4");
+		if (!in)
+			error_set(err, "profile '%s': %s has no output 'rootfs.ext4'", spec->profile, id);
+		free(id);
+		if (!in)
+			return -1;
+		d->digest = in->digest;
+		d->relpath = (*rels)[i] = builder_input_relpath(in);
+	}
+	return 0;
+}
+
+static int write_qemu(struct build_ctx *b, struct launch_spec *spec, struct error *err)
 {
 	const struct profile *p = b->node->u.profile;
 	char *kid = xasprintf("kernel:%s", p->kernel);
@@ -156,11 +220,14 @@ static int write_qemu(struct build_ctx *b, const struct launch_spec *spec, struc
 	char *rid = p->initrd ? xasprintf("image:%s", p->initrd) : NULL;
 	struct buf json = BUF_INIT, sh = BUF_INIT;
 	char *kernel_rel = NULL, *image_rel = NULL, *initrd_rel = NULL, *root = NULL;
+	char **disk_rels = NULL;
 	struct launch_ref kref, iref, rref;
 	int ret = -1;
 	if (!input_ref(b, kid, launch_qemu_kernel_output(spec), &kref, &kernel_rel, err) ||
 	    (iid && !input_ref(b, iid, recipe_image_output(p->image_ref), &iref, &image_rel, err)) ||
 	    (rid && !input_ref(b, rid, recipe_image_output(p->initrd_ref), &rref, &initrd_rel, err)))
+		goto out;
+	if (disk_refs(b, spec, &disk_rels, err) < 0)
 		goto out;
 	root = builder_root_from_output();
 	launch_qemu_json(spec, &kref, iid ? &iref : NULL, rid ? &rref : NULL, &json);
@@ -176,6 +243,9 @@ out:
 	free(image_rel);
 	free(initrd_rel);
 	free(root);
+	for (size_t i = 0; disk_rels && i < spec->n_disks; i++)
+		free(disk_rels[i]);
+	free(disk_rels);
 	free(kid);
 	free(iid);
 	free(rid);

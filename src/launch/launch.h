@@ -2,7 +2,8 @@
  * launch: the launch configurations of a profile, as pure functions of a
  * launch_spec (the profile's resolved parameters plus what the kernel
  * offers).  launch_spec.c validates a profile into a spec (invalid values
- * are recipe errors pointing at the profile); launch_mac.c derives MACs;
+ * are recipe errors pointing at the profile); launch_needs.c checks the
+ * kernel's .config has the drivers its devices need; launch_mac.c derives MACs;
  * launch_qemu.c writes the qemu -M microvm argv (as a JSON file and a
  * shell script); launch_firecracker.c writes Firecracker's --config-file
  * JSON.  The on-disk formats are described in launch_qemu.c and
@@ -35,6 +36,10 @@
 #define LAUNCH_IMAGE "${image}"
 #define LAUNCH_INITRD "${initrd}"
 #define LAUNCH_MAC_LEN 18 /* "02:xx:xx:xx:xx:xx" plus NUL */
+/* the placeholder of extra disk N (0-based): "${disk0}" */
+#define LAUNCH_DISK_FMT "${disk%zu}"
+/* the placeholder of shared host folder N (0-based): "${share0}" */
+#define LAUNCH_SHARE_FMT "${share%zu}"
 
 /* accelerator for qemu; Firecracker always uses KVM */
 enum accel { ACCEL_KVM, ACCEL_TCG };
@@ -50,8 +55,28 @@ struct launch_argv {
 
 /* one network interface of the guest */
 struct launch_nic {
-	char *tap;                  /* host tap device name */
+	char *tap;                  /* host tap device name; NULL for user-mode */
 	char mac[LAUNCH_MAC_LEN];   /* guest MAC, given or derived */
+	bool user;                  /* qemu user-mode networking (slirp), no root needed */
+	char **hostfwd;             /* user: qemu hostfwd= values ("tcp:127.0.0.1:2222-:22") */
+	size_t n_hostfwd;
+};
+
+/* one extra virtio-blk disk (vdb, vdc, ... in the guest) */
+struct launch_disk {
+	char *image;                /* an image's name, or NULL for a scratch file */
+	char *file;                 /* a scratch file's name in the run directory, or NULL */
+	uint64_t size;              /* file: bytes */
+	bool readonly;              /* image only: the cached image itself, read-only */
+	const char *digest;         /* image: its output's digest, set by the launch builder */
+	const char *relpath;        /* image: where it lives relative to the cache root */
+};
+
+/* one host folder shared over virtio-9p (qemu only) */
+struct launch_share {
+	char *host;                 /* the folder as the recipe wrote it (for keys and messages) */
+	char *tag;                  /* the mount tag */
+	bool readonly;
 };
 
 /* a content reference: which output of which node, by digest */
@@ -73,6 +98,10 @@ struct launch_spec {
 	struct launch_nic *nics;     /* one per net entry */
 	size_t n_nics;
 	bool persist;                /* keep the writable image across runs */
+	struct launch_disk *disks;   /* extra disks, in order */
+	size_t n_disks;
+	struct launch_share *shares; /* host folders */
+	size_t n_shares;
 	enum accel_choice accel;     /* qemu: {accel: auto|kvm|tcg} */
 	char *tsc_early_khz;         /* qemu: {tsc_early_khz: N}: added under TCG only */
 	char *qemu_binary;           /* qemu: {binary:} or NULL (PATH lookup at run time) */
@@ -107,6 +136,13 @@ int launch_spec_from_profile(struct launch_spec *spec, const char *recipe_name,
  */
 int launch_spec_check(const struct launch_spec *spec, const struct profile *p,
 		      enum hypervisor hv, struct error *err);
+/*
+ * Check that the kernel's .config (its text) builds in every option the
+ * profile's devices need (virtio-net for each interface, ...); 0, or -1
+ * with a recipe error naming the option and the shipped fragment that sets it.
+ */
+int launch_needs_check(const struct launch_spec *spec, const struct profile *p,
+		       const char *config, struct error *err);
 /* free what a spec owns */
 void launch_spec_release(struct launch_spec *spec);
 

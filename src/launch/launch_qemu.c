@@ -18,9 +18,13 @@
  *     "image":  { "output": "rootfs.ext4", "sha256": HEX },        (with an image)
  *     "initrd": { "output": "initramfs.cpio.gz", "sha256": HEX },  (with an initrd)
  *     "persist": BOOL, "accel": "auto"|"kvm"|"tcg",
+ *     "disks": [ { "image": NAME, "output": "rootfs.ext4", "sha256": HEX,
+ *                  "readonly": BOOL } | { "file": NAME, "size": BYTES } ],  (when any)
+ *     "shares": [ { "host": DIR, "tag": TAG, "readonly": BOOL } ],       (when any)
  *     "argv": { "kvm": [ARG...], "tcg": [ARG...] } }
- * The arguments hold the placeholders ${kernel}, ${image} and ${initrd}
- * (-initrd ${initrd}; no -drive without an image): an argument
+ * The arguments hold the placeholders ${kernel}, ${image}, ${initrd},
+ * ${diskN} and ${shareN} (disks[N], shares[N]; -initrd ${initrd}; no root
+ * -drive without an image): an argument
  * that is exactly a placeholder takes the path as is; inside a longer
  * argument (file=${image},format=raw) the path's commas are doubled, as
  * qemu's option syntax requires.  argv[0] is "qemu-system-x86_64"; under
@@ -85,10 +89,44 @@ static void add_devices(const struct launch_spec *spec, struct launch_argv *out)
 		launch_argv_add(out, "-device");
 		launch_argv_add(out, "virtio-blk-device,drive=root");
 	}
+	/* after the root, so the root stays /dev/vda and the extra disks follow in order */
+	for (size_t i = 0; i < spec->n_disks; i++) {
+		launch_argv_add(out, "-drive");
+		launch_argv_addf(out, "id=disk%zu,file=" LAUNCH_DISK_FMT ",format=raw,if=none%s", i, i,
+				 spec->disks[i].readonly ? ",readonly=on" : "");
+		launch_argv_add(out, "-device");
+		launch_argv_addf(out, "virtio-blk-device,drive=disk%zu", i);
+	}
+	/*
+	 * security_model=none: the guest's files are the host user's own, with the
+	 * guest's permission bits, readable by host tools without root; the
+	 * ownership the guest asks for is not kept (mapped-xattr would keep it in
+	 * xattrs, leaving 0600 files the host must decode, on filesystems with
+	 * user xattrs only).
+	 */
+	for (size_t i = 0; i < spec->n_shares; i++) {
+		launch_argv_add(out, "-fsdev");
+		launch_argv_addf(out, "local,id=share%zu,path=" LAUNCH_SHARE_FMT
+				 ",security_model=none%s", i, i,
+				 spec->shares[i].readonly ? ",readonly=on" : "");
+		launch_argv_add(out, "-device");
+		launch_argv_addf(out, "virtio-9p-device,fsdev=share%zu,mount_tag=%s", i,
+				 spec->shares[i].tag);
+	}
 	for (size_t i = 0; i < spec->n_nics; i++) {
 		launch_argv_add(out, "-netdev");
-		launch_argv_addf(out, "tap,id=net%zu,ifname=%s,script=no,downscript=no", i,
-				 spec->nics[i].tap);
+		if (spec->nics[i].user) {
+			/* slirp: DHCP, DNS and NAT inside qemu; forwards listen on the host */
+			struct buf b = BUF_INIT;
+			buf_addf(&b, "user,id=net%zu", i);
+			for (size_t j = 0; j < spec->nics[i].n_hostfwd; j++)
+				buf_addf(&b, ",hostfwd=%s", spec->nics[i].hostfwd[j]);
+			launch_argv_add(out, b.data);
+			buf_release(&b);
+		} else {
+			launch_argv_addf(out, "tap,id=net%zu,ifname=%s,script=no,downscript=no", i,
+					 spec->nics[i].tap);
+		}
 		launch_argv_add(out, "-device");
 		launch_argv_addf(out, "virtio-net-device,netdev=net%zu,mac=%s", i, spec->nics[i].mac);
 	}
@@ -142,6 +180,42 @@ static void json_ref(const char *name, const struct launch_ref *ref, struct buf 
 	buf_adds(out, " },\n");
 }
 
+/* "disks": what each ${diskN} is: an image by digest, or a scratch file and its size */
+static void json_disks(const struct launch_spec *spec, struct buf *out)
+{
+	buf_adds(out, "  \"disks\": [");
+	for (size_t i = 0; i < spec->n_disks; i++) {
+		const struct launch_disk *d = &spec->disks[i];
+		buf_adds(out, i ? ",\n    { " : "\n    { ");
+		if (d->image) {
+			buf_adds(out, "\"image\": ");
+			json_add_string(out, d->image);
+			buf_adds(out, ", \"output\": \"rootfs.ext4\", \"sha256\": ");
+			json_add_string(out, d->digest ? d->digest : "");
+			buf_addf(out, ", \"readonly\": %s }", d->readonly ? "true" : "false");
+		} else {
+			buf_adds(out, "\"file\": ");
+			json_add_string(out, d->file);
+			buf_addf(out, ", \"size\": %llu }", (unsigned long long)d->size);
+		}
+	}
+	buf_adds(out, "\n  ],\n");
+}
+
+/* "shares": what each ${shareN} is: a folder of the recipe tree, as written */
+static void json_shares(const struct launch_spec *spec, struct buf *out)
+{
+	buf_adds(out, "  \"shares\": [");
+	for (size_t i = 0; i < spec->n_shares; i++) {
+		buf_adds(out, i ? ",\n    { \"host\": " : "\n    { \"host\": ");
+		json_add_string(out, spec->shares[i].host);
+		buf_adds(out, ", \"tag\": ");
+		json_add_string(out, spec->shares[i].tag);
+		buf_addf(out, ", \"readonly\": %s }", spec->shares[i].readonly ? "true" : "false");
+	}
+	buf_adds(out, "\n  ],\n");
+}
+
 void launch_qemu_json(const struct launch_spec *spec, const struct launch_ref *kernel,
 		      const struct launch_ref *image, const struct launch_ref *initrd,
 		      struct buf *out)
@@ -157,6 +231,10 @@ void launch_qemu_json(const struct launch_spec *spec, const struct launch_ref *k
 		json_ref("initrd", initrd, out);
 	buf_addf(out, "  \"persist\": %s,\n  \"accel\": \"%s\",\n", spec->persist ? "true" : "false",
 		 accel_choice_names[spec->accel]);
+	if (spec->n_disks)
+		json_disks(spec, out);
+	if (spec->n_shares)
+		json_shares(spec, out);
 	buf_adds(out, "  \"argv\": {\n    \"kvm\": ");
 	json_argv(spec, ACCEL_KVM, out);
 	buf_adds(out, ",\n    \"tcg\": ");
@@ -164,28 +242,33 @@ void launch_qemu_json(const struct launch_spec *spec, const struct launch_ref *k
 	buf_adds(out, "\n  }\n}\n");
 }
 
-/* the placeholders and the shell variables qemu.sh holds their paths in */
-static const struct {
-	const char *placeholder, *variable;
-} sh_vars[] = {
-	{ LAUNCH_KERNEL, "\"$kernel\"" },
-	/* the image only ever appears inside -drive, where qemu needs ",," */
-	{ LAUNCH_IMAGE, "\"$image_q\"" },
-	{ LAUNCH_INITRD, "\"$initrd\"" },
-};
+/* the placeholder at s ("${kernel}", "${image}", "${initrd}", "${diskN}", "${shareN}"): its length, or 0 */
+static size_t placeholder_len(const char *s)
+{
+	if (str_startswith(s, LAUNCH_KERNEL))
+		return strlen(LAUNCH_KERNEL);
+	if (str_startswith(s, LAUNCH_IMAGE))
+		return strlen(LAUNCH_IMAGE);
+	if (str_startswith(s, LAUNCH_INITRD))
+		return strlen(LAUNCH_INITRD);
+	static const char *const indexed[] = { "${disk", "${share" };
+	for (size_t i = 0; i < ARRAY_SIZE(indexed); i++) {
+		size_t n = strlen(indexed[i]);
+		size_t digits = str_startswith(s, indexed[i]) ? strspn(s + n, "0123456789") : 0;
+		if (digits && s[n + digits] == '}')
+			return n + digits + 1;
+	}
+	return 0;
+}
 
 /* one argument in sh syntax: literal parts single-quoted, placeholders as variables */
 static void sh_arg(struct buf *out, const char *arg)
 {
 	while (*arg) {
-		const char *next = NULL;
-		size_t which = 0;
-		for (size_t i = 0; i < ARRAY_SIZE(sh_vars); i++) {
-			const char *at = strstr(arg, sh_vars[i].placeholder);
-			if (at && (!next || at < next))
-				next = at, which = i;
-		}
-		size_t lit = next ? (size_t)(next - arg) : strlen(arg);
+		const char *next = arg;
+		while (*next && !placeholder_len(next))
+			next++;
+		size_t lit = (size_t)(next - arg);
 		if (lit) {
 			buf_addc(out, '\'');
 			for (size_t i = 0; i < lit; i++)
@@ -195,10 +278,49 @@ static void sh_arg(struct buf *out, const char *arg)
 					buf_addc(out, arg[i]);
 			buf_addc(out, '\'');
 		}
-		if (!next)
+		if (!*next)
 			return;
-		buf_adds(out, sh_vars[which].variable);
-		arg = next + strlen(sh_vars[which].placeholder);
+		/* the kernel and the initrd are whole arguments; the image and the disks
+		 * only ever appear inside -drive, the shares inside -fsdev, where qemu
+		 * needs ",," */
+		size_t len = placeholder_len(next);
+		if (str_startswith(next, LAUNCH_KERNEL))
+			buf_adds(out, "\"$kernel\"");
+		else if (str_startswith(next, LAUNCH_INITRD))
+			buf_adds(out, "\"$initrd\"");
+		else
+			buf_addf(out, "\"$%.*s_q\"", (int)(len - 3), next + 2);
+		arg = next + len;
+	}
+}
+
+/* the script's $diskN and $diskN_q: a read-only image from the cache, else what the user gives */
+static void sh_disks(const struct launch_spec *spec, struct buf *out)
+{
+	for (size_t i = 0; i < spec->n_disks; i++) {
+		const struct launch_disk *d = &spec->disks[i];
+		if (d->image && d->readonly)
+			buf_addf(out, "disk%zu=$cache/%s   # image '%s', read-only\n", i,
+				 d->relpath ? d->relpath : "", d->image);
+		else if (d->image)
+			buf_addf(out, "disk%zu=${MVBUILD_DISK%zu:?set MVBUILD_DISK%zu to a writable copy "
+				 "of image '%s' (cp --sparse=always \"$cache/%s\" %s.ext4)}\n", i, i, i,
+				 d->image, d->relpath ? d->relpath : "", d->image);
+		else
+			buf_addf(out, "disk%zu=${MVBUILD_DISK%zu:?set MVBUILD_DISK%zu to a scratch file "
+				 "(truncate -s %llu %s)}\n", i, i, i, (unsigned long long)d->size,
+				 d->file);
+		buf_addf(out, "disk%zu_q=$(printf '%%s\\n' \"$disk%zu\" | sed 's/,/,,/g')\n", i, i);
+	}
+	for (size_t i = 0; i < spec->n_shares; i++) {
+		buf_addf(out, "share%zu=${MVBUILD_SHARE%zu:?set MVBUILD_SHARE%zu to the host folder "
+			 "of tag '%s' (", i, i, i, spec->shares[i].tag);
+		/* the recipe's text goes into a comment-like message: no quote may end it */
+		for (const char *c = spec->shares[i].host; *c; c++)
+			if (strchr("'\"`$\\}", *c) == NULL && *c >= ' ')
+				buf_addc(out, *c);
+		buf_adds(out, " in the recipe tree)}\n");
+		buf_addf(out, "share%zu_q=$(printf '%%s\\n' \"$share%zu\" | sed 's/,/,,/g')\n", i, i);
 	}
 }
 
@@ -251,6 +373,7 @@ void launch_qemu_script(const struct launch_spec *spec, const struct launch_ref 
 	if (image)
 		buf_addf(out, "image=${1:?usage: %s}\n"
 			 "image_q=$(printf '%%s\\n' \"$image\" | sed 's/,/,,/g')\n", usage);
+	sh_disks(spec, out);
 	buf_addf(out,
 		 "case ${%d:-tcg} in\n"
 		 "kvm)\n"

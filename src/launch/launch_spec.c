@@ -46,35 +46,121 @@ static int refuse(struct error *err, const struct mark *m, const char *profile, 
 	return -1;
 }
 
+/* a user-mode interface's forwards as qemu hostfwd= values, none listening where another does */
+static int fill_forwards(struct launch_spec *spec, struct launch_nic *nic, const struct profile *p,
+			 const struct net_iface *ni, size_t index, struct error *err)
+{
+	nic->hostfwd = xcalloc(ni->n_forwards + 1, sizeof(*nic->hostfwd));
+	for (size_t i = 0; i < ni->n_forwards; i++) {
+		struct recipe_forward f;
+		char *what = xasprintf("net %zu: forward '%s'", index, ni->forwards[i]);
+		int ret = refuse(err, &ni->mark, p->name, what,
+				 recipe_validate_forward(ni->forwards[i], &f));
+		free(what);
+		if (ret < 0)
+			return -1;
+		/* "tcp:127.0.0.1:2222-" is what another forward listening there starts with */
+		char *listen = xasprintf("%s:%s:%u-", f.udp ? "udp" : "tcp", f.addr, f.host);
+		for (size_t j = 0; j <= index; j++)
+			for (size_t k = 0; k < spec->nics[j].n_hostfwd; k++)
+				if (str_startswith(spec->nics[j].hostfwd[k], listen)) {
+					free(listen);
+					return bad(err, &ni->mark, p->name, "net %zu: forward '%s' listens "
+						   "on a host port another forward has", index,
+						   ni->forwards[i]);
+				}
+		nic->hostfwd[nic->n_hostfwd++] = xasprintf("%s:%u", listen, f.guest);
+		free(listen);
+	}
+	return 0;
+}
+
 static int fill_nics(struct launch_spec *spec, const char *recipe_name, const struct profile *p,
 		     struct error *err)
 {
 	spec->nics = xcalloc(p->n_net + 1, sizeof(*spec->nics));
 	for (size_t i = 0; i < p->n_net; i++) {
 		const struct net_iface *ni = &p->net[i];
-		char *what = xasprintf("net %zu: tap '%s'", i, ni->tap ? ni->tap : "");
-		int ret = refuse(err, &ni->mark, p->name, what,
-				 recipe_validate_tap(ni->tap ? ni->tap : ""));
-		free(what);
-		if (ret < 0)
-			return -1;
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(spec->nics[j].tap, ni->tap) == 0)
-				return bad(err, &ni->mark, p->name, "net %zu: tap '%s' is used twice", i,
-					   ni->tap);
-		spec->nics[i].tap = xstrdup(ni->tap);
+		struct launch_nic *nic = &spec->nics[i];
 		spec->n_nics++;
+		if (ni->user) {
+			nic->user = true;
+			if (fill_forwards(spec, nic, p, ni, i, err) < 0)
+				return -1;
+		} else {
+			char *what = xasprintf("net %zu: tap '%s'", i, ni->tap ? ni->tap : "");
+			int ret = refuse(err, &ni->mark, p->name, what,
+					 recipe_validate_tap(ni->tap ? ni->tap : ""));
+			free(what);
+			if (ret < 0)
+				return -1;
+			for (size_t j = 0; j < i; j++)
+				if (spec->nics[j].tap && strcmp(spec->nics[j].tap, ni->tap) == 0)
+					return bad(err, &ni->mark, p->name, "net %zu: tap '%s' is used "
+						   "twice", i, ni->tap);
+			nic->tap = xstrdup(ni->tap);
+		}
 		if (!ni->mac) {
-			launch_mac_derive(recipe_name, p->name, i, ni->tap, spec->nics[i].mac);
+			/* a user-mode interface has no tap name: "user" stands in for it */
+			launch_mac_derive(recipe_name, p->name, i, ni->user ? "user" : ni->tap, nic->mac);
 			continue;
 		}
-		what = xasprintf("net %zu: mac '%s'", i, ni->mac);
-		ret = refuse(err, &ni->mark, p->name, what, recipe_validate_mac(ni->mac));
+		char *what = xasprintf("net %zu: mac '%s'", i, ni->mac);
+		int ret = refuse(err, &ni->mark, p->name, what, recipe_validate_mac(ni->mac));
 		free(what);
 		if (ret < 0)
 			return -1;
 		for (int k = 0; k < LAUNCH_MAC_LEN - 1; k++)
-			spec->nics[i].mac[k] = (char)tolower((unsigned char)ni->mac[k]);
+			nic->mac[k] = (char)tolower((unsigned char)ni->mac[k]);
+	}
+	return 0;
+}
+
+static int fill_disks(struct launch_spec *spec, const struct profile *p, struct error *err)
+{
+	spec->disks = xcalloc(p->n_disks + 1, sizeof(*spec->disks));
+	for (size_t i = 0; i < p->n_disks; i++) {
+		const struct profile_disk *d = &p->disks[i];
+		struct launch_disk *ld = &spec->disks[spec->n_disks++];
+		if (d->file) {
+			char *what = xasprintf("disk %zu: file '%s'", i, d->file);
+			int ret = refuse(err, &d->mark, p->name, what, recipe_validate_disk_file(d->file));
+			free(what);
+			what = xasprintf("disk %zu: size %llu", i, (unsigned long long)d->size);
+			if (ret == 0)
+				ret = refuse(err, &d->mark, p->name, what,
+					     recipe_validate_disk_size(d->size));
+			free(what);
+			if (ret < 0)
+				return -1;
+		}
+		ld->image = xstrdup(d->image);
+		ld->file = xstrdup(d->file);
+		ld->size = d->size;
+		ld->readonly = d->readonly;
+	}
+	return 0;
+}
+
+static int fill_shares(struct launch_spec *spec, const struct profile *p, struct error *err)
+{
+	spec->shares = xcalloc(p->n_shares + 1, sizeof(*spec->shares));
+	for (size_t i = 0; i < p->n_shares; i++) {
+		const struct profile_share *sh = &p->shares[i];
+		char *what = xasprintf("share %zu: tag '%s'", i, sh->tag ? sh->tag : "");
+		int ret = refuse(err, &sh->mark, p->name, what,
+				 recipe_validate_share_tag(sh->tag ? sh->tag : ""));
+		free(what);
+		if (ret < 0)
+			return -1;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(spec->shares[j].tag, sh->tag) == 0)
+				return bad(err, &sh->mark, p->name, "share %zu: tag '%s' is used twice",
+					   i, sh->tag);
+		struct launch_share *ls = &spec->shares[spec->n_shares++];
+		ls->host = xstrdup(sh->host.path);
+		ls->tag = xstrdup(sh->tag);
+		ls->readonly = sh->readonly;
 	}
 	return 0;
 }
@@ -165,6 +251,13 @@ static int check_firecracker(const struct launch_spec *spec, const struct profil
 	free(what);
 	if (ret < 0)
 		return -1;
+	for (size_t i = 0; i < spec->n_nics; i++)
+		if (spec->nics[i].user)
+			return bad(err, &p->net[i].mark, p->name, "net %zu is user-mode networking, "
+				   "which Firecracker does not have (use a tap, or qemu)", i);
+	if (spec->n_shares)
+		return bad(err, &p->shares[0].mark, p->name, "Firecracker has no host folder shares "
+			   "(virtio-9p): use a disk, or qemu");
 	if (!spec->has_vmlinux)
 		return bad(err, &p->mark, p->name, "Firecracker boots only the uncompressed vmlinux, "
 			   "and kernel '%s' does not build one", p->kernel);
@@ -213,7 +306,9 @@ int launch_spec_from_profile(struct launch_spec *spec, const char *recipe_name,
 	for (size_t i = 0; i < p->n_fc_opts; i++)
 		if (fc_option(spec, p, &p->fc_opts[i], err) < 0)
 			return -1;
-	if (fill_nics(spec, recipe_name, p, err) < 0 || check_numbers(spec, p, err) < 0)
+	if (fill_nics(spec, recipe_name, p, err) < 0 || fill_disks(spec, p, err) < 0 ||
+	    fill_shares(spec, p, err) < 0 ||
+	    check_numbers(spec, p, err) < 0)
 		return -1;
 	return 0;
 }
@@ -231,9 +326,23 @@ const char *launch_init_param(const struct launch_spec *spec)
 
 void launch_spec_release(struct launch_spec *spec)
 {
-	for (size_t i = 0; i < spec->n_nics; i++)
+	for (size_t i = 0; i < spec->n_nics; i++) {
 		free(spec->nics[i].tap);
+		for (size_t j = 0; j < spec->nics[i].n_hostfwd; j++)
+			free(spec->nics[i].hostfwd[j]);
+		free(spec->nics[i].hostfwd);
+	}
 	free(spec->nics);
+	for (size_t i = 0; i < spec->n_disks; i++) {
+		free(spec->disks[i].image);
+		free(spec->disks[i].file);
+	}
+	free(spec->disks);
+	for (size_t i = 0; i < spec->n_shares; i++) {
+		free(spec->shares[i].host);
+		free(spec->shares[i].tag);
+	}
+	free(spec->shares);
 	free(spec->profile);
 	free(spec->init);
 	free(spec->cmdline);

@@ -98,8 +98,19 @@ static void profile_release(struct profile *p)
 	for (size_t i = 0; i < p->n_net; i++) {
 		free(p->net[i].tap);
 		free(p->net[i].mac);
+		free_strings(p->net[i].forwards, p->net[i].n_forwards);
 	}
 	free(p->net);
+	for (size_t i = 0; i < p->n_disks; i++) {
+		free(p->disks[i].image);
+		free(p->disks[i].file);
+	}
+	free(p->disks);
+	for (size_t i = 0; i < p->n_shares; i++) {
+		recipe_path_release(&p->shares[i].host);
+		free(p->shares[i].tag);
+	}
+	free(p->shares);
 	options_release(p->qemu_opts, p->n_qemu_opts);
 	options_release(p->fc_opts, p->n_fc_opts);
 }

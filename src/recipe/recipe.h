@@ -127,9 +127,31 @@ struct image {
 enum hypervisor { HV_QEMU, HV_FIRECRACKER };
 
 struct net_iface {
-	char *tap;          /* host tap device name */
+	char *tap;          /* host tap device name; NULL for user-mode networking */
 	char *mac;          /* NULL: derived deterministically */
 	struct mark mark;
+	bool user;          /* user: qemu's user-mode network (no root) instead of a tap */
+	char **forwards;    /* user: its forward: entries as written ("tcp:2222:22") */
+	size_t n_forwards;
+};
+
+/* one extra virtio-blk disk of a profile: an image target, or a scratch file */
+struct profile_disk {
+	char *image;              /* an image's name, or NULL for a scratch file */
+	struct image *image_ref;  /* resolved */
+	char *file;               /* a scratch file's name in the run directory, or NULL */
+	uint64_t size;            /* file: its size in bytes */
+	bool readonly;            /* the guest cannot write it (image disks only) */
+	struct mark mark;         /* the entry */
+	struct mark image_mark;   /* where image: was written */
+};
+
+/* one host folder shared into a qemu guest over virtio-9p */
+struct profile_share {
+	struct recipe_path host;  /* the folder as written; beneath the recipe tree */
+	char *tag;                /* the 9p mount tag the guest mounts it by */
+	bool readonly;            /* the guest cannot write it */
+	struct mark mark;         /* the entry */
 };
 
 /* one key: value of the free-form `qemu:` / `firecracker:` maps */
@@ -159,6 +181,10 @@ struct profile {
 	struct net_iface *net;
 	size_t n_net;
 	bool persist;
+	struct profile_disk *disks; /* extra disks after the root, in order (vdb, vdc, ...) */
+	size_t n_disks;
+	struct profile_share *shares; /* host folders (qemu only) */
+	size_t n_shares;
 	struct option *qemu_opts;   /* qemu: map */
 	size_t n_qemu_opts;
 	struct option *fc_opts;     /* firecracker: map */

@@ -257,9 +257,15 @@ int recipe_parse_want_list(struct recipe_parser *p, const struct ynode *v, const
 int recipe_parse_exists(struct recipe_parser *p, const struct ynode *at, const char *what,
 			const char *ctx, bool want_dir)
 {
+	return recipe_parse_beneath(p, at, what, ctx, want_dir, false);
+}
+
+int recipe_parse_beneath(struct recipe_parser *p, const struct ynode *at, const char *what,
+			 const char *ctx, bool want_dir, bool may_be_missing)
+{
 	char *subject = xasprintf("%s '%s' of %s", what, at->text, ctx);
 	struct recipe_tree_path tp = { subject, p->base_dir, at->text, RECIPE_TREE_ONLY, want_dir,
-				       false };
+				       may_be_missing };
 	int ret = recipe_tree_check(p->r->dir, p->trust, &tp, p->err);
 	free(subject);
 	if (ret < 0) {

@@ -127,6 +127,9 @@ int recipe_parse_want_list(struct recipe_parser *p, const struct ynode *v, const
 /* a file the recipe checks in next to itself: it must exist beneath the recipe tree */
 int recipe_parse_exists(struct recipe_parser *p, const struct ynode *at, const char *what,
 			const char *ctx, bool want_dir);
+/* the same for a path that may not exist yet (a folder run makes use of later) */
+int recipe_parse_beneath(struct recipe_parser *p, const struct ynode *at, const char *what,
+			 const char *ctx, bool want_dir, bool may_be_missing);
 /* rp = the path v as written, with the file's directory and v's mark */
 void recipe_parse_path_set(struct recipe_parser *p, struct recipe_path *rp, const struct ynode *v);
 /* an entity name (it becomes node ids "image:NAME" and file names) */

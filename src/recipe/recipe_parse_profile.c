@@ -15,9 +15,32 @@
 static const char *const hypervisors[] = { "qemu", "firecracker" };
 static const char *const accels[] = { "kvm", "tcg", "auto" };
 
-/* every key of a net entry, read together: tap is needed before mac */
+/* every key of a net entry, read together: tap or user is needed before mac */
 static const struct recipe_key net_keys[] = {
-	RECIPE_KEY_TOGETHER("tap"), RECIPE_KEY_TOGETHER("mac"),
+	RECIPE_KEY_TOGETHER("tap"), RECIPE_KEY_TOGETHER("user"), RECIPE_KEY_TOGETHER("mac"),
+};
+
+/* user: { forward: [...] }: each forward checked, kept as written */
+static int parse_forward(struct recipe_parser *p, void *entity, const struct ynode *v,
+			 const char *key, const char *ctx)
+{
+	struct net_iface *ni = entity;
+	if (recipe_parse_want_list(p, v, key, ctx) < 0)
+		return -1;
+	ni->forwards = xcalloc(v->n + 1, sizeof(*ni->forwards));
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ynode *f = v->items[i];
+		if (!recipe_parse_is_string(f))
+			return recipe_parse_want(p, f, key, i + 1, ctx, "a string such as tcp:2222:22");
+		if (recipe_parse_check(p, f, key, i + 1, ctx, recipe_validate_forward(f->text, NULL)) < 0)
+			return -1;
+		ni->forwards[ni->n_forwards++] = xstrdup(f->text);
+	}
+	return 0;
+}
+
+static const struct recipe_key user_keys[] = {
+	RECIPE_KEY_FN("forward", parse_forward),
 };
 
 static int parse_net_entry(struct recipe_parser *p, struct net_iface *ni, const struct ynode *map,
@@ -27,16 +50,46 @@ static int parse_net_entry(struct recipe_parser *p, struct net_iface *ni, const 
 	if (recipe_parse_keys(p, ni, map, net_keys, ARRAY_SIZE(net_keys), ctx) < 0)
 		return -1;
 	const struct ynode *tap = recipe_yaml_get(map, "tap"), *mac = recipe_yaml_get(map, "mac");
-	if (!tap)
-		return recipe_parse_fail(p, map, "%s needs 'tap' (a host tap device name)", ctx);
-	if (recipe_parse_string(p, tap, "tap", 0, ctx, &ni->tap) < 0 ||
-	    recipe_parse_check(p, tap, "tap", 0, ctx, recipe_validate_tap(ni->tap)) < 0)
+	const struct ynode *user = recipe_yaml_get(map, "user");
+	if (!tap && !user)
+		return recipe_parse_fail(p, map, "%s needs 'tap' (a host tap device name) or 'user' "
+					 "(qemu's user-mode network)", ctx);
+	if (tap && user)
+		return recipe_parse_fail(p, user, "%s has both 'tap' and 'user': an interface is "
+					 "one or the other", ctx);
+	if (user) {
+		ni->user = true;
+		char *uctx = xasprintf("'user' of %s", ctx);
+		int ret = recipe_parse_want_map(p, user, "user", 0, ctx);
+		if (ret == 0)
+			ret = recipe_parse_keys(p, ni, user, user_keys, ARRAY_SIZE(user_keys), uctx);
+		free(uctx);
+		if (ret < 0)
+			return -1;
+	} else if (recipe_parse_string(p, tap, "tap", 0, ctx, &ni->tap) < 0 ||
+		   recipe_parse_check(p, tap, "tap", 0, ctx, recipe_validate_tap(ni->tap)) < 0) {
 		return -1;
+	}
 	if (!mac)
 		return 0;
 	if (recipe_parse_string(p, mac, "mac", 0, ctx, &ni->mac) < 0)
 		return -1;
 	return recipe_parse_check(p, mac, "mac", 0, ctx, recipe_validate_mac(ni->mac));
+}
+
+/* the first forward of the profile's earlier user entries that listens where f does, or NULL */
+static const char *forward_clash(const struct profile *pr, const struct net_iface *upto,
+				 const char *f)
+{
+	struct recipe_forward a, b;
+	recipe_validate_forward(f, &a);
+	for (const struct net_iface *ni = pr->net; ni <= upto; ni++)
+		for (size_t i = 0; i < ni->n_forwards && ni->forwards[i] != f; i++) {
+			recipe_validate_forward(ni->forwards[i], &b);
+			if (a.udp == b.udp && a.host == b.host && !strcmp(a.addr, b.addr))
+				return ni->forwards[i];
+		}
+	return NULL;
 }
 
 static int parse_net(struct recipe_parser *p, void *entity, const struct ynode *v,
@@ -52,11 +105,172 @@ static int parse_net(struct recipe_parser *p, void *entity, const struct ynode *
 		char *nctx = xasprintf("net entry %zu of %s", i + 1, ctx);
 		struct net_iface *ni = &pr->net[pr->n_net++];
 		int ret = parse_net_entry(p, ni, v->items[i], nctx);
-		for (size_t j = 0; ret == 0 && j + 1 < pr->n_net; j++)
-			if (strcmp(pr->net[j].tap, ni->tap) == 0)
+		for (size_t j = 0; ret == 0 && ni->tap && j + 1 < pr->n_net; j++)
+			if (pr->net[j].tap && strcmp(pr->net[j].tap, ni->tap) == 0)
 				ret = recipe_parse_fail(p, v->items[i], "%s uses tap '%s' twice", ctx,
 							ni->tap);
+		for (size_t j = 0; ret == 0 && j < ni->n_forwards; j++) {
+			const char *other = forward_clash(pr, ni, ni->forwards[j]);
+			if (other)
+				ret = recipe_parse_fail(p, v->items[i], "%s forwards '%s' and '%s' "
+							"from the same host port", ctx, other,
+							ni->forwards[j]);
+		}
 		free(nctx);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- disks: extra virtio-blk devices ------------------------------------- */
+
+static int parse_disk_size(struct recipe_parser *p, void *entity, const struct ynode *v,
+			   const char *key, const char *ctx)
+{
+	struct profile_disk *d = entity;
+	uint64_t size = 0;
+	bool okay = v->kind == YNODE_SCALAR && (v->type == YSCALAR_STR || v->type == YSCALAR_INT) &&
+		    parse_size(v->text, &size) == 0;
+	if (!okay)
+		return recipe_parse_want(p, v, key, 0, ctx, "digits with an optional K, M, G or T "
+					 "suffix (powers of 1024, such as 1G)");
+	if (recipe_parse_check(p, v, key, 0, ctx, recipe_validate_disk_size(size)) < 0)
+		return -1;
+	d->size = size;
+	return 0;
+}
+
+static int parse_disk_file(struct recipe_parser *p, void *entity, const struct ynode *v,
+			   const char *key, const char *ctx)
+{
+	struct profile_disk *d = entity;
+	if (recipe_parse_string(p, v, key, 0, ctx, &d->file) < 0)
+		return -1;
+	return recipe_parse_check(p, v, key, 0, ctx, recipe_validate_disk_file(d->file));
+}
+
+static const struct recipe_key disk_keys[] = {
+	RECIPE_KEY_REF("image", struct profile_disk, image, image_mark),
+	RECIPE_KEY_FN("file", parse_disk_file),
+	RECIPE_KEY_FN("size", parse_disk_size),
+	RECIPE_KEY_BOOL("readonly", struct profile_disk, readonly),
+};
+
+static int parse_disk_entry(struct recipe_parser *p, struct profile_disk *d,
+			    const struct ynode *map, const char *ctx)
+{
+	d->mark = map->mark;
+	if (recipe_parse_keys(p, d, map, disk_keys, ARRAY_SIZE(disk_keys), ctx) < 0)
+		return -1;
+	const struct ynode *size = recipe_yaml_get(map, "size"), *ro = recipe_yaml_get(map, "readonly");
+	if (!d->image && !d->file)
+		return recipe_parse_fail(p, map, "%s needs 'image' (an image's name) or 'file' (a "
+					 "scratch file's name)", ctx);
+	if (d->image && d->file)
+		return recipe_parse_fail(p, recipe_yaml_get(map, "file"), "%s has both 'image' and "
+					 "'file': a disk is one or the other", ctx);
+	if (d->image && size)
+		return recipe_parse_fail(p, size, "%s is image '%s', whose size is the image's: it "
+					 "takes no 'size'", ctx, d->image);
+	if (d->file && !size)
+		return recipe_parse_fail(p, map, "%s needs 'size' (the scratch file's size, such as "
+					 "1G)", ctx);
+	if (d->file && ro && d->readonly)
+		return recipe_parse_fail(p, ro, "%s is a scratch file, which starts empty: "
+					 "'readonly: true' would leave it useless", ctx);
+	return 0;
+}
+
+static int parse_disks(struct recipe_parser *p, void *entity, const struct ynode *v,
+		       const char *key, const char *ctx)
+{
+	struct profile *pr = entity;
+	if (recipe_parse_want_list(p, v, key, ctx) < 0)
+		return -1;
+	pr->disks = xcalloc(v->n + 1, sizeof(*pr->disks));
+	for (size_t i = 0; i < v->n; i++) {
+		if (recipe_parse_want_map(p, v->items[i], key, i + 1, ctx) < 0)
+			return -1;
+		char *dctx = xasprintf("disk entry %zu of %s", i + 1, ctx);
+		struct profile_disk *d = &pr->disks[pr->n_disks++];
+		int ret = parse_disk_entry(p, d, v->items[i], dctx);
+		/* each disk has its own file in the run directory, named after it */
+		for (size_t j = 0; ret == 0 && j + 1 < pr->n_disks; j++) {
+			const struct profile_disk *o = &pr->disks[j];
+			if ((d->image && o->image && !strcmp(d->image, o->image)) ||
+			    (d->file && o->file && !strcmp(d->file, o->file)))
+				ret = recipe_parse_fail(p, v->items[i], "%s names %s '%s' as disk "
+							"entry %zu already", ctx, d->image ? "image"
+							: "file", d->image ? d->image : d->file, j + 1);
+		}
+		free(dctx);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- shares: host folders over virtio-9p ---------------------------------- */
+
+static int parse_share_host(struct recipe_parser *p, void *entity, const struct ynode *v,
+			    const char *key, const char *ctx)
+{
+	struct profile_share *sh = entity;
+	if (!recipe_parse_is_string(v) || !*v->text)
+		return recipe_parse_want(p, v, key, 0, ctx, "a non-empty string");
+	/*
+	 * A share hands the guest live access to a host folder, more than an
+	 * overlay's one read: it obeys the strictest rule, beneath the recipe
+	 * tree after following symlinks, with no allowed directories or pins.
+	 * It may not exist yet (an output folder); run needs it.
+	 */
+	if (recipe_parse_beneath(p, v, "host folder", ctx, true, true) < 0)
+		return -1;
+	recipe_parse_path_set(p, &sh->host, v);
+	return 0;
+}
+
+static int parse_share_tag(struct recipe_parser *p, void *entity, const struct ynode *v,
+			   const char *key, const char *ctx)
+{
+	struct profile_share *sh = entity;
+	if (recipe_parse_string(p, v, key, 0, ctx, &sh->tag) < 0)
+		return -1;
+	return recipe_parse_check(p, v, key, 0, ctx, recipe_validate_share_tag(sh->tag));
+}
+
+static const struct recipe_key share_keys[] = {
+	RECIPE_KEY_FN("host", parse_share_host),
+	RECIPE_KEY_FN("tag", parse_share_tag),
+	RECIPE_KEY_BOOL("readonly", struct profile_share, readonly),
+};
+
+static int parse_shares(struct recipe_parser *p, void *entity, const struct ynode *v,
+			const char *key, const char *ctx)
+{
+	struct profile *pr = entity;
+	if (recipe_parse_want_list(p, v, key, ctx) < 0)
+		return -1;
+	pr->shares = xcalloc(v->n + 1, sizeof(*pr->shares));
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ynode *m = v->items[i];
+		if (recipe_parse_want_map(p, m, key, i + 1, ctx) < 0)
+			return -1;
+		char *sctx = xasprintf("share entry %zu of %s", i + 1, ctx);
+		struct profile_share *sh = &pr->shares[pr->n_shares++];
+		sh->mark = m->mark;
+		int ret = recipe_parse_keys(p, sh, m, share_keys, ARRAY_SIZE(share_keys), sctx);
+		if (ret == 0 && !sh->host.path)
+			ret = recipe_parse_fail(p, m, "%s needs 'host' (a folder in the recipe tree)",
+						sctx);
+		if (ret == 0 && !sh->tag)
+			ret = recipe_parse_fail(p, m, "%s needs 'tag' (the name the guest mounts it "
+						"by)", sctx);
+		for (size_t j = 0; ret == 0 && j + 1 < pr->n_shares; j++)
+			if (!strcmp(pr->shares[j].tag, sh->tag))
+				ret = recipe_parse_fail(p, m, "%s uses tag '%s' twice", ctx, sh->tag);
+		free(sctx);
 		if (ret < 0)
 			return -1;
 	}
@@ -229,6 +443,8 @@ static const struct recipe_key profile_keys[] = {
 	RECIPE_KEY_FN("cmdline", parse_cmdline),
 	RECIPE_KEY_FN("net", parse_net),
 	RECIPE_KEY_BOOL("persist", struct profile, persist),
+	RECIPE_KEY_FN("disks", parse_disks),
+	RECIPE_KEY_FN("shares", parse_shares),
 	RECIPE_KEY_FN("qemu", parse_qemu),
 	RECIPE_KEY_FN("firecracker", parse_firecracker),
 };
@@ -257,6 +473,16 @@ static int parse_profile(struct recipe_parser *p, struct profile *pr, const stru
 	if (other)
 		return recipe_parse_fail(p, other, "%s runs %s, so it takes no '%s' options", ctx,
 					 hypervisors[pr->hypervisor], other_hv);
+	for (size_t i = 0; pr->hypervisor == HV_FIRECRACKER && i < pr->n_net; i++)
+		if (pr->net[i].user)
+			return recipe_parse_fail(p, recipe_yaml_get(map, "net")->items[i],
+						 "net entry %zu of %s is user-mode networking, which "
+						 "Firecracker does not have (use a tap, or hypervisor: "
+						 "qemu)", i + 1, ctx);
+	const struct ynode *shares = recipe_yaml_get(map, "shares");
+	if (pr->hypervisor == HV_FIRECRACKER && pr->n_shares)
+		return recipe_parse_fail(p, shares, "%s runs firecracker, which has no host folder "
+					 "shares (virtio-9p): use a disk, or hypervisor: qemu", ctx);
 	const struct ynode *cpus = recipe_yaml_get(map, "cpus");
 	if (cpus)
 		return recipe_parse_check(p, cpus, "cpus", 0, ctx,

@@ -155,6 +155,19 @@ static int resolve_boot_image(struct profile *pr, const struct name_index *image
 	return 0;
 }
 
+/* an extra disk's image: an ext4 filesystem (a cpio archive is no block device) */
+static int resolve_disk_image(struct profile_disk *d, const struct name_index *images,
+			      const char *user, struct error *err)
+{
+	d->image_ref = index_resolve(images, d->image, &d->image_mark, user, err);
+	if (!d->image_ref)
+		return -1;
+	if (d->image_ref->format != IMAGE_EXT4)
+		return recipe_yaml_fail(err, &d->image_mark, "%s uses image '%s' as a disk, but it is a "
+			       "cpio archive: a disk must be an image of format ext4", user, d->image);
+	return 0;
+}
+
 static int resolve_profiles(struct recipe *r, const struct name_index *kernels,
 			    const struct name_index *images, struct error *err)
 {
@@ -167,6 +180,9 @@ static int resolve_profiles(struct recipe *r, const struct name_index *kernels,
 			ret = resolve_boot_image(pr, images, false, user, err);
 		if (ret == 0 && pr->initrd)
 			ret = resolve_boot_image(pr, images, true, user, err);
+		for (size_t j = 0; ret == 0 && j < pr->n_disks; j++)
+			if (pr->disks[j].image)
+				ret = resolve_disk_image(&pr->disks[j], images, user, err);
 		free(user);
 		if (ret < 0)
 			return -1;

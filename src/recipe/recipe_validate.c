@@ -7,6 +7,7 @@
  */
 #include "recipe/recipe_validate.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,88 @@ char *recipe_validate_mac(const char *mac)
 	if (okay && (hex_digit_value(mac[1], false) & 1) == 0)
 		return NULL;
 	return xstrdup("a unicast MAC address such as 02:00:00:00:00:01 (even first byte)");
+}
+
+char *recipe_validate_disk_size(uint64_t bytes)
+{
+	/* virtio-blk counts 512-byte sectors: a ragged tail would be invisible to the guest */
+	if (bytes >= (1ULL << 20) && bytes <= RECIPE_SIZE_MAX && bytes % 512 == 0)
+		return NULL;
+	return xasprintf("a size from 1M to %llu bytes in whole 512-byte sectors",
+			 (unsigned long long)RECIPE_SIZE_MAX);
+}
+
+char *recipe_validate_disk_file(const char *name)
+{
+	size_t len = strlen(name);
+	bool okay = len >= 1 && len <= 64 && name[0] != '.';
+	for (const char *c = name; okay && *c; c++)
+		okay = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		       (*c >= '0' && *c <= '9') || strchr("._-", *c);
+	if (okay)
+		return NULL;
+	return xstrdup("a file name of 1 to 64 letters, digits, '.', '_' or '-', not starting "
+		       "with '.'");
+}
+
+char *recipe_validate_share_tag(const char *tag)
+{
+	/* virtio-9p's config space holds the tag; the kernel takes it as mount's device name */
+	size_t len = strlen(tag);
+	bool okay = len >= 1 && len <= 31;
+	for (const char *c = tag; okay && *c; c++)
+		okay = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		       (*c >= '0' && *c <= '9') || strchr("._-", *c);
+	return okay ? NULL : xstrdup("a mount tag of 1 to 31 letters, digits, '.', '_' or '-'");
+}
+
+/* the port text s..end: 1 to 65535, digits only; 0 when it is not one */
+static uint16_t port_value(const char *s, const char *end)
+{
+	size_t len = (size_t)(end - s);
+	if (len == 0 || len > 5 || s[0] == '0' || strspn(s, "0123456789") < len)
+		return 0;
+	unsigned long v = strtoul(s, NULL, 10);
+	return v <= 65535 ? (uint16_t)v : 0;
+}
+
+char *recipe_validate_forward(const char *fwd, struct recipe_forward *out)
+{
+	static const char form[] = "PROTO:HOSTPORT:GUESTPORT or PROTO:ADDR:HOSTPORT:GUESTPORT, "
+				   "e.g. tcp:2222:22";
+	struct recipe_forward f = { .addr = "127.0.0.1" };
+	const char *field[5];
+	size_t n = 0;
+	for (const char *c = fwd; n < 5; c = strchr(c, ':') + 1) {
+		field[n++] = c;
+		if (!strchr(c, ':'))
+			break;
+	}
+	if (n != 3 && n != 4)
+		return xasprintf("a forward %s", form);
+	const char *end = field[1] - 1;
+	if ((size_t)(end - fwd) == 3 && (!strncmp(fwd, "tcp", 3) || !strncmp(fwd, "udp", 3)))
+		f.udp = fwd[0] == 'u';
+	else
+		return xasprintf("a forward whose protocol is tcp or udp (%s)", form);
+	if (n == 4) {
+		/* qemu's hostfwd takes the address as text; only a plain IPv4 one is passed on */
+		size_t len = (size_t)(field[2] - 1 - field[1]);
+		char addr[16] = "";
+		unsigned char ip[4];
+		if (len < sizeof(addr))
+			memcpy(addr, field[1], len);
+		if (len >= sizeof(addr) || inet_pton(AF_INET, addr, ip) != 1)
+			return xasprintf("a forward whose address is a dotted IPv4 address (%s)", form);
+		memcpy(f.addr, addr, sizeof(addr));
+	}
+	f.host = port_value(field[n - 2], field[n - 1] - 1);
+	f.guest = port_value(field[n - 1], field[n - 1] + strlen(field[n - 1]));
+	if (!f.host || !f.guest)
+		return xasprintf("a forward whose ports are from 1 to 65535 (%s)", form);
+	if (out)
+		*out = f;
+	return NULL;
 }
 
 /* digits only, no leading zero, at most max */

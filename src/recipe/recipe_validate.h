@@ -45,6 +45,25 @@ char *recipe_validate_cmdline(const char *cmdline);
 char *recipe_validate_tap(const char *tap);
 /* a unicast MAC address xx:xx:xx:xx:xx:xx */
 char *recipe_validate_mac(const char *mac);
+
+/* one host forward of user-mode networking, as recipe_validate_forward() reads it */
+struct recipe_forward {
+	bool udp;              /* udp, else tcp */
+	char addr[16];         /* the host address it listens on: "127.0.0.1" unless given */
+	uint16_t host, guest;  /* ports, 1 to 65535 */
+};
+/*
+ * A user-mode forward "PROTO:HOSTPORT:GUESTPORT" or "PROTO:ADDR:HOSTPORT:GUESTPORT"
+ * (PROTO tcp or udp, ADDR a dotted IPv4 address, default 127.0.0.1); fills *out
+ * (may be NULL) when valid.
+ */
+char *recipe_validate_forward(const char *fwd, struct recipe_forward *out);
+/* a profile's scratch disk size: 1M to RECIPE_SIZE_MAX, whole 512-byte sectors */
+char *recipe_validate_disk_size(uint64_t bytes);
+/* a scratch disk's file name in the run directory: 1 to 64 of A-Z a-z 0-9 . _ -, no leading . */
+char *recipe_validate_disk_file(const char *name);
+/* a 9p mount tag: 1 to 31 of A-Z a-z 0-9 . _ - */
+char *recipe_validate_share_tag(const char *tag);
 /* qemu tsc_early_khz: a frequency in kHz */
 char *recipe_validate_tsc_khz(const char *khz);
 /* qemu machine: key=value,... of the allowed microvm properties (docs/run.md) */

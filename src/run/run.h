@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/error.h"
 #include "launch/launch.h"
@@ -41,6 +42,22 @@ struct run_dir {
 int run_dir_prepare(struct run_dir *rd, const char *cache_root, const char *recipe_id,
 		    const char *profile, bool persist, const char *image_src,
 		    const char *image_digest, struct error *err);
+/*
+ * Extra disk name of rd: a writable copy of the image src (digest; a
+ * persistent one is kept while the digest matches) as "image-NAME.ext4",
+ * or with src NULL a sparse scratch file of size bytes as "file-NAME" (a
+ * persistent one is kept while its size matches).  *path is the file.  0 or -1.
+ */
+int run_dir_disk(struct run_dir *rd, const char *name, const char *src, const char *digest,
+		 uint64_t size, char **path, struct error *err);
+/*
+ * `run --reset`: empty the persistent run directory of profile (under
+ * cache_root, for recipe_id) but for its lock, so the next run starts from
+ * fresh copies; refused while a VM uses it.  Nothing to do when it does not
+ * exist.  0 or -1.
+ */
+int run_dir_reset(const char *cache_root, const char *recipe_id, const char *profile,
+		  struct error *err);
 /* remove a one-run directory, unlock a persistent one, free the struct's strings */
 void run_dir_release(struct run_dir *rd);
 
@@ -85,6 +102,18 @@ struct run_paths {
 void run_substitute_argv(char **args, size_t n, const struct run_paths *paths);
 /* the Firecracker config text with "${kernel}" / "${image}" / "${initrd}" replaced by JSON strings */
 char *run_substitute_json(const char *text, const struct run_paths *paths);
+
+/* the same for one other placeholder ("${disk0}") in args */
+void run_substitute_placeholder(char **args, size_t n, const char *placeholder, const char *path);
+/* the config text with the JSON string "PLACEHOLDER" replaced by path as a JSON string */
+char *run_substitute_json_placeholder(const char *text, const char *placeholder, const char *path);
+
+/*
+ * The absolute path, without symlinks, of share sh's host folder beneath
+ * the recipe root; NULL with err when it leads outside the tree, is not a
+ * directory or does not exist.  Newly allocated.
+ */
+char *run_share_resolve(const char *root, const struct profile_share *sh, struct error *err);
 
 /* the full path of an executable found on $PATH (or name itself when it has a '/'), or NULL */
 char *run_find_program(const char *name);

@@ -95,6 +95,44 @@ char *run_substitute_json(const char *text, const struct run_paths *paths)
 	return buf_detach(&b);
 }
 
+void run_substitute_placeholder(char **args, size_t n, const char *placeholder, const char *path)
+{
+	size_t plen = strlen(placeholder);
+	for (size_t i = 0; i < n; i++) {
+		if (!strstr(args[i], placeholder))
+			continue;
+		struct buf b = BUF_INIT;
+		const char *arg = args[i], *next;
+		if (strcmp(arg, placeholder) == 0) {
+			buf_adds(&b, path);
+		} else {
+			while ((next = strstr(arg, placeholder))) {
+				buf_add(&b, arg, (size_t)(next - arg));
+				add_commas_doubled(&b, path);
+				arg = next + plen;
+			}
+			buf_adds(&b, arg);
+		}
+		free(args[i]);
+		args[i] = buf_detach(&b);
+	}
+}
+
+char *run_substitute_json_placeholder(const char *text, const char *placeholder, const char *path)
+{
+	char *quoted = xasprintf("\"%s\"", placeholder);
+	struct buf b = BUF_INIT;
+	const char *next;
+	while ((next = strstr(text, quoted))) {
+		buf_add(&b, text, (size_t)(next - text));
+		json_add_string(&b, path);
+		text = next + strlen(quoted);
+	}
+	buf_adds(&b, text);
+	free(quoted);
+	return buf_detach(&b);
+}
+
 char *run_find_program(const char *name)
 {
 	if (strchr(name, '/'))

@@ -27,6 +27,11 @@
 struct run_inputs {
 	const struct build_input *kernel_outs, *image_outs, *initrd_outs, *launch_outs;
 	int n_kernel, n_image, n_initrd, n_launch;  /* 0 for a node the profile has not */
+	const struct build_input **disk_images; /* per extra disk: its image's rootfs.ext4, or NULL */
+	char **disk_paths;                      /* per extra disk: the file the guest gets */
+	size_t n_disks;
+	char **share_paths;                     /* per share: its host folder, resolved */
+	size_t n_shares;
 };
 
 static const struct build_input *find_output(const struct build_input *outs, int n,
@@ -60,24 +65,58 @@ static const struct profile *choose_profile(const struct recipe *r, const char *
 	return NULL;
 }
 
+/* the rootfs.ext4 of each image disk of v, built with the rest (a target, as the image is) */
+static int disk_images(struct engine *e, const struct profile *v, struct run_inputs *in,
+		       struct error *err)
+{
+	in->n_disks = v->n_disks;
+	in->disk_images = xcalloc(v->n_disks + 1, sizeof(*in->disk_images));
+	in->disk_paths = xcalloc(v->n_disks + 1, sizeof(*in->disk_paths));
+	for (size_t i = 0; i < v->n_disks; i++) {
+		if (!v->disks[i].image)
+			continue;
+		char *id = xasprintf("image:%s", v->disks[i].image);
+		struct node *n = engine_find(e, id);
+		const struct build_input *outs = NULL;
+		int n_outs = n ? engine_outputs(e, n, &outs, err) : -1;
+		if (!n)
+			error_usage(err, "no node '%s' in the recipe", id);
+		free(id);
+		if (n_outs < 0)
+			return -1;
+		if (!(in->disk_images[i] = find_output(outs, n_outs, "rootfs.ext4")))
+			return error_set(err, "image '%s' has no output 'rootfs.ext4'",
+					 v->disks[i].image);
+	}
+	return 0;
+}
+
 /*
  * Build the variant v of the profile node, its kernel, its image and its
- * initrd (each when it has one), and find their outputs.  The variant node
- * is the caller's (*variant), since in points at its outputs.
+ * initrd (each when it has one) and its disks' images, and find their
+ * outputs.  The variant node is the caller's (*variant), since in points at
+ * its outputs.
  */
 static int build_inputs(struct engine *e, const struct profile *v, struct node **variant,
 			struct run_inputs *in, struct error *err)
 {
-	char *ids[4] = { xasprintf("profile:%s", v->name), xasprintf("kernel:%s", v->kernel),
-			 v->image ? xasprintf("image:%s", v->image) : NULL,
-			 v->initrd ? xasprintf("image:%s", v->initrd) : NULL };
+	size_t n_ids = 4 + v->n_disks;
+	char **ids = xcalloc(n_ids, sizeof(*ids));
+	struct node **nodes = xcalloc(n_ids, sizeof(*nodes));
+	ids[0] = xasprintf("profile:%s", v->name);
+	ids[1] = xasprintf("kernel:%s", v->kernel);
+	ids[2] = v->image ? xasprintf("image:%s", v->image) : NULL;
+	ids[3] = v->initrd ? xasprintf("image:%s", v->initrd) : NULL;
+	for (size_t i = 0; i < v->n_disks; i++)
+		if (v->disks[i].image)
+			ids[4 + i] = xasprintf("image:%s", v->disks[i].image);
+	/* where the outputs of the first four go; the disks' are found by disk_images() */
 	const struct build_input **outs[4] = { &in->launch_outs, &in->kernel_outs, &in->image_outs,
 					       &in->initrd_outs };
 	int *counts[4] = { &in->n_launch, &in->n_kernel, &in->n_image, &in->n_initrd };
-	struct node *nodes[4];
-	size_t n = 0, which[4];
+	size_t n = 0, *which = xcalloc(n_ids, sizeof(*which));
 	int ret = -1;
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < n_ids; i++) {
 		if (!ids[i])
 			continue;
 		if (!(nodes[n] = engine_find(e, ids[i]))) {
@@ -89,15 +128,19 @@ static int build_inputs(struct engine *e, const struct profile *v, struct node *
 	if (!(*variant = nodes[0] = engine_variant_profile(e, nodes[0], v, err)))
 		goto out;
 	/* kernel and images are targets too: a cached launch config does not fetch them */
-	if (engine_build(e, nodes, n, err) < 0)
+	if (engine_build(e, nodes, n, err) < 0 || disk_images(e, v, in, err) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		if ((*counts[which[i]] = engine_outputs(e, nodes[i], outs[which[i]], err)) < 0)
+		if (which[i] < ARRAY_SIZE(outs) &&
+		    (*counts[which[i]] = engine_outputs(e, nodes[i], outs[which[i]], err)) < 0)
 			goto out;
 	ret = 0;
 out:
-	for (int i = 0; i < 4; i++)
+	for (size_t i = 0; i < n_ids; i++)
 		free(ids[i]);
+	free(ids);
+	free(nodes);
+	free(which);
 	return ret;
 }
 
@@ -201,6 +244,68 @@ static int run_paths(const struct profile *p, const struct run_inputs *in, const
 	return 0;
 }
 
+/* each extra disk's file: the cached image itself when read-only, else one in the run dir */
+static int prepare_disks(const struct launch_spec *spec, struct run_inputs *in,
+			 struct run_dir *rd, struct error *err)
+{
+	for (size_t i = 0; i < spec->n_disks; i++) {
+		const struct launch_disk *d = &spec->disks[i];
+		const struct build_input *img = in->disk_images[i];
+		int ret = 0;
+		if (d->image && d->readonly)
+			in->disk_paths[i] = xstrdup(img->path);
+		else
+			ret = run_dir_disk(rd, d->image ? d->image : d->file, img ? img->path : NULL,
+					   img ? img->digest : NULL, d->size, &in->disk_paths[i], err);
+		if (ret < 0) {
+			error_prefix(err, "disk %zu of profile '%s'", i, spec->profile);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* each share's host folder, resolved beneath the recipe tree now, when the run starts */
+static int resolve_shares(const struct mvctx *ctx, const struct profile *v, struct run_inputs *in,
+			  struct error *err)
+{
+	in->share_paths = xcalloc(v->n_shares + 1, sizeof(*in->share_paths));
+	for (size_t i = 0; i < v->n_shares; i++) {
+		if (!(in->share_paths[i] = run_share_resolve(ctx->recipe->dir, &v->shares[i], err)))
+			return -1;
+		in->n_shares++;
+	}
+	return 0;
+}
+
+/* put each disk's and share's path in for its ${diskN} or ${shareN} in argv */
+static void substitute_disks(const struct run_inputs *in, struct launch_argv *argv)
+{
+	for (size_t i = 0; i < in->n_disks; i++) {
+		char *ph = xasprintf(LAUNCH_DISK_FMT, i);
+		run_substitute_placeholder(argv->v, argv->n, ph, in->disk_paths[i]);
+		free(ph);
+	}
+	for (size_t i = 0; i < in->n_shares; i++) {
+		char *ph = xasprintf(LAUNCH_SHARE_FMT, i);
+		run_substitute_placeholder(argv->v, argv->n, ph, in->share_paths[i]);
+		free(ph);
+	}
+}
+
+/* the same in Firecracker's config text (freed and replaced) */
+static char *substitute_disks_json(const struct run_inputs *in, char *text)
+{
+	for (size_t i = 0; i < in->n_disks; i++) {
+		char *ph = xasprintf(LAUNCH_DISK_FMT, i);
+		char *next = run_substitute_json_placeholder(text, ph, in->disk_paths[i]);
+		free(ph);
+		free(text);
+		text = next;
+	}
+	return text;
+}
+
 static int qemu_command(struct mvctx *ctx, const char *accel, const struct profile *p,
 			const struct launch_spec *spec, const struct run_inputs *in,
 			const struct run_dir *rd, struct launch_argv *argv, struct error *err)
@@ -220,6 +325,8 @@ static int qemu_command(struct mvctx *ctx, const char *accel, const struct profi
 		      err) == 0 &&
 	    choose_accel(ctx, accel, spec, spec->profile, &a, err) == 0)
 		ret = run_qemu_argv(&cfg, a, spec->qemu_binary, &paths, argv, err);
+	if (ret == 0)
+		substitute_disks(in, argv);
 	json_release(&cfg);
 	buf_release(&text);
 	return ret;
@@ -237,7 +344,7 @@ static int firecracker_command(struct mvctx *ctx, const struct profile *p,
 	    load_json_output(in, "firecracker.json", &text, NULL, err) < 0 ||
 	    run_paths(p, in, "vmlinux", NULL, rd, &paths, err) < 0)
 		goto out;
-	resolved = run_substitute_json(text.data, &paths);
+	resolved = substitute_disks_json(in, run_substitute_json(text.data, &paths));
 	config = path_join(rd->path, "firecracker.json");
 	if (write_file_atomic(config, resolved, strlen(resolved), 0644, err) < 0)
 		goto out;
@@ -286,13 +393,13 @@ static int report(struct mvctx *ctx, const struct run_result *res, const char *h
 }
 
 static int boot(struct mvctx *ctx, const char *accel, const struct profile *p,
-		const struct launch_spec *spec, const struct run_inputs *in, struct error *err)
+		const struct launch_spec *spec, struct run_inputs *in, struct error *err)
 {
 	struct run_dir rd;
 	struct launch_argv argv = { 0 };
 	int status = -1;
 	bool fc = spec->hypervisor == HV_FIRECRACKER;
-	if (prepare_dir(ctx, p, spec, in, &rd, err) < 0)
+	if (prepare_dir(ctx, p, spec, in, &rd, err) < 0 || prepare_disks(spec, in, &rd, err) < 0)
 		goto out;
 	if ((fc ? firecracker_command(ctx, p, spec, in, &rd, &argv, err)
 		: qemu_command(ctx, accel, p, spec, in, &rd, &argv, err)) < 0)
@@ -306,6 +413,17 @@ out:
 	run_dir_release(&rd);
 	launch_argv_release(&argv);
 	return status;
+}
+
+/* --reset: the persistent copies go, so this run starts from the images */
+static int reset_dir(struct mvctx *ctx, const char *profile, struct error *err)
+{
+	char rid[17];
+	recipe_id(ctx->recipe, rid);
+	char *id = xasprintf("profile:%s", profile);
+	progress_note(ctx->progress, id, "--reset: fresh copies of the root image and disks");
+	free(id);
+	return run_dir_reset(cache_root(ctx->cache), rid, profile, err);
 }
 
 int run_profile(struct mvctx *ctx, struct engine *e, const char *name,
@@ -325,8 +443,19 @@ int run_profile(struct mvctx *ctx, struct engine *e, const char *name,
 	if (launch_spec_from_profile(&spec, ctx->recipe->name, &v.profile, err) < 0 ||
 	    build_inputs(e, &v.profile, &variant, &in, err) < 0)
 		goto out;
+	if (resolve_shares(ctx, &v.profile, &in, err) < 0)
+		goto out;
+	if (o->reset && spec.persist && reset_dir(ctx, spec.profile, err) < 0)
+		goto out;
 	status = boot(ctx, o->accel, &v.profile, &spec, &in, err);
 out:
+	for (size_t i = 0; i < in.n_disks; i++)
+		free(in.disk_paths[i]);
+	free(in.disk_paths);
+	free(in.disk_images);
+	for (size_t i = 0; i < in.n_shares; i++)
+		free(in.share_paths[i]);
+	free(in.share_paths);
 	engine_variant_free(e, variant);
 	launch_spec_release(&spec);
 	run_variant_release(&v);

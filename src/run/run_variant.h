@@ -7,9 +7,14 @@
 #ifndef MVBUILD_RUN_VARIANT_H
 #define MVBUILD_RUN_VARIANT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "recipe/recipe.h"
+
+/* how many --forward one run takes (held in place: option parsing allocates nothing) */
+#define RUN_FORWARDS_MAX 32
 
 /* what the command line overrides; zero or NULL: the profile's own */
 struct run_overrides {
@@ -17,7 +22,10 @@ struct run_overrides {
 	const char *init;        /* --init */
 	const char *append;      /* --append: added to the profile's cmdline */
 	const char *tap;         /* --tap: the one interface, on this host tap */
+	const char *forwards[RUN_FORWARDS_MAX]; /* --forward, each "tcp:8080:80" */
+	size_t n_forwards;
 	const char *accel;       /* --accel "kvm" or "tcg" */
+	bool reset;              /* --reset: a persistent profile starts from fresh copies */
 	const char *hypervisor;  /* --hypervisor "qemu" or "firecracker" */
 };
 
@@ -25,6 +33,8 @@ struct run_overrides {
 struct run_variant {
 	struct profile profile; /* a shallow copy of the recipe's with the overrides applied */
 	struct net_iface tap;   /* --tap's interface */
+	struct net_iface *net;  /* the interfaces with --forward's added (its own array) */
+	char **forwards;        /* the user-mode interface's forwards with --forward's */
 	char *init;             /* --init's copy */
 	char *cmdline;          /* the recipe's cmdline, then --append */
 	char *blame;            /* "command-line option --cpus": where the overrides came from */

@@ -53,7 +53,7 @@ check_eq "the value of -j is not completed" "$(complete_line "-j ")" ""
 
 # profiles from the demo recipe
 check_eq "run <TAB>: the demo's profiles" \
-	"$(complete_line "-f $REPO_DIR/recipes/demo.yaml run ")" "default fc initramfs "
+	"$(complete_line "-f $REPO_DIR/recipes/demo.yaml run ")" "default fc initramfs web "
 
 mvb completion words nonsense
 check_eq "an unknown kind is a usage error" "$rc" 2

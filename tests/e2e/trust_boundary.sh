@@ -96,11 +96,28 @@ mvb -f url.yaml --cache "$T/c" fetch
 check_eq "its download fails on the pin" "$rc" 1
 check "the failed download never prints the secret" no_secret
 
+# a share is live access to a host folder: the strictest rule, as for includes
+share() { recipe "$1" "profiles:
+  p:
+    kernel: k
+    image: i
+    shares: [ { host: $2, tag: t } ]"; }
+share shareabs "$T/secret"
+refused "a share by absolute path" shareabs 6:23 "host folder '$T/secret' of share entry 1 of profile 'p'" \
+	"$OUTSIDE" "$HINT_TREE"
+share sharedotdot sub/../../secret
+refused "a share by '../'" sharedotdot 6:23 "host folder 'sub/../../secret'" "$OUTSIDE"
+share sharelink out
+refused "a share through a symlink in the tree" sharelink 6:23 "host folder 'out'" \
+	"leads outside the recipe tree '$T/r'" "$HINT_TREE"
+
 # allowed through the config, or a pin
 printf 'paths: { allow: [%s] }\n' "$T/secret" >"$T/allow.yaml"
 config=(--config "$T/allow.yaml")
 mvb -f abs.yaml "${config[@]}" check
 check_eq "paths: allow lets an absolute path source out" "$rc" 0
+mvb -f shareabs.yaml "${config[@]}" check
+check_eq "but never a share" "$rc:$(grep -c "$OUTSIDE" <<<"$errout")" "2:1"
 mvb -f link.yaml "${config[@]}" check
 check_eq "paths: allow judges a symlink by where it leads" "$rc" 0
 refused "paths: allow never lets an include out" inc 2:11 "$OUTSIDE"

@@ -72,8 +72,8 @@ static void set_kernel(struct launch_spec *s, bool pvh, bool vmlinux, bool bzima
 static void test_goldens(void)
 {
 	struct net_iface nets[2] = {
-		{ "tap0", NULL, { "demo.yaml", 9, 5 } },
-		{ "tap1", "52:54:00:12:34:56", { "demo.yaml", 10, 5 } },
+		{ .tap = "tap0", .mark = { "demo.yaml", 9, 5 } },
+		{ .tap = "tap1", .mac = "52:54:00:12:34:56", .mark = { "demo.yaml", 10, 5 } },
 	};
 	struct option qopts[] = { { "tsc_early_khz", "2000000", { "demo.yaml", 11, 5 } },
 				  { "machine", "x-option-roms=off", { "demo.yaml", 12, 5 } } };
@@ -247,15 +247,16 @@ static void test_invalid(void)
 	p.mem = 4;
 	expect_bad(&p, HV_QEMU, "mem 4 MiB", "tiny mem");
 	p = base_profile();
-	struct net_iface bad_mac = { "tap0", "01:00:5e:00:00:01", { "demo.yaml", 9, 5 } };
+	struct net_iface bad_mac = { .tap = "tap0", .mac = "01:00:5e:00:00:01",
+				     .mark = { "demo.yaml", 9, 5 } };
 	p.net = &bad_mac;
 	p.n_net = 1;
 	expect_bad(&p, HV_QEMU, "demo.yaml:9:5: profile 'default': net 0: mac '01:00:5e:00:00:01'",
 		   "multicast mac");
-	struct net_iface long_tap = { "averyveryverylongtap", NULL, { "demo.yaml", 9, 5 } };
+	struct net_iface long_tap = { .tap = "averyveryverylongtap", .mark = { "demo.yaml", 9, 5 } };
 	p.net = &long_tap;
 	expect_bad(&p, HV_QEMU, "must be a network interface name", "tap name too long");
-	struct net_iface comma_tap = { "tap,0", NULL, { "demo.yaml", 9, 5 } };
+	struct net_iface comma_tap = { .tap = "tap,0", .mark = { "demo.yaml", 9, 5 } };
 	p.net = &comma_tap;
 	expect_bad(&p, HV_QEMU, "must be a network interface name", "tap name with a comma");
 	p = base_profile();
@@ -291,6 +292,143 @@ static void test_invalid(void)
 	expect_bad_kernel(&p, HV_QEMU, false, true, "without CONFIG_PVH", "qemu, vmlinux without PVH");
 	expect_bad_kernel(&p, HV_FIRECRACKER, true, false, "only the uncompressed vmlinux",
 			  "firecracker without vmlinux");
+}
+
+/* user-mode networking: hostfwd on 127.0.0.1, refused by Firecracker, one listener a port */
+static void test_usernet(void)
+{
+	char *fw[] = { "tcp:2222:22", "udp:10.0.2.100:5353:53" }, *clash[] = { "tcp:8080:80",
+										"tcp:8080:81" };
+	struct net_iface nets[2] = {
+		{ .user = true, .forwards = fw, .n_forwards = 2, .mark = { "demo.yaml", 9, 5 } },
+		{ .tap = "tap0", .mark = { "demo.yaml", 10, 5 } },
+	};
+	struct profile p = base_profile();
+	p.net = nets;
+	p.n_net = 2;
+	struct launch_spec s;
+	struct error err = ERROR_INIT;
+	ok(launch_spec_from_profile(&s, "demo", &p, &err) == 0, "user-mode spec (%s)",
+	   err.msg ? err.msg : "ok");
+	set_kernel(&s, true, true, true);
+	is_str(s.nics[0].hostfwd[0], "tcp:127.0.0.1:2222-:22", "a forward listens on 127.0.0.1");
+	is_str(s.nics[0].hostfwd[1], "udp:10.0.2.100:5353-:53", "unless it names an address");
+	struct launch_ref k = { .output = "vmlinux", .digest = digest_k },
+			  im = { .output = "rootfs.ext4", .digest = digest_i };
+	struct buf b = BUF_INIT;
+	launch_qemu_json(&s, &k, &im, &b);
+	check_golden("qemu-usernet.json", b.data);
+	buf_release(&b);
+	ok(launch_spec_check(&s, &p, HV_FIRECRACKER, &err) < 0 &&
+	   strstr(err.msg, "demo.yaml:9:5: profile 'default': net 0 is user-mode networking, which "
+		  "Firecracker does not have"), "Firecracker refuses it: %s", err.msg);
+	error_release(&err);
+	ok(launch_needs_check(&s, &p, "CONFIG_VIRTIO_NET=y\n", &err) == 0, "virtio-net built in");
+	ok(launch_needs_check(&s, &p, "CONFIG_PVH=y\nCONFIG_VIRTIO_NET=m\n", &err) < 0 &&
+	   err.kind == ERROR_USAGE && !strcmp(err.msg, "demo.yaml:9:5: profile 'default': net 0 "
+	   "(user-mode) needs CONFIG_VIRTIO_NET: requested y, got m in kernel 'microvm' (the "
+	   "shipped fragment kernel/net.config sets it)"), "a module is not enough: %s", err.msg);
+	error_release(&err);
+	launch_spec_release(&s);
+	nets[0].forwards = clash;
+	expect_bad(&p, HV_QEMU, "demo.yaml:9:5: profile 'default': net 0: forward 'tcp:8080:81' "
+		   "listens on a host port another forward has", "two forwards on one host port");
+	char *port[] = { "tcp:2222:65536" };
+	nets[0].forwards = port;
+	nets[0].n_forwards = 1;
+	expect_bad(&p, HV_QEMU, "forward 'tcp:2222:65536' must be a forward whose ports are from 1 "
+		   "to 65535", "a port above 65535");
+}
+
+/* extra disks: -drive after the root, placeholders, qemu.sh's variables, Firecracker drives */
+static void test_disks(void)
+{
+	struct profile_disk disks[3] = {
+		{ .image = "data", .mark = { "demo.yaml", 14, 7 } },
+		{ .image = "rootfs", .readonly = true, .mark = { "demo.yaml", 15, 7 } },
+		{ .file = "scratch.img", .size = 1 << 30, .mark = { "demo.yaml", 16, 7 } },
+	};
+	struct profile p = base_profile();
+	p.disks = disks;
+	p.n_disks = 3;
+	struct launch_spec s;
+	struct error err = ERROR_INIT;
+	ok(launch_spec_from_profile(&s, "demo", &p, &err) == 0, "disks spec (%s)",
+	   err.msg ? err.msg : "ok");
+	set_kernel(&s, true, true, true);
+	s.disks[0].digest = s.disks[1].digest = digest_i;
+	char *irel = cache_blob_relpath(digest_i), *root = cache_layout_root_from(CACHE_AREA_CAS);
+	s.disks[0].relpath = s.disks[1].relpath = irel;
+	struct launch_ref k = { "vmlinux", digest_k, irel }, im = { "rootfs.ext4", digest_i, irel };
+	struct buf b = BUF_INIT;
+	launch_qemu_json(&s, &k, &im, &b);
+	check_golden("qemu-disks.json", b.data);
+	struct json j;
+	ok(json_parse(&j, b.data, b.len, &err) == 0, "qemu.json with disks parses");
+	json_release(&j);
+	buf_reset(&b);
+	launch_qemu_script(&s, &k, &im, root, &b);
+	check_golden("qemu-disks.sh", b.data);
+	buf_reset(&b);
+	ok(launch_spec_check(&s, &p, HV_FIRECRACKER, &err) == 0, "Firecracker takes disks");
+	launch_fc_json(&s, &b);
+	check_golden("firecracker-disks.json", b.data);
+	ok(json_parse(&j, b.data, b.len, &err) == 0, "firecracker.json with disks parses");
+	json_release(&j);
+	buf_release(&b);
+	ok(launch_needs_check(&s, &p, "CONFIG_VIRTIO_NET=y\n", &err) < 0 &&
+	   !strcmp(err.msg, "demo.yaml:14:7: profile 'default': disk 0 needs CONFIG_VIRTIO_BLK: "
+	   "requested y, got n in kernel 'microvm' (the shipped fragment kernel/base.config sets "
+	   "it)"), "a disk needs virtio-blk: %s", err.msg);
+	error_release(&err);
+	launch_spec_release(&s);
+	disks[2].size = 1000;
+	expect_bad(&p, HV_QEMU, "demo.yaml:16:7: profile 'default': disk 2: size 1000 must be a "
+		   "size from 1M", "a scratch disk below 1M");
+	free(irel);
+	free(root);
+}
+
+/* shares: -fsdev with security_model=none, read-only on request; Firecracker refuses them */
+static void test_shares(void)
+{
+	struct profile_share shares[2] = {
+		{ .host = { "out", ".", { "demo.yaml", 20, 7 } }, .tag = "out",
+		  .mark = { "demo.yaml", 20, 7 } },
+		{ .host = { "src,1", ".", { "demo.yaml", 21, 7 } }, .tag = "src", .readonly = true,
+		  .mark = { "demo.yaml", 21, 7 } },
+	};
+	struct profile p = base_profile();
+	p.shares = shares;
+	p.n_shares = 2;
+	struct launch_spec s;
+	struct error err = ERROR_INIT;
+	ok(launch_spec_from_profile(&s, "demo", &p, &err) == 0, "shares spec (%s)",
+	   err.msg ? err.msg : "ok");
+	set_kernel(&s, true, true, true);
+	struct launch_ref k = { "vmlinux", digest_k, "k" }, im = { "rootfs.ext4", digest_i, "i" };
+	struct buf b = BUF_INIT;
+	launch_qemu_json(&s, &k, &im, &b);
+	check_golden("qemu-shares.json", b.data);
+	buf_reset(&b);
+	launch_qemu_script(&s, &k, &im, "../../..", &b);
+	ok(strstr(b.data, "share1=${MVBUILD_SHARE1:?set MVBUILD_SHARE1 to the host folder of tag "
+		  "'src' (src,1 in the recipe tree)}") &&
+	   strstr(b.data, "'local,id=share1,path='\"$share1_q\"',security_model=none,readonly=on'"),
+	   "qemu.sh takes a share's folder from MVBUILD_SHAREn");
+	buf_release(&b);
+	ok(launch_spec_check(&s, &p, HV_FIRECRACKER, &err) < 0 &&
+	   strstr(err.msg, "demo.yaml:20:7: profile 'default': Firecracker has no host folder shares"),
+	   "Firecracker refuses shares: %s", err.msg);
+	error_release(&err);
+	ok(launch_needs_check(&s, &p, "CONFIG_NET_9P=y\nCONFIG_NET_9P_VIRTIO=y\n", &err) < 0 &&
+	   !strcmp(err.msg, "demo.yaml:20:7: profile 'default': share 0 ('out') needs CONFIG_9P_FS: "
+	   "requested y, got n in kernel 'microvm' (the shipped fragment kernel/shares.config sets "
+	   "it)"), "a share needs 9p: %s", err.msg);
+	error_release(&err);
+	ok(launch_needs_check(&s, &p, "CONFIG_NET_9P=y\nCONFIG_NET_9P_VIRTIO=y\nCONFIG_9P_FS=y\n",
+			      &err) == 0, "with 9p, virtio transport and the filesystem");
+	launch_spec_release(&s);
 }
 
 /* the one MAC check, shared with the recipe loader */
@@ -395,6 +533,9 @@ int main(void)
 	test_minimal();
 	test_initrd();
 	test_invalid();
+	test_usernet();
+	test_disks();
+	test_shares();
 	test_mac();
 	test_json_reader();
 	test_accel();

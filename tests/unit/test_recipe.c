@@ -135,6 +135,24 @@ static void test_profiles(const struct recipe *r)
 	       "firecracker binary option");
 }
 
+/* user-mode networking, extra disks and shares into their typed fields */
+static void test_devices(const struct recipe *r)
+{
+	const struct profile *p = recipe_find_profile(r, "devices");
+	ok(p && p->n_net == 3 && p->net[0].user && !p->net[0].tap && p->net[0].n_forwards == 2 &&
+	   !strcmp(p->net[0].forwards[1], "udp:127.0.0.2:5353:53"), "a user-mode NIC and its forwards");
+	ok(p && p->net[1].user && p->net[1].n_forwards == 0 && !strcmp(p->net[1].mac,
+	   "02:00:00:00:00:02") && !p->net[2].user && !strcmp(p->net[2].tap, "tap0"),
+	   "user: {} with a MAC, then a tap");
+	ok(p && p->n_disks == 4 && p->disks[0].image_ref == recipe_find_image(r, "scratch") &&
+	   !p->disks[0].readonly && p->disks[1].readonly && !p->disks[2].image &&
+	   !strcmp(p->disks[2].file, "scratch.img") && p->disks[2].size == (1ULL << 30) &&
+	   p->disks[3].size == (1ULL << 20), "disks: images resolved, scratch sizes");
+	ok(p && p->n_shares == 2 && !strcmp(p->shares[0].host.path, "overlay") &&
+	   !strcmp(p->shares[0].host.base_dir, GOOD) && !strcmp(p->shares[1].tag, "in") &&
+	   p->shares[1].readonly && !p->shares[0].readonly, "shares as written, with their dir");
+}
+
 static void test_full(void)
 {
 	struct recipe r;
@@ -146,6 +164,7 @@ static void test_full(void)
 	test_kernels(&r);
 	test_images(&r);
 	test_profiles(&r);
+	test_devices(&r);
 	recipe_release(&r);
 }
 

@@ -141,6 +141,22 @@ static void test_machine(void)
 		ok(!accepted(recipe_validate_machine(bad[i])), "machine '%s' refused", bad[i]);
 }
 
+static void test_forward(void)
+{
+	struct recipe_forward f;
+	ok(accepted(recipe_validate_forward("tcp:2222:22", &f)) && !f.udp && f.host == 2222 &&
+	   f.guest == 22 && !strcmp(f.addr, "127.0.0.1"), "tcp:2222:22 listens on 127.0.0.1");
+	ok(accepted(recipe_validate_forward("udp:0.0.0.0:65535:1", &f)) && f.udp &&
+	   f.host == 65535 && f.guest == 1 && !strcmp(f.addr, "0.0.0.0"), "udp with an address");
+	static const char *const bad[] = {
+		"", "tcp", "tcp:22", "tcp:1:2:3:4", "sctp:1:2", "TCP:1:2", "tcp:0:22", "tcp:65536:22",
+		"tcp:22:0", "tcp:022:22", "tcp:22:+2", "tcp::22", "tcp:1.2.3:1:2", "tcp:::1:1:2",
+		"tcp:1.2.3.4,hostfwd=x:1:2", "tcp:22:22,guestfwd=x",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		ok(!accepted(recipe_validate_forward(bad[i], NULL)), "forward '%s' refused", bad[i]);
+}
+
 static void test_image_values(void)
 {
 	ok(!accepted(recipe_validate_size((4ULL << 20) - 1)) && accepted(recipe_validate_size(4ULL << 20)),
@@ -231,6 +247,7 @@ static void test_writer_shares_limits(void)
 int main(void)
 {
 	test_parse_size();
+	test_forward();
 	test_profile_values();
 	test_machine();
 	test_image_values();

@@ -14,6 +14,7 @@
 
 #include "base/fileutil.h"
 #include "run/run.h"
+#include "run/run_variant.h"
 #include "tap.h"
 #include "base/util.h"
 
@@ -44,6 +45,88 @@ static void test_substitute(void)
 	is_str(j, "{\"initrd_path\": \"/c,1/initramfs.cpio.gz\", \"k\": \"/k\"}",
 	       "the initrd in a JSON config");
 	free(j);
+	char *d[] = { xstrdup("id=disk1,file=${disk1},format=raw"), xstrdup("${disk1}"),
+		      xstrdup("${disk10}") };
+	run_substitute_placeholder(d, 3, "${disk1}", "/r,d/image-data.ext4");
+	is_str(d[0], "id=disk1,file=/r,,d/image-data.ext4,format=raw", "a disk: commas doubled");
+	is_str(d[1], "/r,d/image-data.ext4", "an exact disk placeholder as is");
+	is_str(d[2], "${disk10}", "${disk10} is not ${disk1}");
+	for (int i = 0; i < 3; i++)
+		free(d[i]);
+	j = run_substitute_json_placeholder("[\"${disk0}\", \"${disk0}x\"]", "${disk0}", "/a\"");
+	is_str(j, "[\"/a\\\"\", \"${disk0}x\"]", "a disk in JSON: only the whole string");
+	free(j);
+}
+
+/* --forward: onto the first user-mode NIC, else a new one after the others */
+static void test_variant_forwards(void)
+{
+	char *fw[] = { "tcp:2222:22" };
+	struct net_iface nets[2] = { { .tap = "tap0" }, { .user = true, .forwards = fw,
+							  .n_forwards = 1 } };
+	struct profile p = { .name = "p", .net = nets, .n_net = 2 };
+	struct run_overrides o = { .forwards = { "tcp:8080:80", "udp:5353:53" }, .n_forwards = 2 };
+	struct run_variant v;
+	run_variant_init(&v, &p, &o);
+	ok(v.profile.n_net == 2 && v.profile.net[1].n_forwards == 3 &&
+	   !strcmp(v.profile.net[1].forwards[0], "tcp:2222:22") &&
+	   !strcmp(v.profile.net[1].forwards[2], "udp:5353:53"), "added to the user-mode NIC");
+	ok(nets[1].n_forwards == 1 && nets[1].forwards == fw, "the recipe's profile is untouched");
+	run_variant_release(&v);
+	p.n_net = 1;
+	run_variant_init(&v, &p, &o);
+	ok(v.profile.n_net == 2 && !strcmp(v.profile.net[0].tap, "tap0") && v.profile.net[1].user &&
+	   v.profile.net[1].n_forwards == 2 && !strcmp(v.profile.net[1].mark.file,
+	   "command-line option --forward"), "a tap profile gains a user-mode NIC");
+	run_variant_release(&v);
+}
+
+/* extra disks in run directories, and --reset */
+static void test_run_disks(const char *dir, const char *src)
+{
+	struct run_dir rd;
+	struct error err = ERROR_INIT;
+	char *copy = NULL, *scratch = NULL;
+	struct stat st;
+	ok(run_dir_prepare(&rd, dir, "rid", "q", false, src, "d1", &err) == 0 &&
+	   run_dir_disk(&rd, "data", src, "d1", 0, &copy, &err) == 0 &&
+	   run_dir_disk(&rd, "s.img", NULL, NULL, 3 << 20, &scratch, &err) == 0, "one-run disks");
+	ok(stat(copy, &st) == 0 && st.st_size == 64 << 20 && access(copy, W_OK) == 0,
+	   "an image disk is a writable copy");
+	ok(stat(scratch, &st) == 0 && st.st_size == 3 << 20 && st.st_blocks == 0,
+	   "a scratch disk is sparse and of its size");
+	ok(str_startswith(copy, rd.path) && str_startswith(scratch, rd.path), "both in the run dir");
+	run_dir_release(&rd);
+	ok(access(copy, F_OK) != 0 && access(scratch, F_OK) != 0, "and gone with it");
+	free(copy);
+	free(scratch);
+
+	ok(run_dir_prepare(&rd, dir, "rid", "q", true, src, "d1", &err) == 0 &&
+	   run_dir_disk(&rd, "s.img", NULL, NULL, 3 << 20, &scratch, &err) == 0, "persistent disk");
+	int fd = open(scratch, O_WRONLY);
+	pwrite(fd, "kept", 4, 0);
+	close(fd);
+	ok(run_dir_reset(dir, "rid", "q", &err) < 0 && strstr(err.msg, "already running"),
+	   "--reset is refused while the VM runs");
+	error_release(&err);
+	run_dir_release(&rd);
+	free(scratch);
+	ok(run_dir_prepare(&rd, dir, "rid", "q", true, src, "d1", &err) == 0 &&
+	   run_dir_disk(&rd, "s.img", NULL, NULL, 3 << 20, &scratch, &err) == 0 && rd.reused,
+	   "persistent copies kept across runs");
+	char head[5] = { 0 };
+	fd = open(scratch, O_RDONLY);
+	pread(fd, head, 4, 0);
+	close(fd);
+	is_str(head, "kept", "the scratch disk keeps the guest's writes");
+	run_dir_release(&rd);
+	ok(run_dir_reset(dir, "rid", "q", &err) == 0 && access(scratch, F_OK) != 0, "--reset "
+	   "empties the persistent directory");
+	ok(run_dir_prepare(&rd, dir, "rid", "q", true, src, "d1", &err) == 0 && !rd.reused,
+	   "and the next run starts from a fresh copy");
+	run_dir_release(&rd);
+	ok(run_dir_reset(dir, "rid", "none", &err) == 0, "--reset without a kept directory: nothing");
+	free(scratch);
 }
 
 static void test_run_dir(const char *dir)
@@ -93,6 +176,7 @@ static void test_run_dir(const char *dir)
 	run_dir_release(&rd);
 	ok(access(path, F_OK) != 0, "and it goes after the run");
 	free(path);
+	test_run_disks(dir, src);
 	free(src);
 }
 
@@ -193,6 +277,7 @@ int main(void)
 		return 1;
 	test_substitute();
 	test_run_dir(dir);
+	test_variant_forwards();
 	test_supervise();
 	test_no_orphans(dir);
 	remove_tree(dir);
