@@ -192,7 +192,8 @@ static void test_initrd(void)
 	error_release(&err);
 	s.kernel_initrd_missing = NULL;
 	char *line = launch_qemu_cmdline(&s, ACCEL_TCG);
-	is_str(line, "console=ttyS0 reboot=t rdinit=/sbin/demo-init", "qemu: no root=, rdinit=");
+	is_str(line, "console=ttyS0 reboot=t rdinit=/sbin/demo-init no_timer_check",
+	       "qemu: no root=, rdinit=");
 	free(line);
 	line = launch_fc_cmdline(&s);
 	ok(strstr(line, " rdinit=/sbin/demo-init") && !strstr(line, "root="), "firecracker: rdinit= (%s)",
@@ -203,7 +204,7 @@ static void test_initrd(void)
 	p.image = "rootfs";
 	ok(launch_spec_from_profile(&s, "demo", &p, &err) == 0, "image and initrd");
 	line = launch_qemu_cmdline(&s, ACCEL_TCG);
-	is_str(line, "console=ttyS0 root=/dev/vda rw reboot=t init=/sbin/demo-init",
+	is_str(line, "console=ttyS0 root=/dev/vda rw reboot=t init=/sbin/demo-init no_timer_check",
 	       "with a disk too: root= and init=");
 	free(line);
 	launch_spec_release(&s);
@@ -316,7 +317,7 @@ static void test_usernet(void)
 	struct launch_ref k = { .output = "vmlinux", .digest = digest_k },
 			  im = { .output = "rootfs.ext4", .digest = digest_i };
 	struct buf b = BUF_INIT;
-	launch_qemu_json(&s, &k, &im, &b);
+	launch_qemu_json(&s, &k, &im, NULL, &b);
 	check_golden("qemu-usernet.json", b.data);
 	buf_release(&b);
 	ok(launch_spec_check(&s, &p, HV_FIRECRACKER, &err) < 0 &&
@@ -361,13 +362,13 @@ static void test_disks(void)
 	s.disks[0].relpath = s.disks[1].relpath = irel;
 	struct launch_ref k = { "vmlinux", digest_k, irel }, im = { "rootfs.ext4", digest_i, irel };
 	struct buf b = BUF_INIT;
-	launch_qemu_json(&s, &k, &im, &b);
+	launch_qemu_json(&s, &k, &im, NULL, &b);
 	check_golden("qemu-disks.json", b.data);
 	struct json j;
 	ok(json_parse(&j, b.data, b.len, &err) == 0, "qemu.json with disks parses");
 	json_release(&j);
 	buf_reset(&b);
-	launch_qemu_script(&s, &k, &im, root, &b);
+	launch_qemu_script(&s, &k, &im, NULL, root, &b);
 	check_golden("qemu-disks.sh", b.data);
 	buf_reset(&b);
 	ok(launch_spec_check(&s, &p, HV_FIRECRACKER, &err) == 0, "Firecracker takes disks");
@@ -408,10 +409,10 @@ static void test_shares(void)
 	set_kernel(&s, true, true, true);
 	struct launch_ref k = { "vmlinux", digest_k, "k" }, im = { "rootfs.ext4", digest_i, "i" };
 	struct buf b = BUF_INIT;
-	launch_qemu_json(&s, &k, &im, &b);
+	launch_qemu_json(&s, &k, &im, NULL, &b);
 	check_golden("qemu-shares.json", b.data);
 	buf_reset(&b);
-	launch_qemu_script(&s, &k, &im, "../../..", &b);
+	launch_qemu_script(&s, &k, &im, NULL, "../../..", &b);
 	ok(strstr(b.data, "share1=${MVBUILD_SHARE1:?set MVBUILD_SHARE1 to the host folder of tag "
 		  "'src' (src,1 in the recipe tree)}") &&
 	   strstr(b.data, "'local,id=share1,path='\"$share1_q\"',security_model=none,readonly=on'"),

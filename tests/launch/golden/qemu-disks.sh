@@ -53,7 +53,7 @@ tcg)
 		'-m' '128' \
 		'-smp' '1' \
 		'-kernel' "$kernel" \
-		'-append' 'console=ttyS0 root=/dev/vda rw reboot=t init=/init' \
+		'-append' 'console=ttyS0 root=/dev/vda rw reboot=t init=/init no_timer_check' \
 		'-drive' 'id=root,file='"$image_q"',format=raw,if=none' \
 		'-device' 'virtio-blk-device,drive=root' \
 		'-drive' 'id=disk0,file='"$disk0_q"',format=raw,if=none' \

@@ -38,7 +38,7 @@ tcg)
 		'-smp' '1' \
 		'-kernel' "$kernel" \
 		'-initrd' "$initrd" \
-		'-append' 'console=ttyS0 reboot=t rdinit=/sbin/demo-init'
+		'-append' 'console=ttyS0 reboot=t rdinit=/sbin/demo-init no_timer_check'
 	;;
 *)
 	echo "usage: sh qemu.sh [kvm|tcg]" >&2

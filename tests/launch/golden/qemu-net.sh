@@ -45,7 +45,7 @@ tcg)
 		'-m' '256' \
 		'-smp' '2' \
 		'-kernel' "$kernel" \
-		'-append' 'console=ttyS0 root=/dev/vda rw reboot=t init=/init tsc_early_khz=2000000 quiet loglevel=3' \
+		'-append' 'console=ttyS0 root=/dev/vda rw reboot=t init=/init no_timer_check tsc_early_khz=2000000 quiet loglevel=3' \
 		'-drive' 'id=root,file='"$image_q"',format=raw,if=none' \
 		'-device' 'virtio-blk-device,drive=root' \
 		'-netdev' 'tap,id=net0,ifname=tap0,script=no,downscript=no' \
