@@ -111,16 +111,6 @@ static int launch_describe(struct mvctx *ctx, const struct node *node, struct re
 	return ret;
 }
 
-/* true when the kernel config text sets line ("CONFIG_PVH=y") */
-static bool config_has(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-	for (const char *p = strstr(text, line); p; p = strstr(p + 1, line))
-		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
-			return true;
-	return false;
-}
-
 /*
  * What the kernel config at path offers the launch: CONFIG_PVH=y, and the
  * first option an initrd of compression c needs that it lacks (initramfs.config
@@ -134,16 +124,15 @@ static int kernel_config_facts(const char *config, const struct profile *p,
 	if (read_file(config, 64 << 20, &text, err) < 0)
 		return -1;
 	const char *t = text.data ? text.data : "";
-	spec->kernel_pvh = config_has(t, "CONFIG_PVH=y");
+	spec->kernel_pvh = launch_needs_built_in(t, "PVH");
 	if (p->initrd_ref) {
 		static const char *const rd[] = {
-			[IMAGE_GZIP] = "CONFIG_RD_GZIP=y", [IMAGE_ZSTD] = "CONFIG_RD_ZSTD=y",
-			[IMAGE_UNCOMPRESSED] = NULL,
+			[IMAGE_GZIP] = "RD_GZIP", [IMAGE_ZSTD] = "RD_ZSTD", [IMAGE_UNCOMPRESSED] = NULL,
 		};
 		const char *c = rd[p->initrd_ref->compression];
-		if (!config_has(t, "CONFIG_BLK_DEV_INITRD=y"))
-			spec->kernel_initrd_missing = "CONFIG_BLK_DEV_INITRD=y";
-		else if (c && !config_has(t, c))
+		if (!launch_needs_built_in(t, "BLK_DEV_INITRD"))
+			spec->kernel_initrd_missing = "BLK_DEV_INITRD";
+		else if (c && !launch_needs_built_in(t, c))
 			spec->kernel_initrd_missing = c;
 	}
 	int ret = launch_needs_check(spec, p, t, err);

@@ -108,7 +108,7 @@ struct launch_spec {
 	char *qemu_machine;          /* qemu: {machine:}: extra -M options ("x-option-roms=off") */
 	char *fc_binary;             /* firecracker: {binary:} or NULL */
 	bool kernel_pvh;             /* the kernel has CONFIG_PVH=y */
-	const char *kernel_initrd_missing; /* what the kernel lacks to unpack the initrd, or NULL */
+	const char *kernel_initrd_missing; /* what the kernel lacks for the initrd (RD_ZSTD), or NULL */
 	bool has_vmlinux;            /* the kernel node has a vmlinux output */
 	bool has_bzimage;            /* the kernel node has a bzImage output */
 };
@@ -143,6 +143,8 @@ int launch_spec_check(const struct launch_spec *spec, const struct profile *p,
  */
 int launch_needs_check(const struct launch_spec *spec, const struct profile *p,
 		       const char *config, struct error *err);
+/* whether the kernel's .config (its text) sets CONFIG_symbol=y */
+bool launch_needs_built_in(const char *config, const char *symbol);
 /* free what a spec owns */
 void launch_spec_release(struct launch_spec *spec);
 

@@ -42,17 +42,23 @@ static char *config_value(const char *config, const char *symbol)
 	return value ? value : xstrdup("n");
 }
 
+bool launch_needs_built_in(const char *config, const char *symbol)
+{
+	char *value = config_value(config, symbol);
+	bool y = strcmp(value, "y") == 0;
+	free(value);
+	return y;
+}
+
 /* every need of one device (what, written at m) is =y in config; 0 or -1 with err */
 static int check_needs(const struct need *needs, size_t n, const char *config,
 		       const struct profile *p, const struct mark *m, const char *what,
 		       struct error *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		char *got = config_value(config, needs[i].symbol);
-		if (strcmp(got, "y") == 0) {
-			free(got);
+		if (launch_needs_built_in(config, needs[i].symbol))
 			continue;
-		}
+		char *got = config_value(config, needs[i].symbol);
 		/* a value from the command line has no line: its mark's file names the option */
 		char *at = m->line ? xasprintf("%s:%d:%d", m->file ? m->file : "recipe", m->line,
 					       m->column) : xstrdup(m->file ? m->file : "recipe");

@@ -251,7 +251,8 @@ void launch_qemu_json(const struct launch_spec *spec, const struct launch_ref *k
 	buf_adds(out, "\n  }\n}\n");
 }
 
-/* the placeholder at s ("${kernel}", "${image}", "${initrd}", "${diskN}", "${shareN}"): its length, or 0 */
+/* the length of the placeholder at s ("${kernel}", "${image}", "${initrd}", "${diskN}",
+ * "${shareN}"), or 0 */
 static size_t placeholder_len(const char *s)
 {
 	if (str_startswith(s, LAUNCH_KERNEL))

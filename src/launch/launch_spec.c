@@ -282,7 +282,7 @@ int launch_spec_check(const struct launch_spec *spec, const struct profile *p,
 		return -1;
 	if (spec->has_initrd && spec->kernel_initrd_missing)
 		return bad(err, &p->initrd_mark, p->name, "kernel '%s' cannot unpack initrd '%s': "
-			   "it lacks %s (recipes/kernel/initramfs.config has what an initrd needs)",
+			   "it lacks CONFIG_%s=y (recipes/kernel/initramfs.config has what an initrd needs)",
 			   p->kernel, p->initrd, spec->kernel_initrd_missing);
 	return check_cmdline_length(spec, p, hv, err);
 }

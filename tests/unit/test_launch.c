@@ -182,7 +182,7 @@ static void test_initrd(void)
 	json_release(&j);
 	/* a kernel that cannot unpack it: an error at the initrd's line, naming what it lacks */
 	p.initrd_mark = (struct mark){ "demo.yaml", 8, 14 };
-	s.kernel_initrd_missing = "CONFIG_RD_ZSTD=y";
+	s.kernel_initrd_missing = "RD_ZSTD";
 	int r = launch_spec_check(&s, &p, HV_QEMU, &err);
 	ok(r < 0 && err.kind == ERROR_USAGE && err.msg &&
 	   !strcmp(err.msg, "demo.yaml:8:14: profile 'default': kernel 'microvm' cannot unpack "
