@@ -26,7 +26,7 @@ kernels:
   microvm:
     source: linux
     base: allnoconfig
-    fragments: [kernel/base.config, kernel/net.config, kernel/initramfs.config, kernel/shares.config]
+    fragments: [kernel/base.config, kernel/net.config, kernel/initramfs.config, kernel/shares.config, kernel/squashfs.config]
 Y
 cd "$T/r"
 mvb graph
