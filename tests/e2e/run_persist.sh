@@ -40,7 +40,7 @@ profiles:
 Y
 }
 boot() {
-	timeout 300 "$MVBUILD" -f "$T/r/p.yaml" --cache "$cache" run "$1" --accel tcg </dev/null 2>"$T/err" |
+	timeout 300 "$MVBUILD" -f "$T/r/p.yaml" --cache "$cache" run "$@" --accel tcg </dev/null 2>"$T/err" |
 		grep -o 'persist-e2e: boot [0-9]*'
 }
 write_recipe one
@@ -51,6 +51,9 @@ mvb -f "$T/r/p.yaml" --cache "$cache" check
 must_succeed "the persist recipe passes check"
 check_eq "persist: first run" "$(boot keep)" "persist-e2e: boot 1"
 check_eq "persist: the second run sees the first's writes" "$(boot keep)" "persist-e2e: boot 2"
+check_eq "run --reset: the copy goes, the run starts from the image" "$(boot keep --reset)" "persist-e2e: boot 1"
+check "run --reset says what it did" grep -q -- '--reset: fresh copies' "$T/err"
+check_eq "persist: after --reset the copy persists again" "$(boot keep)" "persist-e2e: boot 2"
 check "the persistent copy is kept in the cache's run directory" test -f "$cache/run/$rid-keep/root.ext4"
 check_eq "no persist: every run starts from the image" "$(boot fresh)" "persist-e2e: boot 1"
 check_eq "no persist: again" "$(boot fresh)" "persist-e2e: boot 1"
