@@ -238,40 +238,47 @@ int copy_file_sparse(const char *src, const char *dst, unsigned mode, struct err
 	return copy_file_sparse_opt(src, dst, mode, true, err);
 }
 
+int file_copy_begin(struct file_copy *c, const char *src, const char *dst, struct error *err)
+{
+	c->src = src;
+	c->dst = dst;
+	if ((c->in = open_regular(src, err)) < 0)
+		return -1;
+	c->out = open(dst, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (c->out < 0) {
+		error_errno(err, errno, "cannot create '%s'", dst);
+		close(c->in);
+		return -1;
+	}
+	if (fstat(c->in, &c->st) < 0) {
+		error_errno(err, errno, "cannot stat '%s'", src);
+		return file_copy_end(c, -1, 0, false, err);
+	}
+	return 0;
+}
+
+int file_copy_end(struct file_copy *c, int ret, unsigned mode, bool durable, struct error *err)
+{
+	if (ret == 0 && (fchmod(c->out, mode) < 0 || (durable && fsync(c->out) < 0)))
+		ret = error_errno(err, errno, "cannot write '%s'", c->dst);
+	if (close(c->out) < 0 && ret == 0)
+		ret = error_errno(err, errno, "cannot write '%s'", c->dst);
+	if (ret < 0)
+		unlink(c->dst);
+	close(c->in);
+	return ret;
+}
+
 int copy_file_sparse_opt(const char *src, const char *dst, unsigned mode, bool durable,
 			 struct error *err)
 {
-	int in = open_regular(src, err);
-	if (in < 0)
+	struct file_copy c;
+	if (file_copy_begin(&c, src, dst, err) < 0)
 		return -1;
-	int ret = -1;
-	struct stat st;
-	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (out < 0) {
-		error_errno(err, errno, "cannot create '%s'", dst);
-		goto out_in;
-	}
-	if (fstat(in, &st) < 0) {
-		error_errno(err, errno, "cannot stat '%s'", src);
-		goto out_out;
-	}
-	if (ioctl(out, FICLONE, in) < 0 && copy_extents(in, out, st.st_size) < 0) {
-		error_errno(err, errno, "cannot copy '%s' to '%s'", src, dst);
-		goto out_out;
-	}
-	if (fchmod(out, mode) < 0 || (durable && fsync(out) < 0)) {
-		error_errno(err, errno, "cannot write '%s'", dst);
-		goto out_out;
-	}
-	ret = 0;
-out_out:
-	if (close(out) < 0 && ret == 0)
-		ret = error_errno(err, errno, "cannot write '%s'", dst);
-	if (ret < 0)
-		unlink(dst);
-out_in:
-	close(in);
-	return ret;
+	int ret = 0;
+	if (ioctl(c.out, FICLONE, c.in) < 0 && copy_extents(c.in, c.out, c.st.st_size) < 0)
+		ret = error_errno(err, errno, "cannot copy '%s' to '%s'", src, dst);
+	return file_copy_end(&c, ret, mode, durable, err);
 }
 
 int dir_open_beneath(int dirfd, const char *relpath)

@@ -8,6 +8,7 @@
 #define MVBUILD_FILEUTIL_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,23 @@ int copy_file_sparse(const char *src, const char *dst, unsigned mode, struct err
 /* the same; durable false skips the fsync (scratch copies such as a VM's run image) */
 int copy_file_sparse_opt(const char *src, const char *dst, unsigned mode, bool durable,
 			 struct error *err);
+/*
+ * The two ends of a file copy, shared by every way of copying (the plain
+ * one above, and hash.h's copy that hashes what it copies).
+ */
+struct file_copy {
+	int in, out;         /* src open for reading; dst, created here, read-write */
+	struct stat st;      /* src's */
+	const char *src, *dst;
+};
+/* open src (a regular file) and create dst (which must not exist); 0, or -1 with err */
+int file_copy_begin(struct file_copy *c, const char *src, const char *dst, struct error *err);
+/*
+ * Finish a copy whose data step returned ret: on success set mode, fsync
+ * when durable; close both ends; dst is removed when anything failed.
+ * Returns ret, or -1 with err when finishing failed.
+ */
+int file_copy_end(struct file_copy *c, int ret, unsigned mode, bool durable, struct error *err);
 /*
  * Remove a file or directory tree, making directories writable first; a
  * symlink is removed, never followed (only path's own directory part is

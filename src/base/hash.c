@@ -444,47 +444,21 @@ int hash_fd_hexes(int fd, const char *path, size_t n, const enum hash_algo *algo
 int hash_copy_file_hexes(const char *src, const char *dst, unsigned mode, size_t n,
 			 const enum hash_algo *algos, char *const *hexes, struct error *err)
 {
-	int in = open_regular(src, err);
-	if (in < 0)
+	struct file_copy c;
+	if (file_copy_begin(&c, src, dst, err) < 0)
 		return -1;
-	int ret = -1;
-	struct stat st;
-	int out = open(dst, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (out < 0) {
-		error_errno(err, errno, "cannot create '%s'", dst);
-		goto out_in;
-	}
-	if (fstat(in, &st) < 0) {
-		error_errno(err, errno, "cannot stat '%s'", src);
-		goto out_out;
-	}
-	if (ioctl(out, FICLONE, in) == 0) {
+	int ret;
+	if (ioctl(c.out, FICLONE, c.in) == 0) {
 		/* a reflink costs no read: hash the copy, which is ours alone */
-		if (hash_fd_hexes(out, dst, n, algos, hexes, err) < 0)
-			goto out_out;
+		ret = hash_fd_hexes(c.out, dst, n, algos, hexes, err);
 	} else {
 		/* one read of src feeds the digests and the copy; the copy's bytes are the hashed ones */
-		struct hash_sink sink = { .out = out, .path = dst, .written_back = 0 };
-		if (hash_fd_pass(in, src, st.st_size, n, algos, hexes, &sink, err) < 0)
-			goto out_out;
-		if (ftruncate(out, st.st_size) < 0) { /* a trailing hole */
-			error_errno(err, errno, "cannot write '%s'", dst);
-			goto out_out;
-		}
+		struct hash_sink sink = { .out = c.out, .path = dst, .written_back = 0 };
+		ret = hash_fd_pass(c.in, src, c.st.st_size, n, algos, hexes, &sink, err);
+		if (ret == 0 && ftruncate(c.out, c.st.st_size) < 0) /* a trailing hole */
+			ret = error_errno(err, errno, "cannot write '%s'", dst);
 	}
-	if (fchmod(out, mode) < 0 || fsync(out) < 0) {
-		error_errno(err, errno, "cannot write '%s'", dst);
-		goto out_out;
-	}
-	ret = 0;
-out_out:
-	if (close(out) < 0 && ret == 0)
-		ret = error_errno(err, errno, "cannot write '%s'", dst);
-	if (ret < 0)
-		unlink(dst);
-out_in:
-	close(in);
-	return ret;
+	return file_copy_end(&c, ret, mode, true, err);
 }
 
 int hash_fd_hex(enum hash_algo algo, int fd, const char *path, char *hex, struct error *err)
