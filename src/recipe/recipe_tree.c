@@ -305,8 +305,9 @@ static int refuse_outside(const struct recipe_tree_path *p, const struct placed 
 {
 	const char *how = via_link ? "leads outside the recipe tree" : "lies outside the recipe tree";
 	if (p->rule == RECIPE_TREE_ONLY)
-		return error_usage(err, "%s %s '%s' (includes, overlays and kernel fragments must lie "
-				   "beneath the directory of the top-level recipe: move the file into it)",
+		return error_usage(err, "%s %s '%s' (includes, overlays, kernel fragments and shared "
+				   "folders must lie beneath the directory of the top-level recipe: "
+				   "move the file into it)",
 				   p->subject, how, pl->abs_root);
 	struct buf allowed = BUF_INIT;
 	describe_allowed(&allowed, trust);

@@ -38,7 +38,7 @@ refused() {
 config=()
 OUTSIDE="lies outside the recipe tree '$T/r'"
 HINT_SOURCE="pin its content with 'sha256:' or 'sha512:', or allow its directory in the machine config with 'paths: { allow: [DIR] }'"
-HINT_TREE="includes, overlays and kernel fragments must lie beneath the directory of the top-level recipe"
+HINT_TREE="includes, overlays, kernel fragments and shared folders must lie beneath the directory of the top-level recipe"
 
 recipe abs "sources:
   s: { path: $T/secret/token }"
