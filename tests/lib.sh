@@ -49,13 +49,25 @@ must_succeed() {
 	exit 1
 }
 
-# small_image_recipe DIR: a recipe in DIR/mvbuild.yaml with one image
-# "small" (32M) made of the busybox rootfs (a path source) and DIR/overlay/
+# busybox_rootfs: the path of the busybox rootfs tarball the demo recipe
+# uses (an Alpine minirootfs's shape), made on first use
 busybox_rootfs() {
 	local f=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
 	[ -f "$f" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$f" >/dev/null
 	echo "$f"
 }
+# the cache that holds the demo kernel every booting test shares: built once
+# per suite run ($MVBUILD_TEST_CACHE, default build/test-cache)
+demo_cache() { echo "${MVBUILD_TEST_CACHE:-$REPO_DIR/build/test-cache}"; }
+# need_qemu WHAT: end the test with WHAT skipped when qemu is not installed
+need_qemu() {
+	command -v qemu-system-x86_64 >/dev/null && return
+	skip "$1" "no qemu-system-x86_64"
+	done_testing
+	exit
+}
+# small_image_recipe DIR: a recipe in DIR/mvbuild.yaml with one image
+# "small" (32M) made of the busybox rootfs (a path source) and DIR/overlay/
 small_image_recipe() {
 	mkdir -p "$1/overlay/etc"
 	cp "$(busybox_rootfs)" "$1/rootfs.tar.gz"

@@ -6,7 +6,7 @@
 # marker is reported as a skip that says so, never as a pass.
 . "$(dirname "$0")/../lib.sh"
 
-cache=${MVBUILD_TEST_CACHE:-$REPO_DIR/build/test-cache}
+cache=$(demo_cache)
 recipe=$REPO_DIR/recipes/demo.yaml
 marker="mvbuild-demo: hello from the guest"
 fc=${MVBUILD_FIRECRACKER:-$(command -v firecracker || true)}
@@ -14,8 +14,7 @@ if [ -z "$fc" ] || [ ! -x "$fc" ]; then
 	skip "firecracker run" "no firecracker binary (put one on PATH or set MVBUILD_FIRECRACKER)"
 	done_testing; exit
 fi
-rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
-[ -f "$rootfs" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$rootfs" >/dev/null
+rootfs=$(busybox_rootfs)
 mkdir -p "$T/bin"
 ln -s "$fc" "$T/bin/firecracker"
 

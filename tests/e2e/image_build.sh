@@ -7,8 +7,7 @@
 # without leaving a cache entry.
 . "$(dirname "$0")/../lib.sh"
 
-rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
-[ -f "$rootfs" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$rootfs" >/dev/null
+rootfs=$(busybox_rootfs)
 mkdir -p "$T/a/overlay/etc/init.d" "$T/fx"
 python3 "$TESTS_DIR/image/make-fixtures.py" "$T/fx" >/dev/null
 cp "$rootfs" "$T/a/rootfs.tar.gz"

@@ -10,8 +10,7 @@
 # compression in the key.
 . "$(dirname "$0")/../lib.sh"
 
-rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
-[ -f "$rootfs" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$rootfs" >/dev/null
+rootfs=$(busybox_rootfs)
 command -v cpio >/dev/null || { skip "cpio images" "no cpio (make deps)"; done_testing; exit; }
 
 mkdir -p "$T/a/files"

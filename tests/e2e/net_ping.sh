@@ -7,9 +7,8 @@
 # and `net up` without CAP_NET_ADMIN says what is missing.
 . "$(dirname "$0")/../lib.sh"
 
-cache=${MVBUILD_TEST_CACHE:-$REPO_DIR/build/test-cache}
-rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
-[ -f "$rootfs" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$rootfs" >/dev/null
+cache=$(demo_cache)
+rootfs=$(busybox_rootfs)
 if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
 	skip "networking" "needs root and iproute2 to create a network namespace"
 	done_testing; exit

@@ -13,7 +13,7 @@ for tool in git make cc qemu-system-x86_64; do
 done
 # the outer make's job server and variables must not leak into the inner one
 unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES TESTS
-cache=${MVBUILD_TEST_CACHE:-$REPO_DIR/build/test-cache}
+cache=$(demo_cache)
 
 # the tree as it is now (tracked files, plus their uncommitted edits)
 mkdir "$T/tree" "$T/state" "$T/stubs"

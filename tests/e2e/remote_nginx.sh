@@ -8,8 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 TOKEN=e2e-token-$$-never-printed
-rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
-[ -f "$rootfs" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$rootfs" >/dev/null
+rootfs=$(busybox_rootfs)
 mkdir -p "$T/r"
 cp "$rootfs" "$T/r/rootfs.tar.gz"
 cat >"$T/r/mvbuild.yaml" <<'Y'

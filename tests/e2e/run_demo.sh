@@ -8,12 +8,11 @@
 # cache is shared between runs ($MVBUILD_TEST_CACHE, default build/test-cache).
 . "$(dirname "$0")/../lib.sh"
 
-cache=${MVBUILD_TEST_CACHE:-$REPO_DIR/build/test-cache}
+cache=$(demo_cache)
 recipe=$REPO_DIR/recipes/demo.yaml
 marker="mvbuild-demo: hello from the guest"
-rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
-[ -f "$rootfs" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$rootfs" >/dev/null
-command -v qemu-system-x86_64 >/dev/null || { skip "run demo" "no qemu-system-x86_64"; done_testing; exit; }
+rootfs=$(busybox_rootfs)
+need_qemu "run demo"
 
 mvb -f "$recipe" --cache "$cache" build profile:default
 check_eq "demo builds" "$rc" 0

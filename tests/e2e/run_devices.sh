@@ -12,10 +12,9 @@
 # guest's init prints what it sees, prefixed "dev-e2e:".
 . "$(dirname "$0")/../lib.sh"
 
-cache=${MVBUILD_TEST_CACHE:-$REPO_DIR/build/test-cache}
-rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
-[ -f "$rootfs" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$rootfs" >/dev/null
-command -v qemu-system-x86_64 >/dev/null || { skip "devices" "no qemu-system-x86_64"; done_testing; exit; }
+cache=$(demo_cache)
+rootfs=$(busybox_rootfs)
+need_qemu "devices"
 
 # two free TCP ports on 127.0.0.1 (the kernel picks them)
 read -r port1 port2 < <(python3 -c '

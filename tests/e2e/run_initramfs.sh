@@ -10,12 +10,11 @@
 # kernel, shared with run_demo.sh through $MVBUILD_TEST_CACHE.
 . "$(dirname "$0")/../lib.sh"
 
-cache=${MVBUILD_TEST_CACHE:-$REPO_DIR/build/test-cache}
+cache=$(demo_cache)
 recipe=$REPO_DIR/recipes/demo.yaml
 marker="mvbuild-demo: hello from the guest"
-rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
-[ -f "$rootfs" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$rootfs" >/dev/null
-command -v qemu-system-x86_64 >/dev/null || { skip "initramfs boot" "no qemu-system-x86_64"; done_testing; exit; }
+rootfs=$(busybox_rootfs)
+need_qemu "initramfs boot"
 
 mvb -f "$recipe" --cache "$cache" build profile:initramfs
 check_eq "the initramfs profile builds" "$rc" 0

@@ -5,9 +5,8 @@
 # (shared test cache, see run_demo.sh).
 . "$(dirname "$0")/../lib.sh"
 
-cache=${MVBUILD_TEST_CACHE:-$REPO_DIR/build/test-cache}
-rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
-[ -f "$rootfs" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$rootfs" >/dev/null
+cache=$(demo_cache)
+rootfs=$(busybox_rootfs)
 mkdir -p "$T/r"
 cat >"$T/r/count-init" <<'I'
 #!/bin/sh
