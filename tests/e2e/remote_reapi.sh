@@ -7,7 +7,8 @@
 # sha256 and size of the cas/ object it names; the signed record is one
 # more output file.  A second cache fetches and uses the entries; an entry
 # in the old text format, and an ActionResult that does not list what its
-# signed record holds, are misses that build locally.
+# signed record holds, are misses that build locally; without inlined
+# contents the record comes from cas/
 . "$(dirname "$0")/../lib.sh"
 
 PROTO_ROOT=/usr/src/bazel-bootstrap/third_party
@@ -132,5 +133,43 @@ check_eq "altered ActionResult: the build succeeds" "$rc" 0
 check_contains "altered ActionResult: the image is built locally" "$(events)" "built image:small"
 check_contains "altered ActionResult: a miss with a warning" "$errout" \
 	"does not list exactly the outputs its signed record holds"
+cp "$T/ar.good" "$ac"
+
+# a server that keeps no inlined contents (they are optional in REAPI): the
+# record is read from cas/ instead
+python3 - "$T/ar.good" "$ac" <<'PY'
+import sys
+def varint(b, i):
+    v = s = 0
+    while True:
+        v |= (b[i] & 0x7f) << s; s += 7; i += 1
+        if not b[i - 1] & 0x80: return v, i
+def enc(v):
+    out = bytearray()
+    while True:
+        out.append((v & 0x7f) | (0x80 if v > 0x7f else 0)); v >>= 7
+        if not v: return bytes(out)
+def fields(b):
+    i = 0
+    while i < len(b):
+        tag, i = varint(b, i)
+        if tag & 7 == 2:
+            n, i = varint(b, i); yield tag, b[i:i + n]; i += n
+        else:
+            v, i = varint(b, i); yield tag, v
+def put(tag, v):
+    return enc(tag) + (enc(len(v)) + v if tag & 7 == 2 else enc(v))
+d = open(sys.argv[1], "rb").read()
+out = b"".join(put(t, b"".join(put(ft, fv) for ft, fv in fields(v) if ft >> 3 != 5))
+               for t, v in fields(d))
+open(sys.argv[2], "wb").write(out)
+PY
+check "without inlined contents: no record bytes are left in ac/" bash -c "! grep -q 'mvbuild-signed 1' '$ac'"
+gets=$(grep -c '"GET /cache/cas/' "$T/srv/access.log")
+mvb --config "$T/reader.yaml" --cache "$T/c5" --json build image:small
+check_eq "without inlined contents: the reader fetches the image" "$(events)" \
+	"cached image:small fetched image:small "
+check_eq "without inlined contents: the record and 2 outputs come from cas/" \
+	"$(( $(grep -c '"GET /cache/cas/' "$T/srv/access.log") - gets ))" 3
 cp "$T/ar.good" "$ac"
 done_testing
