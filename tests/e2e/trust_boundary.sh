@@ -158,6 +158,10 @@ recipe ovcreddir "images:
       - { dir: ., to: /t }"
 refused "a directory overlay holding a credential" ovcreddir 6:16 \
 	"holds the credential file 'basic_auth_file'"
+printf 'remote: { s3: { credentials_file: %s } }\n' "$T/r/intree-token" >"$T/cred3.yaml"
+config=(--config "$T/cred3.yaml")
+refused "an s3 credentials_file inside the tree as an overlay" ovcred 6:17 \
+	"credential file 'credentials_file'"
 config=()
 rm "$T/r/intree-token"
 
