@@ -41,7 +41,8 @@
 
 struct remote_s3 {
 	char *base;      /* ENDPOINT/BUCKET[/PREFIX] */
-	char *shown;     /* s3://BUCKET[/PREFIX] (ENDPOINT) */
+	char *shown;     /* s3://BUCKET[/PREFIX] */
+	char *endpoint;  /* the server, for messages */
 	char *sigv4;     /* "aws:amz:REGION:s3" */
 	char *key_id;    /* access key id, or NULL: unsigned requests */
 	char *secret;    /* secret access key */
@@ -89,8 +90,8 @@ static int parse_url(struct remote_s3 *s, const char *url, const char *endpoint,
 	if (ret == 0) {
 		s->bucket = xstrndup(b, blen);
 		s->base = xasprintf("%s/%s%s%s", endpoint, s->bucket, *prefix ? "/" : "", prefix);
-		s->shown = xasprintf("s3://%s%s%s (%s)", s->bucket, *prefix ? "/" : "", prefix,
-				     endpoint);
+		s->shown = xasprintf("s3://%s%s%s", s->bucket, *prefix ? "/" : "", prefix);
+		s->endpoint = xstrdup(endpoint);
 	}
 	free(prefix);
 	return ret;
@@ -222,10 +223,12 @@ const char *remote_s3_shown(const struct remote_s3 *s)
 
 struct curl_slist *remote_s3_setup(const struct remote_s3 *s, CURL *c, const char *payload_sha256)
 {
+	/*
+	 * Every header given here is signed, so nothing that is not sent may
+	 * be given (libcurl 7.88 signs even "Expect:", the way to drop it).
+	 */
 	char *sha = xasprintf("x-amz-content-sha256: %s", payload_sha256);
-	/* no "Expect: 100-continue" round trip before a body */
-	struct curl_slist *headers = curl_slist_append(NULL, "Expect:");
-	headers = curl_slist_append(headers, sha);
+	struct curl_slist *headers = curl_slist_append(NULL, sha);
 	free(sha);
 	if (s->token)
 		headers = curl_slist_append(headers, s->token);
@@ -263,8 +266,8 @@ long remote_s3_status(const struct remote_s3 *s, long status, const char *body, 
 	char code[64];
 	error_code(body ? body : "", body ? len : 0, code);
 	if (strcmp(code, "NoSuchBucket") == 0)
-		return error_set(err, "%s %s: the bucket '%s' does not exist", method, path,
-				 s->bucket);
+		return error_set(err, "%s %s: the bucket '%s' does not exist at %s", method, path,
+				 s->bucket, s->endpoint);
 	if (status == 404 && (!*code || strcmp(code, "NoSuchKey") == 0))
 		return 404; /* a HEAD's 404 has no body to tell a bucket from an object */
 	if (status == 401 || status == 403)
@@ -284,6 +287,7 @@ void remote_s3_close(struct remote_s3 *s)
 	wipe_free(s->token);
 	free(s->base);
 	free(s->shown);
+	free(s->endpoint);
 	free(s->sigv4);
 	free(s->bucket);
 	free(s->source);

@@ -22,7 +22,7 @@ int remote_s3_open(struct remote_s3 **out, const char *url, const struct config 
 		   struct error *err);
 /* the HTTP URL every path is appended to: ENDPOINT/BUCKET[/PREFIX] */
 const char *remote_s3_base(const struct remote_s3 *s);
-/* s3://BUCKET/PREFIX (ENDPOINT), for messages */
+/* s3://BUCKET/PREFIX, for messages */
 const char *remote_s3_shown(const struct remote_s3 *s);
 /*
  * Sign the request on c (when there are credentials) for a body whose
