@@ -65,6 +65,7 @@ check-build: build/check/mvbuild $(UNIT_BINS)
 # second make: the pkg-config flags above are computed when a make parses this
 # file, so the make that installed the -dev packages cannot link with them.
 check: deps
+	-$(MAKE) test-deps
 	$(MAKE) check-run
 
 check-run: check-build tests/fixtures
@@ -119,7 +120,8 @@ DEB_PACKAGES := build-essential pkg-config libyaml-dev libarchive-dev libext2fs-
 	ninja-build \
 	linux-source-6.1 flex bison libelf-dev bc cpio xz-utils zstd bzip2 gzip \
 	nginx python3 python3-jsonschema python3-yaml iproute2 iputils-ping libncurses-dev \
-	clang libclang-rt-14-dev curl util-linux strace time file openssl procps mount graphviz
+	clang libclang-rt-14-dev curl util-linux strace time file openssl procps mount graphviz \
+	protobuf-compiler bazel-bootstrap-source nodejs
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -131,6 +133,14 @@ deps:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+# Test tools that are not Debian packages: npm's s3rver, an S3 server on
+# 127.0.0.1 for tests/e2e/remote_s3.sh (npm comes with nodejs from
+# nodesource, or Debian's npm package).
+S3RVER := build/npm/node_modules/.bin/s3rver
+test-deps: $(S3RVER)
+$(S3RVER):
+	npm install --prefix build/npm --no-audit --no-fund s3rver@3.7.1
 
 # --- install -------------------------------------------------------------------
 install: mvbuild
@@ -145,6 +155,6 @@ install: mvbuild
 clean:
 	rm -rf build mvbuild
 
-.PHONY: all check check-run check-build layers deps demo demo-run install clean tests/fixtures fuzz fuzz-build
+.PHONY: all check check-run check-build layers deps test-deps demo demo-run install clean tests/fixtures fuzz fuzz-build
 .DELETE_ON_ERROR:
 .SECONDARY:

@@ -3,14 +3,21 @@
  * installed and uploaded, and what happens when the remote misbehaves.
  *
  * Remote layout (bazel-remote / nginx WebDAV compatible):
- *   URL/ac/<action key>        a signed envelope (remote_sign.c) whose payload is
+ *   URL/ac/<action key>        a REAPI ActionResult (remote_reapi.c) whose output_files
+ *                              name each output's blob in URL/cas/ by its digest there,
+ *                              plus the output REMOTE_REAPI_RECORD: the signed
+ *                              envelope (remote_sign.c), inlined and also in URL/cas/,
+ *                              whose payload is
  *                                transit <content digest> <encoded sha256> <encoded size>
  *                                (one line per output)
  *                              followed by the exact local action entry (cache.c)
- *   URL/cas/<encoded sha256>   an output in transit encoding (remote_codec.c),
- *                              named by the sha256 of the encoded bytes, so a
- *                              server that checks CAS digests accepts it
+ *   URL/cas/<sha256>           an output in transit encoding (remote_codec.c), or a
+ *                              signed envelope, named by the sha256 of the stored
+ *                              bytes, so a server that checks CAS digests accepts it
  *
+ * The ActionResult is not signed: only the envelope is trusted, and the
+ * ActionResult must list exactly the outputs and transit digests the
+ * envelope signs, or the entry is a miss.
  * Reading: the envelope must verify with a trusted key, the parsed record's
  * key must be the requested key, every blob must match its encoded digest
  * and, decoded, its content digest and size; blobs are installed first, the
@@ -36,6 +43,7 @@
 #include "base/progress.h"
 #include "cache/remote_codec.h"
 #include "cache/remote_http.h"
+#include "cache/remote_reapi.h"
 #include "cache/remote_sign.h"
 #include "base/util.h"
 
@@ -307,8 +315,70 @@ static int fetch_blobs(struct remote *r, struct cache *c, const char *node_id,
 }
 
 /*
- * Check and install a fetched envelope; 1 installed (got filled), 0 a miss,
- * -1 the remote failed
+ * The signed envelope an ActionResult names: its inlined contents, else
+ * URL/cas/<digest> read into fetched; either must match the digest.  1 with
+ * *env pointing at it, 0 a miss (warned), -1 the remote failed.
+ */
+static int envelope_of(struct remote *r, const char *key, const char *node_id,
+		       const struct remote_reapi_result *ar, struct buf *fetched,
+		       const char **env, size_t *env_len)
+{
+	struct error err = ERROR_INIT;
+	const struct remote_reapi_file *f = remote_reapi_find(ar, REMOTE_REAPI_RECORD);
+	char got[SHA256_HEX];
+	if (!f) {
+		note(r, node_id, "remote cache: ignoring ac/%.16s: its ActionResult has no %s "
+		     "(not written by mvbuild)", key, REMOTE_REAPI_RECORD);
+		return 0;
+	}
+	if (f->contents) {
+		*env = f->contents;
+		*env_len = f->contents_len;
+	} else {
+		char *path = xasprintf("cas/%s", f->hash);
+		int ret = f->size > RECORD_MAX ? 0 :
+			judge(r, node_id, remote_http_get_buf(r->http, path, RECORD_MAX, fetched, &err),
+			      "GET", path, &err);
+		free(path);
+		if (ret <= 0) {
+			if (ret == 0)
+				note(r, node_id, "remote cache: ignoring ac/%.16s: its signed record "
+				     "is missing or too large", key);
+			return ret;
+		}
+		*env = fetched->data;
+		*env_len = fetched->len;
+	}
+	hash_buffer_hex(HASH_SHA256, *env, *env_len, got);
+	if (strcmp(got, f->hash) != 0 || *env_len != f->size) {
+		note(r, node_id, "remote cache: ignoring ac/%.16s: its signed record does not match "
+		     "its digest", key);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * True when the (unsigned) ActionResult lists exactly what the signed
+ * record holds: each output by its transit digest, and the record itself.
+ */
+static bool describes(const struct remote_reapi_result *ar, const struct cache_output *outs,
+		      size_t n_outs, const struct transit *tr, size_t n_tr)
+{
+	if (ar->n_files != n_outs + 1)
+		return false;
+	for (size_t i = 0; i < n_outs; i++) {
+		const struct transit *t = transit_for(tr, n_tr, outs[i].digest);
+		const struct remote_reapi_file *f = remote_reapi_find(ar, outs[i].name);
+		if (!t || !f || strcmp(f->hash, t->encoded) != 0 || f->size != t->size)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Check and install a fetched ActionResult; 1 installed (got filled), 0 a
+ * miss, -1 the remote failed
  */
 static int install_record(struct remote *r, struct cache *c, const char *key, const char *node_id,
 			  const struct buf *text, struct remote_fetched *got)
@@ -321,8 +391,20 @@ static int install_record(struct remote *r, struct cache *c, const char *key, co
 	size_t n_outs = 0, n_tr = 0, plen;
 	const char *payload;
 	char got_key[SHA256_HEX];
+	struct remote_reapi_result ar = REMOTE_REAPI_RESULT_INIT;
+	struct buf fetched = BUF_INIT;
+	const char *env;
+	size_t env_len;
 	int ret = 0;
-	if (remote_sign_verify(r->trusted, r->n_trusted, text->data, text->len, &payload, &plen,
+	if (remote_reapi_decode(text->data, text->len, &ar, &err) < 0) {
+		/* entries of mvbuild before the ActionResult format land here too */
+		note(r, node_id, "remote cache: ignoring ac/%.16s: %s", key, err.msg);
+		goto out;
+	}
+	if ((ret = envelope_of(r, key, node_id, &ar, &fetched, &env, &env_len)) <= 0)
+		goto out;
+	ret = 0;
+	if (remote_sign_verify(r->trusted, r->n_trusted, env, env_len, &payload, &plen,
 			  &err) < 0) {
 		note(r, node_id, "remote cache: ignoring ac/%.16s: %s", key, err.msg);
 		goto out;
@@ -335,6 +417,11 @@ static int install_record(struct remote *r, struct cache *c, const char *key, co
 	if (strcmp(got_key, key) != 0) {
 		note(r, node_id, "remote cache: ignoring ac/%.16s: it holds the record of another "
 		     "action (%.16s)", key, got_key);
+		goto out;
+	}
+	if (!describes(&ar, outs, n_outs, tr, n_tr)) {
+		note(r, node_id, "remote cache: ignoring ac/%.16s: its ActionResult does not list "
+		     "exactly the outputs its signed record holds", key);
 		goto out;
 	}
 	downloaded = xcalloc(n_outs + 1, sizeof(*downloaded));
@@ -356,6 +443,8 @@ out:
 	cache_outputs_free(outs, n_outs);
 	free(downloaded);
 	free(tr);
+	remote_reapi_release(&ar);
+	buf_release(&fetched);
 	return ret;
 }
 
@@ -439,6 +528,47 @@ out:
 	return ret;
 }
 
+/*
+ * Upload the signed envelope to URL/cas/ (so servers that check an
+ * ActionResult's blobs find it), then the ActionResult naming it and every
+ * output's blob (tr) to URL/ac/<key>; 1 done, 0 skipped, -1 failed
+ */
+static int upload_action_result(struct remote *r, const char *key, const char *node_id,
+				const struct buf *envelope, const struct cache_output *outs,
+				size_t n_outs, const struct transit *tr)
+{
+	struct error err = ERROR_INIT;
+	struct remote_reapi_file *files = xcalloc(n_outs + 1, sizeof(*files));
+	struct remote_reapi_file *rec = &files[n_outs];
+	struct buf ar = BUF_INIT;
+	for (size_t i = 0; i < n_outs; i++) {
+		files[i].path = outs[i].name;
+		memcpy(files[i].hash, tr[i].encoded, SHA256_HEX);
+		files[i].size = tr[i].size;
+	}
+	rec->path = xstrdup(REMOTE_REAPI_RECORD);
+	hash_buffer_hex(HASH_SHA256, envelope->data, envelope->len, rec->hash);
+	rec->size = envelope->len;
+	rec->contents = envelope->data; /* inlined: a reader needs no second request */
+	rec->contents_len = envelope->len;
+	char *cas = xasprintf("cas/%s", rec->hash), *ac = xasprintf("ac/%s", key);
+	int ret = judge(r, node_id, remote_http_head(r->http, cas, &err), "HEAD", cas, &err);
+	if (ret == 0)
+		ret = judge(r, node_id, remote_http_put_buf(r->http, cas, envelope->data,
+							    envelope->len, &err), "PUT", cas, &err);
+	if (ret > 0) {
+		remote_reapi_encode(files, n_outs + 1, &ar);
+		ret = judge(r, node_id, remote_http_put_buf(r->http, ac, ar.data, ar.len, &err),
+			    "PUT", ac, &err);
+	}
+	free(rec->path);
+	free(files);
+	free(cas);
+	free(ac);
+	buf_release(&ar);
+	return ret;
+}
+
 /* upload the outputs, then the signed record; 1 done, 0 skipped, -1 failed */
 static int upload_entry(struct remote *r, struct cache *c, const char *key, const char *node_id,
 			const struct record *rec, const struct cache_output *outs, size_t n_outs)
@@ -446,7 +576,7 @@ static int upload_entry(struct remote *r, struct cache *c, const char *key, cons
 	struct error err = ERROR_INIT;
 	struct buf payload = BUF_INIT, envelope = BUF_INIT;
 	struct transit *tr = xcalloc(n_outs + 1, sizeof(*tr));
-	char *scratch = NULL, *path = xasprintf("ac/%s", key);
+	char *scratch = NULL;
 	int ret = 0;
 	if (n_outs && cache_mkscratch(c, "remote", &scratch, &err) < 0) {
 		note(r, node_id, "remote cache: not uploading: %s", err.msg);
@@ -464,13 +594,11 @@ static int upload_entry(struct remote *r, struct cache *c, const char *key, cons
 		ret = 0;
 		goto out;
 	}
-	ret = judge(r, node_id, remote_http_put_buf(r->http, path, envelope.data, envelope.len, &err),
-		    "PUT", path, &err);
+	ret = upload_action_result(r, key, node_id, &envelope, outs, n_outs, tr);
 out:
 	if (scratch)
 		remove_tree(scratch);
 	free(scratch);
-	free(path);
 	free(tr);
 	buf_release(&payload);
 	buf_release(&envelope);

@@ -1,6 +1,7 @@
 /*
- * remote: the shared HTTP cache (bazel-remote / nginx WebDAV layout):
- * GET/HEAD/PUT of URL/ac/<key> (a signed action entry) and URL/cas/<sha256>
+ * remote: the shared cache (bazel-remote / nginx WebDAV layout, or the same
+ * objects in S3 object storage): GET/HEAD/PUT of URL/ac/<key> (a REAPI
+ * ActionResult naming a signed action entry) and URL/cas/<sha256>
  * (content, compressed and sparse-aware in transit).  A remote never fails
  * a build: on the first error it warns once and is disabled for the run.
  * Thread-safe: the engine's workers call it in parallel.

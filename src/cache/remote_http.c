@@ -10,7 +10,10 @@
  * and once it is spent no request starts, so however many nodes ask, the
  * remote slows a build by at most the budget.  Credentials come from files named
  * by the config, are held only in memory, and only curl ever sees them:
- * messages use the URL without any user:password part.
+ * messages use the URL without any user:password part.  An s3:// remote
+ * (remote_s3.c) is the same requests, path-style to its endpoint, signed
+ * with SigV4, each body sent from memory so its sha256 is signed, and
+ * S3's error answers (a missing bucket, refused credentials) become errors.
  */
 #include "cache/remote_http.h"
 
@@ -20,15 +23,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/curl_lazy.h"
 
 #include "base/fileutil.h"
+#include "cache/remote_s3.h"
 
 #define POOL_MAX 16
 #define SECRET_MAX 4096
+#define ERROR_BODY_MAX 4096
+/* sha256 of no bytes: the payload hash of an S3 GET or HEAD */
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 struct remote_http {
 	char *base;                 /* base URL without a trailing '/' */
@@ -44,6 +52,14 @@ struct remote_http {
 	double busy_total;          /* seconds with requests in flight, before busy_since */
 	CURL *pool[POOL_MAX];       /* idle handles, keeping connections alive */
 	size_t n_pool;
+	struct remote_s3 *s3;       /* an s3:// remote's signing, or NULL */
+};
+
+/* one request: its handle, what it owns, and the body of an error answer */
+struct reply {
+	CURL *c;                     /* the handle (from the pool) */
+	struct curl_slist *headers;  /* this request's own headers (S3), or NULL */
+	struct buf error_body;       /* the start of a non-2xx answer's body */
 };
 
 /* read a secret file, dropping trailing whitespace; -1 with err (never quoting the content) */
@@ -102,20 +118,29 @@ int remote_http_open(struct remote_http **out, const char *url, const struct con
 		     struct error *err)
 {
 	*out = NULL;
-	if (!str_startswith(url, "http://") && !str_startswith(url, "https://"))
-		return error_usage(err, "remote '%s' is not an http:// or https:// URL", url);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+	struct remote_s3 *s3 = NULL;
+	if (str_startswith(url, "s3://")) {
+		if (remote_s3_open(&s3, url, cfg, err) < 0)
+			return -1;
+	} else if (!str_startswith(url, "http://") && !str_startswith(url, "https://")) {
+		return error_usage(err, "remote '%s' is not an http://, https:// or s3:// URL", url);
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		remote_s3_close(s3);
 		return error_set(err, "cannot initialize libcurl");
+	}
 	struct remote_http *h = xcalloc(1, sizeof(*h));
-	h->base = xstrdup(url);
+	h->s3 = s3;
+	h->base = xstrdup(s3 ? remote_s3_base(s3) : url);
 	while (str_endswith(h->base, "/"))
 		h->base[strlen(h->base) - 1] = '\0';
-	h->shown = url_without_userinfo(h->base);
+	h->shown = s3 ? xstrdup(remote_s3_shown(s3)) : url_without_userinfo(h->base);
 	h->timeout_ms = cfg->timeout > 0 ? (long)(cfg->timeout * 1000) : 30000;
 	h->min_speed = cfg->min_speed ? (double)cfg->min_speed : 1 << 20;
 	h->budget = cfg->budget > 0 ? cfg->budget : 300;
 	pthread_mutex_init(&h->lock, NULL);
-	if (load_credentials(h, cfg, err) < 0) {
+	/* an S3 remote's credentials are its own (remote_s3.c) */
+	if (!s3 && load_credentials(h, cfg, err) < 0) {
 		remote_http_close(h);
 		return -1;
 	}
@@ -136,6 +161,7 @@ void remote_http_close(struct remote_http *h)
 		curl_easy_cleanup(h->pool[i]);
 	pthread_mutex_destroy(&h->lock);
 	curl_slist_free_all(h->headers);
+	remote_s3_close(h->s3);
 	if (h->userpwd) {
 		explicit_bzero(h->userpwd, strlen(h->userpwd));
 		free(h->userpwd);
@@ -168,9 +194,23 @@ static void handle_give(struct remote_http *h, CURL *c)
 		curl_easy_cleanup(c);
 }
 
-/* response bodies of HEAD and PUT are not wanted (curl would print them) */
+/* true when the answer is not a 2xx: its body is kept (the start) in rp, not delivered */
+static bool diverted(struct reply *rp, const char *data, size_t n)
+{
+	long code = 0;
+	curl_easy_getinfo(rp->c, CURLINFO_RESPONSE_CODE, &code);
+	if (code < 300)
+		return false;
+	if (rp->error_body.len < ERROR_BODY_MAX)
+		buf_add(&rp->error_body, data,
+			n < ERROR_BODY_MAX - rp->error_body.len ? n : ERROR_BODY_MAX - rp->error_body.len);
+	return true;
+}
+
+/* response bodies of HEAD and PUT are not wanted (curl would print them), but errors' are */
 static size_t discard(char *data, size_t size, size_t n, void *opaque)
 {
+	diverted(opaque, data, n);
 	return n;
 }
 
@@ -221,9 +261,14 @@ static long budget_spent(struct remote_http *h, const char *method, const char *
 			 "is spent", method, h->shown, path, h->budget);
 }
 
-/* the options every request shares; deadline_ms bounds the whole request */
-static void setup(struct remote_http *h, CURL *c, const char *url, long deadline_ms)
+/*
+ * The options every request shares; deadline_ms bounds the whole request;
+ * payload_sha256 is the sha256 hex of the body an S3 request will send.
+ */
+static void setup(struct remote_http *h, struct reply *rp, const char *url, long deadline_ms,
+		  const char *payload_sha256)
 {
+	CURL *c = rp->c;
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -233,6 +278,9 @@ static void setup(struct remote_http *h, CURL *c, const char *url, long deadline
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, deadline_ms);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "mvbuild/" MVBUILD_VERSION);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, rp);
+	if (h->s3)
+		rp->headers = remote_s3_setup(h->s3, c, payload_sha256);
 	if (h->headers)
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
 	if (h->userpwd) {
@@ -244,16 +292,17 @@ static void setup(struct remote_http *h, CURL *c, const char *url, long deadline
 /*
  * Perform (the clock was started with deadline_ms); the status, or -1 with
  * err naming method and path (never credentials), and the deadline or the
- * spent budget when time ran out.
+ * spent budget when time ran out.  An S3 error answer is judged by its
+ * body: 404 for an absent object, else -1 with err.
  */
-static long perform(struct remote_http *h, CURL *c, const char *method, const char *path,
+static long perform(struct remote_http *h, struct reply *rp, const char *method, const char *path,
 		    long deadline_ms, struct error *err)
 {
-	CURLcode rc = curl_easy_perform(c);
+	CURLcode rc = curl_easy_perform(rp->c);
 	bool spent = clock_stop(h);
 	long status = -1;
 	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(rp->c, CURLINFO_RESPONSE_CODE, &status);
 	else if (rc == CURLE_OPERATION_TIMEDOUT && spent)
 		error_set(err, "%s %s/%s: %s: the remote's time budget of %g s for this run is spent",
 			  method, h->shown, path, curl_easy_strerror(rc), h->budget);
@@ -262,52 +311,61 @@ static long perform(struct remote_http *h, CURL *c, const char *method, const ch
 			  curl_easy_strerror(rc), (double)deadline_ms / 1000);
 	else
 		error_set(err, "%s %s/%s: %s", method, h->shown, path, curl_easy_strerror(rc));
-	handle_give(h, c);
+	if (h->s3 && status >= 300)
+		status = remote_s3_status(h->s3, status, rp->error_body.data, rp->error_body.len,
+					  method, path, err);
+	handle_give(h, rp->c);
+	curl_slist_free_all(rp->headers);
+	buf_release(&rp->error_body);
+	*rp = (struct reply){ 0 };
 	return status;
 }
 
 /*
- * A handle for method base/path with its clock started, for a request
- * expected to carry about expected bytes; NULL with err when there is no
- * handle or the budget is spent.
+ * A handle for method base/path in rp with its clock started, for a
+ * request expected to carry about expected bytes whose body has the sha256
+ * payload_sha256; -1 with err when there is no handle or the budget is
+ * spent.
  */
-static CURL *request_start(struct remote_http *h, const char *method, const char *path,
-			   uint64_t expected, long *deadline_ms, struct error *err)
+static int request_start(struct remote_http *h, struct reply *rp, const char *method,
+			 const char *path, uint64_t expected, const char *payload_sha256,
+			 long *deadline_ms, struct error *err)
 {
-	CURL *c = handle_take(h);
-	if (!c) {
-		error_set(err, "cannot create a libcurl handle");
-		return NULL;
-	}
+	*rp = (struct reply){ .c = handle_take(h) };
+	if (!rp->c)
+		return error_set(err, "cannot create a libcurl handle");
 	if (!(*deadline_ms = clock_start(h, expected))) {
-		handle_give(h, c);
-		budget_spent(h, method, path, err);
-		return NULL;
+		handle_give(h, rp->c);
+		rp->c = NULL;
+		return budget_spent(h, method, path, err);
 	}
 	char *url = xasprintf("%s/%s", h->base, path);
-	setup(h, c, url, *deadline_ms); /* curl copies the URL */
+	setup(h, rp, url, *deadline_ms, payload_sha256); /* curl copies the URL */
 	free(url);
-	return c;
+	return 0;
 }
 
 long remote_http_head(struct remote_http *h, const char *path, struct error *err)
 {
 	long deadline;
-	CURL *c = request_start(h, "HEAD", path, 0, &deadline, err);
-	if (!c)
+	struct reply rp;
+	if (request_start(h, &rp, "HEAD", path, 0, EMPTY_SHA256, &deadline, err) < 0)
 		return -1;
-	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	return perform(h, c, "HEAD", path, deadline, err);
+	curl_easy_setopt(rp.c, CURLOPT_NOBODY, 1L);
+	return perform(h, &rp, "HEAD", path, deadline, err);
 }
 
 struct buf_sink {
-	struct buf *out;  /* where the body goes */
-	size_t max;       /* bound on its size */
+	struct buf *out;   /* where the body goes */
+	size_t max;        /* bound on its size */
+	struct reply *rp;  /* where an error answer's body goes */
 };
 
 static size_t buf_write(char *data, size_t size, size_t n, void *opaque)
 {
 	struct buf_sink *s = opaque;
+	if (diverted(s->rp, data, n))
+		return n;
 	if (s->out->len + n > s->max)
 		return 0; /* too large: abort the transfer */
 	buf_add(s->out, data, n);
@@ -318,13 +376,13 @@ long remote_http_get_buf(struct remote_http *h, const char *path, size_t max, st
 			 struct error *err)
 {
 	long deadline;
-	CURL *c = request_start(h, "GET", path, 0, &deadline, err);
-	if (!c)
+	struct reply rp;
+	if (request_start(h, &rp, "GET", path, 0, EMPTY_SHA256, &deadline, err) < 0)
 		return -1;
-	struct buf_sink s = { out, max };
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	return perform(h, c, "GET", path, deadline, err);
+	struct buf_sink s = { out, max, &rp };
+	curl_easy_setopt(rp.c, CURLOPT_WRITEFUNCTION, buf_write);
+	curl_easy_setopt(rp.c, CURLOPT_WRITEDATA, &s);
+	return perform(h, &rp, "GET", path, deadline, err);
 }
 
 struct file_sink {
@@ -333,11 +391,14 @@ struct file_sink {
 	uint64_t size;     /* bytes arrived */
 	uint64_t max;      /* bytes announced: more is refused */
 	int error;         /* errno of a failed write */
+	struct reply *rp;  /* where an error answer's body goes */
 };
 
 static size_t file_write(char *data, size_t size, size_t n, void *opaque)
 {
 	struct file_sink *s = opaque;
+	if (diverted(s->rp, data, n))
+		return n;
 	if (s->size + n > s->max)
 		return 0; /* more than announced: abort the transfer */
 	for (size_t done = 0; done < n;) {
@@ -359,7 +420,8 @@ long remote_http_get_file(struct remote_http *h, const char *path, const char *d
 			  uint64_t expected, char digest[SHA256_HEX], uint64_t *size,
 			  struct error *err)
 {
-	struct file_sink s = { .fd = -1, .max = expected };
+	struct reply rp;
+	struct file_sink s = { .fd = -1, .max = expected, .rp = &rp };
 	long status = -1, deadline;
 	if (hash_init(&s.hash, HASH_SHA256, err) < 0)
 		return -1;
@@ -367,12 +429,11 @@ long remote_http_get_file(struct remote_http *h, const char *path, const char *d
 		error_errno(err, errno, "cannot create '%s'", dst);
 		goto out;
 	}
-	CURL *c = request_start(h, "GET", path, expected, &deadline, err);
-	if (!c)
+	if (request_start(h, &rp, "GET", path, expected, EMPTY_SHA256, &deadline, err) < 0)
 		goto out;
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, file_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	status = perform(h, c, "GET", path, deadline, err);
+	curl_easy_setopt(rp.c, CURLOPT_WRITEFUNCTION, file_write);
+	curl_easy_setopt(rp.c, CURLOPT_WRITEDATA, &s);
+	status = perform(h, &rp, "GET", path, deadline, err);
 	if (s.error) { /* the disk failed, not the remote */
 		error_errno(err, s.error, "cannot write '%s'", dst);
 		status = -1;
@@ -401,25 +462,38 @@ static size_t mem_read(char *dst, size_t size, size_t n, void *opaque)
 	return take;
 }
 
-static long put(struct remote_http *h, const char *path, curl_read_callback read, void *src,
-		uint64_t len, struct error *err)
+/*
+ * PUT len bytes: from data when it is not NULL (always, for S3: its body
+ * is given whole, so libcurl signs its sha256), else through read(src).
+ */
+static long put(struct remote_http *h, const char *path, const char *data,
+		curl_read_callback read, void *src, uint64_t len, struct error *err)
 {
 	long deadline;
-	CURL *c = request_start(h, "PUT", path, len, &deadline, err);
-	if (!c)
+	struct reply rp;
+	char sha[SHA256_HEX] = EMPTY_SHA256;
+	if (h->s3)
+		hash_buffer_hex(HASH_SHA256, data, len, sha);
+	if (request_start(h, &rp, "PUT", path, len, sha, &deadline, err) < 0)
 		return -1;
-	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_READFUNCTION, read);
-	curl_easy_setopt(c, CURLOPT_READDATA, src);
-	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-	return perform(h, c, "PUT", path, deadline, err);
+	if (h->s3) {
+		curl_easy_setopt(rp.c, CURLOPT_CUSTOMREQUEST, "PUT");
+		curl_easy_setopt(rp.c, CURLOPT_POSTFIELDS, data);
+		curl_easy_setopt(rp.c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	} else {
+		curl_easy_setopt(rp.c, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(rp.c, CURLOPT_READFUNCTION, read);
+		curl_easy_setopt(rp.c, CURLOPT_READDATA, src);
+		curl_easy_setopt(rp.c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	}
+	return perform(h, &rp, "PUT", path, deadline, err);
 }
 
 long remote_http_put_buf(struct remote_http *h, const char *path, const char *data, size_t len,
 			 struct error *err)
 {
 	struct mem_source m = { data, len };
-	return put(h, path, mem_read, &m, len, err);
+	return put(h, path, data, mem_read, &m, len, err);
 }
 
 long remote_http_put_file(struct remote_http *h, const char *path, const char *src,
@@ -432,7 +506,20 @@ long remote_http_put_file(struct remote_http *h, const char *path, const char *s
 			fclose(f);
 		return error_errno(err, errno, "cannot open '%s'", src);
 	}
-	long status = put(h, path, (curl_read_callback)fread, f, (uint64_t)st.st_size, err);
+	long status;
+	if (h->s3 && st.st_size > 0) {
+		/* mapped, not read: an encoded blob is sent from the page cache */
+		void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+		if (map == MAP_FAILED) {
+			fclose(f);
+			return error_errno(err, errno, "cannot map '%s'", src);
+		}
+		status = put(h, path, map, NULL, NULL, (uint64_t)st.st_size, err);
+		munmap(map, (size_t)st.st_size);
+	} else {
+		status = put(h, path, h->s3 ? "" : NULL, (curl_read_callback)fread, f,
+			     (uint64_t)st.st_size, err);
+	}
 	fclose(f);
 	return status;
 }

@@ -1,7 +1,8 @@
 /*
  * remote_http: GET, HEAD and PUT against one base URL with libcurl, each
  * with a deadline inside the run's time budget, and credentials (bearer token or basic auth) that are
- * sent but never put into a message.  Thread-safe: connections are pooled.
+ * sent but never put into a message; or an s3:// URL (remote_s3.h), the
+ * same requests signed for object storage.  Thread-safe: connections are pooled.
  */
 #ifndef MVBUILD_REMOTE_HTTP_H
 #define MVBUILD_REMOTE_HTTP_H
@@ -15,7 +16,7 @@
 
 struct remote_http;
 
-/* a client for base URL with cfg's credentials, timeout, min_speed and budget; -1 with err */
+/* a client for URL (http, https or s3) with cfg's credentials, timeouts and budget; -1 with err */
 int remote_http_open(struct remote_http **out, const char *url, const struct config *cfg,
 		     struct error *err);
 /* the base URL with any user:password removed, for messages */

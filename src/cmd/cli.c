@@ -75,7 +75,7 @@ static const struct cli_option global_options[] = {
 		"try URL/<digest> and URL/<file name> first\n(repeatable; also $MVBUILD_MIRROR, "
 		"space-separated)"),
 	OPT_STRING(0, "remote", "URL", struct cli_state, ctx.remote_flag,
-		"a shared HTTP cache to read (also $MVBUILD_REMOTE)"),
+		"a shared cache to read: http(s)://HOST/PATH, or\ns3://BUCKET/PREFIX in object storage (also\n$MVBUILD_REMOTE)"),
 	OPT_FLAG(0, "remote-upload", struct cli_state, ctx.remote_upload_flag,
 		"also upload what is built or found locally\n(needs a signing key; also "
 		"$MVBUILD_REMOTE_UPLOAD=1)"),
@@ -232,7 +232,7 @@ int cli_load_recipe(struct mvctx *ctx, struct error *err)
 	if (ctx->recipe)
 		return 0;
 	struct recipe *r = xcalloc(1, sizeof(*r));
-	struct recipe_credential creds[3];
+	struct recipe_credential creds[CONFIG_CREDENTIALS];
 	struct recipe_trust trust;
 	config_trust(ctx->config, creds, &trust);
 	if (recipe_load_trusted(r, ctx->recipe_path, &trust, err) < 0) {

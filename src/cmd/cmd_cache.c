@@ -35,7 +35,7 @@ static int cache_verify_cmd(struct mvctx *ctx)
  */
 static int import_allowed(struct mvctx *ctx, const char *file, struct error *err)
 {
-	struct recipe_credential creds[3];
+	struct recipe_credential creds[CONFIG_CREDENTIALS];
 	struct recipe_trust trust;
 	config_trust(ctx->config, creds, &trust);
 	char *subject = xasprintf("'%s'", file);

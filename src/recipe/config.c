@@ -18,6 +18,10 @@
  *     min_speed: 1M                             # per second, for transfer deadlines
  *     budget: 300                               # seconds the remote may cost a run
  *     upload_sources: false                     # upload path sources (local files) too
+ *     s3:                                       # for url: s3://BUCKET/PREFIX
+ *       endpoint: http://127.0.0.1:9000         # default https://s3.REGION.amazonaws.com
+ *       region: eu-west-1                       # default $AWS_REGION, else us-east-1
+ *       credentials_file: ~/.aws/credentials    # ini, [default]; $AWS_ACCESS_KEY_ID first
  *   paths:
  *     allow: [/usr/src]                         # path sources may lie beneath these
  *                                               # outside the recipe tree (the default)
@@ -45,7 +49,8 @@ static const char *const top_keys[] = { "cache", "remote", "paths" };
 static const char *const cache_keys[] = { "dir", "max_size" };
 static const char *const remote_keys[] = { "url", "upload", "token_file", "basic_auth_file",
 					   "signing_key", "trusted_keys", "max_upload", "timeout",
-					   "min_speed", "budget", "upload_sources" };
+					   "min_speed", "budget", "upload_sources", "s3" };
+static const char *const s3_keys[] = { "endpoint", "region", "credentials_file" };
 static const char *const paths_keys[] = { "allow" };
 
 static const char *scalar(const struct ynode *n, const char *key, struct error *err)
@@ -217,9 +222,37 @@ static int read_cache_key(struct reader *rd, const char *key, const struct ynode
 	return get_size(v, key, &cfg->cache_max_size, err);
 }
 
+/* reads the value of one key that is known to be in its section's table */
+typedef int (*key_reader)(struct reader *rd, const char *key, const struct ynode *v,
+			  struct config *cfg, struct error *err);
+
+struct section {
+	const char *name;            /* for messages */
+	const char *const *keys;     /* the keys it may hold */
+	size_t n_keys;
+	key_reader read_one;
+};
+
+static int read_s3_key(struct reader *rd, const char *key, const struct ynode *v,
+		       struct config *cfg, struct error *err)
+{
+	if (strcmp(key, "endpoint") == 0)
+		return get_string(v, key, &cfg->s3_endpoint, err);
+	if (strcmp(key, "region") == 0)
+		return get_string(v, key, &cfg->s3_region, err);
+	return get_path(rd, v, key, &cfg->s3_credentials_file, err);
+}
+
+static const struct section s3_section = { "s3", s3_keys, ARRAY_SIZE(s3_keys), read_s3_key };
+/* a section's mapping (s3 is one inside remote) */
+static int read_mapping(struct reader *rd, const struct ynode *map, const struct section *sec,
+			struct config *cfg, struct error *err);
+
 static int read_remote_key(struct reader *rd, const char *key, const struct ynode *v,
 			   struct config *cfg, struct error *err)
 {
+	if (strcmp(key, "s3") == 0)
+		return read_mapping(rd, v, &s3_section, cfg, err);
 	if (strcmp(key, "url") == 0)
 		return get_string(v, key, &cfg->remote_url, err);
 	if (strcmp(key, "upload") == 0)
@@ -246,16 +279,6 @@ static int read_remote_key(struct reader *rd, const char *key, const struct ynod
 	return get_seconds(v, key, &cfg->timeout, err);
 }
 
-/* reads the value of one key that is known to be in its section's table */
-typedef int (*key_reader)(struct reader *rd, const char *key, const struct ynode *v,
-			  struct config *cfg, struct error *err);
-
-struct section {
-	const char *name;            /* for messages */
-	const char *const *keys;     /* the keys it may hold */
-	size_t n_keys;
-	key_reader read_one;
-};
 
 /* check every key of the mapping against the section's table, then read them in order */
 static int read_mapping(struct reader *rd, const struct ynode *map, const struct section *sec,
@@ -382,19 +405,24 @@ void config_release(struct config *cfg)
 	free(cfg->token_file);
 	free(cfg->basic_auth_file);
 	free(cfg->signing_key);
+	free(cfg->s3_endpoint);
+	free(cfg->s3_region);
+	free(cfg->s3_credentials_file);
 	clear_keys(cfg);
 	clear_allow(cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-void config_trust(const struct config *cfg, struct recipe_credential creds[3],
+void config_trust(const struct config *cfg, struct recipe_credential creds[CONFIG_CREDENTIALS],
 		  struct recipe_trust *out)
 {
-	const struct recipe_credential all[3] = { { "signing_key", cfg->signing_key },
-						  { "token_file", cfg->token_file },
-						  { "basic_auth_file", cfg->basic_auth_file } };
+	const struct recipe_credential all[CONFIG_CREDENTIALS] = {
+		{ "signing_key", cfg->signing_key },
+		{ "token_file", cfg->token_file },
+		{ "basic_auth_file", cfg->basic_auth_file },
+		{ "credentials_file", cfg->s3_credentials_file } };
 	size_t n = 0;
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < CONFIG_CREDENTIALS; i++)
 		if (all[i].path)
 			creds[n++] = all[i];
 	*out = (struct recipe_trust){ cfg->allow_paths, cfg->n_allow_paths, creds, n };

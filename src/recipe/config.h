@@ -16,6 +16,9 @@
 #include "base/error.h"
 #include "recipe/recipe_tree.h"
 
+/* how many credential files config_trust may name */
+#define CONFIG_CREDENTIALS 4
+
 struct config {
 	char *cache_dir;          /* cache: {dir:} or NULL */
 	uint64_t cache_max_size;  /* cache: {max_size:}, 0 = none (a gc default) */
@@ -31,6 +34,9 @@ struct config {
 	uint64_t min_speed;       /* remote: {min_speed:} bytes/s a blob's deadline allows (1M) */
 	double budget;            /* remote: {budget:} seconds the remote may cost a run (300) */
 	bool upload_sources;      /* remote: {upload_sources:}: upload path sources too (default false) */
+	char *s3_endpoint;        /* remote: {s3: {endpoint:}}: an s3:// remote's server (URL) */
+	char *s3_region;          /* remote: {s3: {region:}}: its SigV4 region */
+	char *s3_credentials_file; /* remote: {s3: {credentials_file:}}: AWS ini [default] keys */
 	char **allow_paths;       /* paths: {allow: [...]}: where path sources may lie outside the
 				     recipe tree (default ["/usr/src"]) */
 	size_t n_allow_paths;
@@ -51,9 +57,9 @@ void config_release(struct config *cfg);
 /*
  * What the config lets a recipe read (recipe_tree.h): the allowed
  * directories, and the credentials (signing_key, token_file,
- * basic_auth_file), which are never inputs.  out points into cfg and creds.
+ * basic_auth_file, s3 credentials_file), which are never inputs.  out points into cfg and creds.
  */
-void config_trust(const struct config *cfg, struct recipe_credential creds[3],
+void config_trust(const struct config *cfg, struct recipe_credential creds[CONFIG_CREDENTIALS],
 		  struct recipe_trust *out);
 
 #endif

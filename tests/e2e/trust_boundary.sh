@@ -158,6 +158,10 @@ recipe ovcreddir "images:
       - { dir: ., to: /t }"
 refused "a directory overlay holding a credential" ovcreddir 6:16 \
 	"holds the credential file 'basic_auth_file'"
+printf 'remote: { s3: { credentials_file: %s } }\n' "$T/r/intree-token" >"$T/cred3.yaml"
+config=(--config "$T/cred3.yaml")
+refused "an s3 credentials_file inside the tree as an overlay" ovcred 6:17 \
+	"credential file 'credentials_file'"
 config=()
 rm "$T/r/intree-token"
 
@@ -253,8 +257,8 @@ check "by default nginx stores no copy of the local file" \
 upload_config "$T/up-yes.yaml" true
 mvb -f "$T/u/mvbuild.yaml" --config "$T/up-yes.yaml" --cache "$T/uc2" build source:data
 check_eq "with upload_sources the build succeeds" "$rc" 0
-check_eq "with upload_sources: true the blob and the record are PUT" \
-	"$(grep '"PUT /cache/cas/' "$T/srv/access.log" | grep -c '" 201 '):$(grep '"PUT /cache/ac/' "$T/srv/access.log" | grep -c '" 201 ')" "1:1"
+check_eq "with upload_sources: true the blob, the signed record (cas/) and its ActionResult (ac/) are PUT" \
+	"$(grep '"PUT /cache/cas/' "$T/srv/access.log" | grep -c '" 201 '):$(grep '"PUT /cache/ac/' "$T/srv/access.log" | grep -c '" 201 ')" "2:1"
 check "with upload_sources: true nginx stores the blob" test -n "$(ls "$T/srv/root/cache/cas")"
 
 done_testing
