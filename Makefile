@@ -126,7 +126,7 @@ DEB_PACKAGES := build-essential pkg-config libyaml-dev libarchive-dev libext2fs-
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
-	done); \
+	done; command -v npm >/dev/null || echo npm); \
 	if [ -z "$$missing" ]; then echo "deps: all packages present"; else \
 		echo "deps: installing$$(echo $$missing | sed 's/^/ /')"; \
 		if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
@@ -135,8 +135,9 @@ deps:
 	fi
 
 # Test tools that are not Debian packages: npm's s3rver, an S3 server on
-# 127.0.0.1 for tests/e2e/remote_s3.sh (npm comes with nodejs from
-# nodesource, or Debian's npm package).
+# 127.0.0.1 for tests/e2e/remote_s3.sh.  npm comes with nodesource's nodejs
+# or Debian's npm package: deps installs the latter when there is no npm
+# (never over nodesource's, which conflicts with it).
 S3RVER := build/npm/node_modules/.bin/s3rver
 test-deps: $(S3RVER)
 $(S3RVER):
