@@ -52,8 +52,10 @@ const char *launch_qemu_kernel_output(const struct launch_spec *spec)
 char *launch_qemu_cmdline(const struct launch_spec *spec, enum accel a)
 {
 	struct buf b = BUF_INIT;
-	buf_adds(&b, spec->has_image ? "console=ttyS0 root=/dev/vda rw reboot=t"
-				     : "console=ttyS0 reboot=t");
+	buf_adds(&b, "console=ttyS0");
+	if (spec->has_image)
+		buf_addf(&b, " %s", launch_root_args(spec));
+	buf_adds(&b, " reboot=t");
 	if (spec->init)
 		buf_addf(&b, " %s=%s", launch_init_param(spec), spec->init);
 	/*
@@ -94,7 +96,9 @@ static void add_devices(const struct launch_spec *spec, struct launch_argv *out)
 {
 	if (spec->has_image) {
 		launch_argv_add(out, "-drive");
-		launch_argv_add(out, "id=root,file=" LAUNCH_IMAGE ",format=raw,if=none");
+		launch_argv_add(out, spec->root_squashfs
+				? "id=root,file=" LAUNCH_IMAGE ",format=raw,if=none,readonly=on"
+				: "id=root,file=" LAUNCH_IMAGE ",format=raw,if=none");
 		launch_argv_add(out, "-device");
 		launch_argv_add(out, "virtio-blk-device,drive=root");
 	}
