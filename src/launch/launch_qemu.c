@@ -15,7 +15,8 @@
  * qemu.json (output of the launch builder), format version 1:
  *   { "mvbuild_launch": 1, "profile": NAME, "hypervisor": "qemu"|"firecracker",
  *     "kernel": { "output": "vmlinux", "sha256": HEX },
- *     "image":  { "output": "rootfs.ext4", "sha256": HEX },        (with an image)
+ *     "image":  { "output": "rootfs.ext4", "sha256": HEX },        (with an image;
+ *                                      "rootfs.squashfs" for a read-only root)
  *     "initrd": { "output": "initramfs.cpio.gz", "sha256": HEX },  (with an initrd)
  *     "persist": BOOL, "accel": "auto"|"kvm"|"tcg",
  *     "disks": [ { "image": NAME, "output": "rootfs.ext4", "sha256": HEX,
