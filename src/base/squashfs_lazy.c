@@ -12,15 +12,15 @@
 /* the soname of libsquashfs 1.x; Debian's libsquashfs1 package provides it */
 #define SQUASHFS_SONAME "libsquashfs.so.1"
 
-#define SLOT(type, name, params, args, fail) type(*name) params;
-#define SLOT_VOID(name, params, args) void(*name) params;
 static struct {
-	SQUASHFS_LAZY_FNS(SLOT, SLOT_VOID)
+	SQUASHFS_LAZY_FNS(LAZY_LIB_SLOT, LAZY_LIB_SLOT_VOID)
 } api;
-#undef SLOT
-#undef SLOT_VOID
 
 static struct lazy_lib lib = { .soname = SQUASHFS_SONAME };
+#define LAZY_API api
+#define LAZY_LIB lib
+#define LAZY_PREFIX "sqfs_"
+#define LAZY_NAME(name) squashfs_lazy_##name
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static int loaded;
 
@@ -28,13 +28,7 @@ static void load(void)
 {
 	if (!lazy_lib_open(&lib))
 		return;
-#define RESOLVE(type, name, params, args, fail)                                                   \
-	if (!lazy_lib_resolve(&lib, "sqfs_" #name, &api.name))                                    \
-		return;
-#define RESOLVE_VOID(name, params, args) RESOLVE(void, name, params, args, )
-	SQUASHFS_LAZY_FNS(RESOLVE, RESOLVE_VOID)
-#undef RESOLVE
-#undef RESOLVE_VOID
+	SQUASHFS_LAZY_FNS(LAZY_LIB_RESOLVE, LAZY_LIB_RESOLVE_VOID)
 	loaded = 1;
 }
 
@@ -68,17 +62,4 @@ const char *squashfs_lazy_strerror(int code)
 	}
 }
 
-#define WRAP(type, name, params, args, fail)                                                      \
-	type squashfs_lazy_##name params                                                          \
-	{                                                                                         \
-		return ready() ? api.name args : fail;                                            \
-	}
-#define WRAP_VOID(name, params, args)                                                             \
-	void squashfs_lazy_##name params                                                          \
-	{                                                                                         \
-		if (ready())                                                                      \
-			api.name args;                                                            \
-	}
-SQUASHFS_LAZY_FNS(WRAP, WRAP_VOID)
-#undef WRAP
-#undef WRAP_VOID
+SQUASHFS_LAZY_FNS(LAZY_LIB_WRAP, LAZY_LIB_WRAP_VOID)
