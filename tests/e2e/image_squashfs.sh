@@ -39,6 +39,12 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
     add("run/pipe", tarfile.FIFOTYPE, mode=0o600, uid=7, gid=8)
     add("etc/future", data=b"later\n", mtime=4000000000)
     add("etc/gone", data=b"removed by an overlay\n")
+    # names where a path's bytewise order is not a directory's: '-' and '.' sort below '/'
+    add("opt/", tarfile.DIRTYPE, mode=0o755)
+    add("opt/a.x", data=b"a.x\n")
+    add("opt/a-b", data=b"a-b\n")
+    add("opt/a/", tarfile.DIRTYPE, mode=0o755)
+    add("opt/a/c", data=b"a/c\n")
 PY
 overlays='
       - { file: files/hello, to: /usr/bin/hello, mode: "0755" }
@@ -142,6 +148,13 @@ check_eq "no mtime is after the epoch" \
 		awk '$0 > " 2023-11-14 22:13 "' | head -3)" ""
 check_contains "a file from the future is clamped to the epoch" \
 	"$(unsquashfs -lln "$xz" etc/future)" "2023-11-14 22:13 squashfs-root/etc/future"
+
+# each directory's entries sorted by name (squashfs lookups need it), its contents after it
+check_eq "a directory's entries by name, each subdirectory's contents after it" \
+	"$(unsquashfs -lln "$xz" | awk '$NF ~ /^squashfs-root\/opt/ { print $NF }' | tr '\n' ' ')" \
+	"squashfs-root/opt squashfs-root/opt/a squashfs-root/opt/a/c squashfs-root/opt/a-b squashfs-root/opt/a.x "
+check_eq "and each is found by name" \
+	"$(for f in opt/a/c opt/a-b opt/a.x; do unsquashfs -cat "$xz" "$f"; done | tr '\n' ' ')" "a/c a-b a.x "
 
 # contents, the hardlink, the extended attribute
 check_eq "busybox is the tar's busybox" "$(unsquashfs -cat "$xz" bin/busybox | sha256sum)" \
