@@ -259,7 +259,9 @@ static int write_inode(struct sq_writer *w, size_t k, struct error *err)
 		inode = leaf_inode(e, &in);
 		ours = true;
 	}
-	int rc = sqfs_inode_set_xattr_index(inode, xattr);
+	/* only with xattrs: without, libsquashfs would make a large directory's inode basic,
+	 * dropping the index that speeds up its lookups */
+	int rc = xattr == NO_XATTRS ? 0 : sqfs_inode_set_xattr_index(inode, xattr);
 	if (rc == 0 && S_ISREG(e->mode) && in.i_links_count > 1 &&
 	    (rc = sqfs_inode_make_extended(inode)) == 0)
 		inode->data.file_ext.nlink = in.i_links_count;
