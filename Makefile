@@ -7,7 +7,7 @@ COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR  ?=
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS     := yaml-0.1 libarchive ext2fs com_err libcurl libcrypto zlib
+PKGS     := yaml-0.1 libarchive ext2fs com_err libcurl libcrypto zlib libsquashfs1
 VERSION  := 0.1.0
 
 CFLAGS   ?= -O2 -g
@@ -16,11 +16,12 @@ CFLAGS   ?= -O2 -g
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -DMVBUILD_VERSION='"$(VERSION)"' -Wall -Wextra \
 	-Wno-unused-parameter -Wshadow -Wformat=2 -pthread -Isrc \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-# libcurl and libarchive are compiled against but not linked:
-# src/base/curl_lazy.c and src/base/archive_lazy.c load them on first use, so
-# commands that download or unpack nothing (a no-op build) don't pay for
-# their dependencies (TLS, ICU, libxml2, libstdc++, ...) at start-up.
-LINK_PKGS := $(filter-out libcurl libarchive,$(PKGS))
+# libcurl, libarchive and libsquashfs are compiled against but not linked:
+# src/base/curl_lazy.c, archive_lazy.c and squashfs_lazy.c load them on first
+# use, so commands that download or unpack nothing (a no-op build) don't pay
+# for their dependencies (TLS, ICU, libxml2, libstdc++, lzma, lz4, lzo, ...)
+# at start-up.
+LINK_PKGS := $(filter-out libcurl libarchive libsquashfs1,$(PKGS))
 LIBS     := $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null) -lbz2 -ldl -pthread
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -117,6 +118,7 @@ demo-run: mvbuild recipes/rootfs/busybox-rootfs.tar.gz
 # --- packages ----------------------------------------------------------------
 DEB_PACKAGES := build-essential pkg-config libyaml-dev libarchive-dev libext2fs-dev \
 	libcurl4-openssl-dev libssl-dev zlib1g-dev libbz2-dev e2fsprogs qemu-system-x86 busybox-static \
+	libsquashfs-dev squashfs-tools squashfs-tools-ng \
 	ninja-build \
 	linux-source-6.1 flex bison libelf-dev bc cpio xz-utils zstd bzip2 gzip \
 	nginx python3 python3-jsonschema python3-yaml iproute2 iputils-ping libncurses-dev \

@@ -14,16 +14,16 @@
 /* the soname of libarchive 3.x; Debian's libarchive13 package provides it */
 #define ARCHIVE_SONAME "libarchive.so.13"
 
-#define SLOT(type, name, params, args, fail) type(*name) params;
-#define SLOT_VOID(name, params, args) void(*name) params;
 static struct {
-	ARCHIVE_LAZY_FNS(SLOT, SLOT_VOID)
+	ARCHIVE_LAZY_FNS(LAZY_LIB_SLOT, LAZY_LIB_SLOT_VOID)
 	void (*set_error)(struct archive *, int, const char *, ...);
 } api;
-#undef SLOT
-#undef SLOT_VOID
 
 static struct lazy_lib lib = { .soname = ARCHIVE_SONAME };
+#define LAZY_API api
+#define LAZY_LIB lib
+#define LAZY_PREFIX "archive_"
+#define LAZY_NAME(name) archive_lazy_##name
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static int loaded;
 
@@ -31,13 +31,7 @@ static void load(void)
 {
 	if (!lazy_lib_open(&lib))
 		return;
-#define RESOLVE(type, name, params, args, fail)                                                   \
-	if (!lazy_lib_resolve(&lib, "archive_" #name, &api.name))                                 \
-		return;
-#define RESOLVE_VOID(name, params, args) RESOLVE(void, name, params, args, )
-	ARCHIVE_LAZY_FNS(RESOLVE, RESOLVE_VOID)
-#undef RESOLVE
-#undef RESOLVE_VOID
+	ARCHIVE_LAZY_FNS(LAZY_LIB_RESOLVE, LAZY_LIB_RESOLVE_VOID)
 	if (!lazy_lib_resolve(&lib, "archive_set_error", &api.set_error))
 		return;
 	loaded = 1;
@@ -59,20 +53,7 @@ const char *archive_lazy_error(void)
 	return lib.error;
 }
 
-#define WRAP(type, name, params, args, fail)                                                      \
-	type archive_lazy_##name params                                                           \
-	{                                                                                         \
-		return ready() ? api.name args : fail;                                            \
-	}
-#define WRAP_VOID(name, params, args)                                                             \
-	void archive_lazy_##name params                                                           \
-	{                                                                                         \
-		if (ready())                                                                      \
-			api.name args;                                                            \
-	}
-ARCHIVE_LAZY_FNS(WRAP, WRAP_VOID)
-#undef WRAP
-#undef WRAP_VOID
+ARCHIVE_LAZY_FNS(LAZY_LIB_WRAP, LAZY_LIB_WRAP_VOID)
 
 /* the message is formatted here, so the library gets no varargs to forward */
 void archive_lazy_set_error(struct archive *a, int errnum, const char *fmt, ...)

@@ -15,6 +15,33 @@ struct lazy_lib {
 	char error[512];    /* why loading failed, naming the library */
 };
 
+/*
+ * The generators of a wrapped library's code (archive_lazy.c, squashfs_lazy.c),
+ * applied to its list of F(type, name, params, args, fail) and V(name,
+ * params, args) entries.  The file defines LAZY_API (its struct of function
+ * pointers), LAZY_LIB (its struct lazy_lib), LAZY_PREFIX (the library's
+ * symbol prefix, "archive_"), LAZY_NAME(name) (the wrapper's name) and a
+ * ready() that loads the library once and says whether it is loaded.
+ */
+#define LAZY_LIB_SLOT(type, name, params, args, fail) type(*name) params;
+#define LAZY_LIB_SLOT_VOID(name, params, args) void(*name) params;
+#define LAZY_LIB_RESOLVE(type, name, params, args, fail)                                         \
+	if (!lazy_lib_resolve(&LAZY_LIB, LAZY_PREFIX #name, &LAZY_API.name))                      \
+		return;
+#define LAZY_LIB_RESOLVE_VOID(name, params, args) LAZY_LIB_RESOLVE(void, name, params, args, )
+/* a wrapper answers as the library answers a failure when it cannot be loaded */
+#define LAZY_LIB_WRAP(type, name, params, args, fail)                                            \
+	type LAZY_NAME(name) params                                                               \
+	{                                                                                         \
+		return ready() ? LAZY_API.name args : fail;                                       \
+	}
+#define LAZY_LIB_WRAP_VOID(name, params, args)                                                    \
+	void LAZY_NAME(name) params                                                               \
+	{                                                                                         \
+		if (ready())                                                                      \
+			LAZY_API.name args;                                                       \
+	}
+
 /* dlopen lib->soname; its handle, or NULL with lib->error set */
 void *lazy_lib_open(struct lazy_lib *lib);
 /* look name up in the opened lib into the function pointer at slot; 1, or 0 with lib->error set */

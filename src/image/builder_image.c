@@ -6,11 +6,11 @@
  * "overlay I FIELD" (I counts from 1, as recipe errors do; an absent optional
  * field has no entry), and for
  * dir/file overlays one entry per host file with its type, sha256 and mode
- * as words (record_add_words).  An image of format cpio records
+ * as words (record_add_words).  An image of format cpio or squashfs records
  * "param format" and "param compression" instead of the ext4 parameters
  * (size, fs, label, inodes).  build() writes the outputs "rootfs.ext4"
- * (or the archive named by recipe_image_output(): "initramfs.cpio.gz",
- * ".zst" or no suffix) and "manifest" (see image.h) into the scratch
+ * (or what recipe_image_output() names: "initramfs.cpio.gz", ".zst" or no
+ * suffix; "rootfs.squashfs") and "manifest" (see image.h) into the scratch
  * directory; the UUID and hash seed derive from the action key.
  */
 #include <string.h>
@@ -225,9 +225,9 @@ static int image_describe(struct mvctx *ctx, const struct node *node, struct rec
 	int64_t epoch;
 	if (image_epoch(img, &epoch, err) < 0)
 		return -1;
-	if (img->format == IMAGE_CPIO) {
+	if (img->format != IMAGE_EXT4) {
 		/* an ext4 image says its format by "param fs", as it did before cpio existed */
-		record_add(rec, "param format", "cpio");
+		record_add(rec, "param format", "%s", img->format == IMAGE_CPIO ? "cpio" : "squashfs");
 		record_add(rec, "param compression", "%s",
 			   recipe_image_compression_name(img->compression));
 	} else {

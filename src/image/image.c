@@ -5,13 +5,14 @@
  * manifest, and closes.  A failure removes the half-written image and
  * manifest.  See image.h for the manifest format.
  *
- * format: cpio goes through the same steps, so layers, whiteouts,
- * overlays, modes and hardlinks mean exactly what they mean for ext4:
- * the tree is built into a scratch filesystem (sparse, unlinked as soon as
- * it is open, with no lost+found and refusing extended attributes, which
- * newc cannot carry), then image_cpio writes it out as the archive.  The
- * price is the file data written once more than an ext4 image needs; one
- * namespace implementation is worth it.
+ * format: cpio and format: squashfs go through the same steps, so layers,
+ * whiteouts, overlays, modes and hardlinks mean exactly what they mean for
+ * ext4: the tree is built into a scratch filesystem (sparse, unlinked as
+ * soon as it is open, with no lost+found; for cpio refusing extended
+ * attributes, which newc cannot carry), then image_cpio writes it out as
+ * the archive, or image_squashfs as a squashfs filesystem.  The price is
+ * the file data written once more than an ext4 image needs; one namespace
+ * implementation is worth it.
  *
  * size: auto measures the layers and overlays first (one extra read of
  * each archive).  It counts what the filesystem will hold: file data in
@@ -33,6 +34,7 @@
 
 #include "image/image.h"
 #include "image/image_cpio.h"
+#include "image/image_squashfs.h"
 #include "image/image_fs.h"
 #include "image/image_layer.h"
 #include "image/image_manifest.h"
@@ -149,16 +151,25 @@ static int refuse(struct error *err, const struct image *img, const char *what, 
 	return -1;
 }
 
-/* a scratch filesystem for a cpio image's tree: gone from the directory once open */
+/* a scratch filesystem for a cpio or squashfs image's tree: gone from the directory once open */
 static char *scratch_fs_path(const char *out_path)
 {
 	return xasprintf("%s.tree", out_path);
 }
 
+/* what the tree of an image of format f holds besides its entries */
+static unsigned tree_flags(enum image_format f)
+{
+	if (f == IMAGE_EXT4)
+		return IMAGE_TREE_LOST_FOUND | IMAGE_TREE_XATTRS;
+	return f == IMAGE_SQUASHFS ? IMAGE_TREE_XATTRS : 0;
+}
+
 int image_write(const struct image *img, const struct image_write_opts *o, struct error *err)
 {
 	struct image_fs_params p = { img->size, img->label, img->inodes, o->key, (uint32_t)o->epoch };
-	bool cpio = img->format == IMAGE_CPIO;
+	/* cpio and squashfs are written from a scratch filesystem's tree */
+	bool scratch = img->format != IMAGE_EXT4;
 	char *fs_path = NULL;
 	struct buf manifest = BUF_INIT;
 	struct overlay_skip skip;
@@ -182,23 +193,25 @@ int image_write(const struct image *img, const struct image_write_opts *o, struc
 		image_overlay_skip_release(&skip);
 		return -1;
 	}
-	fs_path = cpio ? scratch_fs_path(o->out_path) : xstrdup(o->out_path);
+	fs_path = scratch ? scratch_fs_path(o->out_path) : xstrdup(o->out_path);
 	if (image_fs_create(&fs, fs_path, &p, err) < 0)
 		goto out;
 	/* the open filesystem keeps its file: nothing of it outlives this call */
-	if (cpio)
+	if (scratch)
 		unlink(fs_path);
 	created = true;
-	if (!(t = image_tree_new(fs, p.epoch, cpio ? 0 : IMAGE_TREE_LOST_FOUND | IMAGE_TREE_XATTRS,
-				 err)))
+	if (!(t = image_tree_new(fs, p.epoch, tree_flags(img->format), err)))
 		goto out;
 	if (populate(t, img, o, &skip, &manifest, err) < 0)
 		goto out;
-	if (cpio && image_cpio_write(t, o->out_path, img->compression, err) < 0)
+	if (img->format == IMAGE_CPIO && image_cpio_write(t, o->out_path, img->compression, err) < 0)
+		goto out;
+	if (img->format == IMAGE_SQUASHFS &&
+	    image_squashfs_write(t, o->out_path, img->compression, p.epoch, err) < 0)
 		goto out;
 	image_tree_free(t);
 	t = NULL;
-	if (cpio) {
+	if (scratch) {
 		image_fs_free(fs);
 		ret = 0;
 	} else {
@@ -214,7 +227,7 @@ out:
 	buf_release(&manifest);
 	image_overlay_skip_release(&skip);
 	if (ret < 0) {
-		if (created && !cpio) /* image_cpio_write() removes its own on failure */
+		if (created && !scratch) /* image_cpio_write() and image_squashfs_write() remove their own */
 			unlink(o->out_path);
 		if (created && o->manifest_path)
 			unlink(o->manifest_path);

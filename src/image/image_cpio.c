@@ -3,8 +3,8 @@
  * libarchive's writer (see image_cpio.h for what makes it reproducible).
  *
  * The tree was built by the same code as an ext4 image (layers, whiteouts,
- * overlays, modes, hardlinks) into a scratch filesystem; this walks it,
- * sorts the entries, and reads each inode's attributes and data back.
+ * overlays, modes, hardlinks) into a scratch filesystem; image_entries
+ * lists and sorts it, and this reads each inode's attributes and data back.
  */
 #include "image/image_cpio.h"
 
@@ -17,21 +17,9 @@
 
 #include "base/archive_lazy.h"
 #include "base/util.h"
+#include "image/image_entries.h"
 #include "image/image_fs.h"
 #include "image/image_inode.h"
-
-/* one entry of the archive */
-struct cpio_entry {
-	char *name;          /* "." for the root, else the path without its leading '/' */
-	ext2_ino_t ino;      /* the tree's inode (shared by hardlinks) */
-	uint32_t mode;
-	char *target;        /* symlink target, else NULL */
-};
-
-struct cpio_list {
-	struct cpio_entry *v;
-	size_t n, alloc;
-};
 
 struct cpio_writer {
 	ext2_filsys fs;
@@ -40,36 +28,8 @@ struct cpio_writer {
 	uint32_t *number;    /* the archive's inode number of each tree inode (0: none yet) */
 	size_t *last;        /* the index of the last link of each tree inode */
 	uint32_t next;       /* the next archive inode number */
-	unsigned char *buf;  /* file data in transit */
+	struct image_entries *l; /* the entries, sorted bytewise */
 };
-
-#define DATA_CHUNK (1 << 16)
-
-static int collect(void *arg, const struct tree_entry *te, struct error *err)
-{
-	struct cpio_list *l = arg;
-	(void)err;
-	if (l->n == l->alloc) {
-		l->alloc = l->alloc ? l->alloc * 2 : 256;
-		l->v = xrealloc(l->v, l->alloc * sizeof(*l->v));
-	}
-	struct cpio_entry *c = &l->v[l->n++];
-	c->name = xstrdup(strcmp(te->path, "/") ? te->path + 1 : ".");
-	c->ino = te->ino;
-	c->mode = te->mode;
-	c->target = te->target ? xstrdup(te->target) : NULL;
-	return 0;
-}
-
-/* bytewise by name, the root first; a prefix sorts before what extends it */
-static int cmp_entry(const void *a, const void *b)
-{
-	const struct cpio_entry *x = a, *y = b;
-	bool xr = strcmp(x->name, ".") == 0, yr = strcmp(y->name, ".") == 0;
-	if (xr || yr)
-		return yr - xr;
-	return strcmp(x->name, y->name);
-}
 
 static int archive_fail(struct archive *a, struct error *err, const char *what)
 {
@@ -77,30 +37,15 @@ static int archive_fail(struct archive *a, struct error *err, const char *what)
 			 : "unknown libarchive error");
 }
 
-/* the data of the regular file ino, size bytes, into the archive */
-static int copy_data(struct cpio_writer *w, ext2_ino_t ino, uint64_t size, const char *name,
-		     struct error *err)
+static int write_data(void *arg, const void *data, size_t len, struct error *err)
 {
-	ext2_file_t f;
-	errcode_t rc = ext2fs_file_open(w->fs, ino, 0, &f);
-	if (rc)
-		return image_fs_error(w->fs, err, rc, "cannot open '/%s'", name);
-	int ret = 0;
-	while (ret == 0 && size) {
-		unsigned want = size < DATA_CHUNK ? (unsigned)size : DATA_CHUNK, got = 0;
-		rc = ext2fs_file_read(f, w->buf, want, &got);
-		if (rc || got == 0)
-			ret = image_fs_error(w->fs, err, rc ? rc : EXT2_ET_SHORT_READ,
-					     "cannot read '/%s'", name);
-		else if (archive_write_data(w->a, w->buf, got) != (la_ssize_t)got)
-			ret = archive_fail(w->a, err, "cannot write the archive");
-		size -= got;
-	}
-	ext2fs_file_close(f);
-	return ret;
+	struct cpio_writer *w = arg;
+	if (archive_write_data(w->a, data, len) != (la_ssize_t)len)
+		return archive_fail(w->a, err, "cannot write the archive");
+	return 0;
 }
 
-static int write_entry(struct cpio_writer *w, const struct cpio_entry *c, size_t index,
+static int write_entry(struct cpio_writer *w, const struct image_entry *c, size_t index,
 		       struct error *err)
 {
 	struct ext2_inode_large in;
@@ -130,7 +75,7 @@ static int write_entry(struct cpio_writer *w, const struct cpio_entry *c, size_t
 	}
 	if (archive_write_header(w->a, e) != ARCHIVE_OK)
 		return archive_fail(w->a, err, "cannot write the archive");
-	return size ? copy_data(w, c->ino, size, c->name, err) : 0;
+	return size ? image_entries_read(w->l, w->fs, c, size, write_data, w, err) : 0;
 }
 
 /* the archive writer for path (created here, O_EXCL) with compression c */
@@ -162,8 +107,9 @@ static int open_archive(struct cpio_writer *w, const char *path, enum image_comp
 	return 0;
 }
 
-static int write_all(struct cpio_writer *w, const struct cpio_list *l, struct error *err)
+static int write_all(struct cpio_writer *w, struct error *err)
 {
+	const struct image_entries *l = w->l;
 	for (size_t i = 0; i < l->n; i++)
 		w->last[l->v[i].ino] = i;
 	for (size_t i = 0; i < l->n; i++)
@@ -177,16 +123,15 @@ static int write_all(struct cpio_writer *w, const struct cpio_list *l, struct er
 int image_cpio_write(struct tree *t, const char *path, enum image_compression c,
 		     struct error *err)
 {
-	struct cpio_list l = { 0 };
+	struct image_entries l = { 0 };
 	ext2_filsys fs = image_tree_fs(t);
 	size_t slots = (size_t)fs->super->s_inodes_count + 1;
 	struct cpio_writer w = { fs, NULL, NULL, xcalloc(slots, sizeof(*w.number)),
-				 xcalloc(slots, sizeof(*w.last)), 1, xmalloc(DATA_CHUNK) };
+				 xcalloc(slots, sizeof(*w.last)), 1, &l };
 	int fd = -1, ret = -1;
-	if (image_tree_walk(t, collect, &l, err) < 0)
+	if (image_entries_list(t, IMAGE_ENTRIES_BYTEWISE, &l, err) < 0)
 		goto out;
-	qsort(l.v, l.n, sizeof(*l.v), cmp_entry);
-	if (open_archive(&w, path, c, &fd, err) < 0 || write_all(&w, &l, err) < 0)
+	if (open_archive(&w, path, c, &fd, err) < 0 || write_all(&w, err) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -198,13 +143,8 @@ out:
 		ret = error_errno(err, errno, "cannot write '%s'", path);
 	if (ret < 0 && fd >= 0)
 		unlink(path);
-	for (size_t i = 0; i < l.n; i++) {
-		free(l.v[i].name);
-		free(l.v[i].target);
-	}
-	free(l.v);
+	image_entries_release(&l);
 	free(w.number);
 	free(w.last);
-	free(w.buf);
 	return ret;
 }

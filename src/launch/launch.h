@@ -14,7 +14,8 @@
  * LAUNCH_IMAGE and LAUNCH_INITRD, and the config names their digests;
  * `run` substitutes the paths it resolved.
  *
- * A profile boots from its image (an ext4 disk: root=/dev/vda), from an
+ * A profile boots from its image (an ext4 disk: root=/dev/vda rw; a
+ * squashfs one: root=/dev/vda ro rootfstype=squashfs, a read-only drive), from an
  * initrd (a cpio archive the kernel unpacks into its root tmpfs and runs
  * /init from, or the `init:` given, which becomes rdinit=; no root= and
  * no disk), or from both (the initramfs's /init runs first and finds
@@ -93,6 +94,8 @@ struct launch_spec {
 	uint32_t cpus;               /* vCPUs */
 	char *init;                  /* init= (rdinit= with no image) or NULL */
 	bool has_image;              /* a root disk (the profile's image:) */
+	bool root_squashfs;          /* the root disk is squashfs: mounted read-only */
+	enum image_compression root_compression; /* a squashfs root's compressor */
 	bool has_initrd;             /* an initramfs (the profile's initrd:) */
 	char *cmdline;               /* extra kernel arguments or NULL */
 	struct launch_nic *nics;     /* one per net entry */
@@ -138,8 +141,9 @@ int launch_spec_check(const struct launch_spec *spec, const struct profile *p,
 		      enum hypervisor hv, struct error *err);
 /*
  * Check that the kernel's .config (its text) builds in every option the
- * profile's devices need (virtio-net for each interface, ...); 0, or -1
- * with a recipe error naming the option and the shipped fragment that sets it.
+ * profile's devices need (virtio-net for each interface, squashfs and its
+ * compressor for a squashfs root, ...); 0, or -1 with a recipe error naming
+ * the option and the shipped fragment that sets it.
  */
 int launch_needs_check(const struct launch_spec *spec, const struct profile *p,
 		       const char *config, struct error *err);
@@ -157,6 +161,8 @@ void launch_mac_derive(const char *recipe_name, const char *profile, size_t inde
 
 /* the kernel output qemu boots: vmlinux (PVH entry, faster) when it can, else bzImage */
 const char *launch_qemu_kernel_output(const struct launch_spec *spec);
+/* the root= arguments of the kernel command line: "root=/dev/vda rw", or ro for squashfs */
+const char *launch_root_args(const struct launch_spec *spec);
 /* the kernel command line qemu passes for accel a */
 char *launch_qemu_cmdline(const struct launch_spec *spec, enum accel a);
 /* the qemu argv for accel a, with LAUNCH_KERNEL / LAUNCH_IMAGE / LAUNCH_INITRD as the paths */

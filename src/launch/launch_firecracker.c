@@ -11,7 +11,8 @@
  * The kernel is always the uncompressed vmlinux (released Firecracker does
  * not boot bzImage).  boot_args is always set, because Firecracker's
  * default command line turns the serial console off; Firecracker adds
- * root=/dev/vda itself for the root drive.
+ * root=/dev/vda itself for the root drive (with ro when it is read-only,
+ * as a squashfs root is).
  */
 #include "launch/launch.h"
 
@@ -23,6 +24,9 @@ char *launch_fc_cmdline(const struct launch_spec *spec)
 {
 	struct buf b = BUF_INIT;
 	buf_adds(&b, "console=ttyS0 reboot=k panic=1 pci=off");
+	/* Firecracker adds root=/dev/vda (and ro for a read-only drive) itself */
+	if (spec->has_image && spec->root_squashfs)
+		buf_adds(&b, " rootfstype=squashfs");
 	if (spec->init)
 		buf_addf(&b, " %s=%s", launch_init_param(spec), spec->init);
 	if (spec->cmdline && *spec->cmdline)
@@ -61,7 +65,8 @@ void launch_fc_json(const struct launch_spec *spec, struct buf *out)
 	if (spec->has_image) {
 		buf_adds(out, "\n    { \"drive_id\": \"rootfs\", \"path_on_host\": ");
 		json_add_string(out, LAUNCH_IMAGE);
-		buf_adds(out, ", \"is_root_device\": true, \"is_read_only\": false }");
+		buf_addf(out, ", \"is_root_device\": true, \"is_read_only\": %s }",
+			 spec->root_squashfs ? "true" : "false");
 		sep = ",\n";
 	}
 	for (size_t i = 0; i < spec->n_disks; i++) {

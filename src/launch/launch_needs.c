@@ -20,6 +20,14 @@ struct need {
 
 static const struct need net_needs[] = { { "VIRTIO_NET", "net.config" } };
 static const struct need disk_needs[] = { { "VIRTIO_BLK", "base.config" } };
+/* a squashfs root: the filesystem, then its compressor (by enum image_compression) */
+static const struct need squashfs_needs[] = { { "SQUASHFS", "squashfs.config" } };
+static const struct need squashfs_compressor_needs[] = {
+	[IMAGE_GZIP] = { "SQUASHFS_ZLIB", "squashfs.config" },
+	[IMAGE_ZSTD] = { "SQUASHFS_ZSTD", "squashfs.config" },
+	[IMAGE_UNCOMPRESSED] = { "SQUASHFS", "squashfs.config" },
+	[IMAGE_XZ] = { "SQUASHFS_XZ", "squashfs.config" },
+};
 static const struct need share_needs[] = {
 	{ "NET_9P", "shares.config" }, { "NET_9P_VIRTIO", "shares.config" },
 	{ "9P_FS", "shares.config" },
@@ -77,6 +85,18 @@ static int check_needs(const struct need *needs, size_t n, const char *config,
 int launch_needs_check(const struct launch_spec *spec, const struct profile *p,
 		       const char *config, struct error *err)
 {
+	if (spec->has_image && spec->root_squashfs) {
+		char *what = xasprintf("image '%s' (squashfs, %s)", p->image,
+				       recipe_image_compression_name(spec->root_compression));
+		int ret = check_needs(squashfs_needs, ARRAY_SIZE(squashfs_needs), config, p,
+				      &p->image_mark, what, err);
+		if (ret == 0)
+			ret = check_needs(&squashfs_compressor_needs[spec->root_compression], 1, config,
+					  p, &p->image_mark, what, err);
+		free(what);
+		if (ret < 0)
+			return -1;
+	}
 	for (size_t i = 0; i < spec->n_nics; i++) {
 		char *what = xasprintf("net %zu (%s)", i, spec->nics[i].user ? "user-mode" : "tap");
 		int ret = check_needs(net_needs, ARRAY_SIZE(net_needs), config, p, &p->net[i].mark,

@@ -15,7 +15,8 @@
  * qemu.json (output of the launch builder), format version 1:
  *   { "mvbuild_launch": 1, "profile": NAME, "hypervisor": "qemu"|"firecracker",
  *     "kernel": { "output": "vmlinux", "sha256": HEX },
- *     "image":  { "output": "rootfs.ext4", "sha256": HEX },        (with an image)
+ *     "image":  { "output": "rootfs.ext4", "sha256": HEX },        (with an image;
+ *                                      "rootfs.squashfs" for a read-only root)
  *     "initrd": { "output": "initramfs.cpio.gz", "sha256": HEX },  (with an initrd)
  *     "persist": BOOL, "accel": "auto"|"kvm"|"tcg",
  *     "disks": [ { "image": NAME, "output": "rootfs.ext4", "sha256": HEX,
@@ -52,8 +53,10 @@ const char *launch_qemu_kernel_output(const struct launch_spec *spec)
 char *launch_qemu_cmdline(const struct launch_spec *spec, enum accel a)
 {
 	struct buf b = BUF_INIT;
-	buf_adds(&b, spec->has_image ? "console=ttyS0 root=/dev/vda rw reboot=t"
-				     : "console=ttyS0 reboot=t");
+	buf_adds(&b, "console=ttyS0");
+	if (spec->has_image)
+		buf_addf(&b, " %s", launch_root_args(spec));
+	buf_adds(&b, " reboot=t");
 	if (spec->init)
 		buf_addf(&b, " %s=%s", launch_init_param(spec), spec->init);
 	/*
@@ -94,7 +97,9 @@ static void add_devices(const struct launch_spec *spec, struct launch_argv *out)
 {
 	if (spec->has_image) {
 		launch_argv_add(out, "-drive");
-		launch_argv_add(out, "id=root,file=" LAUNCH_IMAGE ",format=raw,if=none");
+		launch_argv_add(out, spec->root_squashfs
+				? "id=root,file=" LAUNCH_IMAGE ",format=raw,if=none,readonly=on"
+				: "id=root,file=" LAUNCH_IMAGE ",format=raw,if=none");
 		launch_argv_add(out, "-device");
 		launch_argv_add(out, "virtio-blk-device,drive=root");
 	}

@@ -297,6 +297,8 @@ int launch_spec_from_profile(struct launch_spec *spec, const char *recipe_name,
 	spec->cpus = p->cpus ? p->cpus : 1;
 	spec->init = xstrdup(p->init);
 	spec->has_image = p->image != NULL;
+	spec->root_squashfs = p->image_ref && p->image_ref->format == IMAGE_SQUASHFS;
+	spec->root_compression = p->image_ref ? p->image_ref->compression : IMAGE_XZ;
 	spec->has_initrd = p->initrd != NULL;
 	spec->cmdline = xstrdup(p->cmdline);
 	spec->persist = p->persist;
@@ -319,6 +321,12 @@ int launch_spec_from_profile(struct launch_spec *spec, const char *recipe_name,
  * mount that never happens.  With a disk too, the initramfs's /init runs
  * first and init= is for it to hand on to the disk's init.
  */
+const char *launch_root_args(const struct launch_spec *spec)
+{
+	/* rootfstype: the kernel tries no other filesystem on the way to squashfs */
+	return spec->root_squashfs ? "root=/dev/vda ro rootfstype=squashfs" : "root=/dev/vda rw";
+}
+
 const char *launch_init_param(const struct launch_spec *spec)
 {
 	return spec->has_image ? "init" : "rdinit";

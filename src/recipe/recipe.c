@@ -174,6 +174,7 @@ const char *recipe_image_compression_name(enum image_compression c)
 {
 	static const char *const names[] = {
 		[IMAGE_GZIP] = "gzip", [IMAGE_ZSTD] = "zstd", [IMAGE_UNCOMPRESSED] = "none",
+		[IMAGE_XZ] = "xz",
 	};
 	return names[c];
 }
@@ -182,8 +183,11 @@ const char *recipe_image_output(const struct image *img)
 {
 	static const char *const cpio[] = {
 		[IMAGE_GZIP] = "initramfs.cpio.gz", [IMAGE_ZSTD] = "initramfs.cpio.zst",
-		[IMAGE_UNCOMPRESSED] = "initramfs.cpio",
+		[IMAGE_UNCOMPRESSED] = "initramfs.cpio", [IMAGE_XZ] = "initramfs.cpio.xz",
 	};
+	/* a squashfs image names its compressor in its superblock, not its file name */
+	if (img->format == IMAGE_SQUASHFS)
+		return "rootfs.squashfs";
 	return img->format == IMAGE_CPIO ? cpio[img->compression] : "rootfs.ext4";
 }
 

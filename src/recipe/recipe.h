@@ -99,15 +99,15 @@ struct overlay {
 };
 
 /* what an image is written as (`format:`) */
-enum image_format { IMAGE_EXT4, IMAGE_CPIO };
-/* how a cpio image is compressed (`compression:`), in recipe_image_compressions order */
-enum image_compression { IMAGE_GZIP, IMAGE_ZSTD, IMAGE_UNCOMPRESSED };
+enum image_format { IMAGE_EXT4, IMAGE_CPIO, IMAGE_SQUASHFS };
+/* how a cpio or squashfs image is compressed (`compression:`; names: recipe_image_compression_name) */
+enum image_compression { IMAGE_GZIP, IMAGE_ZSTD, IMAGE_UNCOMPRESSED, IMAGE_XZ };
 
 struct image {
 	char *name;
 	struct mark mark;
-	enum image_format format;  /* ext4 (default) or cpio (an initramfs) */
-	enum image_compression compression; /* cpio only; gzip by default */
+	enum image_format format;  /* ext4 (default), cpio (an initramfs) or squashfs (read-only) */
+	enum image_compression compression; /* cpio: gzip by default; squashfs: xz by default */
 	bool size_auto;            /* size: auto */
 	uint64_t size;             /* bytes, when !size_auto */
 	char *fs;                  /* "ext4" */
@@ -222,9 +222,9 @@ struct source *recipe_find_source(const struct recipe *r, const char *name);
 struct kernel *recipe_find_kernel(const struct recipe *r, const char *name);
 struct image *recipe_find_image(const struct recipe *r, const char *name);
 struct profile *recipe_find_profile(const struct recipe *r, const char *name);
-/* the name of compression c as a recipe writes it ("gzip", "zstd", "none") */
+/* the name of compression c as a recipe writes it ("gzip", "zstd", "none", "xz") */
 const char *recipe_image_compression_name(enum image_compression c);
-/* the name of img's output file: "rootfs.ext4", or "initramfs.cpio" plus ".gz" / ".zst" */
+/* the name of img's output file: "rootfs.ext4", "rootfs.squashfs", or "initramfs.cpio" plus ".gz" / ".zst" */
 const char *recipe_image_output(const struct image *img);
 
 

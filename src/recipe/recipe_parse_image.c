@@ -258,7 +258,9 @@ static int parse_epoch(struct recipe_parser *p, void *entity, const struct ynode
 static int parse_format(struct recipe_parser *p, void *entity, const struct ynode *v,
 			const char *key, const char *ctx)
 {
-	static const char *const formats[] = { [IMAGE_EXT4] = "ext4", [IMAGE_CPIO] = "cpio" };
+	static const char *const formats[] = {
+		[IMAGE_EXT4] = "ext4", [IMAGE_CPIO] = "cpio", [IMAGE_SQUASHFS] = "squashfs",
+	};
 	struct image *img = entity;
 	int f;
 	if (recipe_parse_enum(p, v, key, 0, ctx, formats, ARRAY_SIZE(formats), &f) < 0)
@@ -267,17 +269,27 @@ static int parse_format(struct recipe_parser *p, void *entity, const struct ynod
 	return 0;
 }
 
+/* read once the format is known (check_format_keys): which values it takes depends on it */
 static int parse_compression(struct recipe_parser *p, void *entity, const struct ynode *v,
 			     const char *key, const char *ctx)
 {
-	const char *names[IMAGE_UNCOMPRESSED + 1];
-	struct image *img = entity;
+	return 0;
+}
+
+/* the compression v names, among the n that format takes (its default first) */
+static int read_compression(struct recipe_parser *p, struct image *img, const struct ynode *v,
+			    const enum image_compression *allowed, size_t n, const char *ctx)
+{
+	const char *names[4];
 	int c;
-	for (int i = 0; i <= IMAGE_UNCOMPRESSED; i++)
-		names[i] = recipe_image_compression_name((enum image_compression)i);
-	if (recipe_parse_enum(p, v, key, 0, ctx, names, ARRAY_SIZE(names), &c) < 0)
+	img->compression = allowed[0];
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		names[i] = recipe_image_compression_name(allowed[i]);
+	if (recipe_parse_enum(p, v, "compression", 0, ctx, names, n, &c) < 0)
 		return -1;
-	img->compression = (enum image_compression)c;
+	img->compression = allowed[c];
 	return 0;
 }
 
@@ -295,23 +307,31 @@ static const struct recipe_key image_keys[] = {
 	RECIPE_KEY_FN("overlays", parse_overlays),
 };
 
-/* the keys of one format that the other one has no use for */
-static int check_format_keys(struct recipe_parser *p, const struct image *img,
+/* the keys of one format that the others have no use for, and the compression it takes */
+static int check_format_keys(struct recipe_parser *p, struct image *img,
 			     const struct ynode *map, const char *ctx)
 {
 	static const char *const ext4_only[] = { "size", "fs", "label", "inodes" };
-	const struct ynode *v;
+	static const enum image_compression cpio[] = { IMAGE_GZIP, IMAGE_ZSTD, IMAGE_UNCOMPRESSED };
+	/* xz: the smallest, and what mksquashfs users and distributions' live images expect */
+	static const enum image_compression squashfs[] = { IMAGE_XZ, IMAGE_ZSTD, IMAGE_GZIP };
+	const struct ynode *v, *comp = recipe_yaml_get(map, "compression");
 	if (img->format == IMAGE_EXT4) {
-		if ((v = recipe_yaml_get(map, "compression")))
-			return recipe_parse_fail(p, v, "%s is an ext4 filesystem, which takes no "
-						 "'compression' (only format: cpio is compressed)", ctx);
+		if (comp)
+			return recipe_parse_fail(p, comp, "%s is an ext4 filesystem, which takes no "
+						 "'compression' (only format: cpio or squashfs is "
+						 "compressed)", ctx);
 		return 0;
 	}
+	const char *what = img->format == IMAGE_CPIO ? "a cpio archive (format: cpio)"
+		: "a read-only squashfs filesystem (format: squashfs; its size is what it holds)";
 	for (size_t i = 0; i < ARRAY_SIZE(ext4_only); i++)
 		if ((v = recipe_yaml_get(map, ext4_only[i])))
-			return recipe_parse_fail(p, v, "%s is a cpio archive (format: cpio), which "
-						 "takes no '%s' (an ext4 setting)", ctx, ext4_only[i]);
-	return 0;
+			return recipe_parse_fail(p, v, "%s is %s, which takes no '%s' (an ext4 setting)",
+						 ctx, what, ext4_only[i]);
+	if (img->format == IMAGE_CPIO)
+		return read_compression(p, img, comp, cpio, ARRAY_SIZE(cpio), ctx);
+	return read_compression(p, img, comp, squashfs, ARRAY_SIZE(squashfs), ctx);
 }
 
 static int parse_image(struct recipe_parser *p, struct image *img, const struct ynode *map,

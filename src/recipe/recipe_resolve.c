@@ -130,9 +130,17 @@ static int resolve_images(struct recipe *r, const struct name_index *sources, st
 	return 0;
 }
 
+/* what an image of format f is, for messages */
+static const char *format_phrase(enum image_format f)
+{
+	return f == IMAGE_CPIO ? "a cpio archive" : f == IMAGE_SQUASHFS ? "a squashfs filesystem"
+		: "an ext4 filesystem";
+}
+
 /*
- * The profile's image (a disk: ext4) or initrd (loaded into memory: cpio),
- * each of the format its role needs, at the mark of the reference.
+ * The profile's image (a disk: ext4, or squashfs mounted read-only) or
+ * initrd (loaded into memory: cpio), each of the format its role needs, at
+ * the mark of the reference.
  */
 static int resolve_boot_image(struct profile *pr, const struct name_index *images, bool initrd,
 			      const char *user, struct error *err)
@@ -147,11 +155,17 @@ static int resolve_boot_image(struct profile *pr, const struct name_index *image
 	else
 		pr->image_ref = img;
 	if (initrd && img->format != IMAGE_CPIO)
-		return recipe_yaml_fail(err, m, "%s uses image '%s' as its initrd, but it is an ext4 "
-			       "filesystem: an initrd must be an image of format cpio", user, name);
-	if (!initrd && img->format != IMAGE_EXT4)
+		return recipe_yaml_fail(err, m, "%s uses image '%s' as its initrd, but it is %s: "
+			       "an initrd must be an image of format cpio", user, name,
+			       format_phrase(img->format));
+	if (!initrd && img->format == IMAGE_CPIO)
 		return recipe_yaml_fail(err, m, "%s uses image '%s' as its disk, but it is a cpio archive: "
 			       "boot it with 'initrd: %s'", user, name, name);
+	/* persist keeps what the guest wrote to its root: a squashfs root takes no writes */
+	if (!initrd && img->format == IMAGE_SQUASHFS && pr->persist)
+		return recipe_yaml_fail(err, m, "%s keeps its root disk (persist: true), but image '%s' "
+			       "is a read-only squashfs filesystem: drop persist, or use format ext4",
+			       user, name);
 	return 0;
 }
 
@@ -163,8 +177,9 @@ static int resolve_disk_image(struct profile_disk *d, const struct name_index *i
 	if (!d->image_ref)
 		return -1;
 	if (d->image_ref->format != IMAGE_EXT4)
-		return recipe_yaml_fail(err, &d->image_mark, "%s uses image '%s' as a disk, but it is a "
-			       "cpio archive: a disk must be an image of format ext4", user, d->image);
+		return recipe_yaml_fail(err, &d->image_mark, "%s uses image '%s' as a disk, but it is "
+			       "%s: a disk must be an image of format ext4", user, d->image,
+			       format_phrase(d->image_ref->format));
 	return 0;
 }
 

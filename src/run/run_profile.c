@@ -219,8 +219,12 @@ static int prepare_dir(struct mvctx *ctx, const struct profile *p, const struct 
 	}
 	char rid[17];
 	recipe_id(ctx->recipe, rid);
+	/* a squashfs root is read-only (qemu readonly=on): the cached image itself, no copy */
+	bool copy = img && !spec->root_squashfs;
 	int ret = run_dir_prepare(rd, cache_root(ctx->cache), rid, spec->profile, spec->persist,
-				  img ? img->path : NULL, img ? img->digest : NULL, err);
+				  copy ? img->path : NULL, copy ? img->digest : NULL, err);
+	if (ret == 0 && img && !copy)
+		rd->image = xstrdup(img->path);
 	if (ret == 0 && rd->reused)
 		progress_debug(ctx->progress, NULL, "reusing the persistent image '%s'", rd->image);
 	return ret;

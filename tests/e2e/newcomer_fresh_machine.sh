@@ -33,6 +33,8 @@ check_eq "make demo works on the first try" "$rc" 0
 [ "$rc" = 0 ] || diag "$(tail -30 "$T/demo.log")"
 check "make demo ran apt-get install for the missing packages" \
 	grep -q 'apt-get .*install.* libarchive-dev' "$T/state/apt.log"
+check "among them libsquashfs-dev (format: squashfs is compiled against it)" \
+	grep -q 'apt-get .*install.* libsquashfs-dev' "$T/state/apt.log"
 check "the demo guest booted" grep -q 'mvbuild-demo: hello from the guest' "$T/demo.log"
 
 # make install, from the plain build make demo made (PREFIX and DESTDIR honoured)

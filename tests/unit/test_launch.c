@@ -390,6 +390,55 @@ static void test_disks(void)
 	free(root);
 }
 
+/* a squashfs root: read-only everywhere, and the kernel needs squashfs and its compressor */
+static void test_squashfs_root(void)
+{
+	struct image img = { .name = "rootfs", .format = IMAGE_SQUASHFS, .compression = IMAGE_ZSTD };
+	struct profile p = base_profile();
+	p.image_ref = &img;
+	p.image_mark = (struct mark){ "demo.yaml", 9, 12 };
+	struct launch_spec s;
+	struct error err = ERROR_INIT;
+	ok(launch_spec_from_profile(&s, NULL, &p, &err) == 0, "squashfs root spec");
+	set_kernel(&s, true, true, true);
+	char *line = launch_qemu_cmdline(&s, ACCEL_KVM);
+	is_str(line, "console=ttyS0 root=/dev/vda ro rootfstype=squashfs reboot=t init=/init",
+	       "qemu mounts a squashfs root read-only");
+	free(line);
+	struct launch_argv a = { 0 };
+	launch_qemu_argv(&s, ACCEL_KVM, &a);
+	bool ro = false;
+	for (size_t i = 0; i < a.n; i++)
+		ro |= !strcmp(a.v[i], "id=root,file=${image},format=raw,if=none,readonly=on");
+	ok(ro, "its qemu drive is read-only");
+	launch_argv_release(&a);
+	struct buf b = BUF_INIT;
+	launch_fc_json(&s, &b);
+	ok(strstr(b.data, "\"is_root_device\": true, \"is_read_only\": true") &&
+	   strstr(b.data, "pci=off rootfstype=squashfs init=/init"),
+	   "Firecracker: a read-only root drive, rootfstype=squashfs");
+	buf_release(&b);
+	ok(launch_needs_check(&s, &p, "CONFIG_SQUASHFS=y\nCONFIG_SQUASHFS_ZSTD=y\n", &err) == 0,
+	   "squashfs and zstd built in: a squashfs root with zstd boots");
+	ok(launch_needs_check(&s, &p, "CONFIG_SQUASHFS_ZSTD=y\n", &err) < 0 &&
+	   !strcmp(err.msg, "demo.yaml:9:12: profile 'default': image 'rootfs' (squashfs, zstd) needs "
+	   "CONFIG_SQUASHFS: requested y, got n in kernel 'microvm' (the shipped fragment "
+	   "kernel/squashfs.config sets it)"), "no squashfs: %s", err.msg);
+	error_release(&err);
+	ok(launch_needs_check(&s, &p, "CONFIG_SQUASHFS=y\nCONFIG_SQUASHFS_XZ=y\n", &err) < 0 &&
+	   strstr(err.msg, "needs CONFIG_SQUASHFS_ZSTD: requested y, got n"),
+	   "no zstd for a zstd image: %s", err.msg);
+	error_release(&err);
+	launch_spec_release(&s);
+	img.compression = IMAGE_GZIP;
+	ok(launch_spec_from_profile(&s, NULL, &p, &err) == 0 &&
+	   launch_needs_check(&s, &p, "CONFIG_SQUASHFS=y\n", &err) < 0 &&
+	   strstr(err.msg, "(squashfs, gzip) needs CONFIG_SQUASHFS_ZLIB"), "gzip needs zlib: %s",
+	   err.msg);
+	error_release(&err);
+	launch_spec_release(&s);
+}
+
 /* shares: -fsdev with security_model=none, read-only on request; Firecracker refuses them */
 static void test_shares(void)
 {
@@ -536,6 +585,7 @@ int main(void)
 	test_invalid();
 	test_usernet();
 	test_disks();
+	test_squashfs_root();
 	test_shares();
 	test_mac();
 	test_json_reader();
