@@ -112,7 +112,8 @@ mvb --cache "$C" build image:app
 must_succeed "oci-layout by tag builds"
 mvb --cache "$C" path image:app
 img=$(out_of "$out" rootfs.ext4); man=$(out_of "$out" manifest); cfg=$(out_of "$out" oci-config)
-check "e2fsck -fn is clean" e2fsck -fn "$img" >/dev/null 2>&1
+e2fsck -fn "$img" >"$T/fsck.out" 2>&1
+check_eq "e2fsck -fn is clean" "$?" 0
 mkdir "$T/dump"; debugfs -R "rdump / $T/dump" "$img" >/dev/null 2>&1
 check_eq "the image holds the tree umoci raw unpack gives" "$(listing "$T/dump")" "$(listing "$T/oracle")"
 check "no .wh. file in the image" test -z "$(grep -F .wh. "$man")"
@@ -195,4 +196,14 @@ PY
 mvb --cache "$C" build image:weird
 check_contains "an unknown media type is named" "$errout" "layer media type 'application/vnd.example.foo' is not a tar, tar+gzip or tar+zstd layer"
 check "and is an error before anything is built" test "$rc" -ne 0
+
+echo "# a blob that is a symlink out of the layout is refused"
+cp -a img esc
+cp "esc/blobs/sha256/${blob#sha256:}" "$T/outside"
+ln -sf "$T/outside" "esc/blobs/sha256/${blob#sha256:}"
+sed -i 's/^images:$/  esc: { oci-layout: esc, ref: v1 }\nimages:\n  esc: { size: 32M, layers: [esc] }/' mvbuild.yaml
+mvb --cache "$C" build image:esc
+check_contains "the escape is named" "$errout" "leads out of the layout"
+mvb --cache "$C" path source:esc
+check "no cache entry for it" test "$rc" -ne 0
 done_testing
