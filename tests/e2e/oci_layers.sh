@@ -140,6 +140,8 @@ mvb --cache "$C" build image:legacy
 must_succeed "docker-archive builds"
 mvb --cache "$C" path image:legacy
 check "the docker-archive gives the same tree" cmp -s "$(out_of "$out" manifest)" "$man"
+mvb --cache "$C" fetch --print-checksums legacy
+check_eq "fetch --print-checksums prints the archive's sha256" "$(awk '$2 == "sha256" { print $3 }' <<<"$out")" "$(sha256sum <legacy.tar | cut -c1-64)"
 mvb --cache "$C" path source:app; app_layer=$(out_of "$out" layer-1)
 mvb --cache "$C" path source:pinned
 check_eq "a layer shared by two sources is one blob" "$(out_of "$out" layer-1)" "$app_layer"
