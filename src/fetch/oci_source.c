@@ -162,10 +162,7 @@ static int resolve_descriptor(const struct source *src, const char *dir,
 		if (read_blob(dir, digest, size, OCI_MANIFEST_MAX, "manifest", &r->manifest_text,
 			      err) < 0)
 			goto out;
-		char *doc_type = oci_manifest_media_type(r->manifest_text.data, r->manifest_text.len);
-		bool is_index = oci_manifest_is_index_type(doc_type ? doc_type : type);
-		free(doc_type);
-		if (!is_index) {
+		if (!oci_manifest_is_index(r->manifest_text.data, r->manifest_text.len, type)) {
 			ret = oci_manifest_parse(&r->manifest, r->manifest_text.data,
 						 r->manifest_text.len, err);
 			if (ret < 0)

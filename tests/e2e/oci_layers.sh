@@ -166,6 +166,31 @@ add_layer img v1 f:etc/more:more
 mvb --cache "$C" explain source:app
 check_contains "explain names the new layer of source app" "$out" "layer 6 added (sha256:"
 
+echo "# an image index: the platform's manifest is picked, a missing platform is named"
+python3 - <<'PY'
+import hashlib, json
+idx = json.load(open("img/index.json"))
+v1 = [m for m in idx["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == "v1"][0]
+arm = dict(v1, digest="sha256:" + "1" * 64, platform={"os": "linux", "architecture": "arm64"})
+arm.pop("annotations")
+amd = dict(v1, platform={"os": "linux", "architecture": "amd64"}); amd.pop("annotations")
+doc = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                  "manifests": [arm, amd]}).encode()
+h = hashlib.sha256(doc).hexdigest(); open("img/blobs/sha256/" + h, "wb").write(doc)
+idx["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + h,
+                         "size": len(doc), "annotations": {"org.opencontainers.image.ref.name": "multi"}})
+json.dump(idx, open("img/index.json", "w"))
+PY
+sed -i 's/^images:$/  multi: { oci-layout: img, ref: multi }\n  s390: { oci-layout: img, ref: multi, platform: linux\/s390x }\nimages:\n  multi: { size: 32M, layers: [multi] }\n  s390: { size: 32M, layers: [s390] }/' mvbuild.yaml
+mvb --cache "$C" build image:multi
+must_succeed "an index builds for linux/amd64"
+mvb --cache "$C" path image:multi; multi_man=$(out_of "$out" manifest)
+mvb --cache "$C" build image:app
+mvb --cache "$C" path image:app
+check "the index gives the tree of its amd64 manifest (v1's)" cmp -s "$multi_man" "$(out_of "$out" manifest)"
+mvb --cache "$C" build image:s390
+check_contains "a platform the index lacks is named" "$errout" "the image index has no manifest for the platform linux/s390x (it has: linux/arm64, linux/amd64)"
+
 echo "# a tar+zstd layer holding a whiteout that is a hardlink (containerd removes by name;"
 echo "# umoci raw unpack ignores such an entry, so it is no oracle here)"
 cp -a img zst
@@ -180,6 +205,8 @@ check "the hardlink whiteout removed its file and left no link" \
 	test -z "$(grep -E '^/etc/(victim|\.wh)' "$(out_of "$out" manifest)")"
 
 echo "# a changed byte in a blob, an unknown media type: errors, nothing published"
+# (a fresh cache: one holding the image already never reads the layout's blobs again)
+C2=$T/cache2
 cp -a img bad
 blob=$(python3 -c 'import json; m=json.load(open("bad/index.json"))["manifests"][0]["digest"][7:]; print(json.load(open("bad/blobs/sha256/"+m))["layers"][0]["digest"])')
 python3 - "bad/blobs/sha256/${blob#sha256:}" <<'PY'
@@ -199,10 +226,10 @@ t = [l for l in t if l not in src]
 i = t.index("images:"); t[i:i] = src
 open("mvbuild.yaml", "w").write("\n".join(t) + "\n")
 PY
-mvb --cache "$C" build image:bad
+mvb --cache "$C2" build image:bad
 check_eq "a corrupted layer fails the build" "$rc" 1
 check_contains "the error names the blob" "$errout" "layer '$blob' does not match its digest"
-mvb --cache "$C" path source:bad
+mvb --cache "$C2" path source:bad
 check "no cache entry for the corrupted source" test "$rc" -ne 0
 cp -a img weird
 python3 - <<'PY'
@@ -216,7 +243,7 @@ open(d + h, "wb").write(b)
 idx["manifests"][0]["digest"] = "sha256:" + h; idx["manifests"][0]["size"] = len(b)
 os.chmod("weird/index.json", 0o644); json.dump(idx, open("weird/index.json", "w"))
 PY
-mvb --cache "$C" build image:weird
+mvb --cache "$C2" build image:weird
 check_contains "an unknown media type is named" "$errout" "layer media type 'application/vnd.example.foo' is not a tar, tar+gzip or tar+zstd layer"
 check "and is an error before anything is built" test "$rc" -ne 0
 
@@ -225,8 +252,8 @@ cp -a img esc
 cp "esc/blobs/sha256/${blob#sha256:}" "$T/outside"
 ln -sf "$T/outside" "esc/blobs/sha256/${blob#sha256:}"
 sed -i 's/^images:$/  esc: { oci-layout: esc, ref: v1 }\nimages:\n  esc: { size: 32M, layers: [esc] }/' mvbuild.yaml
-mvb --cache "$C" build image:esc
+mvb --cache "$C2" build image:esc
 check_contains "the escape is named" "$errout" "leads out of the layout"
-mvb --cache "$C" path source:esc
+mvb --cache "$C2" path source:esc
 check "no cache entry for it" test "$rc" -ne 0
 done_testing
