@@ -126,13 +126,13 @@ static struct build_input *collect_inputs(const struct node *n, size_t *count)
 }
 
 /*
- * A path source is a local file: it may be private, so it reaches a shared
+ * A local source (path, oci-layout, docker-archive) may be private, so it reaches a shared
  * remote only when the machine config says remote: {upload_sources: true}.
  * Readers never need it when the outputs built from it are there.
  */
 static bool may_upload(const struct engine *e, const struct node *n)
 {
-	if (n->kind != NODE_SOURCE || n->u.source->kind != SOURCE_PATH)
+	if (n->kind != NODE_SOURCE || !recipe_source_is_local(n->u.source))
 		return true;
 	return e->ctx->config && e->ctx->config->upload_sources;
 }

@@ -1,6 +1,8 @@
 /*
  * builder_source: the builder of "source:NAME" nodes.  Its one output,
- * "file", is the source's bytes, verified against the declared checksum.
+ * "file", is the source's bytes, verified against the declared checksum;
+ * a container image (oci, oci-layout, docker-archive) is oci_source's, with
+ * the outputs it describes.
  *
  * Key: a source with a checksum is keyed by "checksum" = "ALGO HEX" alone, so
  * changing its URLs or a mirror never rebuilds anything downstream; a local
@@ -26,6 +28,7 @@
 #include "base/fileutil.h"
 #include "fetch/fetch.h"
 #include "fetch/fetch_source.h"
+#include "fetch/oci_source.h"
 #include "recipe/recipe.h"
 #include "base/util.h"
 
@@ -43,6 +46,10 @@ static int source_describe(struct mvctx *ctx, const struct node *node, struct re
 			   struct error *err)
 {
 	const struct source *src = node->u.source;
+	if (recipe_source_is_image(src) && oci_source_describe(ctx, src, rec, err) < 0)
+		return -1;
+	if (src->kind == SOURCE_OCI_REGISTRY || src->kind == SOURCE_OCI_LAYOUT)
+		return 0;
 	if (src->has_checksum) {
 		const char *words[] = { hash_algo_name(src->algo), src->checksum };
 		record_add_words(rec, "checksum", NULL, words, ARRAY_SIZE(words));
@@ -111,15 +118,18 @@ static int source_build(struct build_ctx *b, struct error *err)
 	const struct source *src = b->node->u.source;
 	char *dest = path_join(b->workdir, "file");
 	char content[SHA256_HEX] = "";
-	int ret = src->kind == SOURCE_PATH ? build_path_source(b, src, dest, content, err)
-					   : build_url_source(b, src, dest, content, err);
+	int ret = recipe_source_is_image(src) ? oci_source_build(b, src, err)
+		  : src->kind == SOURCE_PATH ? build_path_source(b, src, dest, content, err)
+		  : build_url_source(b, src, dest, content, err);
 	/* the cause is in the recipe (a checksum, a path, a URL): point at it */
 	if (ret < 0) {
 		error_locate(err, src->mark.file, src->mark.line, src->mark.column);
 		error_prefix(err, "%s:%d:%d", src->mark.file, src->mark.line, src->mark.column);
 	}
 	/* a digest computed on the way in spares the cache a second read of the file */
-	if (ret == 0 && content[0])
+	if (recipe_source_is_image(src))
+		;
+	else if (ret == 0 && content[0])
 		builder_output_hashed(b, "file", "file", content);
 	else if (ret == 0)
 		builder_output(b, "file", "file");

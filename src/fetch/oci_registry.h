@@ -73,4 +73,19 @@ int oci_registry_manifest(struct oci_registry *r, const char *ref, struct buf *b
 int oci_registry_blob(struct oci_registry *r, const char *digest, uint64_t size, int fd,
 		      char content[SHA256_HEX], struct error *err);
 
+struct build_ctx;
+struct source;
+
+/*
+ * Pulling an `oci:` source (oci_registry_pull.c): write the image
+ * src->oci_digest of src->oci_registry/src->oci_repo as an OCI image layout
+ * in the existing empty directory layout_dir: the file oci-layout, an
+ * index.json whose manifests[] holds a descriptor of src->oci_digest, and
+ * blobs/sha256/HEX for that manifest or index, and, for the manifest that
+ * src->platform selects, its config and its layers.  Returns 0, or -1 with
+ * err.
+ */
+int oci_registry_pull(struct build_ctx *b, const struct source *src, const char *layout_dir,
+		      struct error *err);
+
 #endif

@@ -22,6 +22,18 @@ void recipe_id(const struct recipe *r, char id[17])
 	id[16] = '\0';
 }
 
+bool recipe_source_is_local(const struct source *s)
+{
+	return s->kind == SOURCE_PATH || s->kind == SOURCE_OCI_LAYOUT ||
+	       s->kind == SOURCE_DOCKER_ARCHIVE;
+}
+
+bool recipe_source_is_image(const struct source *s)
+{
+	return s->kind == SOURCE_OCI_REGISTRY || s->kind == SOURCE_OCI_LAYOUT ||
+	       s->kind == SOURCE_DOCKER_ARCHIVE;
+}
+
 /* ---- release ------------------------------------------------------------ */
 
 static void free_strings(char **v, size_t n)
@@ -38,6 +50,13 @@ static void source_release(struct source *s)
 	free(s->path);
 	free(s->base_dir);
 	free(s->checksum);
+	free(s->oci_registry);
+	free(s->oci_repo);
+	free(s->oci_tag);
+	free(s->oci_digest);
+	free(s->platform.os);
+	free(s->platform.arch);
+	free(s->platform.variant);
 }
 
 static void recipe_path_release(struct recipe_path *p)

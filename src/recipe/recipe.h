@@ -19,20 +19,55 @@
 #include "base/hash.h"
 #include "recipe/mark.h"
 
-enum source_kind { SOURCE_URL, SOURCE_PATH };
+enum source_kind {
+	SOURCE_URL,            /* url: / urls: a file to download */
+	SOURCE_PATH,           /* path: a local file */
+	SOURCE_OCI_REGISTRY,   /* oci: HOST[:PORT]/REPO[:TAG]@sha256:HEX, a registry's image */
+	SOURCE_OCI_LAYOUT,     /* oci-layout: DIR with ref: TAG|sha256:HEX, an OCI image layout */
+	SOURCE_DOCKER_ARCHIVE, /* docker-archive: FILE, `docker save` output */
+};
+
+/*
+ * The platform an OCI source picks from an image index (`platform:
+ * OS/ARCH[/VARIANT]`, default linux/amd64), in the index's own spelling
+ * ("amd64", "arm64" + "v8"); an image that is no index must match it.
+ */
+struct source_platform {
+	char *os;                /* "linux" */
+	char *arch;              /* "amd64" */
+	char *variant;           /* "v8", or NULL */
+};
 
 struct source {
 	char *name;              /* key under sources: */
 	struct mark mark;        /* where the source is defined */
-	enum source_kind kind;   /* url(s) or a local path */
+	enum source_kind kind;   /* url(s), a local path, or a container image */
 	char **urls;             /* SOURCE_URL: urls in the order to try */
 	size_t n_urls;           /* count of urls */
-	char *path;              /* SOURCE_PATH: the path as written */
+	char *path;              /* SOURCE_PATH, SOURCE_DOCKER_ARCHIVE: the file as written;
+				    SOURCE_OCI_LAYOUT: the layout's directory as written */
 	char *base_dir;          /* directory of the file that defined it */
-	bool has_checksum;       /* false only for a path source without one */
+	bool has_checksum;       /* the file's checksum (url, path, docker-archive); false
+				    for a path or docker-archive without one and for the
+				    OCI kinds, which are pinned by oci_digest */
 	enum hash_algo algo;     /* sha256 or sha512 */
 	char *checksum;          /* lowercase hex, when has_checksum */
+	/* container images (SOURCE_OCI_*, SOURCE_DOCKER_ARCHIVE) */
+	char *oci_registry;      /* SOURCE_OCI_REGISTRY: "HOST" or "HOST:PORT" */
+	char *oci_repo;          /* SOURCE_OCI_REGISTRY: the repository ("team/alpine") */
+	char *oci_tag;           /* registry: the tag written beside the digest (for
+				    humans, never in a key), or NULL; oci-layout: ref:
+				    when it is a tag, else NULL */
+	char *oci_digest;        /* "sha256:HEX" of the manifest or index: registry: the
+				    pinned digest (always set); oci-layout: ref: when it
+				    is a digest, else NULL (resolved from index.json) */
+	struct source_platform platform; /* all three image kinds; defaults filled in */
 };
+
+/* the source is a file or directory on this machine (path, oci-layout, docker-archive) */
+bool recipe_source_is_local(const struct source *s);
+/* the source is a container image (oci, oci-layout, docker-archive) */
+bool recipe_source_is_image(const struct source *s);
 
 enum kernel_base_kind {
 	KBASE_ALLNOCONFIG,

@@ -169,9 +169,10 @@ static int check_source_path(struct loader *l, const struct source *s, const cha
 			     const char *written, const char *path)
 {
 	char *subject = xasprintf("%s '%s' of source '%s'", what, written, s->name);
+	/* an OCI layout is a directory, and its many blobs are pinned by its manifest */
 	struct recipe_tree_path tp = { subject, s->base_dir, path,
 				       s->has_checksum ? RECIPE_TREE_ANYWHERE : RECIPE_TREE_OR_ALLOWED,
-				       false, true };
+				       s->kind == SOURCE_OCI_LAYOUT, true };
 	int ret = recipe_tree_check(l->r->dir, l->trust, &tp, l->err);
 	free(subject);
 	if (ret < 0) {
@@ -181,12 +182,15 @@ static int check_source_path(struct loader *l, const struct source *s, const cha
 	return ret;
 }
 
-/* path sources and file:// URLs lie where the boundary lets a recipe read */
+/* local sources and file:// URLs lie where the boundary lets a recipe read */
 static int check_sources(struct loader *l)
 {
 	for (size_t i = 0; i < l->r->n_sources; i++) {
 		const struct source *s = &l->r->sources[i];
-		if (s->kind == SOURCE_PATH && check_source_path(l, s, "path", s->path, s->path) < 0)
+		static const char *const what[] = { [SOURCE_PATH] = "path",
+			[SOURCE_OCI_LAYOUT] = "oci-layout", [SOURCE_DOCKER_ARCHIVE] = "docker-archive" };
+		if (recipe_source_is_local(s) && check_source_path(l, s, what[s->kind], s->path,
+								     s->path) < 0)
 			return -1;
 		for (size_t j = 0; s->kind == SOURCE_URL && j < s->n_urls; j++) {
 			char *path = recipe_tree_file_url_path(s->urls[j]);

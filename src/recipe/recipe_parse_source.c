@@ -1,7 +1,9 @@
 /*
  * recipe_parse_source: one entry of `sources:` (a tarball or tree to
- * download by URL with its checksum, or a local path), every key checked.
- * Sources need not exist yet: they may be downloaded or generated later.
+ * download by URL with its checksum, a local path, or a container image: a
+ * registry's by digest, an OCI image layout, a `docker save` archive),
+ * every key checked.  Sources need not exist yet: they may be downloaded or
+ * generated later.
  */
 #include "recipe/recipe_parse_source.h"
 
@@ -12,13 +14,212 @@
 
 /*
  * Every key of a source, read together: exactly one location (the first
- * three, in this order) and at most one checksum (named as hash_algo_name()).
+ * six, in this order), at most one checksum (named as hash_algo_name()),
+ * and the keys of container images.
  */
 static const struct recipe_key source_keys[] = {
 	RECIPE_KEY_TOGETHER("url"), RECIPE_KEY_TOGETHER("urls"), RECIPE_KEY_TOGETHER("path"),
+	RECIPE_KEY_TOGETHER("oci"), RECIPE_KEY_TOGETHER("oci-layout"),
+	RECIPE_KEY_TOGETHER("docker-archive"),
 	RECIPE_KEY_TOGETHER("sha256"), RECIPE_KEY_TOGETHER("sha512"),
+	RECIPE_KEY_TOGETHER("ref"), RECIPE_KEY_TOGETHER("platform"),
 };
-enum { LOC_URL, LOC_URLS, LOC_PATH, N_LOCATIONS };
+enum { LOC_URL, LOC_URLS, LOC_PATH, LOC_OCI, LOC_OCI_LAYOUT, LOC_DOCKER_ARCHIVE, N_LOCATIONS };
+
+#define OCI_REFERENCE "a reference HOST[:PORT]/REPO@sha256:HEX"
+#define OCI_DIGEST "sha256:" /* the one digest algorithm a recipe pins images by */
+
+static bool is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* "sha256:" and 64 lowercase hex digits, the text s[0..len) */
+static bool is_oci_digest(const char *s, size_t len)
+{
+	size_t n = strlen(OCI_DIGEST);
+	if (len != n + 64 || strncmp(s, OCI_DIGEST, n) != 0)
+		return false;
+	char *hex = xstrndup(s + n, 64);
+	bool ok = hash_hex_is_valid(hex, 64);
+	free(hex);
+	return ok;
+}
+
+/* a registry host: letters, digits, '.', '-', then an optional :PORT (1-65535) */
+static bool is_registry_host(const char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len && (is_lower_alnum(s[i]) || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '.' ||
+			   s[i] == '-'))
+		i++;
+	if (i == 0 || i == len)
+		return i == len && i > 0;
+	if (s[i] != ':' || i + 1 == len || len - i - 1 > 5)
+		return false;
+	unsigned long port = 0;
+	for (size_t j = i + 1; j < len; j++) {
+		if (s[j] < '0' || s[j] > '9')
+			return false;
+		port = port * 10 + (unsigned long)(s[j] - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
+/* a repository: components of lowercase letters and digits, joined by '.', '_', '-' within and '/' between */
+static bool is_repository(const char *s, size_t len)
+{
+	bool start = true; /* at the start of a component */
+	for (size_t i = 0; i < len; i++) {
+		bool sep = s[i] == '.' || s[i] == '_' || s[i] == '-' || s[i] == '/';
+		if (!sep && !is_lower_alnum(s[i]))
+			return false;
+		if (sep && (start || i + 1 == len))
+			return false;
+		start = s[i] == '/';
+	}
+	return len > 0 && len <= 255;
+}
+
+/* a tag: [A-Za-z0-9_][A-Za-z0-9._-]{0,127} */
+static bool is_tag(const char *s, size_t len)
+{
+	if (len == 0 || len > 128 || s[0] == '.' || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_lower_alnum(s[i]) && !(s[i] >= 'A' && s[i] <= 'Z') && s[i] != '_' &&
+		    s[i] != '.' && s[i] != '-')
+			return false;
+	return true;
+}
+
+/*
+ * oci: HOST[:PORT]/REPO[:TAG]@sha256:HEX.  The first component is always
+ * the registry (there is no default one); a tag is kept for humans, and a
+ * tag without a digest is refused: tags move, recipes pin.
+ */
+static int parse_oci_reference(struct recipe_parser *p, struct source *s, const struct ynode *v,
+			       const char *ctx)
+{
+	if (!recipe_parse_is_string(v))
+		return recipe_parse_want(p, v, "oci", 0, ctx, OCI_REFERENCE);
+	const char *text = v->text, *slash = strchr(text, '/');
+	const char *at = strchr(text, '@');
+	const char *name_end = at ? at : text + strlen(text);
+	if (!slash || slash > name_end || !is_registry_host(text, (size_t)(slash - text)))
+		return recipe_parse_want(p, v, "oci", 0, ctx, OCI_REFERENCE);
+	const char *repo = slash + 1, *colon = memchr(repo, ':', (size_t)(name_end - repo));
+	const char *repo_end = colon ? colon : name_end;
+	if (!is_repository(repo, (size_t)(repo_end - repo)) ||
+	    (colon && !is_tag(colon + 1, (size_t)(name_end - colon - 1))))
+		return recipe_parse_want(p, v, "oci", 0, ctx, OCI_REFERENCE);
+	if (at && !is_oci_digest(at + 1, strlen(at + 1)))
+		return recipe_parse_want(p, v, "oci", 0, ctx,
+					 OCI_REFERENCE " (a digest is sha256: and 64 lowercase hex digits)");
+	if (!at) {
+		char *subj = recipe_parse_subject("oci", 0, ctx);
+		char *tag = colon ? xasprintf("the tag '%s' but no digest", colon + 1)
+				  : xstrdup("no digest");
+		recipe_parse_fail(p, v, "%s names %s: a recipe pins an image by its digest, as "
+				  "%.*s@sha256:HEX ('mvbuild fetch --print-checksums' prints it)",
+				  subj, tag, (int)(repo_end - text), text);
+		free(tag);
+		free(subj);
+		return -1;
+	}
+	s->oci_registry = xstrndup(text, (size_t)(slash - text));
+	s->oci_repo = xstrndup(repo, (size_t)(repo_end - repo));
+	s->oci_tag = colon ? xstrndup(colon + 1, (size_t)(name_end - colon - 1)) : NULL;
+	s->oci_digest = xstrdup(at + 1);
+	return 0;
+}
+
+/* ref: TAG (an org.opencontainers.image.ref.name of index.json) or sha256:HEX */
+static int parse_layout_ref(struct recipe_parser *p, struct source *s, const struct ynode *v,
+			    const char *ctx)
+{
+	static const char desc[] = "a tag of the layout's index.json or sha256: and 64 "
+				   "lowercase hex digits";
+	if (!recipe_parse_is_string(v) || !*v->text || strlen(v->text) > 255)
+		return recipe_parse_want(p, v, "ref", 0, ctx, desc);
+	if (strncmp(v->text, OCI_DIGEST, strlen(OCI_DIGEST)) == 0) {
+		if (!is_oci_digest(v->text, strlen(v->text)))
+			return recipe_parse_want(p, v, "ref", 0, ctx, desc);
+		s->oci_digest = xstrdup(v->text);
+		return 0;
+	}
+	/* the annotation's grammar: components of letters and digits joined by -._:@/+ */
+	for (const char *c = v->text; *c; c++)
+		if (!is_lower_alnum(*c) && !(*c >= 'A' && *c <= 'Z') && !strchr("-._:@/+", *c))
+			return recipe_parse_want(p, v, "ref", 0, ctx, desc);
+	s->oci_tag = xstrdup(v->text);
+	return 0;
+}
+
+/* one word of a platform: lowercase letters, digits, '_', '-', '.' (1-32) */
+static bool is_platform_word(const char *s, size_t len)
+{
+	if (len == 0 || len > 32)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_lower_alnum(s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')
+			return false;
+	return true;
+}
+
+/* platform: OS/ARCH[/VARIANT] */
+static int parse_platform(struct recipe_parser *p, struct source *s, const struct ynode *v,
+			  const char *ctx)
+{
+	static const char desc[] = "OS/ARCH or OS/ARCH/VARIANT (linux/amd64, linux/arm64/v8)";
+	const char *t = v->text, *a = recipe_parse_is_string(v) ? strchr(t, '/') : NULL;
+	const char *b = a ? strchr(a + 1, '/') : NULL;
+	const char *end = t ? t + strlen(t) : NULL;
+	if (!a || !is_platform_word(t, (size_t)(a - t)) ||
+	    !is_platform_word(a + 1, (size_t)((b ? b : end) - a - 1)) ||
+	    (b && !is_platform_word(b + 1, (size_t)(end - b - 1))))
+		return recipe_parse_want(p, v, "platform", 0, ctx, desc);
+	free(s->platform.os);
+	free(s->platform.arch);
+	s->platform.os = xstrndup(t, (size_t)(a - t));
+	s->platform.arch = xstrndup(a + 1, (size_t)((b ? b : end) - a - 1));
+	s->platform.variant = b ? xstrdup(b + 1) : NULL;
+	return 0;
+}
+
+/* the keys only some kinds take: ref: (oci-layout), platform: and checksums */
+static int parse_image_keys(struct recipe_parser *p, struct source *s, const struct ynode *map,
+			    const char *ctx)
+{
+	const struct ynode *ref = recipe_yaml_get(map, "ref"),
+			   *platform = recipe_yaml_get(map, "platform"),
+			   *sum = recipe_yaml_get(map, hash_algo_name(HASH_SHA256));
+	const char *sum_key = hash_algo_name(sum ? HASH_SHA256 : HASH_SHA512);
+	if (!sum)
+		sum = recipe_yaml_get(map, sum_key);
+	if (ref && s->kind != SOURCE_OCI_LAYOUT)
+		return recipe_parse_fail(p, ref, "'ref' in %s is only for an 'oci-layout' source "
+					 "(an 'oci' reference carries its own digest)", ctx);
+	if (platform && !recipe_source_is_image(s))
+		return recipe_parse_fail(p, platform, "'platform' in %s is only for container "
+					 "images ('oci', 'oci-layout', 'docker-archive')", ctx);
+	if (sum && (s->kind == SOURCE_OCI_REGISTRY || s->kind == SOURCE_OCI_LAYOUT))
+		return recipe_parse_fail(p, sum, "%s is pinned by its manifest digest (%s), so it "
+					 "takes no '%s'", ctx, s->kind == SOURCE_OCI_REGISTRY ?
+					 "'oci: HOST/REPO@sha256:HEX'" : "'ref'", sum_key);
+	if (!recipe_source_is_image(s))
+		return 0;
+	s->platform.os = xstrdup("linux");
+	s->platform.arch = xstrdup("amd64");
+	if (platform && parse_platform(p, s, platform, ctx) < 0)
+		return -1;
+	if (s->kind != SOURCE_OCI_LAYOUT)
+		return 0;
+	if (!ref)
+		return recipe_parse_fail(p, map, "%s is an 'oci-layout', so it needs 'ref' (a tag "
+					 "of its index.json, or sha256:HEX)", ctx);
+	return parse_layout_ref(p, s, ref, ctx);
+}
 
 static bool looks_like_url(const char *s)
 {
@@ -85,10 +286,17 @@ static int parse_source_location(struct recipe_parser *p, struct source *s, cons
 		first = i;
 	}
 	if (first < 0)
-		return recipe_parse_fail(p, map, "%s needs one of 'url', 'urls' or 'path'", ctx);
-	if (first == LOC_PATH) {
-		s->kind = SOURCE_PATH;
-		return recipe_parse_nonempty(p, kinds[LOC_PATH], "path", 0, ctx, &s->path);
+		return recipe_parse_fail(p, map, "%s needs one of 'url', 'urls', 'path', 'oci', "
+					 "'oci-layout' or 'docker-archive'", ctx);
+	if (first == LOC_PATH || first == LOC_OCI_LAYOUT || first == LOC_DOCKER_ARCHIVE) {
+		s->kind = first == LOC_PATH ? SOURCE_PATH : first == LOC_OCI_LAYOUT ?
+			  SOURCE_OCI_LAYOUT : SOURCE_DOCKER_ARCHIVE;
+		return recipe_parse_nonempty(p, kinds[first], source_keys[first].name, 0, ctx,
+					     &s->path);
+	}
+	if (first == LOC_OCI) {
+		s->kind = SOURCE_OCI_REGISTRY;
+		return parse_oci_reference(p, s, kinds[LOC_OCI], ctx);
 	}
 	s->kind = SOURCE_URL;
 	if (first == LOC_URL)
@@ -109,7 +317,7 @@ static int parse_source(struct recipe_parser *p, struct source *s, const struct 
 {
 	s->base_dir = xstrdup(p->base_dir);
 	if (recipe_parse_keys(p, s, map, source_keys, ARRAY_SIZE(source_keys), ctx) < 0 ||
-	    parse_source_location(p, s, map, ctx) < 0)
+	    parse_source_location(p, s, map, ctx) < 0 || parse_image_keys(p, s, map, ctx) < 0)
 		return -1;
 	const struct ynode *v256 = recipe_yaml_get(map, hash_algo_name(HASH_SHA256)),
 			   *v512 = recipe_yaml_get(map, hash_algo_name(HASH_SHA512));

@@ -108,6 +108,11 @@ static int resolve_kernels(struct recipe *r, const struct name_index *sources, s
 		free(user);
 		if (!k->source_ref)
 			return -1;
+		/* a kernel unpacks a source tarball; an image's layers are no kernel tree */
+		if (recipe_source_is_image(k->source_ref))
+			return recipe_yaml_fail(err, &k->source_mark, "kernel '%s' uses source '%s', "
+						"which is a container image (images take it as a layer)",
+						k->name, k->source);
 	}
 	return 0;
 }
