@@ -347,3 +347,33 @@ int oci_registry_blob(struct oci_registry *r, const char *digest, uint64_t size,
 	free(path);
 	return ret;
 }
+
+int oci_registry_resolve(const char *reference, const struct config *cfg,
+			 struct progress *progress, char digest[OCI_REGISTRY_DIGEST_MAX],
+			 struct error *err)
+{
+	const char *slash = strchr(reference, '/');
+	if (!slash)
+		return error_usage(err, "invalid image reference '%s' (want HOST[:PORT]/REPO:TAG or "
+				   "HOST[:PORT]/REPO@sha256:HEX)", reference);
+	const char *name = slash + 1, *at = strchr(name, '@');
+	size_t name_len = at ? (size_t)(at - name) : strlen(name);
+	const char *colon = memchr(name, ':', name_len);
+	char *host = xstrndup(reference, (size_t)(slash - reference));
+	char *repo = xstrndup(name, colon ? (size_t)(colon - name) : name_len);
+	char *ref = at ? xstrdup(at + 1) : colon ? xstrndup(colon + 1, name_len - (size_t)(colon - name) - 1)
+			 : xstrdup("latest");
+	struct oci_registry *r = NULL;
+	struct buf body = BUF_INIT;
+	char *type = NULL;
+	int ret = oci_registry_open(&r, host, repo, cfg, progress, reference, err);
+	if (ret == 0)
+		ret = oci_registry_manifest(r, ref, &body, digest, &type, err);
+	free(type);
+	buf_release(&body);
+	oci_registry_free(r);
+	free(ref);
+	free(repo);
+	free(host);
+	return ret;
+}

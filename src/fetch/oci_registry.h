@@ -72,6 +72,15 @@ int oci_registry_manifest(struct oci_registry *r, const char *ref, struct buf *b
  */
 int oci_registry_blob(struct oci_registry *r, const char *digest, uint64_t size, int fd,
 		      char content[SHA256_HEX], struct error *err);
+/*
+ * The digest of the manifest or index that REFERENCE, "HOST[:PORT]/REPO"
+ * with ":TAG" (default "latest") or "@sha256:HEX", names now on its
+ * registry: digest gets "sha256:HEX" (what a recipe pins).  0, or -1 with
+ * err.
+ */
+int oci_registry_resolve(const char *reference, const struct config *cfg,
+			 struct progress *progress, char digest[OCI_REGISTRY_DIGEST_MAX],
+			 struct error *err);
 
 struct build_ctx;
 struct source;
