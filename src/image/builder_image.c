@@ -21,7 +21,9 @@
 #include "cache/cache.h"
 #include "engine/digest_memo.h"
 #include "image/image.h"
+#include "image/image_oci.h"
 #include "image/image_overlay.h"
+#include "base/fileutil.h"
 #include "base/progress.h"
 #include "recipe/recipe.h"
 #include "base/util.h"
@@ -254,39 +256,45 @@ static int image_describe(struct mvctx *ctx, const struct node *node, struct rec
 static int image_build(struct build_ctx *b, struct error *err)
 {
 	const struct image *img = b->node->u.image;
-	const char **layers = xcalloc(img->n_layers + 1, sizeof(*layers));
 	const char *out_name = recipe_image_output(img);
 	char *out = path_join(b->workdir, out_name);
 	char *manifest = path_join(b->workdir, "manifest");
 	struct host_file_check hc = { b->record, RECORD_INIT };
 	struct overlay_check check = { check_host_file, &hc };
-	struct image_write_opts o = { out, manifest, layers, (const char *const *)img->layers,
-				      b->key, 0, cache_dir(b->ctx), b->record ? &check : NULL };
+	struct image_oci_layers layers;
 	int ret = -1;
 
-	if (image_epoch(img, &o.epoch, err) < 0)
-		goto out;
-	for (size_t i = 0; i < img->n_layers; i++) {
-		char *dep = xasprintf("source:%s", img->layers[i]);
-		layers[i] = builder_input_path(b, dep, "file");
-		free(dep);
-		if (!layers[i]) {
-			error_set(err, "image '%s': layer '%s' has no file", img->name, img->layers[i]);
-			goto out;
-		}
-	}
-	if (image_write(img, &o, err) < 0)
+	if (image_oci_layers(b, img, &layers, err) < 0)
+		goto out_free;
+	struct image_write_opts o = {
+		.out_path = out, .manifest_path = manifest, .layer_paths = layers.paths,
+		.layer_names = (const char *const *)layers.names, .n_layer_paths = layers.n,
+		.layer_whiteouts = layers.whiteouts, .key = b->key, .skip_dir = cache_dir(b->ctx),
+		.check = b->record ? &check : NULL,
+	};
+	/* an image of no layers at all still says so: n_layer_paths 0 means img->n_layers (0) */
+	if (image_epoch(img, &o.epoch, err) < 0 || image_write(img, &o, err) < 0)
 		goto out;
 	if (b->record && check_all_applied(&hc, err) < 0) {
 		error_prefix(err, "image '%s'", img->name);
 		goto out;
 	}
+	if (layers.config.len) {
+		char *cfg = path_join(b->workdir, "oci-config");
+		ret = write_file_atomic(cfg, layers.config.data, layers.config.len, 0444, err);
+		free(cfg);
+		if (ret < 0)
+			goto out;
+		builder_output(b, "oci-config", "oci-config");
+		ret = -1;
+	}
 	builder_output(b, out_name, out_name);
 	builder_output(b, "manifest", "manifest");
 	ret = 0;
 out:
+	image_oci_layers_release(&layers);
+out_free:
 	record_release(&hc.seen);
-	free(layers);
 	free(out);
 	free(manifest);
 	return ret;

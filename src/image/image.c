@@ -63,6 +63,11 @@ int image_epoch(const struct image *img, int64_t *epoch, struct error *err)
 	return why ? -1 : 0;
 }
 
+static size_t n_layer_paths(const struct image *img, const struct image_write_opts *o)
+{
+	return o->n_layer_paths ? o->n_layer_paths : img->n_layers;
+}
+
 static int measure_host_file(void *arg, const struct overlay_file *f, struct error *err)
 {
 	(void)err;
@@ -76,7 +81,7 @@ static int auto_size(const struct image *img, const struct image_write_opts *o,
 {
 	struct image_measure m = { 0 };
 	int ret = -1;
-	for (size_t i = 0; i < img->n_layers; i++)
+	for (size_t i = 0; i < n_layer_paths(img, o); i++)
 		if (image_layer_measure(o->layer_paths[i], &m, err) < 0)
 			goto out;
 	for (size_t i = 0; i < img->n_overlays; i++) {
@@ -125,10 +130,11 @@ static int write_file(const char *path, const struct buf *b, struct error *err)
 static int populate(struct tree *t, const struct image *img, const struct image_write_opts *o,
 		    struct overlay_skip *skip, struct buf *manifest, struct error *err)
 {
-	for (size_t i = 0; i < img->n_layers; i++)
+	for (size_t i = 0; i < n_layer_paths(img, o); i++)
 		if (image_layer_apply(t, o->layer_paths[i],
 				      o->layer_names ? o->layer_names[i] : o->layer_paths[i],
-				      img->allow_devices, err) < 0)
+				      img->allow_devices,
+				      o->layer_whiteouts && o->layer_whiteouts[i], err) < 0)
 			return -1;
 	for (size_t i = 0; i < img->n_overlays; i++)
 		if (image_overlay_apply(t, &img->overlays[i], skip, img->allow_devices, o->epoch,

@@ -18,6 +18,8 @@
 #ifndef MVBUILD_IMAGE_H
 #define MVBUILD_IMAGE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/error.h"
@@ -32,8 +34,13 @@ struct overlay_check;
 struct image_write_opts {
 	const char *out_path;            /* image file or archive to create (must not exist) */
 	const char *manifest_path;       /* manifest to write, or NULL */
-	const char *const *layer_paths;  /* one archive path per image->layers entry */
+	const char *const *layer_paths;  /* archive paths, applied in order: one per image->layers
+					    entry, or n_layer_paths of them (a container image
+					    source gives one per layer of its image) */
 	const char *const *layer_names;  /* names for messages (NULL: the paths) */
+	size_t n_layer_paths;            /* count of layer_paths; 0: image->n_layers */
+	const bool *layer_whiteouts;     /* per layer path: a container image's layer, whose
+					    whiteouts apply (image_layer.h); NULL: none is */
 	const char *key;                 /* hex string seeding the UUID and hash seed */
 	int64_t epoch;                   /* timestamp for everything written (image_epoch()) */
 	const char *skip_dir;            /* a directory no overlay reads (the cache), or NULL */

@@ -12,6 +12,16 @@
  * Absolute names are made relative by stripping the leading '/' (as GNU
  * tar does); see image_tree_path_clean().
  *
+ * A container image's layer (whiteouts) follows the OCI image spec's
+ * whiteouts as containerd's applier does: ".wh.NAME" removes NAME (and all
+ * beneath it) as placed by earlier layers, and is a no-op when NAME does
+ * not exist; ".wh..wh..opq" removes everything earlier layers placed in
+ * its directory, keeping what this layer puts there before or after it; a
+ * whiteout is matched by name whatever its type (a hardlink too), never
+ * appears in the image, and its data, owner and mode are ignored.  Its
+ * parent directories are made as for any entry.  Plain tarballs have no
+ * whiteouts: a ".wh." file in one is an ordinary file.
+ *
  * For compressed layers a second thread decompresses (stream_pipe) into a
  * socket pair that the tar reader consumes, so decompression overlaps with
  * writing the filesystem; the stream is read to its end with its integrity
@@ -106,13 +116,38 @@ static int refuse_container_image(const char *path, struct error *err)
 			   (slash && !strcmp(slash, "/layer.tar")) ? "a 'docker save' archive" : NULL;
 	if (!kind)
 		return 0;
-	return error_set(err, "it is %s (it holds '%s'), not a root filesystem tarball: container "
-			 "images are not layers yet; export the root filesystem first (umoci raw "
-			 "unpack, or docker export of a container)", kind, path);
+	return error_set(err, "it is %s (it holds '%s'), not a root filesystem tarball: a container "
+			 "image is a source of its own kind ('oci-layout: DIR' with 'ref:', or "
+			 "'docker-archive: FILE'), not 'path:' or 'url:'", kind, path);
+}
+
+#define WHITEOUT ".wh."
+#define OPAQUE ".wh..wh..opq"
+
+/* a whiteout entry at the clean path: what it removes, removed; 0 or -1 */
+static int apply_whiteout(struct tree *t, const char *path, const char *base, struct error *err)
+{
+	size_t dir_len = (size_t)(base - path);
+	char *dir = xstrndup(path, dir_len ? dir_len - 1 : 0);
+	int ret;
+	/* its directory exists afterwards, as containerd makes an entry's parents */
+	if (*dir && image_tree_mkdir_p(t, dir, err) < 0)
+		ret = -1;
+	else if (strcmp(base, OPAQUE) == 0)
+		ret = image_tree_opaque(t, dir, err);
+	else if (!base[strlen(WHITEOUT)])
+		ret = error_set(err, "whiteout '/%s' names no file", path);
+	else {
+		char *victim = xasprintf("%.*s%s", (int)dir_len, path, base + strlen(WHITEOUT));
+		ret = image_tree_remove(t, victim, err);
+		free(victim);
+	}
+	free(dir);
+	return ret;
 }
 
 static int apply_entry(struct tree *t, struct archive *a, struct archive_entry *e,
-		       bool allow_devices, const char *layer, struct error *err)
+		       bool allow_devices, bool whiteouts, const char *layer, struct error *err)
 {
 	const char *name = archive_entry_pathname(e);
 	const char *link = archive_entry_hardlink(e);
@@ -122,7 +157,14 @@ static int apply_entry(struct tree *t, struct archive *a, struct archive_entry *
 
 	if (!name)
 		return error_set(err, "an entry without a name");
-	if (!(path = image_tree_path_clean(name, err)) || refuse_container_image(path, err) < 0)
+	if (!(path = image_tree_path_clean(name, err)))
+		goto out;
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if (whiteouts && strncmp(base, WHITEOUT, strlen(WHITEOUT)) == 0) {
+		ret = apply_whiteout(t, path, base, err);
+		goto out;
+	}
+	if (!whiteouts && refuse_container_image(path, err) < 0)
 		goto out;
 	if (entry_attrs(e, name, &at, err) < 0)
 		goto out;
@@ -193,7 +235,7 @@ static struct archive *open_tar(const char *path, int fd)
 }
 
 int image_layer_apply(struct tree *t, const char *path, const char *name, bool allow_devices,
-		      struct error *err)
+		      bool whiteouts, struct error *err)
 {
 	struct archive_entry *e;
 	int fd, ret = -1;
@@ -201,6 +243,8 @@ int image_layer_apply(struct tree *t, const char *path, const char *name, bool a
 	if (!in)
 		return error_prefix(err, "layer '%s'", name);
 	struct archive *a = open_tar(path, fd);
+	if (whiteouts)
+		image_tree_next_layer(t);
 	for (;;) {
 		if (interrupt_pending()) {
 			interrupt_error(err);
@@ -213,7 +257,7 @@ int image_layer_apply(struct tree *t, const char *path, const char *name, bool a
 			archive_fail(a, name, err);
 			goto out;
 		}
-		if (apply_entry(t, a, e, allow_devices, path, err) < 0) {
+		if (apply_entry(t, a, e, allow_devices, whiteouts, path, err) < 0) {
 			error_prefix(err, "layer '%s'", name);
 			goto out;
 		}

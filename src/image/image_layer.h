@@ -12,9 +12,15 @@
 #include "base/error.h"
 #include "image/image_tree.h"
 
-/* apply the archive at path, called name in messages, to t (devices only when allowed); 0 or -1 */
+/*
+ * Apply the archive at path, called name in messages, to t (devices only
+ * when allowed).  whiteouts: it is a container image's layer, whose
+ * whiteout entries remove what lower layers placed (see image_layer.c);
+ * otherwise it is a plain tarball, and an archive that holds a whole
+ * container image is refused.  0 or -1.
+ */
 int image_layer_apply(struct tree *t, const char *path, const char *name, bool allow_devices,
-		      struct error *err);
+		      bool whiteouts, struct error *err);
 /* what size: auto counts of its inputs (an overestimate is cheap: images are sparse) */
 struct image_measure {
 	uint64_t data_bytes;  /* regular file data, each file rounded up to 4 KiB */

@@ -204,8 +204,10 @@ int image_tree_mkdir(struct tree *t, const char *path, const struct tree_attrs *
 	const char *leaf;
 	if (make_room(t, path, a->mode, &dir, &leaf, &keep, err) < 0)
 		return -1;
-	if (keep)
+	if (keep) {
+		keep->layer = t->layer; /* an opaque marker of this layer keeps it */
 		return set_dir_attrs(t, keep, a, path, err);
+	}
 	return make_dir(t, dir, leaf, strlen(leaf), path, a, &n, err);
 }
 
@@ -305,6 +307,37 @@ int image_tree_remove(struct tree *t, const char *path, struct error *err)
 	if (n && n == t->lost_found)
 		return error_set(err, "cannot remove '/lost+found'");
 	return n ? remove_node(t, n, err) : 0;
+}
+
+void image_tree_next_layer(struct tree *t)
+{
+	t->layer++;
+}
+
+/* remove what lies beneath dir from before this layer; this layer's directories are searched */
+static int remove_older(struct tree *t, struct tnode *dir, struct error *err)
+{
+	for (struct tnode *c = dir->first_child; c; c = c->next_sibling) {
+		if (c->removed || c == t->lost_found)
+			continue;
+		int ret = c->layer != t->layer ? remove_node(t, c, err)
+			  : S_ISDIR(c->mode) ? remove_older(t, c, err) : 0;
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int image_tree_opaque(struct tree *t, const char *path, struct error *err)
+{
+	struct tnode *dir;
+	const char *leaf;
+	if (!*path)
+		return remove_older(t, t->root, err);
+	if (walk_parent(t, path, false, &dir, &leaf, err) < 0)
+		return -1;
+	struct tnode *n = dir ? image_tree_node_find(t, dir, leaf, strlen(leaf)) : NULL;
+	return n && S_ISDIR(n->mode) ? remove_older(t, n, err) : 0;
 }
 
 int image_tree_set_xattr(struct tree *t, const char *path, const char *name, const void *value,

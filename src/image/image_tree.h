@@ -61,6 +61,14 @@ int image_tree_mknod(struct tree *t, const char *path, const struct tree_attrs *
 int image_tree_hardlink(struct tree *t, const char *path, const char *target, struct error *err);
 /* remove path and everything beneath it; a missing path is fine; 0 or -1 */
 int image_tree_remove(struct tree *t, const char *path, struct error *err);
+/*
+ * Container image layers: start the next layer (entries placed from now on,
+ * and directories re-declared, belong to it), and make the directory at
+ * path opaque: remove everything beneath it placed by an earlier layer,
+ * keeping this layer's entries (a missing path is fine, as in containerd).
+ */
+void image_tree_next_layer(struct tree *t);
+int image_tree_opaque(struct tree *t, const char *path, struct error *err);
 /* set an extended attribute ("security.capability") on the entry at path; 0 or -1 */
 int image_tree_set_xattr(struct tree *t, const char *path, const char *name, const void *value,
 		   size_t len, struct error *err);

@@ -25,6 +25,7 @@ struct tnode {
 	ext2_ino_t ino;             /* inode number (shared by hardlinks) */
 	uint32_t mode;              /* type and permissions */
 	bool removed;               /* replaced or removed: skipped when writing */
+	uint32_t layer;             /* the layer that placed it (or re-declared a directory) */
 };
 
 struct tree {
@@ -40,6 +41,7 @@ struct tree {
 	size_t n_dirs, alloc_dirs;
 	struct tnode *lost_found;   /* padded to 16 KiB as mke2fs does; NULL when there is none */
 	unsigned flags;             /* IMAGE_TREE_* */
+	uint32_t layer;             /* the layer being applied (image_tree_next_layer) */
 };
 
 /* a node for name[0..len) with mode and ino, last child of parent (NULL: the root itself) */

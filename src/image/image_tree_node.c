@@ -82,6 +82,7 @@ struct tnode *image_tree_node_new(struct tree *t, struct tnode *parent, const ch
 	n->parent = parent ? parent : n;
 	n->mode = mode;
 	n->ino = ino;
+	n->layer = t->layer;
 	if (t->n_nodes == t->alloc_nodes) {
 		t->alloc_nodes = t->alloc_nodes ? t->alloc_nodes * 2 : 1024;
 		t->nodes = xrealloc(t->nodes, t->alloc_nodes * sizeof(*t->nodes));

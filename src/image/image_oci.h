@@ -1,0 +1,34 @@
+/*
+ * image_oci: an image's layers as archive paths, with container image
+ * sources (oci, oci-layout, docker-archive) expanded into their layers,
+ * and the runtime config of the topmost such source for the image's
+ * "oci-config" output (docs/image.md).
+ */
+#ifndef MVBUILD_IMAGE_OCI_H
+#define MVBUILD_IMAGE_OCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/error.h"
+#include "base/util.h"
+
+struct build_ctx;
+struct image;
+
+/* the archives an image applies, in order */
+struct image_oci_layers {
+	const char **paths;      /* archive paths (the dependencies' outputs in the cache) */
+	char **names;            /* for messages: "app" or "app layer 2" */
+	bool *whiteouts;         /* per path: a container image's layer */
+	size_t n;
+	struct buf config;       /* the oci-config output; empty when no layer is an image */
+};
+
+/* the layers of b's image from its dependencies' outputs; 0, or -1 with err */
+int image_oci_layers(const struct build_ctx *b, const struct image *img,
+		     struct image_oci_layers *out, struct error *err);
+/* free what image_oci_layers() filled */
+void image_oci_layers_release(struct image_oci_layers *l);
+
+#endif
