@@ -184,8 +184,10 @@ static int token_from_answer(const char *realm, const struct buf *body, char **h
 	return ret;
 }
 
-int oci_auth_token(const struct oci_auth_token_request *req, char **header, struct error *err)
+int oci_auth_token(const struct oci_auth_token_request *req, char **header, long *http_code,
+		   struct error *err)
 {
+	*http_code = 0;
 	const struct oci_auth_challenge *c = req->challenge;
 	if (!oci_auth_url_safe(c->realm, req->allow_http))
 		return error_set(err, "refusing token service '%s': only https, or http to a loopback "
@@ -209,10 +211,7 @@ int oci_auth_token(const struct oci_auth_token_request *req, char **header, stru
 	};
 	struct fetch_result res;
 	int ret = fetch_url_buf(&fr, &body, &res, err);
-	if (ret < 0 && res.http_code == 401)
-		error_prefix(err, "token service refused the %s",
-			     req->userpwd ? "credentials in the machine config" : "anonymous request "
-			     "(add credentials to the machine config's registries)");
+	*http_code = res.http_code;
 	if (ret == 0)
 		ret = token_from_answer(c->realm, &body, header, err);
 	if (body.data)

@@ -71,8 +71,10 @@ struct oci_auth_token_request {
 /*
  * Ask the challenge's realm for a token.  0 with *header set to
  * "Authorization: Bearer TOKEN" (caller clears and frees it), or -1 with
- * err naming the realm and the HTTP status (never the credentials).
+ * err naming the realm and the HTTP status (never the credentials), which
+ * *http_code holds too (0: no HTTP answer).
  */
-int oci_auth_token(const struct oci_auth_token_request *req, char **header, struct error *err);
+int oci_auth_token(const struct oci_auth_token_request *req, char **header, long *http_code,
+		   struct error *err);
 
 #endif

@@ -22,6 +22,7 @@
 #include "base/fileutil.h"
 #include "fetch/fetch.h"
 #include "fetch/oci_auth.h"
+#include "fetch/oci_manifest.h"
 #include "recipe/config.h"
 
 /* header values kept from a response, at most this long */
@@ -69,16 +70,6 @@ static bool repo_valid(const char *r)
 			return false;
 	for (const char *c = r; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL)
 		if (c[0] == '.')
-			return false;
-	return true;
-}
-
-bool oci_registry_digest_valid(const char *s)
-{
-	if (!str_startswith(s, "sha256:") || strlen(s) != 7 + 64)
-		return false;
-	for (const char *p = s + 7; *p; p++)
-		if (hex_digit_value(*p, false) < 0 || (*p >= 'A' && *p <= 'F'))
 			return false;
 	return true;
 }
@@ -194,6 +185,18 @@ static void on_header(void *arg, const char *line)
 	}
 }
 
+/* the error for a 401 from the registry or its token service after the challenge; -1 */
+static int refused(struct oci_registry *r, bool token_service, struct error *err)
+{
+	const char *who = token_service ? "the token service of registry" : "registry";
+	error_release(err);
+	if (r->userpwd)
+		return error_set(err, "%s '%s' refused the credentials for '%s' in the machine "
+				 "config (HTTP 401)", who, r->host, r->host);
+	return error_set(err, "%s '%s' refused anonymous access (HTTP 401): add credentials "
+			 "under registries: '%s' in the machine config", who, r->host, r->host);
+}
+
 /* answer a 401's challenge: a token, or basic credentials; -1 with err when we cannot */
 static int answer_challenge(struct oci_registry *r, const struct response *resp,
 			    struct error *err)
@@ -217,24 +220,16 @@ static int answer_challenge(struct oci_registry *r, const struct response *resp,
 			.progress = r->progress, .node_id = r->node_id,
 		};
 		free_secret(&r->auth_header);
-		ret = oci_auth_token(&tr, &r->auth_header, err);
-		if (ret < 0)
+		long code;
+		ret = oci_auth_token(&tr, &r->auth_header, &code, err);
+		if (ret < 0 && code == 401)
+			ret = refused(r, true, err);
+		else if (ret < 0)
 			error_prefix(err, "registry '%s' wants a token", r->host);
 		free(scope);
 	}
 	oci_auth_challenge_release(&c);
 	return ret;
-}
-
-/* the error for a 401 after the challenge was answered; -1 */
-static int refused(struct oci_registry *r, struct error *err)
-{
-	error_release(err);
-	if (r->userpwd)
-		return error_set(err, "registry '%s' refused the credentials for '%s' in the machine "
-				 "config (HTTP 401)", r->host, r->host);
-	return error_set(err, "registry '%s' refused anonymous access (HTTP 401): add credentials "
-			 "under registries: '%s' in the machine config", r->host, r->host);
 }
 
 /*
@@ -270,7 +265,7 @@ static int registry_get(struct oci_registry *r, const char *path, bool accept_ma
 		if (ret == 0 || res->http_code != 401)
 			break;
 		if (round > 0) {
-			ret = refused(r, err);
+			ret = refused(r, false, err);
 			break;
 		}
 		error_release(err);
@@ -284,7 +279,7 @@ static int registry_get(struct oci_registry *r, const char *path, bool accept_ma
 int oci_registry_manifest(struct oci_registry *r, const char *ref, struct buf *body,
 			  char digest[OCI_REGISTRY_DIGEST_MAX], char **media_type, struct error *err)
 {
-	bool by_digest = oci_registry_digest_valid(ref);
+	bool by_digest = oci_manifest_digest_valid(ref);
 	*media_type = NULL;
 	if (!by_digest && !tag_valid(ref))
 		return error_usage(err, "invalid reference '%s' for '%s' (want a tag or "
@@ -293,7 +288,7 @@ int oci_registry_manifest(struct oci_registry *r, const char *ref, struct buf *b
 	struct fetch_request fr = {
 		.fd = -1,
 		.algo = HASH_SHA256,
-		.body_limit = OCI_REGISTRY_MAX_MANIFEST,
+		.body_limit = OCI_MANIFEST_MAX,
 		.body_limit_name = "the manifest limit",
 	};
 	struct fetch_result res;
@@ -320,7 +315,7 @@ int oci_registry_manifest(struct oci_registry *r, const char *ref, struct buf *b
 int oci_registry_blob(struct oci_registry *r, const char *digest, uint64_t size, int fd,
 		      char content[SHA256_HEX], struct error *err)
 {
-	if (!oci_registry_digest_valid(digest))
+	if (!oci_manifest_digest_valid(digest))
 		return error_set(err, "cannot get blob '%s' of '%s': only sha256 digests are "
 				 "supported", digest, r->name);
 	char *path = xasprintf("blobs/%s", digest);

@@ -9,7 +9,7 @@
  * insecure_http; credentials only from the machine config (registries:),
  * sent only when the registry asks (a Basic or Bearer challenge, see
  * oci_auth.h) and never printed; every body verified against the digest
- * that names it and refused past its size (a manifest past 4 MiB, a blob
+ * that names it and refused past its size (a manifest past OCI_MANIFEST_MAX, a blob
  * past its declared size), so a hostile registry can make a pull fail but
  * never make it publish something else.
  */
@@ -28,8 +28,6 @@ struct progress;
 
 /* "sha256:" + 64 hex digits + NUL */
 #define OCI_REGISTRY_DIGEST_MAX 72
-/* the largest manifest or index accepted (containerd's limit too) */
-#define OCI_REGISTRY_MAX_MANIFEST (4u << 20)
 /* the media types asked for, in the Accept header, in order of preference */
 #define OCI_REGISTRY_ACCEPT \
 	"Accept: application/vnd.oci.image.index.v1+json, " \
@@ -52,12 +50,10 @@ int oci_registry_open(struct oci_registry **out, const char *host, const char *r
 void oci_registry_free(struct oci_registry *r);
 /* "HOST/REPO", for messages */
 const char *oci_registry_name(const struct oci_registry *r);
-/* true when s is "sha256:" and 64 lowercase hex digits */
-bool oci_registry_digest_valid(const char *s);
 
 /*
  * GET the manifest or index REF (a digest, or a tag) into body (appended),
- * at most OCI_REGISTRY_MAX_MANIFEST bytes.  digest gets "sha256:HEX" of the
+ * at most OCI_MANIFEST_MAX bytes (oci_manifest.h).  digest gets "sha256:HEX" of the
  * body: for a digest REF it must be REF, else nothing is returned.
  * media_type gets the Content-Type (caller frees; "" when none).  0, or -1
  * with err naming the registry, repository, REF and the HTTP status.

@@ -63,18 +63,25 @@ ln -s ../usr/bin/tool "$T/base/etc/tool-link"
 echo app >"$T/app/srv/app.conf"
 echo amd64 >"$T/amd/arch"
 echo arm64 >"$T/arm/arch"
+# add_layer FROM TO DIR: image TO is image FROM plus a layer holding DIR's tree
+# (unpack + repack: Debian 12's umoci 0.4.7 `insert` writes truncated tar layers)
+add_layer() {
+	rm -rf "$T/bundle" &&
+	umoci unpack --rootless --image "$L:$1" "$T/bundle" &&
+	cp -a "$3/." "$T/bundle/rootfs/" &&
+	umoci repack --image "$L:$2" "$T/bundle"
+}
 {
 	umoci init --layout "$L" &&
-	umoci new --image "$L:base" &&
-	umoci insert --rootless --image "$L:base" "$T/base" / &&
-	umoci tag --image "$L:base" app &&
-	umoci insert --rootless --image "$L:app" "$T/app" / &&
-	umoci new --image "$L:amd" &&
-	umoci config --image "$L:amd" --os linux --architecture amd64 &&
-	umoci insert --rootless --image "$L:amd" "$T/amd" / &&
-	umoci new --image "$L:arm" &&
-	umoci config --image "$L:arm" --os linux --architecture arm64 &&
-	umoci insert --rootless --image "$L:arm" "$T/arm" /
+	umoci new --image "$L:empty" &&
+	add_layer empty base "$T/base" &&
+	add_layer base app "$T/app" &&
+	umoci new --image "$L:amd0" &&
+	umoci config --image "$L:amd0" --os linux --architecture amd64 &&
+	add_layer amd0 amd "$T/amd" &&
+	umoci new --image "$L:arm0" &&
+	umoci config --image "$L:arm0" --os linux --architecture arm64 &&
+	add_layer arm0 arm "$T/arm"
 } >"$T/umoci.log" 2>&1 || { nok "umoci makes the test images"; diag "$(cat "$T/umoci.log")"; done_testing; exit 1; }
 # an index of the two arches, tagged "multi" in the layout
 python3 - "$L" <<'P'
@@ -137,7 +144,7 @@ cd "$T/r" 2>/dev/null || { mkdir -p "$T/r" && cd "$T/r"; }
 recipe "  s0: { oci: 127.0.0.1:$OPEN/team/img@$D_BASE }"
 mvb --cache "$T/c1" build image:rootfs
 must_succeed "an image builds from 127.0.0.1:$OPEN/team/img@$D_BASE"
-img=$("$MVBUILD" --cache "$T/c1" path image:rootfs 2>/dev/null | head -1)
+img=$("$MVBUILD" --cache "$T/c1" path image:rootfs rootfs.ext4)
 check "e2fsck -fn finds it clean" e2fsck -fn "$img" >/dev/null 2>&1
 umoci raw unpack --rootless --image "$L:base" "$T/unpacked" >/dev/null 2>&1
 mkdir -p "$T/dumped"
@@ -170,15 +177,15 @@ arch_of() { debugfs -R "cat /arch" "$1" 2>/dev/null; }
 recipe "  s0: { oci: 127.0.0.1:$OPEN/team/multi@$D_MULTI }"
 mvb --cache "$T/c3" build image:rootfs
 must_succeed "an image builds from a two-platform index"
-check_eq "it is the linux/amd64 image" "$(arch_of "$("$MVBUILD" --cache "$T/c3" path image:rootfs | head -1)")" amd64
+check_eq "it is the linux/amd64 image" "$(arch_of "$("$MVBUILD" --cache "$T/c3" path image:rootfs rootfs.ext4)")" amd64
 recipe "  s0: { oci: 127.0.0.1:$OPEN/team/multi@$D_MULTI, platform: linux/arm64 }"
 mvb --cache "$T/c3" build image:rootfs
 must_succeed "platform: linux/arm64 builds too"
-check_eq "and it is the linux/arm64 image" "$(arch_of "$("$MVBUILD" --cache "$T/c3" path image:rootfs | head -1)")" arm64
+check_eq "and it is the linux/arm64 image" "$(arch_of "$("$MVBUILD" --cache "$T/c3" path image:rootfs rootfs.ext4)")" arm64
 recipe "  s0: { oci: 127.0.0.1:$OPEN/team/multi@$D_MULTI, platform: linux/s390x }"
 mvb --cache "$T/c3" fetch s0
 check_contains "a platform the index lacks is named with the ones it has" "$errout" \
-	"no image for platform 'linux/s390x' (it has: linux/amd64, linux/arm64"
+	"no manifest for the platform linux/s390x (it has: linux/amd64, linux/arm64)"
 
 # --- credentials from the machine config: basic auth and the token protocol
 echo 's3cret!' >"$T/password"
