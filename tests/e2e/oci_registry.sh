@@ -7,7 +7,8 @@
 # gives linux/amd64 unless platform: says otherwise; basic auth (htpasswd)
 # and the token protocol (the registry's `auth: token` mode, with a token
 # service signing RS256 JWTs) with credentials from the machine config;
-# wrong credentials and a corrupted blob fail clearly and publish nothing.
+# wrong credentials and a corrupted blob fail clearly and publish nothing;
+# blobs in a --mirror or imported with `cache import` are not downloaded.
 . "$(dirname "$0")/../lib.sh"
 unset http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY
 export no_proxy=127.0.0.1
@@ -222,5 +223,15 @@ check_eq "a corrupted blob fails the pull" "$rc" 1
 check_contains "naming the blob and its registry" "$errout" "cannot get blob 'sha256:"
 check_contains "and the digest it had" "$errout" "its content has digest sha256:"
 check_eq "nothing was published" "$(find "$T/c4/ac" -type f 2>/dev/null | wc -l)" 0
+
+# --- blobs from a mirror (MIRROR/<hex>) or `cache import` are never asked of the registry
+mkdir -p "$T/mirror"
+for f in "$L"/blobs/sha256/*; do cp "$f" "$T/mirror/"; done
+mvb --cache "$T/c5" --mirror "$T/mirror" fetch s0
+must_succeed "with --mirror, the blobs the proxy would corrupt come from the mirror"
+mvb --cache "$T/c6" cache import "$L"/blobs/sha256/*
+must_succeed "the layout's blobs are imported"
+mvb --cache "$T/c6" fetch s0
+must_succeed "and an imported blob serves a pull as any source's content"
 
 done_testing
