@@ -146,7 +146,8 @@ recipe "  s0: { oci: 127.0.0.1:$OPEN/team/img@$D_BASE }"
 mvb --cache "$T/c1" build image:rootfs
 must_succeed "an image builds from 127.0.0.1:$OPEN/team/img@$D_BASE"
 img=$("$MVBUILD" --cache "$T/c1" path image:rootfs rootfs.ext4)
-check "e2fsck -fn finds it clean" e2fsck -fn "$img" >/dev/null 2>&1
+fsck_clean() { e2fsck -fn "$1" >/dev/null 2>&1; }
+check "e2fsck -fn finds it clean" fsck_clean "$img"
 umoci raw unpack --rootless --image "$L:base" "$T/unpacked" >/dev/null 2>&1
 mkdir -p "$T/dumped"
 debugfs -R "rdump / $T/dumped" "$img" >/dev/null 2>&1
