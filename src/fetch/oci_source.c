@@ -69,10 +69,35 @@ static char *local_path(const struct source *src)
 	return abs;
 }
 
-/* DIR/blobs/sha256/HEX of a checked digest */
-static char *blob_path(const char *dir, const char *digest)
+/*
+ * *out = DIR/REL, which must not lead out of the layout through a symlink:
+ * the recipe tree's boundary checked the directory, this keeps its files
+ * inside it (a missing file is left for the reader to name).  0, or -1.
+ */
+static int layout_path(const char *dir, const char *rel, char **out, struct error *err)
 {
-	return xasprintf("%s/blobs/sha256/%s", dir, digest + strlen("sha256:"));
+	*out = path_join(dir, rel);
+	char *real = realpath(*out, NULL), *real_dir = real ? realpath(dir, NULL) : NULL;
+	size_t n = real_dir ? strlen(real_dir) : 0;
+	int ret = 0;
+	if (real && (!real_dir || strncmp(real, real_dir, n) != 0 || real[n] != '/'))
+		ret = error_set(err, "'%s' leads out of the layout '%s'", *out, dir);
+	free(real);
+	free(real_dir);
+	if (ret < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+/* DIR/blobs/sha256/HEX of a checked digest, beneath DIR */
+static int blob_path(const char *dir, const char *digest, char **out, struct error *err)
+{
+	char *rel = xasprintf("blobs/sha256/%s", digest + strlen("sha256:"));
+	int ret = layout_path(dir, rel, out, err);
+	free(rel);
+	return ret;
 }
 
 /* the sha256 and size of len bytes must be the descriptor's */
@@ -96,7 +121,9 @@ static int read_blob(const char *dir, const char *digest, uint64_t size, size_t 
 {
 	if (size > max)
 		return error_set(err, "%s '%s' is larger than %zu bytes", what, digest, max);
-	char *path = blob_path(dir, digest);
+	char *path;
+	if (blob_path(dir, digest, &path, err) < 0)
+		return -1;
 	int ret = read_file(path, max, out, err);
 	free(path);
 	if (ret == 0)
@@ -185,16 +212,19 @@ static int resolve_layout(const struct source *src, const char *dir, const char 
 {
 	struct buf text = BUF_INIT;
 	struct oci_index idx = { 0 };
-	char *path = path_join(dir, "oci-layout");
-	int ret = read_file(path, 4096, &text, err);
+	char *path;
+	int ret = layout_path(dir, "oci-layout", &path, err);
+	if (ret == 0)
+		ret = read_file(path, 4096, &text, err);
 	if (ret == 0)
 		ret = oci_manifest_check_layout(text.data, text.len, err);
 	free(path);
 	buf_release(&text);
 	if (ret < 0)
 		return error_prefix(err, "'%s' is not an OCI image layout", dir);
-	path = path_join(dir, "index.json");
-	ret = read_file(path, OCI_MANIFEST_MAX, &text, err);
+	ret = layout_path(dir, "index.json", &path, err);
+	if (ret == 0)
+		ret = read_file(path, OCI_MANIFEST_MAX, &text, err);
 	if (ret == 0 && oci_manifest_parse_index(&idx, text.data, text.len, err) < 0)
 		ret = error_prefix(err, "'%s'", path);
 	const struct oci_descriptor *d = ret == 0 ? oci_manifest_find_ref(&idx, ref) : NULL;
@@ -323,15 +353,19 @@ static int publish_layout(struct build_ctx *b, const struct source *src, const c
 			  const struct resolved *r, struct error *err)
 {
 	const struct oci_manifest *m = &r->manifest;
-	char *from = blob_path(dir, m->config.digest);
-	int ret = copy_blob(b, from, "config", m->config.digest, m->config.size, "config", NULL, err);
+	char *from;
+	int ret = blob_path(dir, m->config.digest, &from, err);
+	if (ret == 0)
+		ret = copy_blob(b, from, "config", m->config.digest, m->config.size, "config", NULL,
+				err);
 	free(from);
 	for (size_t i = 0; ret == 0 && i < m->n_layers; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "layer-%zu", i + 1);
-		from = blob_path(dir, m->layers[i].digest);
-		ret = copy_blob(b, from, name, m->layers[i].digest, m->layers[i].size, "layer", NULL,
-				err);
+		ret = blob_path(dir, m->layers[i].digest, &from, err);
+		if (ret == 0)
+			ret = copy_blob(b, from, name, m->layers[i].digest, m->layers[i].size, "layer",
+					NULL, err);
 		free(from);
 	}
 	if (ret == 0) {

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Container images as layers (issue 17), all local: an OCI image layout made
+# with umoci (a base layer; a layer from repack that deletes files, adds a
+# hardlink and overwrites a file; a layer with an opaque directory, a
+# whiteout of a missing path and a nested whiteout) and the same image as a
+# docker-archive (skopeo).  The oracle is `umoci raw unpack --rootless` of
+# the same image: the ext4 image holds exactly its tree (debugfs rdump),
+# with no .wh. file, and e2fsck -fn is clean.  Also: tag and digest refs
+# give the same image; a changed byte in a blob or an unknown media type is
+# an error naming it and leaves no cache entry; a plain tarball still works;
+# a tarball of a layout given as path: is refused, naming the new keys.
+. "$(dirname "$0")/../lib.sh"
+for tool in umoci skopeo debugfs e2fsck; do
+	if ! command -v "$tool" >/dev/null; then
+		skip "container image layers" "$tool missing (make deps)"
+		done_testing; exit
+	fi
+done
+R=$T/r
+mkdir -p "$R" && cd "$R"
+umo() { umoci "$@" >/dev/null 2>"$T/umoci.err" || { diag "umoci $*: $(cat "$T/umoci.err")"; exit 1; }; }
+# add_layer DIR TAG ENTRY...: a gzip layer on top of the image TAG, where an
+# ENTRY is d:PATH (directory), f:PATH:TEXT (file) or w:PATH (an empty file,
+# for whiteouts); manifest, config diff_ids and index.json updated.  (umoci
+# 0.4.7's insert leaves a file's data unterminated in the tar.)
+add_layer() {
+	python3 - "$@" <<'PY'
+import gzip, hashlib, io, json, os, sys, tarfile
+lay, tag, entries = sys.argv[1], sys.argv[2], sys.argv[3:]
+blobs = lay + "/blobs/sha256/"
+def put(b):
+    h = hashlib.sha256(b).hexdigest(); p = blobs + h
+    if not os.path.exists(p): open(p, "wb").write(b)
+    return "sha256:" + h
+raw = io.BytesIO()
+with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
+    for e in entries:
+        kind, path, text = (e.split(":", 2) + [""])[:3]
+        i = tarfile.TarInfo(path); i.mtime = 1700000000
+        data = text.encode() if kind == "f" else b""
+        if kind == "d": i.type, i.mode = tarfile.DIRTYPE, 0o755
+        else: i.mode, i.size = 0o644 if kind == "f" else 0, len(data)
+        t.addfile(i, io.BytesIO(data))
+tar = raw.getvalue(); gz = gzip.compress(tar, mtime=0)
+idx = json.load(open(lay + "/index.json"))
+d = [m for m in idx["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == tag][0]
+man = json.load(open(blobs + d["digest"][7:]))
+cfg = json.load(open(blobs + man["config"]["digest"][7:]))
+cfg["rootfs"]["diff_ids"].append("sha256:" + hashlib.sha256(tar).hexdigest())
+cfg.setdefault("history", []).append({"created_by": "add_layer"})
+cb = json.dumps(cfg).encode()
+man["config"].update(digest=put(cb), size=len(cb))
+man["layers"].append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": put(gz), "size": len(gz)})
+mb = json.dumps(man).encode()
+d.update(digest=put(mb), size=len(mb))
+json.dump(idx, open(lay + "/index.json", "w"))
+PY
+}
+
+# ---- the image, made with umoci ------------------------------------------
+umo init --layout img
+umo new --image img:v1
+umo unpack --rootless --image img:v1 "$T/b"
+f=$T/b/rootfs
+mkdir -p "$f/etc" "$f/opq/sub" "$f/keep/deep" "$f/bin"
+echo hello >"$f/etc/hello"; echo gone >"$f/etc/gone"; echo old >"$f/opq/old"
+echo old2 >"$f/opq/sub/old2"; echo k >"$f/keep/k"; echo x >"$f/keep/deep/x"
+ln -s ../etc/hello "$f/bin/link"; chmod 0750 "$f/keep"; chmod 0600 "$f/keep/k"
+umo repack --image img:v1 "$T/b"
+rm -rf "$T/b"; umo unpack --rootless --image img:v1 "$T/b"
+rm "$T/b/rootfs/etc/gone"; ln "$T/b/rootfs/etc/hello" "$T/b/rootfs/etc/hello2"
+echo over >"$T/b/rootfs/keep/k"
+umo repack --image img:v1 "$T/b"
+add_layer img v1 d:opq f:opq/new:new w:opq/.wh..wh..opq
+umo insert --image img:v1 --whiteout /keep/nope
+umo insert --image img:v1 --whiteout /keep/deep/x
+umo config --image img:v1 --config.env FOO=bar --config.entrypoint /bin/sh --config.workingdir /keep --config.user 1000
+digest=$(python3 -c 'import json,sys; print([m["digest"] for m in json.load(open("img/index.json"))["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == "v1"][0])')
+skopeo copy -q oci:img:v1 docker-archive:"$R/legacy.tar":test/app:v1 2>"$T/skopeo.err" || diag "$(cat "$T/skopeo.err")"
+umoci raw unpack --rootless --image img:v1 "$T/oracle" >/dev/null 2>&1
+mkdir -p "$T/plain"; echo plain >"$T/plain/p"; tar czf "$R/plain.tar.gz" -C "$T/plain" .
+tar cf "$R/layout.tar" -C "$R/img" .
+
+cat >"$R/mvbuild.yaml" <<Y
+mvbuild: 1
+sources:
+  app: { oci-layout: img, ref: v1 }
+  pinned: { oci-layout: img, ref: "$digest" }
+  legacy: { docker-archive: legacy.tar }
+  plain: { path: plain.tar.gz }
+  tarred: { path: layout.tar }
+images:
+  app: { size: 32M, layers: [app] }
+  pinned: { size: 32M, layers: [pinned] }
+  legacy: { size: 32M, layers: [legacy] }
+  mixed: { size: 32M, layers: [plain, app] }
+  tarred: { size: 32M, layers: [tarred] }
+Y
+C=$T/cache
+out_of() { awk -v o="$2" '$1 == o { print $2 }' <<<"$1"; }
+# a tree as "path type mode size target-or-md5", lost+found left out
+listing() {
+	(cd "$1" && find . -mindepth 1 ! -path ./lost+found ! -path './lost+found/*' -printf '%P %y %m %s %l\n' |
+		sort | while read -r p y m s l; do
+			[ "$y" = f ] && l=$(md5sum <"$p" | cut -c1-32)
+			echo "$p $y $m $s $l"
+		done)
+}
+
+echo "# an OCI layout by tag: built, checked, the tree of umoci raw unpack"
+mvb --cache "$C" build image:app
+must_succeed "oci-layout by tag builds"
+mvb --cache "$C" path image:app
+img=$(out_of "$out" rootfs.ext4); man=$(out_of "$out" manifest); cfg=$(out_of "$out" oci-config)
+e2fsck -fn "$img" >"$T/fsck.out" 2>&1
+check_eq "e2fsck -fn is clean" "$?" 0
+mkdir "$T/dump"; debugfs -R "rdump / $T/dump" "$img" >/dev/null 2>&1
+check_eq "the image holds the tree umoci raw unpack gives" "$(listing "$T/dump")" "$(listing "$T/oracle")"
+check "no .wh. file in the image" test -z "$(grep -F .wh. "$man")"
+check_eq "the deleted file is gone, the opaque dir holds only the new file" \
+	"$(grep -cE '^/etc/gone|^/opq/(old|sub)' "$man"):$(grep -c '^/opq/new	file' "$man")" "0:1"
+check_eq "the nested whiteout removed /keep/deep/x, not its directory" \
+	"$(grep -c '^/keep/deep/x' "$man"):$(grep -c '^/keep/deep	dir' "$man")" "0:1"
+check_contains "the hardlink is one inode" "$(grep '^/etc/hello2' "$man")" "hardlink"
+check "the whiteout of a missing path made nothing up" test -z "$(grep '^/keep/nope' "$man")"
+check_contains "oci-config has Env and Entrypoint" "$(cat "$cfg")" '"Env":["FOO=bar"],"Entrypoint":["/bin/sh"]'
+check_contains "oci-config has WorkingDir and User" "$(cat "$cfg")" '"WorkingDir":"/keep","User":"1000"'
+
+echo "# the same image by digest, and from a docker-archive"
+sed -i "s|app: { oci-layout: img, ref: v1 }|app: { oci-layout: img, ref: \"$digest\" }|" mvbuild.yaml
+mvb --cache "$C" build image:app
+must_succeed "oci-layout by digest builds"
+check_eq "tag and digest refs have one key: nothing is rebuilt" "$(grep -c '^built' <<<"$errout")" 0
+mvb --cache "$C" path image:app
+check_eq "tag and digest refs give the same image" "$(out_of "$out" rootfs.ext4)" "$img"
+sed -i "s|app: { oci-layout: img, ref: \"$digest\" }|app: { oci-layout: img, ref: v1 }|" mvbuild.yaml
+mvb --cache "$C" build image:pinned
+must_succeed "a second source of the same layout builds"
+mvb --cache "$C" build image:legacy
+must_succeed "docker-archive builds"
+mvb --cache "$C" path image:legacy
+check "the docker-archive gives the same tree" cmp -s "$(out_of "$out" manifest)" "$man"
+mvb --cache "$C" path source:app; app_layer=$(out_of "$out" layer-1)
+mvb --cache "$C" path source:pinned
+check_eq "a layer shared by two sources is one blob" "$(out_of "$out" layer-1)" "$app_layer"
+
+echo "# plain tarballs: still layers; a tarred layout is refused, naming the new keys"
+mvb --cache "$C" build image:mixed
+must_succeed "a plain tarball below an image builds"
+mvb --cache "$C" build image:tarred
+check_eq "a tarred layout as path: fails" "$rc" 1
+check_contains "the refusal names oci-layout:" "$errout" "'oci-layout: DIR' with 'ref:', or 'docker-archive: FILE'"
+
+echo "# explain names the layer that changed"
+add_layer img v1 f:etc/more:more
+mvb --cache "$C" explain source:app
+check_contains "explain names the new layer of source app" "$out" "layer 6 added (sha256:"
+
+echo "# a changed byte in a blob, an unknown media type: errors, nothing published"
+cp -a img bad
+blob=$(python3 -c 'import json; m=json.load(open("bad/index.json"))["manifests"][0]["digest"][7:]; print(json.load(open("bad/blobs/sha256/"+m))["layers"][0]["digest"])')
+python3 - "bad/blobs/sha256/${blob#sha256:}" <<'PY'
+import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 1
+import os; os.chmod(p, 0o644); open(p, "wb").write(b)
+PY
+cat >>mvbuild.yaml <<Y
+  bad: { oci-layout: bad, ref: v1 }
+  weird: { oci-layout: weird, ref: v1 }
+Y
+sed -i 's/^images:$/images:\n  bad: { size: 32M, layers: [bad] }\n  weird: { size: 32M, layers: [weird] }/' mvbuild.yaml
+python3 - <<'PY'
+# move the source entries above images: (appended after them)
+t = open("mvbuild.yaml").read().splitlines()
+src = [l for l in t if l.startswith("  bad: { oci") or l.startswith("  weird: { oci")]
+t = [l for l in t if l not in src]
+i = t.index("images:"); t[i:i] = src
+open("mvbuild.yaml", "w").write("\n".join(t) + "\n")
+PY
+mvb --cache "$C" build image:bad
+check_eq "a corrupted layer fails the build" "$rc" 1
+check_contains "the error names the blob" "$errout" "layer '$blob' does not match its digest"
+mvb --cache "$C" path source:bad
+check "no cache entry for the corrupted source" test "$rc" -ne 0
+cp -a img weird
+python3 - <<'PY'
+import json, hashlib, os
+d = "weird/blobs/sha256/"
+idx = json.load(open("weird/index.json"))
+m = json.load(open(d + idx["manifests"][0]["digest"][7:]))
+m["layers"][0]["mediaType"] = "application/vnd.example.foo"
+b = json.dumps(m).encode(); h = hashlib.sha256(b).hexdigest()
+open(d + h, "wb").write(b)
+idx["manifests"][0]["digest"] = "sha256:" + h; idx["manifests"][0]["size"] = len(b)
+os.chmod("weird/index.json", 0o644); json.dump(idx, open("weird/index.json", "w"))
+PY
+mvb --cache "$C" build image:weird
+check_contains "an unknown media type is named" "$errout" "layer media type 'application/vnd.example.foo' is not a tar, tar+gzip or tar+zstd layer"
+check "and is an error before anything is built" test "$rc" -ne 0
+
+echo "# a blob that is a symlink out of the layout is refused"
+cp -a img esc
+cp "esc/blobs/sha256/${blob#sha256:}" "$T/outside"
+ln -sf "$T/outside" "esc/blobs/sha256/${blob#sha256:}"
+sed -i 's/^images:$/  esc: { oci-layout: esc, ref: v1 }\nimages:\n  esc: { size: 32M, layers: [esc] }/' mvbuild.yaml
+mvb --cache "$C" build image:esc
+check_contains "the escape is named" "$errout" "leads out of the layout"
+mvb --cache "$C" path source:esc
+check "no cache entry for it" test "$rc" -ne 0
+done_testing
