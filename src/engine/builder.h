@@ -131,7 +131,8 @@ void builder_blob_unlock(int fd);
 /*
  * Store file, whose sha256 is sha256_hex (verified by the caller) and whose
  * content digest is content, as the content of any source declaring that
- * sha256, so the next build that needs it finds it.  The file stays.  0, or -1.
+ * sha256, so the next build that needs it finds it.  The file stays (as a
+ * read-only link to the stored blob when it could be moved in).  0, or -1.
  */
 int builder_blob_store(struct build_ctx *b, const char *sha256_hex, const char *file,
 		       const char content[SHA256_HEX], struct error *err);

@@ -507,7 +507,15 @@ int builder_blob_store(struct build_ctx *b, const char *sha256, const char *file
 		return error_errno(err, errno, "cannot stat '%s'", file);
 	out.size = (uint64_t)st.st_size;
 	memcpy(out.digest, content, SHA256_HEX);
-	if (cache_put_file_hashed(e->ctx->cache, file, false, content, err) < 0)
+	/* moved into the CAS rather than copied: the caller's file comes back as a link */
+	if (cache_put_file_hashed(e->ctx->cache, file, true, content, err) < 0)
 		return -1;
+	if (access(file, F_OK) != 0) {
+		char *stored = cache_blob_path(e->ctx->cache, content);
+		int r = link(stored, file) == 0 ? 0 : copy_file_sparse_opt(stored, file, 0444, false, err);
+		free(stored);
+		if (r < 0)
+			return -1;
+	}
 	return put_checksum_entry(e, HASH_SHA256, sha256, &out, err);
 }
