@@ -32,16 +32,6 @@
 #include "recipe/recipe.h"
 #include "base/util.h"
 
-/* the absolute path of a path source; caller frees */
-static char *source_local_path(const struct source *src)
-{
-	char *joined = src->path[0] == '/' || !src->base_dir ? xstrdup(src->path)
-			: path_join(src->base_dir, src->path);
-	char *abs = path_absolute(joined);
-	free(joined);
-	return abs;
-}
-
 static int source_describe(struct mvctx *ctx, const struct node *node, struct record *rec,
 			   struct error *err)
 {
@@ -56,7 +46,7 @@ static int source_describe(struct mvctx *ctx, const struct node *node, struct re
 		return 0;
 	}
 	char hex[SHA256_HEX];
-	char *path = source_local_path(src);
+	char *path = fetch_source_local_path(src);
 	int ret = digest_memo_file(ctx->memo, path, hex, err);
 	if (ret == 0)
 		record_add(rec, "content", "%s", hex);
@@ -75,7 +65,7 @@ static int source_describe(struct mvctx *ctx, const struct node *node, struct re
 static int build_path_source(struct build_ctx *b, const struct source *src, const char *dest,
 			     char content[SHA256_HEX], struct error *err)
 {
-	char *from = source_local_path(src);
+	char *from = fetch_source_local_path(src);
 	char hex[HASH_MAX_HEX];
 	enum hash_algo algos[] = { HASH_CONTENT, src->algo };
 	char *const hexes[] = { content, hex };

@@ -16,6 +16,7 @@
 #include "engine/builder.h"
 #include "engine/engine.h"
 #include "fetch/fetch.h"
+#include "fetch/fetch_source.h"
 #include "fetch/oci_registry.h"
 #include "recipe/recipe.h"
 
@@ -122,6 +123,15 @@ static int node_checksums(struct fetch_checksums *out, struct engine *e, struct 
 			  struct error *err)
 {
 	const struct build_input *outs;
+	/* a docker-archive is pinned by the archive's checksum, not by what it holds */
+	if (node->u.source->kind == SOURCE_DOCKER_ARCHIVE) {
+		char *path = fetch_source_local_path(node->u.source);
+		struct fetch_checksum *item = add_item(out, node->name);
+		int ret = hash_file_hex(HASH_SHA256, path, item->sha256, err) < 0 ||
+			  hash_file_hex(HASH_SHA512, path, item->sha512, err) < 0 ? -1 : 0;
+		free(path);
+		return ret;
+	}
 	int n = engine_outputs(e, node, &outs, err);
 	if (n < 0)
 		return -1;

@@ -123,6 +123,15 @@ static int fetch_candidate(const struct fetch_source_request *req, const char *u
 	return 0;
 }
 
+char *fetch_source_local_path(const struct source *src)
+{
+	char *joined = src->path[0] == '/' || !src->base_dir ? xstrdup(src->path)
+			: path_join(src->base_dir, src->path);
+	char *abs = path_absolute(joined);
+	free(joined);
+	return abs;
+}
+
 int fetch_source_checksum_mismatch(struct error *err, const struct source *src, const char *origin,
 			    const char *got)
 {

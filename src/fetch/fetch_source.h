@@ -41,6 +41,8 @@ void fetch_source_urls_free(char **urls, size_t n);
 /* the file name a URL ends in (no query or fragment), newly allocated; NULL when none */
 char *fetch_source_url_file_name(const char *url);
 
+/* the absolute path of a local source's file or directory (path, oci-layout, docker-archive); caller frees */
+char *fetch_source_local_path(const struct source *src);
 /* set the one "checksum mismatch" error for src's content from origin (a URL gets a hint); -1 */
 int fetch_source_checksum_mismatch(struct error *err, const struct source *src, const char *origin,
 			    const char *got);

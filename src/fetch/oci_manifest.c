@@ -104,6 +104,22 @@ char *oci_manifest_media_type(const char *text, size_t len)
 	return type;
 }
 
+bool oci_manifest_is_index(const char *text, size_t len, const char *descriptor_type)
+{
+	struct json j;
+	struct error err = ERROR_INIT;
+	bool index = false;
+	if (parse_object(&j, text, len, OCI_MANIFEST_MAX, "document", &err) == 0) {
+		const char *t = json_get_string(&j, "mediaType");
+		index = t ? oci_manifest_is_index_type(t)
+			  : descriptor_type ? oci_manifest_is_index_type(descriptor_type)
+			  : json_get(&j, "manifests") != NULL;
+		json_release(&j);
+	}
+	error_release(&err);
+	return index;
+}
+
 /* an optional string member: absent is fine, another type is not */
 static int opt_string(const struct json *obj, const char *key, char **out, const char *what,
 		      struct error *err)

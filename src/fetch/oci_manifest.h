@@ -85,6 +85,12 @@ int oci_manifest_layer_format(const char *media_type, enum oci_layer_format *out
 			      struct error *err);
 /* the mediaType member of a document (NULL when absent or not JSON); caller frees */
 char *oci_manifest_media_type(const char *text, size_t len);
+/*
+ * Whether a document is an index rather than a manifest: by its mediaType,
+ * else by the descriptor's (descriptor_type, may be NULL), else by having a
+ * "manifests" member (both members are optional in OCI documents).
+ */
+bool oci_manifest_is_index(const char *text, size_t len, const char *descriptor_type);
 
 /* parse an index (an OCI layout's index.json too); 0, or -1 with err */
 int oci_manifest_parse_index(struct oci_index *out, const char *text, size_t len,

@@ -40,6 +40,7 @@
 #include "engine/digest_memo.h"
 #include "fetch/oci_manifest.h"
 #include "fetch/oci_registry.h"
+#include "fetch/fetch_source.h"
 #include "recipe/recipe.h"
 
 #define MAX_NESTING 4             /* index -> index -> manifest chains followed at most */
@@ -57,16 +58,6 @@ static void resolved_release(struct resolved *r)
 	free(r->pinned);
 	buf_release(&r->manifest_text);
 	oci_manifest_release(&r->manifest);
-}
-
-/* the absolute path of a local image source (a layout's directory or an archive) */
-static char *local_path(const struct source *src)
-{
-	char *joined = src->path[0] == '/' || !src->base_dir ? xstrdup(src->path)
-			: path_join(src->base_dir, src->path);
-	char *abs = path_absolute(joined);
-	free(joined);
-	return abs;
 }
 
 /*
@@ -171,10 +162,7 @@ static int resolve_descriptor(const struct source *src, const char *dir,
 		if (read_blob(dir, digest, size, OCI_MANIFEST_MAX, "manifest", &r->manifest_text,
 			      err) < 0)
 			goto out;
-		char *doc_type = oci_manifest_media_type(r->manifest_text.data, r->manifest_text.len);
-		bool is_index = oci_manifest_is_index_type(doc_type ? doc_type : type);
-		free(doc_type);
-		if (!is_index) {
+		if (!oci_manifest_is_index(r->manifest_text.data, r->manifest_text.len, type)) {
 			ret = oci_manifest_parse(&r->manifest, r->manifest_text.data,
 						 r->manifest_text.len, err);
 			if (ret < 0)
@@ -270,7 +258,7 @@ int oci_source_describe(struct mvctx *ctx, const struct source *src, struct reco
 	if (src->kind != SOURCE_OCI_LAYOUT)
 		return 0;
 	struct resolved r = { 0 };
-	char *dir = local_path(src);
+	char *dir = fetch_source_local_path(src);
 	int ret = resolve_layout(src, dir, src->oci_digest ? src->oci_digest : src->oci_tag, &r, err);
 	if (ret == 0) {
 		record_add(rec, "manifest", "%s", r.pinned);
@@ -623,7 +611,7 @@ static int publish_archive(struct build_ctx *b, const struct source *src,
  */
 static int build_docker_archive(struct build_ctx *b, const struct source *src, struct error *err)
 {
-	char *from = local_path(src), *copy = path_join(b->workdir, "archive");
+	char *from = fetch_source_local_path(src), *copy = path_join(b->workdir, "archive");
 	char content[SHA256_HEX], sum[HASH_MAX_HEX];
 	enum hash_algo algos[] = { HASH_CONTENT, src->algo };
 	char *const hexes[] = { content, sum };
@@ -651,7 +639,7 @@ int oci_source_build(struct build_ctx *b, const struct source *src, struct error
 	if (src->kind == SOURCE_DOCKER_ARCHIVE) {
 		ret = build_docker_archive(b, src, err);
 	} else if (src->kind == SOURCE_OCI_LAYOUT) {
-		char *dir = local_path(src);
+		char *dir = fetch_source_local_path(src);
 		ret = build_layout(b, src, dir, src->oci_digest ? src->oci_digest : src->oci_tag, err);
 		free(dir);
 	} else {

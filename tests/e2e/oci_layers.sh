@@ -8,7 +8,10 @@
 # with no .wh. file, and e2fsck -fn is clean.  Also: tag and digest refs
 # give the same image; a changed byte in a blob or an unknown media type is
 # an error naming it and leaves no cache entry; a plain tarball still works;
-# a tarball of a layout given as path: is refused, naming the new keys.
+# a tarball of a layout given as path: is refused, naming the new keys; a
+# tar+zstd layer whose whiteout is a hardlink (removes by name, as
+# containerd does); a blob symlinked out of the layout is refused;
+# explain names the added layer; --print-checksums of a docker-archive.
 . "$(dirname "$0")/../lib.sh"
 for tool in umoci skopeo debugfs e2fsck; do
 	if ! command -v "$tool" >/dev/null; then
@@ -20,13 +23,16 @@ R=$T/r
 mkdir -p "$R" && cd "$R"
 umo() { umoci "$@" >/dev/null 2>"$T/umoci.err" || { diag "umoci $*: $(cat "$T/umoci.err")"; exit 1; }; }
 # add_layer DIR TAG ENTRY...: a gzip layer on top of the image TAG, where an
-# ENTRY is d:PATH (directory), f:PATH:TEXT (file) or w:PATH (an empty file,
-# for whiteouts); manifest, config diff_ids and index.json updated.  (umoci
-# 0.4.7's insert leaves a file's data unterminated in the tar.)
+# ENTRY is d:PATH (directory), f:PATH:TEXT (file), w:PATH (an empty file,
+# for whiteouts) or h:PATH:TARGET (a hardlink); a first ENTRY "zstd" makes
+# it a tar+zstd layer; manifest, config diff_ids and index.json updated.
+# (umoci 0.4.7's insert leaves a file's data unterminated in the tar.)
 add_layer() {
 	python3 - "$@" <<'PY'
 import gzip, hashlib, io, json, os, sys, tarfile
+import subprocess
 lay, tag, entries = sys.argv[1], sys.argv[2], sys.argv[3:]
+zstd = entries[:1] == ["zstd"]; entries = entries[1:] if zstd else entries
 blobs = lay + "/blobs/sha256/"
 def put(b):
     h = hashlib.sha256(b).hexdigest(); p = blobs + h
@@ -39,9 +45,11 @@ with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
         i = tarfile.TarInfo(path); i.mtime = 1700000000
         data = text.encode() if kind == "f" else b""
         if kind == "d": i.type, i.mode = tarfile.DIRTYPE, 0o755
+        elif kind == "h": i.type, i.linkname, i.mode = tarfile.LNKTYPE, text, 0o644
         else: i.mode, i.size = 0o644 if kind == "f" else 0, len(data)
         t.addfile(i, io.BytesIO(data))
-tar = raw.getvalue(); gz = gzip.compress(tar, mtime=0)
+tar = raw.getvalue()
+gz = subprocess.run(["zstd", "-q", "-c"], input=tar, stdout=subprocess.PIPE, check=True).stdout if zstd else gzip.compress(tar, mtime=0)
 idx = json.load(open(lay + "/index.json"))
 d = [m for m in idx["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == tag][0]
 man = json.load(open(blobs + d["digest"][7:]))
@@ -50,7 +58,7 @@ cfg["rootfs"]["diff_ids"].append("sha256:" + hashlib.sha256(tar).hexdigest())
 cfg.setdefault("history", []).append({"created_by": "add_layer"})
 cb = json.dumps(cfg).encode()
 man["config"].update(digest=put(cb), size=len(cb))
-man["layers"].append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": put(gz), "size": len(gz)})
+man["layers"].append({"mediaType": "application/vnd.oci.image.layer.v1.tar+" + ("zstd" if zstd else "gzip"), "digest": put(gz), "size": len(gz)})
 mb = json.dumps(man).encode()
 d.update(digest=put(mb), size=len(mb))
 json.dump(idx, open(lay + "/index.json", "w"))
@@ -140,6 +148,8 @@ mvb --cache "$C" build image:legacy
 must_succeed "docker-archive builds"
 mvb --cache "$C" path image:legacy
 check "the docker-archive gives the same tree" cmp -s "$(out_of "$out" manifest)" "$man"
+mvb --cache "$C" fetch --print-checksums legacy
+check_eq "fetch --print-checksums prints the archive's sha256" "$(awk '$2 == "sha256" { print $3 }' <<<"$out")" "$(sha256sum <legacy.tar | cut -c1-64)"
 mvb --cache "$C" path source:app; app_layer=$(out_of "$out" layer-1)
 mvb --cache "$C" path source:pinned
 check_eq "a layer shared by two sources is one blob" "$(out_of "$out" layer-1)" "$app_layer"
@@ -156,7 +166,47 @@ add_layer img v1 f:etc/more:more
 mvb --cache "$C" explain source:app
 check_contains "explain names the new layer of source app" "$out" "layer 6 added (sha256:"
 
+echo "# an image index: the platform's manifest is picked, a missing platform is named"
+python3 - <<'PY'
+import hashlib, json
+idx = json.load(open("img/index.json"))
+v1 = [m for m in idx["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == "v1"][0]
+arm = dict(v1, digest="sha256:" + "1" * 64, platform={"os": "linux", "architecture": "arm64"})
+arm.pop("annotations")
+amd = dict(v1, platform={"os": "linux", "architecture": "amd64"}); amd.pop("annotations")
+doc = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                  "manifests": [arm, amd]}).encode()
+h = hashlib.sha256(doc).hexdigest(); open("img/blobs/sha256/" + h, "wb").write(doc)
+idx["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + h,
+                         "size": len(doc), "annotations": {"org.opencontainers.image.ref.name": "multi"}})
+json.dump(idx, open("img/index.json", "w"))
+PY
+sed -i 's/^images:$/  multi: { oci-layout: img, ref: multi }\n  s390: { oci-layout: img, ref: multi, platform: linux\/s390x }\nimages:\n  multi: { size: 32M, layers: [multi] }\n  s390: { size: 32M, layers: [s390] }/' mvbuild.yaml
+mvb --cache "$C" build image:multi
+must_succeed "an index builds for linux/amd64"
+mvb --cache "$C" path image:multi; multi_man=$(out_of "$out" manifest)
+mvb --cache "$C" build image:app
+mvb --cache "$C" path image:app
+check "the index gives the tree of its amd64 manifest (v1's)" cmp -s "$multi_man" "$(out_of "$out" manifest)"
+mvb --cache "$C" build image:s390
+check_contains "a platform the index lacks is named" "$errout" "the image index has no manifest for the platform linux/s390x (it has: linux/arm64, linux/amd64)"
+
+echo "# a tar+zstd layer holding a whiteout that is a hardlink (containerd removes by name;"
+echo "# umoci raw unpack ignores such an entry, so it is no oracle here)"
+cp -a img zst
+add_layer zst v1 f:etc/victim:v
+add_layer zst v1 zstd f:etc/zstd:z h:etc/.wh.victim:etc/hello
+sed -i 's/^images:$/  zst: { oci-layout: zst, ref: v1 }\nimages:\n  zst: { size: 32M, layers: [zst] }/' mvbuild.yaml
+mvb --cache "$C" build image:zst
+must_succeed "an image with a tar+zstd layer builds"
+mvb --cache "$C" path image:zst
+check_contains "the zstd layer's file is there" "$(cat "$(out_of "$out" manifest)")" "/etc/zstd	file"
+check "the hardlink whiteout removed its file and left no link" \
+	test -z "$(grep -E '^/etc/(victim|\.wh)' "$(out_of "$out" manifest)")"
+
 echo "# a changed byte in a blob, an unknown media type: errors, nothing published"
+# (a fresh cache: one holding the image already never reads the layout's blobs again)
+C2=$T/cache2
 cp -a img bad
 blob=$(python3 -c 'import json; m=json.load(open("bad/index.json"))["manifests"][0]["digest"][7:]; print(json.load(open("bad/blobs/sha256/"+m))["layers"][0]["digest"])')
 python3 - "bad/blobs/sha256/${blob#sha256:}" <<'PY'
@@ -176,10 +226,10 @@ t = [l for l in t if l not in src]
 i = t.index("images:"); t[i:i] = src
 open("mvbuild.yaml", "w").write("\n".join(t) + "\n")
 PY
-mvb --cache "$C" build image:bad
+mvb --cache "$C2" build image:bad
 check_eq "a corrupted layer fails the build" "$rc" 1
 check_contains "the error names the blob" "$errout" "layer '$blob' does not match its digest"
-mvb --cache "$C" path source:bad
+mvb --cache "$C2" path source:bad
 check "no cache entry for the corrupted source" test "$rc" -ne 0
 cp -a img weird
 python3 - <<'PY'
@@ -193,7 +243,7 @@ open(d + h, "wb").write(b)
 idx["manifests"][0]["digest"] = "sha256:" + h; idx["manifests"][0]["size"] = len(b)
 os.chmod("weird/index.json", 0o644); json.dump(idx, open("weird/index.json", "w"))
 PY
-mvb --cache "$C" build image:weird
+mvb --cache "$C2" build image:weird
 check_contains "an unknown media type is named" "$errout" "layer media type 'application/vnd.example.foo' is not a tar, tar+gzip or tar+zstd layer"
 check "and is an error before anything is built" test "$rc" -ne 0
 
@@ -202,8 +252,8 @@ cp -a img esc
 cp "esc/blobs/sha256/${blob#sha256:}" "$T/outside"
 ln -sf "$T/outside" "esc/blobs/sha256/${blob#sha256:}"
 sed -i 's/^images:$/  esc: { oci-layout: esc, ref: v1 }\nimages:\n  esc: { size: 32M, layers: [esc] }/' mvbuild.yaml
-mvb --cache "$C" build image:esc
+mvb --cache "$C2" build image:esc
 check_contains "the escape is named" "$errout" "leads out of the layout"
-mvb --cache "$C" path source:esc
+mvb --cache "$C2" path source:esc
 check "no cache entry for it" test "$rc" -ne 0
 done_testing

@@ -209,6 +209,10 @@ static void test_config_layout_docker(void)
 	ok(mt && strcmp(mt, "x") == 0, "the media type of a document");
 	free(mt);
 	ok(!oci_manifest_media_type("[", 1), "no media type for a broken document");
+	const char *untyped = "{\"schemaVersion\":2,\"manifests\":[]}";
+	ok(oci_manifest_is_index(untyped, strlen(untyped), NULL), "an untyped document with manifests is an index");
+	ok(!oci_manifest_is_index(untyped, strlen(untyped), OCI_M), "unless its descriptor says manifest");
+	ok(!oci_manifest_is_index(doc, strlen(doc), NULL), "a document of another type is none");
 	ok(oci_manifest_digest_valid(D1) && !oci_manifest_digest_valid("sha256:11") &&
 	   !oci_manifest_digest_valid(NULL), "digest check");
 }
