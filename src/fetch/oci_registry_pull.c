@@ -58,15 +58,21 @@ static int write_document(const struct pull *p, const char *digest, const struct
 }
 
 /*
- * The media type of a document: its mediaType member, else the registry's
- * Content-Type (without parameters).  Caller frees; "" when neither says.
+ * The media type of a document, for the layout's index.json: its mediaType
+ * member, else the registry's Content-Type (without parameters), else the
+ * OCI type of what its members say it is (both may be absent).  Caller frees.
  */
 static char *document_type(const struct buf *body, const char *content_type)
 {
 	char *mt = oci_manifest_media_type(body->data, body->len);
 	if (mt)
 		return mt;
-	return xstrndup(content_type, strcspn(content_type, "; \t"));
+	size_t len = strcspn(content_type, "; \t");
+	if (len)
+		return xstrndup(content_type, len);
+	return xstrdup(oci_manifest_is_index(body->data, body->len, NULL)
+		       ? "application/vnd.oci.image.index.v1+json"
+		       : "application/vnd.oci.image.manifest.v1+json");
 }
 
 /* get manifest or index digest into body and its blob; its media type into *type */
@@ -110,7 +116,7 @@ static int resolve_manifest(struct pull *p, struct buf *man, char **top_type, st
 			break;
 		if (depth == 0)
 			*top_type = xstrdup(type);
-		if (!oci_manifest_is_index_type(type))
+		if (!oci_manifest_is_index(man->data, man->len, type))
 			goto out;
 		struct oci_index idx = { 0 };
 		ret = oci_manifest_parse_index(&idx, man->data, man->len, err);
