@@ -161,7 +161,8 @@ check "and so is every file's content" diff -r -x lost+found "$T/dumped" "$T/unp
 recipe "  s0: { oci: 127.0.0.1:$OPEN/team/img:base }"
 mvb check
 check_eq "a tag without a digest is a recipe error" "$rc" 2
-check_contains "which says how to pin it" "$errout" "fetch --print-checksums"
+check_contains "which names the command that prints the digest" "$errout" \
+	"'mvbuild fetch --print-checksums oci:127.0.0.1:$OPEN/team/img:base' prints it"
 mvb fetch --print-checksums "oci:127.0.0.1:$OPEN/team/img:base"
 check_eq "fetch --print-checksums resolves the tag to its digest" "$out" \
 	"oci:127.0.0.1:$OPEN/team/img:base sha256 ${D_BASE#sha256:}"
