@@ -124,7 +124,7 @@ DEB_PACKAGES := build-essential pkg-config libyaml-dev libarchive-dev libext2fs-
 	nginx python3 python3-jsonschema python3-yaml iproute2 iputils-ping libncurses-dev \
 	clang libclang-rt-14-dev curl util-linux strace time file openssl procps mount graphviz \
 	protobuf-compiler bazel-bootstrap-source nodejs \
-	umoci skopeo
+	umoci skopeo docker-registry
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \

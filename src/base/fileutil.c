@@ -118,6 +118,24 @@ int read_file(const char *path, size_t max, struct buf *out, struct error *err)
 	return ret;
 }
 
+int read_secret_file(const char *path, char **out, struct error *err)
+{
+	struct buf b = BUF_INIT;
+	if (read_file(path, 4096, &b, err) < 0) {
+		buf_release(&b);
+		return error_prefix(err, "cannot read credentials");
+	}
+	while (b.len && strchr(" \t\r\n", b.data[b.len - 1]))
+		b.data[--b.len] = '\0';
+	if (!b.len || memchr(b.data, '\n', b.len)) {
+		explicit_bzero(b.data, b.cap);
+		buf_release(&b);
+		return error_usage(err, "credentials file '%s' must hold one non-empty line", path);
+	}
+	*out = buf_detach(&b);
+	return 0;
+}
+
 void fsync_dir(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

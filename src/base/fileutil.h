@@ -30,6 +30,12 @@ int mkdir_p(const char *path, unsigned mode, struct error *err);
 /* read a whole file of at most max bytes into out (appended); 0, or -1 with err */
 int read_file(const char *path, size_t max, struct buf *out, struct error *err);
 /*
+ * Read a credentials file holding one non-empty line of at most 4 KiB
+ * (trailing whitespace dropped) into *out (caller clears and frees); -1
+ * with err, which never quotes the content.
+ */
+int read_secret_file(const char *path, char **out, struct error *err);
+/*
  * Write data to path atomically: a temp file in the same directory, fsync,
  * rename over path, fsync of the directory.  mode is the final mode.
  */

@@ -33,7 +33,6 @@
 #include "cache/remote_s3.h"
 
 #define POOL_MAX 16
-#define SECRET_MAX 4096
 #define ERROR_BODY_MAX 4096
 /* sha256 of no bytes: the payload hash of an S3 GET or HEAD */
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -62,22 +61,6 @@ struct reply {
 	struct buf error_body;       /* the start of a non-2xx answer's body */
 };
 
-/* read a secret file, dropping trailing whitespace; -1 with err (never quoting the content) */
-static int read_secret(const char *path, char **out, struct error *err)
-{
-	struct buf b = BUF_INIT;
-	if (read_file(path, SECRET_MAX, &b, err) < 0)
-		return error_prefix(err, "cannot read credentials");
-	while (b.len && strchr(" \t\r\n", b.data[b.len - 1]))
-		b.data[--b.len] = '\0';
-	if (!b.len || memchr(b.data, '\n', b.len)) {
-		buf_release(&b);
-		return error_usage(err, "credentials file '%s' must hold one non-empty line", path);
-	}
-	*out = buf_detach(&b);
-	return 0;
-}
-
 /* the URL without "user:password@" */
 static char *url_without_userinfo(const char *url)
 {
@@ -95,7 +78,7 @@ static int load_credentials(struct remote_http *h, const struct config *cfg, str
 {
 	if (cfg->token_file) {
 		char *token;
-		if (read_secret(cfg->token_file, &token, err) < 0)
+		if (read_secret_file(cfg->token_file, &token, err) < 0)
 			return -1;
 		char *header = xasprintf("Authorization: Bearer %s", token);
 		h->headers = curl_slist_append(NULL, header);
@@ -105,7 +88,7 @@ static int load_credentials(struct remote_http *h, const struct config *cfg, str
 		free(header);
 	}
 	if (cfg->basic_auth_file) {
-		if (read_secret(cfg->basic_auth_file, &h->userpwd, err) < 0)
+		if (read_secret_file(cfg->basic_auth_file, &h->userpwd, err) < 0)
 			return -1;
 		if (!strchr(h->userpwd, ':'))
 			return error_usage(err, "credentials file '%s' must hold user:password",

@@ -232,9 +232,8 @@ int cli_load_recipe(struct mvctx *ctx, struct error *err)
 	if (ctx->recipe)
 		return 0;
 	struct recipe *r = xcalloc(1, sizeof(*r));
-	struct recipe_credential creds[CONFIG_CREDENTIALS];
 	struct recipe_trust trust;
-	config_trust(ctx->config, creds, &trust);
+	config_trust(ctx->config, &trust);
 	if (recipe_load_trusted(r, ctx->recipe_path, &trust, err) < 0) {
 		recipe_release(r);
 		free(r);

@@ -35,9 +35,8 @@ static int cache_verify_cmd(struct mvctx *ctx)
  */
 static int import_allowed(struct mvctx *ctx, const char *file, struct error *err)
 {
-	struct recipe_credential creds[CONFIG_CREDENTIALS];
 	struct recipe_trust trust;
-	config_trust(ctx->config, creds, &trust);
+	config_trust(ctx->config, &trust);
 	char *subject = xasprintf("'%s'", file);
 	struct recipe_tree_path tp = { subject, ".", file, RECIPE_TREE_ANYWHERE, false, false };
 	int ret = recipe_tree_check(".", &trust, &tp, err);

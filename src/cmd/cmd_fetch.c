@@ -2,7 +2,8 @@
  * cmd_fetch: `mvbuild fetch [--print-checksums] [SOURCE...]`: the options,
  * one call into fetch/fetch_checksums.h (sources into the cache, or URLs
  * downloaded and hashed without a recipe), and "NAME sha256 HEX" and
- * "NAME sha512 HEX" lines for each with --print-checksums.
+ * "NAME sha512 HEX" lines for each with --print-checksums (an image
+ * reference, oci:HOST/REPO:TAG, gets its manifest digest as its sha256).
  */
 #include <stdio.h>
 
@@ -18,7 +19,8 @@ static const struct cli_option fetch_options[] = {
 	OPT_FLAG(0, "print-checksums", struct fetch_opts, print_checksums,
 		"print 'NAME sha256 HEX' and 'NAME sha512 HEX' per\n"
 		"source; with URLs instead of names, download each\n"
-		"to a temp file and print 'URL sha256 HEX' and\n'URL sha512 HEX'"),
+		"to a temp file and print 'URL sha256 HEX' and\n'URL sha512 HEX'; with an image reference\n"
+		"oci:HOST[:PORT]/REPO:TAG, print 'oci:... sha256 HEX',\nthe digest to pin"),
 	OPT_END(),
 };
 
@@ -29,20 +31,24 @@ static int cmd_fetch(struct mvctx *ctx, struct cli_args *args)
 	struct error err = ERROR_INIT;
 	size_t n_urls = 0;
 	for (size_t i = 0; i < args->n_words; i++)
-		n_urls += !fetch_is_local_path(args->words[i]);
+		n_urls += !fetch_is_local_path(args->words[i]) ||
+			  fetch_checksums_is_image(args->words[i]);
 	if (n_urls && (n_urls != args->n_words || !o->print_checksums))
 		return cli_usage(ctx, &command_fetch, "URLs are only accepted with --print-checksums, "
 				 "and not mixed with source names");
 	struct fetch_checksums sums = FETCH_CHECKSUMS_INIT;
 	if (n_urls)
-		fetch_checksums_urls(&sums, args->words, args->n_words, ctx->progress, &err);
+		fetch_checksums_urls(&sums, args->words, args->n_words, ctx->config, ctx->progress,
+				     &err);
 	else if (cli_setup(ctx, args, NEEDS_RECIPE | NEEDS_CACHE | NEEDS_ENGINE, &err) == 0)
 		fetch_checksums_sources(args->engine, ctx->recipe, args->words, args->n_words,
 					o->print_checksums ? &sums : NULL, &err);
 	/* what was fetched before a failure is printed all the same */
-	for (size_t i = 0; i < sums.n; i++)
-		printf("%s sha256 %s\n%s sha512 %s\n", sums.items[i].name, sums.items[i].sha256,
-		       sums.items[i].name, sums.items[i].sha512);
+	for (size_t i = 0; i < sums.n; i++) {
+		printf("%s sha256 %s\n", sums.items[i].name, sums.items[i].sha256);
+		if (sums.items[i].sha512[0])
+			printf("%s sha512 %s\n", sums.items[i].name, sums.items[i].sha512);
+	}
 	fetch_checksums_release(&sums);
 	return error_is_set(&err) ? cli_fail(ctx, &err) : EXIT_OK;
 }
@@ -55,6 +61,9 @@ const struct command command_fetch = {
 		"cache, trying mirrors (--mirror, $MVBUILD_MIRROR) and then the recipe's\n"
 		"urls in order, and verifying the declared checksum.  A source already\n"
 		"cached under its checksum is not downloaded.\n"
+		"With --print-checksums, an image reference oci:HOST[:PORT]/REPO:TAG is\n"
+		"resolved on its registry to the manifest digest a recipe pins\n"
+		"(oci: HOST[:PORT]/REPO@sha256:HEX).\n"
 		"Limits: $MVBUILD_FETCH_TIMEOUT, $MVBUILD_FETCH_LOW_SPEED_TIME,\n"
 		"$MVBUILD_FETCH_MAX_SIZE, $MVBUILD_FETCH_RETRIES (see docs/sources.md).\n",
 	.options = fetch_options,

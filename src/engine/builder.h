@@ -28,6 +28,7 @@
 
 enum node_kind { NODE_SOURCE, NODE_KERNEL, NODE_IMAGE, NODE_LAUNCH };
 
+struct engine;
 struct source;
 struct kernel;
 struct image;
@@ -66,6 +67,7 @@ struct builder_output {
 /* what build() gets */
 struct build_ctx {
 	struct mvctx *ctx;          /* options, recipe, cache, progress */
+	struct engine *engine;      /* for builder_blob_find() and builder_blob_store() */
 	const struct node *node;    /* the node to build */
 	const char *key;            /* its action key (sha256 hex), e.g. to seed a UUID */
 	const struct record *record; /* the record behind key: what build() reads must match its digests */
@@ -110,6 +112,30 @@ const struct build_input *builder_input_find(const struct build_ctx *b, const ch
  */
 char *builder_input_relpath(const struct build_input *in);
 char *builder_root_from_output(void);
+/*
+ * Blobs known by their sha256 (a container image's layers): the cache's
+ * copy of the content of any source declaring sha256 HEX (stored by
+ * builder_blob_store(), `mvbuild cache import`, or a url source with that
+ * checksum).  0 with *path (caller frees; a read-only file whose size and
+ * content digest were checked), 1 when the cache has none, -1 with err.
+ */
+int builder_blob_find(struct build_ctx *b, const char *sha256_hex, char **path,
+		      struct error *err);
+/*
+ * Lock the blob sha256_hex against a concurrent download of it (another
+ * node, or another process, waits, then finds it stored): a lock fd for
+ * builder_blob_unlock(), or -1 with err.
+ */
+int builder_blob_lock(struct build_ctx *b, const char *sha256_hex, struct error *err);
+void builder_blob_unlock(int fd);
+/*
+ * Store file, whose sha256 is sha256_hex (verified by the caller) and whose
+ * content digest is content, as the content of any source declaring that
+ * sha256, so the next build that needs it finds it.  The file stays (as a
+ * read-only link to the stored blob when it could be moved in).  0, or -1.
+ */
+int builder_blob_store(struct build_ctx *b, const char *sha256_hex, const char *file,
+		       const char content[SHA256_HEX], struct error *err);
 
 /* the builders, one per file: builder_source.c, builder_kernel.c, ... */
 extern const struct builder source_builder;

@@ -86,7 +86,7 @@ void engine_set_views(struct engine *e, struct node *n)
  * True when the output's blob is present, has the size the entry records
  * and (through the memo) its digest; a blob that fails is removed.
  */
-static bool output_intact(struct engine *e, struct node *n, const struct cache_output *o)
+static bool output_intact(struct engine *e, const struct node *n, const struct cache_output *o)
 {
 	char *path = cache_blob_path(e->ctx->cache, o->digest);
 	char hex[SHA256_HEX];
@@ -405,6 +405,39 @@ out:
 }
 
 /*
+ * The record and key of a source node declaring ALGO HEX: what `cache
+ * import` and builder_blob_store() publish under, and what a source with
+ * that checksum (or a blob of that sha256) looks up.
+ */
+static int checksum_key(struct engine *e, enum hash_algo algo, const char *hex,
+			struct record *rec, char key[SHA256_HEX], struct error *err)
+{
+	struct source src = { .name = "import", .kind = SOURCE_URL, .has_checksum = true,
+			      .algo = algo, .checksum = (char *)hex };
+	struct node n = { .kind = NODE_SOURCE, .id = "source:import", .name = "import" };
+	struct node_state s = { 0 };
+	n.u.source = &src;
+	n.engine_state = &s;
+	int r = engine_describe(e, &n, rec, err);
+	if (r == 0)
+		record_key(rec, key);
+	return r;
+}
+
+/* publish out (stored already) as the content of any source declaring ALGO HEX */
+static int put_checksum_entry(struct engine *e, enum hash_algo algo, const char *hex,
+			      const struct cache_output *out, struct error *err)
+{
+	struct record rec = RECORD_INIT;
+	char key[SHA256_HEX];
+	int r = checksum_key(e, algo, hex, &rec, key, err);
+	if (r == 0)
+		r = cache_put_action(e->ctx->cache, key, &rec, out, 1, err);
+	record_release(&rec);
+	return r;
+}
+
+/*
  * Import a file as the content of any source declaring its sha256 or
  * sha512: store the blob, then one action entry per checksum, keyed
  * exactly as a source node with that checksum is keyed.  Both digests are
@@ -419,21 +452,70 @@ int engine_import(struct engine *e, const char *path, char sha256[SHA256_HEX],
 		return error_prefix(err, "cannot import '%s'", path);
 	const char *digests[] = { sha256, sha512 };
 	const enum hash_algo algos[] = { HASH_SHA256, HASH_SHA512 };
-	for (size_t i = 0; i < 2; i++) {
-		struct source src = { .name = "import", .kind = SOURCE_URL, .has_checksum = true,
-				      .algo = algos[i], .checksum = (char *)digests[i] };
-		struct node n = { .kind = NODE_SOURCE, .id = "source:import", .name = "import" };
-		struct node_state s = { 0 };
-		n.u.source = &src;
-		n.engine_state = &s;
-		int r = engine_describe(e, &n, &s.rec, err);
-		if (r == 0) {
-			record_key(&s.rec, s.key);
-			r = cache_put_action(e->ctx->cache, s.key, &s.rec, &out, 1, err);
-		}
-		record_release(&s.rec);
-		if (r < 0)
+	for (size_t i = 0; i < 2; i++)
+		if (put_checksum_entry(e, algos[i], digests[i], &out, err) < 0)
 			return error_prefix(err, "cannot import '%s'", path);
-	}
 	return 0;
+}
+
+int builder_blob_lock(struct build_ctx *b, const char *sha256, struct error *err)
+{
+	struct record rec = RECORD_INIT;
+	char key[SHA256_HEX];
+	int ret = checksum_key(b->engine, HASH_SHA256, sha256, &rec, key, err);
+	record_release(&rec);
+	return ret < 0 ? -1 : cache_lock_key(b->engine->ctx->cache, key, err);
+}
+
+void builder_blob_unlock(int fd)
+{
+	cache_unlock_key(fd);
+}
+
+int builder_blob_find(struct build_ctx *b, const char *sha256, char **path, struct error *err)
+{
+	struct engine *e = b->engine;
+	struct record rec = RECORD_INIT, got = RECORD_INIT;
+	char key[SHA256_HEX];
+	struct cache_output *outs = NULL;
+	size_t n_outs = 0;
+	*path = NULL;
+	int ret = checksum_key(e, HASH_SHA256, sha256, &rec, key, err);
+	record_release(&rec);
+	if (ret < 0)
+		return -1;
+	struct error damage = ERROR_INIT;
+	int hit = cache_get_action(e->ctx->cache, key, &got, &outs, &n_outs, &damage);
+	if (error_is_set(&damage))
+		progress_note(e->ctx->progress, b->node->id, "%s; downloading it again", damage.msg);
+	error_release(&damage);
+	if (hit == 1 && n_outs == 1 && output_intact(e, b->node, &outs[0]))
+		*path = cache_blob_path(e->ctx->cache, outs[0].digest);
+	if (hit == 1)
+		cache_outputs_free(outs, n_outs);
+	record_release(&got);
+	return *path ? 0 : 1;
+}
+
+int builder_blob_store(struct build_ctx *b, const char *sha256, const char *file,
+		       const char content[SHA256_HEX], struct error *err)
+{
+	struct engine *e = b->engine;
+	struct cache_output out = { .name = "file" };
+	struct stat st;
+	if (stat(file, &st) < 0)
+		return error_errno(err, errno, "cannot stat '%s'", file);
+	out.size = (uint64_t)st.st_size;
+	memcpy(out.digest, content, SHA256_HEX);
+	/* moved into the CAS rather than copied: the caller's file comes back as a link */
+	if (cache_put_file_hashed(e->ctx->cache, file, true, content, err) < 0)
+		return -1;
+	if (access(file, F_OK) != 0) {
+		char *stored = cache_blob_path(e->ctx->cache, content);
+		int r = link(stored, file) == 0 ? 0 : copy_file_sparse_opt(stored, file, 0444, false, err);
+		free(stored);
+		if (r < 0)
+			return -1;
+	}
+	return put_checksum_entry(e, HASH_SHA256, sha256, &out, err);
 }

@@ -195,8 +195,8 @@ static int build_node(struct engine *e, struct node *n, struct error *err)
 	char *workdir = NULL;
 	if (cache_mkscratch(e->ctx->cache, n->id, &workdir, err) < 0)
 		return -1;
-	struct build_ctx b = { .ctx = e->ctx, .node = n, .key = s->key, .record = &s->rec,
-			       .workdir = workdir };
+	struct build_ctx b = { .ctx = e->ctx, .engine = e, .node = n, .key = s->key,
+			       .record = &s->rec, .workdir = workdir };
 	b.inputs = collect_inputs(n, &b.n_inputs);
 	int ret = e->builders[n->kind]->build(&b, err);
 	/* a build that raced the signal may be whole, but the user asked us to stop */

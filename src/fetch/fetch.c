@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "fetch/fetch_digest.h"
@@ -53,6 +54,13 @@ struct transfer {
 	double last_progress;        /* when progress was last reported */
 	char errbuf[CURL_ERROR_SIZE];/* libcurl's detail for the last failure */
 };
+
+/* the most a body may hold: the declared size when there is one, else the limit */
+static uint64_t body_limit(const struct fetch_request *req)
+{
+	uint64_t max = req->limits->max_size;
+	return req->body_limit && req->body_limit < max ? req->body_limit : max;
+}
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_code;
@@ -224,7 +232,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb;
 	if (!t->body_started && transfer_begin_body(t, w->curl) < 0)
 		return 0;
-	if (t->offset + n > t->req->limits->max_size) {
+	if (t->offset + n > body_limit(t->req)) {
 		t->too_large = true;
 		return 0;
 	}
@@ -242,11 +250,13 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct transfer *t = arg;
 	size_t n = size * nmemb;
-	char line[1100];
+	char line[4096];
 	size_t len = n < sizeof(line) - 1 ? n : sizeof(line) - 1;
 	memcpy(line, data, len);
 	line[len] = '\0';
 	line[strcspn(line, "\r\n")] = '\0';
+	if (t->req->on_header)
+		t->req->on_header(t->req->header_arg, line);
 	if (strncasecmp(line, "HTTP/", 5) == 0) {
 		t->content_range_start = -1;
 	} else if (strncasecmp(line, "Content-Range:", 14) == 0) {
@@ -311,12 +321,16 @@ static void transfer_setopts(struct transfer *t, CURL *curl, struct write_ctx *w
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, l->connect_timeout);
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, l->low_speed_limit);
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, l->low_speed_time);
-	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)l->max_size);
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)body_limit(t->req));
 	curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "mvbuild/" MVBUILD_VERSION);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, t->errbuf);
 	if (l->ca_bundle)
 		curl_easy_setopt(curl, CURLOPT_CAINFO, l->ca_bundle);
+	if (t->req->userpwd) {
+		curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(curl, CURLOPT_USERPWD, t->req->userpwd);
+	}
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, w);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
@@ -326,6 +340,21 @@ static void transfer_setopts(struct transfer *t, CURL *curl, struct write_ctx *w
 	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 }
 
+/* the request's extra headers as libcurl's list (NULL: none) */
+static struct curl_slist *request_headers(const struct fetch_request *req)
+{
+	struct curl_slist *list = NULL;
+	for (const char *const *h = req->headers; h && *h; h++) {
+		struct curl_slist *next = curl_slist_append(list, *h);
+		if (!next) {
+			curl_slist_free_all(list);
+			return NULL;
+		}
+		list = next;
+	}
+	return list;
+}
+
 /* one transfer from t->offset on; returns libcurl's result */
 static CURLcode transfer_once(struct transfer *t, CURL *curl, long *http_code)
 {
@@ -333,6 +362,11 @@ static CURLcode transfer_once(struct transfer *t, CURL *curl, long *http_code)
 	char range[48];
 	curl_easy_reset(curl);
 	transfer_setopts(t, curl, &w);
+	struct curl_slist *headers = request_headers(t->req);
+	if (t->req->headers && t->req->headers[0] && !headers)
+		return CURLE_OUT_OF_MEMORY;
+	if (headers)
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	t->range_from = t->offset;
 	t->attempt_start = t->offset;
 	t->body_started = false;
@@ -349,6 +383,10 @@ static CURLcode transfer_once(struct transfer *t, CURL *curl, long *http_code)
 	CURLcode rc = curl_easy_perform(curl);
 	*http_code = 0;
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, http_code);
+	t->res->http_code = *http_code;
+	/* the list may hold a token: gone before the next transfer's reset */
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(headers);
 	/* an empty body never reaches on_write: a Range on it was not honoured either */
 	if (rc == CURLE_OK && !t->body_started && t->range_from > 0 && *http_code != 206)
 		rc = CURLE_RANGE_ERROR;
@@ -369,6 +407,13 @@ static enum fetch_status transfer_failure(struct transfer *t, CURLcode rc, long 
 	if (t->write_errno) {
 		error_errno(err, t->write_errno, "cannot write the download of '%s'", url);
 		return FETCH_LOCAL;
+	}
+	if ((t->too_large || rc == CURLE_FILESIZE_EXCEEDED) &&
+	    body_limit(t->req) < t->req->limits->max_size) {
+		error_set(err, "cannot download '%s': larger than %s of %" PRIu64 " bytes", url,
+			  t->req->body_limit_name ? t->req->body_limit_name : "the limit",
+			  t->req->body_limit);
+		return FETCH_FAILED;
 	}
 	if (t->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
 		char lim[32];
@@ -495,5 +540,36 @@ int fetch_url(const struct fetch_request *req, struct fetch_result *res, struct 
 	fetch_digest_final(t.digest, res->digest, res->sha256, res->content);
 out:
 	fetch_digest_free(t.digest);
+	return ret;
+}
+
+int fetch_url_buf(const struct fetch_request *req, struct buf *out, struct fetch_result *res,
+		  struct error *err)
+{
+	memset(res, 0, sizeof(*res));
+	res->status = FETCH_LOCAL;
+	/* a memory file: fetch_url's retries and resumes write at offsets */
+	int fd = memfd_create("mvbuild-fetch", MFD_CLOEXEC);
+	if (fd < 0)
+		return error_errno(err, errno, "cannot download '%s': cannot create a memory file",
+				   req->url);
+	struct fetch_request r = *req;
+	r.fd = fd;
+	r.write_behind = false;
+	int ret = fetch_url(&r, res, err);
+	if (ret == 0) {
+		size_t start = out->len;
+		buf_grow(out, (size_t)res->size);
+		ssize_t got = pread(fd, out->data + start, (size_t)res->size, 0);
+		if (got != (ssize_t)res->size) {
+			ret = error_errno(err, got < 0 ? errno : EIO, "cannot read the download of '%s'",
+					  req->url);
+			res->status = FETCH_LOCAL;
+		} else {
+			out->len = start + (size_t)got;
+			out->data[out->len] = '\0';
+		}
+	}
+	close(fd);
 	return ret;
 }

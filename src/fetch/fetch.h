@@ -16,6 +16,7 @@
 #include "base/error.h"
 #include "base/hash.h"
 
+struct buf;
 struct progress;
 
 /* limits of every transfer; fetch_limits_from_env() fills the defaults */
@@ -52,6 +53,18 @@ struct fetch_request {
 	const struct fetch_limits *limits;
 	struct progress *progress;    /* may be NULL */
 	const char *node_id;          /* id for progress lines ("source:linux"), may be NULL */
+	/* for registries (oci_registry.h); all optional */
+	const char *const *headers;   /* extra request headers ("Accept: ..."), NULL-terminated;
+					 curl drops an Authorization header on a redirect to
+					 another host */
+	const char *userpwd;          /* "user:password" for HTTP basic auth (never in messages;
+					 not sent to another host after a redirect) */
+	uint64_t body_limit;          /* nonzero: a body larger than this is refused, as
+					 "larger than BODY_LIMIT_NAME of N bytes" */
+	const char *body_limit_name;  /* what body_limit is ("its declared size") */
+	void (*on_header)(void *arg, const char *line); /* each response header line, without
+							   CRLF, also of error responses */
+	void *header_arg;             /* on_header's argument */
 };
 
 /* what a download produced */
@@ -64,6 +77,7 @@ struct fetch_result {
 	int attempts;                 /* transfers started, including resumes */
 	int resumes;                  /* transfers continued with a Range request (206) */
 	int restarts;                 /* times the server ignored Range and we started over */
+	long http_code;               /* the last transfer's HTTP status (0: none, or file://) */
 };
 
 /* initialize libcurl once per process (thread-safe; call before threads start); -1 with err */
@@ -82,5 +96,12 @@ char *fetch_file_url(const char *abs_path);
  * and res->status saying which kind of failure it was.
  */
 int fetch_url(const struct fetch_request *req, struct fetch_result *res, struct error *err);
+/*
+ * fetch_url() for a small body (a manifest, a token) kept in memory: req->fd
+ * is ignored and the body, at most req->body_limit bytes (which must be
+ * set), is appended to out.  0 or -1 with err, like fetch_url().
+ */
+int fetch_url_buf(const struct fetch_request *req, struct buf *out, struct fetch_result *res,
+		  struct error *err);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "engine/engine.h"
 #include "fetch/fetch.h"
 #include "fetch/fetch_source.h"
+#include "fetch/oci_registry.h"
 #include "recipe/recipe.h"
 
 /* a new item named name, its checksums still to fill */
@@ -62,11 +64,30 @@ out:
 	return ret;
 }
 
+bool fetch_checksums_is_image(const char *word)
+{
+	return str_startswith(word, "oci:");
+}
+
+/* the digest a registry has for an image reference now, as its sha256 */
+static int image_checksum(struct fetch_checksums *out, const char *word,
+			  const struct config *cfg, struct progress *progress, struct error *err)
+{
+	char digest[OCI_REGISTRY_DIGEST_MAX];
+	if (oci_registry_resolve(word + strlen("oci:"), cfg, progress, digest, err) < 0)
+		return -1;
+	struct fetch_checksum *item = add_item(out, word);
+	snprintf(item->sha256, sizeof(item->sha256), "%s", digest + strlen("sha256:"));
+	return 0;
+}
+
 int fetch_checksums_urls(struct fetch_checksums *out, char *const *urls, size_t n,
-			 struct progress *progress, struct error *err)
+			 const struct config *cfg, struct progress *progress, struct error *err)
 {
 	for (size_t i = 0; i < n; i++)
-		if (url_checksums(out, urls[i], progress, err) < 0)
+		if ((fetch_checksums_is_image(urls[i])
+		     ? image_checksum(out, urls[i], cfg, progress, err)
+		     : url_checksums(out, urls[i], progress, err)) < 0)
 			return -1;
 	return 0;
 }

@@ -8,11 +8,13 @@
 #ifndef MVBUILD_FETCH_CHECKSUMS_H
 #define MVBUILD_FETCH_CHECKSUMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/error.h"
 #include "base/hash.h"
 
+struct config;
 struct engine;
 struct progress;
 struct recipe;
@@ -21,7 +23,7 @@ struct recipe;
 struct fetch_checksum {
 	char *name;                 /* the source's name, or the URL */
 	char sha256[HASH_MAX_HEX];  /* sha256 hex */
-	char sha512[HASH_MAX_HEX];  /* sha512 hex */
+	char sha512[HASH_MAX_HEX];  /* sha512 hex, "" for an image reference */
 };
 
 /* checksums in the order they were computed */
@@ -39,7 +41,13 @@ struct fetch_checksums {
  * first failure (out keeps the URLs done before it).
  */
 int fetch_checksums_urls(struct fetch_checksums *out, char *const *urls, size_t n,
-			 struct progress *progress, struct error *err);
+			 const struct config *cfg, struct progress *progress, struct error *err);
+/*
+ * true when word is a container image reference, "oci:HOST[:PORT]/REPO:TAG":
+ * fetch_checksums_urls() resolves it to the digest its registry has for it
+ * now (sha256 only: sha512 is left empty), downloading nothing else
+ */
+bool fetch_checksums_is_image(const char *word);
 /*
  * Bring the named sources (NAME or source:NAME; every source of r when n is
  * 0) into the cache through e; with out, add the checksums of each one's

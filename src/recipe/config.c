@@ -25,6 +25,11 @@
  *   paths:
  *     allow: [/usr/src]                         # path sources may lie beneath these
  *                                               # outside the recipe tree (the default)
+ *   registries:                                 # container registries (oci: sources)
+ *     "registry.example:5000":                  # HOST[:PORT], exactly as in recipes
+ *       username: ci
+ *       password_file: secrets/registry         # or password: ... (never printed)
+ *       insecure_http: false                    # plain http to a non-loopback host
  *
  * Every key is checked; an unknown key (with the nearest known one
  * suggested) or a wrong type names file:line:column.  The environment
@@ -45,13 +50,15 @@ struct reader {
 	char *dir;   /* the config file's directory, for relative paths */
 };
 
-static const char *const top_keys[] = { "cache", "remote", "paths" };
+static const char *const top_keys[] = { "cache", "remote", "paths", "registries" };
 static const char *const cache_keys[] = { "dir", "max_size" };
 static const char *const remote_keys[] = { "url", "upload", "token_file", "basic_auth_file",
 					   "signing_key", "trusted_keys", "max_upload", "timeout",
 					   "min_speed", "budget", "upload_sources", "s3" };
 static const char *const s3_keys[] = { "endpoint", "region", "credentials_file" };
 static const char *const paths_keys[] = { "allow" };
+static const char *const registry_keys[] = { "username", "password", "password_file",
+					     "insecure_http" };
 
 static const char *scalar(const struct ynode *n, const char *key, struct error *err)
 {
@@ -308,9 +315,61 @@ static const struct section remote_section = { "remote", remote_keys, ARRAY_SIZE
 static const struct section paths_section = { "paths", paths_keys, ARRAY_SIZE(paths_keys),
 					      read_paths_key };
 
+static int read_registry_key(struct reader *rd, const char *key, const struct ynode *v,
+			     struct config *cfg, struct error *err)
+{
+	struct config_registry *reg = &cfg->registries[cfg->n_registries - 1];
+	if (strcmp(key, "username") == 0)
+		return get_string(v, key, &reg->username, err);
+	if (strcmp(key, "password") == 0)
+		return get_string(v, key, &reg->password, err);
+	if (strcmp(key, "password_file") == 0)
+		return get_path(rd, v, key, &reg->password_file, err);
+	return get_bool(v, key, &reg->insecure_http, err);
+}
+
+static const struct section registry_section = { "a registry", registry_keys,
+						 ARRAY_SIZE(registry_keys), read_registry_key };
+
+/* HOST or HOST:PORT, as an oci: source names it before its first '/' */
+static bool registry_host_valid(const char *h)
+{
+	return *h && strlen(h) <= 255 && !strpbrk(h, "/@ \t\r\n") && h[0] != ':';
+}
+
+/* registries: {HOST: {username, password | password_file, insecure_http}} */
+static int read_registries(struct reader *rd, const struct ynode *map, struct config *cfg,
+			   struct error *err)
+{
+	if (map->kind != YNODE_MAP)
+		return recipe_yaml_fail(err, &map->mark, "'registries' must be a mapping of "
+					"HOST[:PORT] to settings");
+	for (size_t i = 0; i < map->n; i++) {
+		const struct ynode *k = map->pairs[i].key, *v = map->pairs[i].value;
+		if (!registry_host_valid(k->text))
+			return recipe_yaml_fail(err, &k->mark, "registry '%s' must be HOST or HOST:PORT",
+						k->text);
+		cfg->registries = xrealloc(cfg->registries,
+					   (cfg->n_registries + 1) * sizeof(*cfg->registries));
+		struct config_registry *reg = &cfg->registries[cfg->n_registries++];
+		*reg = (struct config_registry){ .host = xstrdup(k->text) };
+		if (read_mapping(rd, v, &registry_section, cfg, err) < 0)
+			return -1;
+		if (reg->password && reg->password_file)
+			return recipe_yaml_fail(err, &v->mark, "registry '%s' has both 'password' and "
+						"'password_file' (want at most one)", reg->host);
+		if ((reg->password || reg->password_file) && !reg->username)
+			return recipe_yaml_fail(err, &v->mark, "registry '%s' has a password but no "
+						"'username'", reg->host);
+	}
+	return 0;
+}
+
 static int read_top_key(struct reader *rd, const char *key, const struct ynode *v,
 			struct config *cfg, struct error *err)
 {
+	if (strcmp(key, "registries") == 0)
+		return read_registries(rd, v, cfg, err);
 	const struct section *sec = strcmp(key, "cache") == 0 ? &cache_section
 				  : strcmp(key, "paths") == 0 ? &paths_section : &remote_section;
 	return read_mapping(rd, v, sec, cfg, err);
@@ -376,6 +435,26 @@ static int apply_env(struct config *cfg, struct error *err)
 	return 0;
 }
 
+static void add_credential(struct config *cfg, const char *key, const char *path)
+{
+	if (!path)
+		return;
+	cfg->credentials = xrealloc(cfg->credentials,
+				    (cfg->n_credentials + 1) * sizeof(*cfg->credentials));
+	cfg->credentials[cfg->n_credentials++] = (struct recipe_credential){ key, path };
+}
+
+/* every file the config names as a secret, once the environment has had its say */
+static void collect_credentials(struct config *cfg)
+{
+	add_credential(cfg, "signing_key", cfg->signing_key);
+	add_credential(cfg, "token_file", cfg->token_file);
+	add_credential(cfg, "basic_auth_file", cfg->basic_auth_file);
+	add_credential(cfg, "credentials_file", cfg->s3_credentials_file);
+	for (size_t i = 0; i < cfg->n_registries; i++)
+		add_credential(cfg, "password_file", cfg->registries[i].password_file);
+}
+
 int config_load(struct config *cfg, const char *path, struct error *err)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -395,6 +474,8 @@ int config_load(struct config *cfg, const char *path, struct error *err)
 		ret = apply_env(cfg, err);
 	if (ret < 0)
 		config_release(cfg);
+	else
+		collect_credentials(cfg);
 	return ret;
 }
 
@@ -410,20 +491,31 @@ void config_release(struct config *cfg)
 	free(cfg->s3_credentials_file);
 	clear_keys(cfg);
 	clear_allow(cfg);
+	for (size_t i = 0; i < cfg->n_registries; i++) {
+		struct config_registry *reg = &cfg->registries[i];
+		free(reg->host);
+		free(reg->username);
+		if (reg->password) {
+			explicit_bzero(reg->password, strlen(reg->password));
+			free(reg->password);
+		}
+		free(reg->password_file);
+	}
+	free(cfg->registries);
+	free(cfg->credentials);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-void config_trust(const struct config *cfg, struct recipe_credential creds[CONFIG_CREDENTIALS],
-		  struct recipe_trust *out)
+void config_trust(const struct config *cfg, struct recipe_trust *out)
 {
-	const struct recipe_credential all[CONFIG_CREDENTIALS] = {
-		{ "signing_key", cfg->signing_key },
-		{ "token_file", cfg->token_file },
-		{ "basic_auth_file", cfg->basic_auth_file },
-		{ "credentials_file", cfg->s3_credentials_file } };
-	size_t n = 0;
-	for (size_t i = 0; i < CONFIG_CREDENTIALS; i++)
-		if (all[i].path)
-			creds[n++] = all[i];
-	*out = (struct recipe_trust){ cfg->allow_paths, cfg->n_allow_paths, creds, n };
+	*out = (struct recipe_trust){ cfg->allow_paths, cfg->n_allow_paths, cfg->credentials,
+				      cfg->n_credentials };
+}
+
+const struct config_registry *config_registry_find(const struct config *cfg, const char *host)
+{
+	for (size_t i = 0; i < cfg->n_registries; i++)
+		if (strcmp(cfg->registries[i].host, host) == 0)
+			return &cfg->registries[i];
+	return NULL;
 }

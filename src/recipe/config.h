@@ -16,8 +16,17 @@
 #include "base/error.h"
 #include "recipe/recipe_tree.h"
 
-/* how many credential files config_trust may name */
-#define CONFIG_CREDENTIALS 4
+/*
+ * registries: {"HOST[:PORT]": {...}}: how to reach one container registry.
+ * Credentials live here, never in a recipe, and are never printed.
+ */
+struct config_registry {
+	char *host;               /* "HOST[:PORT]" as written, matched exactly */
+	char *username;           /* for basic auth and token requests, or NULL */
+	char *password;           /* inline password (never printed), or NULL */
+	char *password_file;      /* a file holding the password, or NULL */
+	bool insecure_http;       /* plain http although the host is not loopback */
+};
 
 struct config {
 	char *cache_dir;          /* cache: {dir:} or NULL */
@@ -40,6 +49,11 @@ struct config {
 	char **allow_paths;       /* paths: {allow: [...]}: where path sources may lie outside the
 				     recipe tree (default ["/usr/src"]) */
 	size_t n_allow_paths;
+	struct config_registry *registries; /* registries: {HOST: {...}} in written order */
+	size_t n_registries;
+	struct recipe_credential *credentials; /* files the config names as secrets
+						  (config_trust()) */
+	size_t n_credentials;
 };
 
 /*
@@ -57,9 +71,11 @@ void config_release(struct config *cfg);
 /*
  * What the config lets a recipe read (recipe_tree.h): the allowed
  * directories, and the credentials (signing_key, token_file,
- * basic_auth_file, s3 credentials_file), which are never inputs.  out points into cfg and creds.
+ * basic_auth_file, the s3 credentials_file, each registry's
+ * password_file), which are never inputs.  out points into cfg.
  */
-void config_trust(const struct config *cfg, struct recipe_credential creds[CONFIG_CREDENTIALS],
-		  struct recipe_trust *out);
+void config_trust(const struct config *cfg, struct recipe_trust *out);
+/* the registries: entry for "HOST[:PORT]", or NULL */
+const struct config_registry *config_registry_find(const struct config *cfg, const char *host);
 
 #endif

@@ -121,8 +121,9 @@ static int parse_oci_reference(struct recipe_parser *p, struct source *s, const 
 		char *tag = colon ? xasprintf("the tag '%s' but no digest", colon + 1)
 				  : xstrdup("no digest");
 		recipe_parse_fail(p, v, "%s names %s: a recipe pins an image by its digest, as "
-				  "%.*s@sha256:HEX ('mvbuild fetch --print-checksums' prints it)",
-				  subj, tag, (int)(repo_end - text), text);
+				  "%.*s@sha256:HEX ('mvbuild fetch --print-checksums oci:%.*s' "
+				  "prints it)", subj, tag, (int)(repo_end - text), text,
+				  (int)(name_end - text), text);
 		free(tag);
 		free(subj);
 		return -1;

@@ -426,12 +426,12 @@ static void test_url_checksums(void)
 	setenv("TMPDIR", tmp, 1);
 	char *urls[] = { xasprintf("http://127.0.0.1:%d/files/data.bin", port),
 			 xasprintf("http://127.0.0.1:%d/404/data.bin", port) };
-	ok(fetch_checksums_urls(&sums, urls, 1, NULL, &err) == 0 && sums.n == 1, "one URL hashed: %s",
+	ok(fetch_checksums_urls(&sums, urls, 1, NULL, NULL, &err) == 0 && sums.n == 1, "one URL hashed: %s",
 	   err.msg ? err.msg : "");
 	ok(sums.n == 1 && !strcmp(sums.items[0].name, urls[0]) &&
 	   !strcmp(sums.items[0].sha256, data_sha256) && !strcmp(sums.items[0].sha512, data_sha512),
 	   "named by its URL, with both checksums");
-	ok(fetch_checksums_urls(&sums, urls, 2, NULL, &err) < 0 && contains(err.msg, "HTTP 404"),
+	ok(fetch_checksums_urls(&sums, urls, 2, NULL, NULL, &err) < 0 && contains(err.msg, "HTTP 404"),
 	   "a failing URL stops the list, named");
 	ok(sums.n == 2, "what came before the failure is kept");
 	char *cmd = xasprintf("test -z \"$(ls -A '%s')\"", tmp);
