@@ -22,6 +22,7 @@
 #include "engine/digest_memo.h"
 #include "image/image.h"
 #include "image/image_oci.h"
+#include "image/image_oci_init.h"
 #include "image/image_overlay.h"
 #include "base/fileutil.h"
 #include "base/progress.h"
@@ -237,6 +238,9 @@ static int image_describe(struct mvctx *ctx, const struct node *node, struct rec
 	}
 	record_add(rec, "param epoch", "%lld", (long long)epoch);
 	record_add(rec, "param devices", "%s", img->allow_devices ? "true" : "false");
+	if (img->oci_init) /* a profile boots it with init: oci: the image holds the shim */
+		record_add(rec, "param oci-init", "%s shim %d", RECIPE_OCI_INIT,
+			   IMAGE_OCI_INIT_VERSION);
 	/* layers and overlays count from 1 in keys (so in explain) as in recipe errors */
 	for (size_t i = 0; i < img->n_layers; i++) {
 		char *label = xasprintf("layer %zu", i + 1);
@@ -271,6 +275,7 @@ static int image_build(struct build_ctx *b, struct error *err)
 		.layer_names = (const char *const *)layers.names, .n_layer_paths = layers.n,
 		.layer_whiteouts = layers.whiteouts, .key = b->key, .skip_dir = cache_dir(b->ctx),
 		.check = b->record ? &check : NULL,
+		.oci_init = layers.init.len ? layers.init.data : NULL,
 	};
 	/* an image of no layers at all still says so: n_layer_paths 0 means img->n_layers (0) */
 	if (image_epoch(img, &o.epoch, err) < 0 || image_write(img, &o, err) < 0)

@@ -129,6 +129,26 @@ static int write_file(const char *path, const struct buf *b, struct error *err)
 	return 0;
 }
 
+/* the init: oci shim at RECIPE_OCI_INIT, root's, 0755, at the epoch */
+static int write_oci_init(struct tree *t, const char *script, int64_t epoch, struct error *err)
+{
+	struct tree_attrs dir = { S_IFDIR | 0755, 0, 0, epoch };
+	struct tree_attrs file = { S_IFREG | 0755, 0, 0, epoch };
+	char *parent = xstrdup(RECIPE_OCI_INIT + 1);
+	*strrchr(parent, '/') = '\0';
+	struct tree_file *f;
+	size_t len = strlen(script);
+	int ret = image_tree_mkdir(t, parent, &dir, err);
+	free(parent);
+	if (ret == 0 && (ret = image_tree_file_begin(t, RECIPE_OCI_INIT + 1, &file, len, &f, err)) == 0) {
+		if ((ret = image_tree_file_write(f, 0, script, len, err)) < 0)
+			image_tree_file_abort(f);
+		else
+			ret = image_tree_file_end(f, err);
+	}
+	return ret < 0 ? error_prefix(err, "the 'init: oci' shim") : 0;
+}
+
 static int populate(struct tree *t, const struct image *img, const struct image_write_opts *o,
 		    struct overlay_skip *skip, struct buf *manifest, struct error *err)
 {
@@ -142,6 +162,8 @@ static int populate(struct tree *t, const struct image *img, const struct image_
 		if (image_overlay_apply(t, &img->overlays[i], skip, img->allow_devices, o->epoch,
 					o->check, err) < 0)
 			return -1;
+	if (o->oci_init && write_oci_init(t, o->oci_init, o->epoch, err) < 0)
+		return -1;
 	if (image_tree_finish(t, err) < 0)
 		return -1;
 	return image_manifest(t, manifest, err);

@@ -45,6 +45,8 @@ struct image_write_opts {
 	int64_t epoch;                   /* timestamp for everything written (image_epoch()) */
 	const char *skip_dir;            /* a directory no overlay reads (the cache), or NULL */
 	const struct overlay_check *check; /* compares overlay files as read with the key, or NULL */
+	const char *oci_init;            /* the `init: oci` shim written at RECIPE_OCI_INIT after
+					    the overlays, or NULL (image_oci_init.h) */
 };
 
 /* the epoch of img: its `epoch`, else $SOURCE_DATE_EPOCH, else IMAGE_DEFAULT_EPOCH; -1 with err when malformed */

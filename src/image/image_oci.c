@@ -9,6 +9,7 @@
  * (a member absent from the config is absent here), for the topmost image.
  */
 #include "image/image_oci.h"
+#include "image/image_oci_init.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +45,12 @@ static void add_strings(struct buf *b, const char *key, char **v, size_t n)
 	buf_addc(b, ']');
 }
 
-/* the config's runtime fields as the oci-config output */
+/*
+ * The config's runtime fields as the oci-config output, and the init: oci
+ * shim when want_init; the topmost image's replace a lower one's.
+ */
 static int write_config(struct image_oci_layers *l, const char *source, const char *path,
-			struct error *err)
+			bool want_init, struct error *err)
 {
 	struct buf text = BUF_INIT;
 	struct oci_config c;
@@ -65,13 +69,16 @@ static int write_config(struct image_oci_layers *l, const char *source, const ch
 	json_add_member_string(&l->config, "WorkingDir", c.working_dir);
 	json_add_member_string(&l->config, "User", c.user);
 	buf_adds(&l->config, "}\n");
+	buf_release(&l->init);
+	if (want_init)
+		image_oci_init_script(&c, &l->init); /* none to run: image_oci_layers says so */
 	oci_manifest_config_release(&c);
 	return 0;
 }
 
 /* the layers of one image source, bottom first */
 static int add_image(const struct build_ctx *b, struct image_oci_layers *l, const char *name,
-		     const char *dep, struct error *err)
+		     const char *dep, bool want_init, struct error *err)
 {
 	const char *mpath = builder_input_path(b, dep, "manifest");
 	const char *cpath = builder_input_path(b, dep, "config");
@@ -96,20 +103,21 @@ static int add_image(const struct build_ctx *b, struct image_oci_layers *l, cons
 			ret = error_set(err, "layer '%s' has no output '%s'", name, out);
 	}
 	oci_manifest_release(&m);
-	return ret == 0 ? write_config(l, name, cpath, err) : -1;
+	return ret == 0 ? write_config(l, name, cpath, want_init, err) : -1;
 }
 
 int image_oci_layers(const struct build_ctx *b, const struct image *img,
 		     struct image_oci_layers *out, struct error *err)
 {
 	memset(out, 0, sizeof(*out));
+	const char *top = NULL; /* the topmost container image, whose config counts */
 	for (size_t i = 0; i < img->n_layers; i++) {
 		char *dep = xasprintf("source:%s", img->layers[i]);
 		int ret = 0;
 		/* an image put together by hand (tests) may have no resolved sources: plain */
 		if (img->layer_refs && img->layer_refs[i] &&
 		    recipe_source_is_image(img->layer_refs[i])) {
-			ret = add_image(b, out, img->layers[i], dep, err);
+			ret = add_image(b, out, img->layers[i], dep, img->oci_init, err);
 		} else {
 			const char *path = builder_input_path(b, dep, "file");
 			if (path)
@@ -118,10 +126,19 @@ int image_oci_layers(const struct build_ctx *b, const struct image *img,
 				ret = error_set(err, "layer '%s' has no file", img->layers[i]);
 		}
 		free(dep);
+		if (ret == 0 && img->layer_refs && img->layer_refs[i] &&
+		    recipe_source_is_image(img->layer_refs[i]))
+			top = img->layers[i];
 		if (ret < 0) {
 			image_oci_layers_release(out);
 			return error_prefix(err, "image '%s'", img->name);
 		}
+	}
+	if (img->oci_init && !out->init.len) {
+		error_set(err, "image '%s': container image '%s' has no Entrypoint and no Cmd: "
+			  "'init: oci' has nothing to run", img->name, top ? top : "");
+		image_oci_layers_release(out);
+		return -1;
 	}
 	return 0;
 }
@@ -134,5 +151,6 @@ void image_oci_layers_release(struct image_oci_layers *l)
 	free(l->names);
 	free(l->whiteouts);
 	buf_release(&l->config);
+	buf_release(&l->init);
 	memset(l, 0, sizeof(*l));
 }

@@ -23,6 +23,8 @@ struct image_oci_layers {
 	bool *whiteouts;         /* per path: a container image's layer */
 	size_t n;
 	struct buf config;       /* the oci-config output; empty when no layer is an image */
+	struct buf init;         /* the `init: oci` shim (image_oci_init.h) when the image
+				    has oci_init, else empty */
 };
 
 /* the layers of b's image from its dependencies' outputs; 0, or -1 with err */

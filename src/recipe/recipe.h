@@ -19,6 +19,12 @@
 #include "base/hash.h"
 #include "recipe/mark.h"
 
+/*
+ * `init: oci` boots the container image's entrypoint through a shell shim
+ * that the image builder writes at this path (docs/run.md, "init: oci").
+ */
+#define RECIPE_OCI_INIT "/.mvbuild/oci-init"
+
 enum source_kind {
 	SOURCE_URL,            /* url: / urls: a file to download */
 	SOURCE_PATH,           /* path: a local file */
@@ -151,6 +157,7 @@ struct image {
 	bool has_epoch;
 	int64_t epoch;             /* seconds since 1970, when has_epoch */
 	bool allow_devices;        /* devices: true allows device nodes from layers */
+	bool oci_init;             /* a profile boots it with `init: oci`: it holds RECIPE_OCI_INIT */
 	char **layers;             /* source names, applied in order */
 	struct source **layer_refs;/* resolved */
 	struct mark *layer_marks;  /* where each layer was written */
@@ -211,7 +218,9 @@ struct profile {
 	struct mark initrd_mark;    /* where `initrd:` was written */
 	uint32_t mem;               /* MiB, default 128 */
 	uint32_t cpus;              /* default 1 */
-	char *init;                 /* may be NULL */
+	char *init;                 /* may be NULL; RECIPE_OCI_INIT for `init: oci` */
+	bool init_oci;              /* init: oci, the root image's container entrypoint */
+	struct mark init_mark;      /* where `init:` was written */
 	char *cmdline;              /* extra kernel arguments, may be NULL */
 	struct net_iface *net;
 	size_t n_net;

@@ -7,6 +7,7 @@
 #include "recipe/recipe_parse_profile.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "recipe/recipe_parse.h"
 #include "recipe/recipe_validate.h"
@@ -417,6 +418,13 @@ static int parse_init(struct recipe_parser *p, void *entity, const struct ynode 
 	struct profile *pr = entity;
 	if (!recipe_parse_is_string(v))
 		return recipe_parse_check(p, v, key, 0, ctx, recipe_validate_init(""));
+	pr->init_mark = v->mark;
+	if (!strcmp(v->text, "oci")) {
+		/* the container image's entrypoint, through the shim the image builder writes */
+		pr->init_oci = true;
+		pr->init = xstrdup(RECIPE_OCI_INIT);
+		return 0;
+	}
 	if (recipe_parse_check(p, v, key, 0, ctx, recipe_validate_init(v->text)) < 0)
 		return -1;
 	return recipe_parse_string(p, v, key, 0, ctx, &pr->init);

@@ -188,6 +188,25 @@ static int resolve_disk_image(struct profile_disk *d, const struct name_index *i
 	return 0;
 }
 
+/*
+ * init: oci runs the root's container entrypoint: the root (the image, else
+ * the initrd) must have a container image among its layers, and it gains
+ * the shim that runs it.
+ */
+static int resolve_oci_init(struct profile *pr, const char *user, struct error *err)
+{
+	struct image *root = pr->image_ref ? pr->image_ref : pr->initrd_ref;
+	for (size_t i = 0; root && i < root->n_layers; i++)
+		if (root->layer_refs[i] && recipe_source_is_image(root->layer_refs[i])) {
+			root->oci_init = true;
+			return 0;
+		}
+	return recipe_yaml_fail(err, &pr->init_mark, "%s boots with 'init: oci', but image '%s' has "
+				"no container image among its layers (oci:, oci-layout: or "
+				"docker-archive: sources): there is no entrypoint to run", user,
+				root ? root->name : "");
+}
+
 static int resolve_profiles(struct recipe *r, const struct name_index *kernels,
 			    const struct name_index *images, struct error *err)
 {
@@ -203,6 +222,8 @@ static int resolve_profiles(struct recipe *r, const struct name_index *kernels,
 		for (size_t j = 0; ret == 0 && j < pr->n_disks; j++)
 			if (pr->disks[j].image)
 				ret = resolve_disk_image(&pr->disks[j], images, user, err);
+		if (ret == 0 && pr->init_oci)
+			ret = resolve_oci_init(pr, user, err);
 		free(user);
 		if (ret < 0)
 			return -1;

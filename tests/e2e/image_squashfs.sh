@@ -11,8 +11,7 @@
 # shows format and compression in the key.
 . "$(dirname "$0")/../lib.sh"
 
-rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
-[ -f "$rootfs" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$rootfs" >/dev/null
+rootfs=$(busybox_rootfs)
 command -v unsquashfs >/dev/null && command -v rdsquashfs >/dev/null ||
 	{ skip "squashfs images" "no unsquashfs or rdsquashfs (make deps)"; done_testing; exit; }
 export TZ=UTC

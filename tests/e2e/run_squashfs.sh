@@ -10,10 +10,9 @@
 # refused when the launch config is built: tests/unit/test_launch.c.)
 . "$(dirname "$0")/../lib.sh"
 
-cache=${MVBUILD_TEST_CACHE:-$REPO_DIR/build/test-cache}
-rootfs=$REPO_DIR/recipes/rootfs/busybox-rootfs.tar.gz
-[ -f "$rootfs" ] || "$REPO_DIR/tests/make-busybox-rootfs.sh" "$rootfs" >/dev/null
-command -v qemu-system-x86_64 >/dev/null || { skip "squashfs boot" "no qemu-system-x86_64"; done_testing; exit; }
+cache=$(demo_cache)
+rootfs=$(busybox_rootfs)
+need_qemu "squashfs boot"
 
 mkdir -p "$T/r"
 # the recipe tree is a boundary: the demo recipe and its fragments are copied in
