@@ -120,6 +120,8 @@ DEB_PACKAGES := build-essential pkg-config libyaml-dev libarchive-dev libext2fs-
 	linux-source-6.1 flex bison libelf-dev bc cpio xz-utils zstd bzip2 gzip \
 	nginx python3 python3-jsonschema python3-yaml iproute2 iputils-ping libncurses-dev \
 	clang libclang-rt-14-dev curl util-linux strace time file openssl procps mount graphviz
+# kernel compiles through a compiler cache and over hosts (docs/kernel.md)
+DEB_PACKAGES += ccache distcc
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
