@@ -324,9 +324,12 @@ static void say_how(const struct kernel_cc *cc, const struct config *cfg,
 	struct buf how = BUF_INIT;
 	if (cc->ccache) {
 		char *remote = cfg->ccache_remote ? url_shown(cfg->ccache_remote) : NULL;
-		buf_addf(&how, "ccache (%s%s%s%s)", cfg->ccache_dir ? "local " : "remote only",
-			 cfg->ccache_dir ? cfg->ccache_dir : "", remote && cfg->ccache_dir ? ", remote " : "",
-			 remote ? remote : "");
+		if (cfg->ccache_dir && remote)
+			buf_addf(&how, "ccache (local %s, remote %s)", cfg->ccache_dir, remote);
+		else if (cfg->ccache_dir)
+			buf_addf(&how, "ccache (local %s)", cfg->ccache_dir);
+		else
+			buf_addf(&how, "ccache (remote %s only)", remote);
 		free(remote);
 	}
 	if (cc->distcc_hosts)
