@@ -125,6 +125,8 @@ DEB_PACKAGES := build-essential pkg-config libyaml-dev libarchive-dev libext2fs-
 	clang libclang-rt-14-dev curl util-linux strace time file openssl procps mount graphviz \
 	protobuf-compiler bazel-bootstrap-source nodejs \
 	umoci skopeo docker-registry
+# kernel compiles through a compiler cache and over hosts (docs/kernel.md)
+DEB_PACKAGES += ccache distcc
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \

@@ -15,6 +15,7 @@
 #include "cache/cache_layout.h"
 #include "engine/digest_memo.h"
 #include "base/fileutil.h"
+#include "kernel/kernel_cc.h"
 #include "kernel/kernel_config.h"
 #include "kernel/kernel_make.h"
 #include "kernel/kernel_request.h"
@@ -22,6 +23,7 @@
 #include "kernel/kernel_verify.h"
 #include "kernel/kernel_workspace.h"
 #include "base/progress.h"
+#include "recipe/config.h"
 #include "recipe/recipe.h"
 #include "recipe/recipe_tree.h"
 
@@ -173,20 +175,52 @@ static int make_targets(struct build_ctx *b, struct kernel_workspace *w, struct 
 	return take_outputs(b, &w->make, err);
 }
 
+/*
+ * ccache and distcc as the machine config says (kernel_cc.h), for make in
+ * the open workspace; ccache's compiler check is the toolchain identity the
+ * key records (gcc and ld), so its hits are exactly as strict as the key
+ */
+static int setup_cc(struct build_ctx *b, struct kernel_workspace *w, struct kernel_cc *cc,
+		    struct error *err)
+{
+	const struct config *cfg = b->ctx->config;
+	struct kernel_toolchain tc = { 0 };
+	char *toolchain = NULL;
+	int ret = -1;
+	if (cfg && (cfg->ccache_dir || cfg->ccache_remote)) {
+		char *memo = toolchain_memo(b->ctx);
+		ret = kernel_toolchain_identify(memo, &tc, err);
+		free(memo);
+		if (ret < 0)
+			goto out;
+		toolchain = xasprintf("%s; %s", tc.compiler, tc.binutils);
+	}
+	ret = kernel_cc_setup(cc, cfg, w->srcdir, w->objdir, toolchain, b->ctx->progress, b->node->id,
+			      err);
+	w->make.cc = cc;
+out:
+	kernel_toolchain_release(&tc);
+	free(toolchain);
+	return ret;
+}
+
 static int kernel_build(struct build_ctx *b, struct error *err)
 {
 	const struct kernel *k = b->node->u.kernel;
 	char *dep_id = xasprintf("source:%s", k->source);
 	const struct build_input *src = builder_input_find(b, dep_id, "file");
 	struct kernel_workspace w;
+	struct kernel_cc cc = KERNEL_CC_INIT;
 	int ret = -1;
 	kernel_workspace_init(&w, k, b->ctx->jobs, b->ctx->progress, b->node->id);
 	if (!src)
 		error_set(err, "source '%s' has no file output", k->source);
 	else if (kernel_workspace_open(&w, cache_root(b->ctx->cache), src->path, src->digest, err) == 0 &&
-		 kernel_workspace_configure(&w, err) == 0 && verify_config(b, &w, err) == 0)
+		 setup_cc(b, &w, &cc, err) == 0 && kernel_workspace_configure(&w, err) == 0 &&
+		 verify_config(b, &w, err) == 0)
 		ret = make_targets(b, &w, err);
 	kernel_workspace_release(&w);
+	kernel_cc_release(&cc);
 	free(dep_id);
 	return ret;
 }

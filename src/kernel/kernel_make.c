@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/fileutil.h"
+#include "kernel/kernel_cc.h"
 #include "kernel/kernel_proc.h"
 #include "kernel/kernel_progress.h"
 #include "base/progress.h"
@@ -38,7 +39,10 @@ static char *const fixed_env[] = {
 	"SOURCE_DATE_EPOCH=0",
 	"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "GNUMAKEFLAGS",
 	"KBUILD_OUTPUT", "KCONFIG_CONFIG", "KCONFIG_ALLCONFIG", "KCFLAGS", "KAFLAGS",
-	"CROSS_COMPILE", "LLVM", "CC", "LD", "INSTALL_PATH",
+	"KCPPFLAGS", "CROSS_COMPILE", "LLVM", "CC", "LD", "INSTALL_PATH",
+	/* gcc reads these, and ccache does not hash them: a hit must not depend on them */
+	"CPATH", "C_INCLUDE_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH", "DEPENDENCIES_OUTPUT",
+	"SUNPRO_DEPENDENCIES", "GCC_COMPARE_DEBUG",
 	NULL,
 };
 
@@ -114,20 +118,33 @@ static void watch_line(void *arg, const char *line, size_t len)
 	}
 }
 
-/* make's command line: make -C SRC O=OBJ ARCH=A -jN KCFLAGS=... then args */
+/*
+ * make's command line: make -C SRC O=OBJ ARCH=A -jN KCFLAGS=... then args;
+ * with ccache or distcc (kernel_cc.h) also CC, and the maps of the source
+ * tree's relative spelling, and -j up to distcc's slots
+ */
 static char **make_argv(const struct kmake *m, char *const args[], size_t n_args)
 {
-	char **argv = xcalloc(n_args + 8, sizeof(*argv));
+	const struct kernel_cc *cc = m->cc;
+	char **argv = xcalloc(n_args + 12, sizeof(*argv));
 	size_t n = 0;
+	int jobs = m->jobs > 0 ? m->jobs : 1;
+	if (cc && cc->distcc_slots > jobs)
+		jobs = cc->distcc_slots;
 	argv[n++] = xstrdup("make");
 	argv[n++] = xstrdup("-C");
 	argv[n++] = xstrdup(m->srcdir);
 	argv[n++] = xasprintf("O=%s", m->objdir);
 	argv[n++] = xasprintf("ARCH=%s", m->arch);
-	argv[n++] = xasprintf("-j%d", m->jobs > 0 ? m->jobs : 1);
+	argv[n++] = xasprintf("-j%d", jobs);
 	/* debug info would carry the tree's and object directory's paths: map them away */
-	argv[n++] = xasprintf("KCFLAGS=-fdebug-prefix-map=%s=. -fdebug-prefix-map=%s=.",
-			      m->srcdir, m->objdir);
+	argv[n++] = xasprintf("KCFLAGS=-fdebug-prefix-map=%s=. -fdebug-prefix-map=%s=.%s%s",
+			      m->srcdir, m->objdir, cc && cc->kcflags ? " " : "",
+			      cc && cc->kcflags ? cc->kcflags : "");
+	if (cc && cc->kcppflags)
+		argv[n++] = xasprintf("KCPPFLAGS=%s", cc->kcppflags);
+	if (cc && cc->cc) /* host programs keep kbuild's HOSTCC: see docs/kernel.md */
+		argv[n++] = xasprintf("CC=%s", cc->cc);
 	for (size_t i = 0; i < n_args; i++)
 		argv[n++] = xstrdup(args[i]);
 	return argv;
@@ -140,15 +157,19 @@ static void free_argv(char **argv)
 	free(argv);
 }
 
-/* the fixed environment plus extra (may be NULL), into env (ARRAY_SIZE(fixed_env) + 1 slots) */
-static void make_env(char **env, const char *extra)
+/* the fixed environment, kernel_cc's and extra (may be NULL), in that order; caller frees the array */
+static char **make_env(const struct kmake *m, const char *extra)
 {
-	size_t n = 0;
+	size_t n_cc = m->cc ? m->cc->n_env : 0, n = 0;
+	char **env = xcalloc(ARRAY_SIZE(fixed_env) + n_cc + 2, sizeof(*env));
 	for (size_t i = 0; fixed_env[i]; i++)
 		env[n++] = fixed_env[i];
+	for (size_t i = 0; i < n_cc; i++)
+		env[n++] = m->cc->env[i];
 	if (extra) /* last, so it wins over a removal above */
 		env[n++] = (char *)extra;
 	env[n] = NULL;
+	return env;
 }
 
 /*
@@ -159,8 +180,7 @@ static void make_env(char **env, const char *extra)
 static int run_make(struct kmake *m, char *const args[], size_t n_args, const char *extra_env,
 		    struct watch *w, struct error *err)
 {
-	char *env[ARRAY_SIZE(fixed_env) + 1];
-	make_env(env, extra_env);
+	char **env = make_env(m, extra_env);
 	char **argv = make_argv(m, args, n_args);
 	w->m = m;
 	w->started = now_monotonic();
@@ -181,6 +201,7 @@ static int run_make(struct kmake *m, char *const args[], size_t n_args, const ch
 	for (size_t i = 0; i < TAIL_LINES; i++)
 		free(w->tail[i]);
 	free_argv(argv);
+	free(env);
 	return ret;
 }
 
@@ -292,13 +313,13 @@ int kernel_make_build(struct kmake *m, char *const targets[], size_t n_targets, 
 
 int kernel_make_interactive(struct kmake *m, const char *target, struct error *err)
 {
-	char *env[ARRAY_SIZE(fixed_env) + 1];
-	make_env(env, NULL);
+	char **env = make_env(m, NULL);
 	char *args[] = { (char *)target };
 	char **argv = make_argv(m, args, 1);
 	int status = 0, ret = kernel_proc_run_interactive(argv, env, &status, err);
 	if (ret == 0 && status != 0)
 		ret = error_set(err, "make %s failed (exit %d)", target, status);
 	free_argv(argv);
+	free(env);
 	return ret;
 }

@@ -20,12 +20,14 @@
 #include "recipe/recipe.h"
 
 struct progress;
+struct kernel_cc;
 
 struct kmake {
 	const char *srcdir;          /* the unpacked, read-only source tree */
 	const char *objdir;          /* the persistent object directory */
 	const char *arch;            /* ARCH= ("x86_64") */
 	int jobs;                    /* -j */
+	const struct kernel_cc *cc;  /* ccache/distcc (CC, maps, environment), or NULL: plain gcc */
 	struct progress *progress;   /* where status lines go (may be NULL) */
 	const char *node_id;         /* who they are about */
 	const char *base;            /* the base's name, set by kernel_make_configure (kernel_progress) */

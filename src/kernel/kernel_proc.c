@@ -53,7 +53,8 @@ static void split_lines(struct buf *pending, kproc_line_fn *fn, void *arg, bool 
 			fn(arg, pending->data + start, pending->len - start);
 		start = pending->len;
 	}
-	memmove(pending->data, pending->data + start, pending->len - start);
+	if (start) /* never memmove from a buffer not yet allocated */
+		memmove(pending->data, pending->data + start, pending->len - start);
 	pending->len -= start;
 	if (pending->data)
 		pending->data[pending->len] = '\0';

@@ -25,8 +25,7 @@ struct tool {
 	char *version;        /* first line of `--version` */
 };
 
-/* the real path of name found in PATH, or NULL */
-static char *find_in_path(const char *name)
+char *kernel_toolchain_find(const char *name)
 {
 	const char *path = getenv("PATH");
 	if (!path || !*path)
@@ -95,7 +94,7 @@ int kernel_toolchain_identify(const char *memo_path, struct kernel_toolchain *tc
 	if (read_file(memo_path, 1 << 20, &memo, &ignored) < 0)
 		error_release(&ignored); /* no memo yet */
 	for (size_t i = 0; i < ARRAY_SIZE(tool_names); i++) {
-		struct tool t = { .path = find_in_path(tool_names[i]) };
+		struct tool t = { .path = kernel_toolchain_find(tool_names[i]) };
 		if (!t.path || stat(t.path, &t.st) < 0) {
 			error_set(err, "cannot find '%s' in PATH", tool_names[i]);
 			free(t.path);

@@ -22,6 +22,8 @@ struct kernel_toolchain {
 
 /* identify gcc, ld and make from PATH using the memo at memo_path; 0, or -1 with err */
 int kernel_toolchain_identify(const char *memo_path, struct kernel_toolchain *tc, struct error *err);
+/* the real path of the program name found in PATH (as execvp would run it), or NULL; caller frees */
+char *kernel_toolchain_find(const char *name);
 /* free the strings */
 void kernel_toolchain_release(struct kernel_toolchain *tc);
 

@@ -30,6 +30,12 @@
  *       username: ci
  *       password_file: secrets/registry         # or password: ... (never printed)
  *       insecure_http: false                    # plain http to a non-loopback host
+ *   kernel:
+ *     ccache:                                   # kernel compiles through ccache
+ *       dir: ~/.cache/mvbuild-ccache            # its local storage
+ *       remote: http://cache:8080/ccache        # its HTTP remote storage (layout=bazel)
+ *     distcc:
+ *       hosts: ["10.0.0.5:3632/8", "10.0.0.6/8"]  # distcc's own host syntax
  *
  * Every key is checked; an unknown key (with the nearest known one
  * suggested) or a wrong type names file:line:column.  The environment
@@ -50,7 +56,7 @@ struct reader {
 	char *dir;   /* the config file's directory, for relative paths */
 };
 
-static const char *const top_keys[] = { "cache", "remote", "paths", "registries" };
+static const char *const top_keys[] = { "cache", "remote", "paths", "registries", "kernel" };
 static const char *const cache_keys[] = { "dir", "max_size" };
 static const char *const remote_keys[] = { "url", "upload", "token_file", "basic_auth_file",
 					   "signing_key", "trusted_keys", "max_upload", "timeout",
@@ -59,6 +65,9 @@ static const char *const s3_keys[] = { "endpoint", "region", "credentials_file" 
 static const char *const paths_keys[] = { "allow" };
 static const char *const registry_keys[] = { "username", "password", "password_file",
 					     "insecure_http" };
+static const char *const kernel_keys[] = { "ccache", "distcc" };
+static const char *const ccache_keys[] = { "dir", "remote" };
+static const char *const distcc_keys[] = { "hosts" };
 
 static const char *scalar(const struct ynode *n, const char *key, struct error *err)
 {
@@ -365,13 +374,86 @@ static int read_registries(struct reader *rd, const struct ynode *map, struct co
 	return 0;
 }
 
+static void clear_hosts(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_distcc_hosts; i++)
+		free(cfg->distcc_hosts[i]);
+	free(cfg->distcc_hosts);
+	cfg->distcc_hosts = NULL;
+	cfg->n_distcc_hosts = 0;
+}
+
+static void add_host(struct config *cfg, const char *host)
+{
+	cfg->distcc_hosts = xrealloc(cfg->distcc_hosts,
+				     (cfg->n_distcc_hosts + 1) * sizeof(*cfg->distcc_hosts));
+	cfg->distcc_hosts[cfg->n_distcc_hosts++] = xstrdup(host);
+}
+
+/* ccache 4.7's HTTP storage speaks plain http only; attributes may follow a '|' */
+static bool ccache_remote_ok(const char *v)
+{
+	return str_startswith(v, "http://") && v[strlen("http://")] && !strpbrk(v, " \t\n");
+}
+
+static int read_ccache_key(struct reader *rd, const char *key, const struct ynode *v,
+			   struct config *cfg, struct error *err)
+{
+	if (strcmp(key, "dir") == 0)
+		return get_path(rd, v, key, &cfg->ccache_dir, err);
+	if (get_string(v, key, &cfg->ccache_remote, err) < 0)
+		return -1;
+	if (!ccache_remote_ok(cfg->ccache_remote))
+		return recipe_yaml_fail(err, &v->mark,
+					"'remote' must be an http:// URL (ccache's HTTP storage), not '%s'",
+					cfg->ccache_remote);
+	return 0;
+}
+
+/* distcc: {hosts: [HOST...]}: each one host in distcc's syntax, no spaces */
+static int read_distcc_key(struct reader *rd, const char *key, const struct ynode *v,
+			   struct config *cfg, struct error *err)
+{
+	(void)rd;
+	clear_hosts(cfg);
+	if (v->kind != YNODE_SEQ)
+		return recipe_yaml_fail(err, &v->mark, "'%s' must be a list of distcc hosts", key);
+	for (size_t i = 0; i < v->n; i++) {
+		const char *h = scalar(v->items[i], key, err);
+		if (!h)
+			return -1;
+		if (!*h || strpbrk(h, " \t\n"))
+			return recipe_yaml_fail(err, &v->items[i]->mark,
+						"a distcc host must be one word such as "
+						"'10.0.0.5:3632/8', not '%s'", h);
+		add_host(cfg, h);
+	}
+	return 0;
+}
+
+static const struct section ccache_section = { "ccache", ccache_keys, ARRAY_SIZE(ccache_keys),
+					       read_ccache_key };
+static const struct section distcc_section = { "distcc", distcc_keys, ARRAY_SIZE(distcc_keys),
+					       read_distcc_key };
+
+static int read_kernel_key(struct reader *rd, const char *key, const struct ynode *v,
+			   struct config *cfg, struct error *err)
+{
+	const struct section *sec = strcmp(key, "ccache") == 0 ? &ccache_section : &distcc_section;
+	return read_mapping(rd, v, sec, cfg, err);
+}
+
+static const struct section kernel_section = { "kernel", kernel_keys, ARRAY_SIZE(kernel_keys),
+					       read_kernel_key };
+
 static int read_top_key(struct reader *rd, const char *key, const struct ynode *v,
 			struct config *cfg, struct error *err)
 {
 	if (strcmp(key, "registries") == 0)
 		return read_registries(rd, v, cfg, err);
 	const struct section *sec = strcmp(key, "cache") == 0 ? &cache_section
-				  : strcmp(key, "paths") == 0 ? &paths_section : &remote_section;
+				  : strcmp(key, "paths") == 0 ? &paths_section
+				  : strcmp(key, "kernel") == 0 ? &kernel_section : &remote_section;
 	return read_mapping(rd, v, sec, cfg, err);
 }
 
@@ -425,6 +507,20 @@ static int apply_env(struct config *cfg, struct error *err)
 		return error_usage(err, "MVBUILD_REMOTE_TIMEOUT must be seconds, not '%s'", v);
 	if ((v = getenv("MVBUILD_REMOTE_MAX_UPLOAD")) && *v && parse_size(v, &cfg->max_upload) < 0)
 		return error_usage(err, "MVBUILD_REMOTE_MAX_UPLOAD must be a size, not '%s'", v);
+	env_string("MVBUILD_CCACHE_DIR", &cfg->ccache_dir);
+	if ((v = getenv("MVBUILD_CCACHE_REMOTE")) && *v) {
+		if (!ccache_remote_ok(v))
+			return error_usage(err, "MVBUILD_CCACHE_REMOTE must be an http:// URL, not '%s'", v);
+		env_string("MVBUILD_CCACHE_REMOTE", &cfg->ccache_remote);
+	}
+	if ((v = getenv("MVBUILD_DISTCC_HOSTS")) && *v) {
+		/* distcc's DISTCC_HOSTS form: hosts separated by spaces */
+		clear_hosts(cfg);
+		char *copy = xstrdup(v), *save = NULL;
+		for (char *h = strtok_r(copy, " \t\n", &save); h; h = strtok_r(NULL, " \t\n", &save))
+			add_host(cfg, h);
+		free(copy);
+	}
 	if ((v = getenv("MVBUILD_REMOTE_TRUSTED_KEYS")) && *v) {
 		clear_keys(cfg);
 		char *copy = xstrdup(v), *save = NULL;
@@ -503,6 +599,9 @@ void config_release(struct config *cfg)
 	}
 	free(cfg->registries);
 	free(cfg->credentials);
+	free(cfg->ccache_dir);
+	free(cfg->ccache_remote);
+	clear_hosts(cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -2,8 +2,8 @@
  * config: settings that belong to a machine, not a recipe, read from
  * $XDG_CONFIG_HOME/mvbuild/config.yaml (else ~/.config/mvbuild/config.yaml)
  * or --config FILE: the remote cache, its credentials and trusted keys, the
- * cache location and size, and the directories outside a recipe's tree that
- * its path sources may read.  Precedence: command-line flags, then the
+ * cache location and size, the directories outside a recipe's tree that
+ * its path sources may read, and how kernel compiles run (ccache, distcc).  Precedence: command-line flags, then the
  * environment, then this file, then defaults.
  */
 #ifndef MVBUILD_CONFIG_H
@@ -54,6 +54,13 @@ struct config {
 	struct recipe_credential *credentials; /* files the config names as secrets
 						  (config_trust()) */
 	size_t n_credentials;
+	char *ccache_dir;         /* kernel: {ccache: {dir:}} / MVBUILD_CCACHE_DIR: kernel compiles
+				     go through ccache with this local storage; NULL = no ccache */
+	char *ccache_remote;      /* kernel: {ccache: {remote:}} / MVBUILD_CCACHE_REMOTE: ccache's
+				     HTTP remote storage (an http:// URL), or NULL */
+	char **distcc_hosts;      /* kernel: {distcc: {hosts: [...]}} / MVBUILD_DISTCC_HOSTS (spaces):
+				     distcc host specs; none = no distcc */
+	size_t n_distcc_hosts;
 };
 
 /*
@@ -62,7 +69,8 @@ struct config {
  * the environment (MVBUILD_REMOTE, MVBUILD_REMOTE_UPLOAD (1/0),
  * MVBUILD_REMOTE_TOKEN_FILE, MVBUILD_REMOTE_BASIC_AUTH_FILE,
  * MVBUILD_REMOTE_TRUSTED_KEYS (colon-separated), MVBUILD_REMOTE_SIGNING_KEY,
- * MVBUILD_REMOTE_TIMEOUT, MVBUILD_REMOTE_MAX_UPLOAD).  Relative paths in
+ * MVBUILD_REMOTE_TIMEOUT, MVBUILD_REMOTE_MAX_UPLOAD, MVBUILD_CCACHE_DIR,
+ * MVBUILD_CCACHE_REMOTE, MVBUILD_DISTCC_HOSTS (space-separated)).  Relative paths in
  * the file are relative to the file.  Errors name file:line:column.
  */
 int config_load(struct config *cfg, const char *path, struct error *err);

@@ -3,11 +3,16 @@
 # a cold build of the demo kernel (allnoconfig + the demo's fragments),
 # a second request that is a cache hit running no make at all, a second
 # cache giving the identical bzImage, a one-option toggle that rebuilds in
-# seconds (times printed), the same toggle in a `cp -a` copy of the second
-# cache recompiling as few (its object directory relocated), `strict:
+# seconds (times printed), the second cache built through ccache (local and
+# remote storage on nginx) and distcc (distccd on 127.0.0.1, a host with
+# another compiler refused) with the same bzImage, a reader's third cache
+# with an empty local ccache whose compiles are all remote hits, the same
+# toggle in a `cp -a` copy of the second cache recompiling as few (its
+# object directory relocated), `strict:
 # false` turning a mismatch into a warning, and a boot of the result under
 # qemu microvm.
-# Costs two cold kernel builds (a few minutes on two cores).
+# Costs two cold kernel builds (a few minutes on two cores; one with
+# MVBUILD_TEST_CACHE holding the kernel) and one build from ccache hits.
 . "$(dirname "$0")/../lib.sh"
 
 src=/usr/src/linux-source-6.1.tar.xz
@@ -69,10 +74,84 @@ check_eq "second request is a cache hit" "$(events)" "cached kernel:microvm "
 check_eq "no make ran: the object directory's log is untouched" "$(stat -c %Y.%y "${objlogs[@]}")" "$stamp"
 diag "cache hit: $secs s"
 
-timed --cache "$C2" --json build kernel:microvm
+# The second cache builds through ccache (a local dir, and the remote storage
+# on nginx's WebDAV, as a team's CI would) and distcc (distccd on
+# 127.0.0.1), and must give C1's bzImage, built without either.  A second
+# distccd runs a gcc that adds -fno-ident (a differently built compiler:
+# its objects differ): the probe refuses it by name.
+TOKEN=ccache-e2e-token
+ccache_on=0
+if ! command -v ccache >/dev/null || ! command -v distccd >/dev/null; then
+	skip "builds through ccache and distcc" "ccache or distcc is not installed"
+elif ! port=$("$TESTS_DIR/remote/nginx.sh" start "$T/srv" "$TOKEN"); then
+	skip "builds through ccache and distcc" "cannot start nginx"
+else
+	ccache_on=1
+	on_exit "'$TESTS_DIR/remote/nginx.sh' stop '$T/srv'"
+	# distccd drops root for its own user, which must reach its log and the wrapper
+	chmod o+x "$T"
+	mkdir -m 1777 "$T/distcc" && mkdir -m 0755 "$T/distcc/bad"
+	printf '#!/bin/sh\nexec /usr/bin/x86_64-linux-gnu-gcc -fno-ident "$@"\n' >"$T/distcc/bad/x86_64-linux-gnu-gcc"
+	chmod 0755 "$T/distcc/bad/x86_64-linux-gnu-gcc"
+	freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+	dport=$(freeport) bport=$(freeport)
+	distccd --daemon --no-detach --allow 127.0.0.1 --listen 127.0.0.1 --port "$dport" \
+		--log-file "$T/distcc/good.log" --log-level info &
+	on_exit "kill $!"
+	PATH=$T/distcc/bad:$PATH distccd --daemon --no-detach --allow 127.0.0.1 --listen 127.0.0.1 \
+		--port "$bport" --log-file "$T/distcc/bad.log" --log-level info &
+	on_exit "kill $!"
+	sleep 1
+	remote="http://127.0.0.1:$port/ccache|bearer-token=$TOKEN"
+	cat >"$T/ccache-distcc.yaml" <<C
+kernel:
+  ccache: { dir: $T/ccache-writer, remote: "$remote" }
+  distcc: { hosts: ["127.0.0.1:$dport/2", "127.0.0.1:$bport/2"] }
+C
+	# a reader: only the remote, and an empty local dir (from the environment)
+	cat >"$T/ccache-reader.yaml" <<C
+kernel:
+  ccache: { dir: $T/unused, remote: "$remote" }
+C
+	mkdir "$T/ccache-reader"
+fi
+cfg2=()
+[ "$ccache_on" = 1 ] && cfg2=(--config "$T/ccache-distcc.yaml")
+timed --cache "$C2" "${cfg2[@]}" --json build kernel:microvm
 check_eq "build in a second cache succeeds" "$rc" 0
+[ "$rc" = 0 ] || { diag "$errout"; ccache_on=0; } # no reader build without a writer's
 check_eq "two caches give the identical bzImage" "$(sha256sum <"$(output bzImage)" | cut -d' ' -f1)" "$sum1"
 diag "second cold build: $secs s; bzImage sha256 $sum1"
+ccstat() { CCACHE_DIR=$1 ccache --print-stats | awk -v k="$2" '$1 == k {print $2}'; }
+if [ "$ccache_on" = 1 ]; then
+	check_contains "the build says it compiles through ccache and distcc" "$errout" \
+		"compiling through ccache (local $T/ccache-writer, remote http://127.0.0.1:$port/ccache) and distcc (1 host, 2 slots)"
+	check_contains "the host whose compiler differs is refused by name" "$errout" \
+		"distcc host '127.0.0.1:$bport/2' is not used: its compiler differs from the local gcc"
+	check "the token is never printed" bash -c '! grep -qF "$1" <<<"$2"' _ "$TOKEN" "$errout"
+	remote_ok=$(grep -c 'COMPILE_OK' "$T/distcc/good.log")
+	check "distccd's log shows the kernel compiles it ran ($remote_ok)" [ "$remote_ok" -gt 100 ]
+	check_eq "the refused host ran the probe only" "$(grep -c 'COMPILE_OK' "$T/distcc/bad.log")" 1
+	misses=$(ccstat "$T/ccache-writer" cache_miss) writes=$(ccstat "$T/ccache-writer" remote_storage_write)
+	check "ccache missed and stored every compile ($misses misses, $writes remote writes)" \
+		[ "$misses" -gt 500 -a "$writes" -ge "$misses" ]
+	stored=$(find "$T/srv/root/ccache/ac" -type f | wc -l)
+	check "the remote storage on nginx holds ccache's entries ($stored)" [ "$stored" -ge "$misses" ]
+	diag "through ccache and distcc: $misses ccache misses, $remote_ok compiles on distccd"
+
+	# a reader's new cache, empty local ccache: every compile a remote hit
+	export MVBUILD_CCACHE_DIR=$T/ccache-reader
+	timed --cache "$T/reader" --config "$T/ccache-reader.yaml" --json build kernel:microvm
+	unset MVBUILD_CCACHE_DIR
+	check_eq "a reader's build from the remote ccache succeeds" "$rc" 0
+	[ "$rc" = 0 ] || diag "$errout"
+	check_eq "the reader's bzImage is C1's" "$(sha256sum <"$(output bzImage)" | cut -d' ' -f1)" "$sum1"
+	rhits=$(ccstat "$T/ccache-reader" remote_storage_hit) rmiss=$(ccstat "$T/ccache-reader" cache_miss)
+	check "the reader's compiles are remote hits ($rhits hits, $rmiss misses)" \
+		[ "$rhits" -gt 500 -a $((rmiss * 50)) -le "$rhits" ]
+	check "MVBUILD_CCACHE_DIR overrides the config's dir" test ! -e "$T/unused"
+	diag "reader from the remote ccache: $secs s ($rhits remote hits, $rmiss misses)"
+fi
 # a cold build records its object count, the total of the next cold build's progress
 check_eq "a cold build records its object count" \
 	"$(awk '{print ($1 > 600) " " $2}' "$C2"/kbuild/microvm-*/mvbuild-objects)" "1 allnoconfig"
@@ -101,7 +180,8 @@ sumT=$(sha256sum <"$(output bzImage)" | cut -d' ' -f1)
 # few objects, not the kernel; the bzImage is the one built in place
 old=$(realpath "$C2")
 cp -a "$C2" "$T/cache3" && mv "$C2" "$T/cache2.away"
-timed --cache "$T/cache3" --json build kernel:microvm
+# with C2's ccache and distcc: kbuild's command lines name CC, so without them all would rebuild
+timed --cache "$T/cache3" "${cfg2[@]}" --json build kernel:microvm
 check_eq "the toggle builds in a copied cache" "$(events)" "built kernel:microvm started kernel:microvm "
 check_contains "the build says the object directory moved" "$errout" "relocated"
 objlog3=$(ls "$T"/cache3/kbuild/microvm-*/build.log)

@@ -193,6 +193,62 @@ static void test_config(const char *dir)
 	free(path), free(want_c), free(want_t), free(want_k), free(missing);
 }
 
+/* kernel: {ccache:, distcc:}: parsed, checked at their positions, overridden by the environment */
+static void test_config_kernel(const char *dir)
+{
+	struct error err = ERROR_INIT;
+	struct config cfg;
+	char *path = path_join(dir, "kernel.yaml");
+	const char *text =
+		"kernel:\n"
+		"  ccache: {dir: cc, remote: \"http://127.0.0.1:1/ccache|bearer-token=t\"}\n"
+		"  distcc: {hosts: [\"10.0.0.5:3632/8\", 10.0.0.6/4]}\n";
+	write_file_atomic(path, text, strlen(text), 0644, &err);
+	unsetenv("MVBUILD_CCACHE_DIR");
+	unsetenv("MVBUILD_CCACHE_REMOTE");
+	unsetenv("MVBUILD_DISTCC_HOSTS");
+	char *want = path_join(dir, "cc");
+	ok(config_load(&cfg, path, &err) == 0 && strcmp(cfg.ccache_dir, want) == 0 &&
+	   strcmp(cfg.ccache_remote, "http://127.0.0.1:1/ccache|bearer-token=t") == 0 &&
+	   cfg.n_distcc_hosts == 2 && strcmp(cfg.distcc_hosts[1], "10.0.0.6/4") == 0,
+	   "kernel: ccache dir (relative to the file), remote and distcc hosts parsed");
+	config_release(&cfg);
+	setenv("MVBUILD_CCACHE_DIR", "/env/cc", 1);
+	setenv("MVBUILD_CCACHE_REMOTE", "http://127.0.0.1:2/c", 1);
+	setenv("MVBUILD_DISTCC_HOSTS", " a/2  b:3633/8 localhost ", 1);
+	ok(config_load(&cfg, path, &err) == 0 && strcmp(cfg.ccache_dir, "/env/cc") == 0 &&
+	   strcmp(cfg.ccache_remote, "http://127.0.0.1:2/c") == 0 && cfg.n_distcc_hosts == 3 &&
+	   strcmp(cfg.distcc_hosts[1], "b:3633/8") == 0,
+	   "MVBUILD_CCACHE_DIR, MVBUILD_CCACHE_REMOTE and MVBUILD_DISTCC_HOSTS override the file");
+	config_release(&cfg);
+	setenv("MVBUILD_CCACHE_REMOTE", "https://x/c", 1);
+	ok(config_load(&cfg, path, &err) < 0 && strstr(err.msg, "MVBUILD_CCACHE_REMOTE must be an http:// URL"),
+	   "MVBUILD_CCACHE_REMOTE must be http://");
+	error_release(&err);
+	unsetenv("MVBUILD_CCACHE_DIR");
+	unsetenv("MVBUILD_CCACHE_REMOTE");
+	unsetenv("MVBUILD_DISTCC_HOSTS");
+	const char *bad = "kernel:\n  ccache: {remote: \"https://cache/ccache\"}\n";
+	write_file_atomic(path, bad, strlen(bad), 0644, &err);
+	ok(config_load(&cfg, path, &err) < 0 &&
+	   strstr(err.msg, ":2:20: 'remote' must be an http:// URL (ccache's HTTP storage), not 'https://cache/ccache'"),
+	   "a ccache remote that is not http:// is refused at its position");
+	error_release(&err);
+	bad = "kernel:\n  distcc: {hosts: [\"a b\"]}\n";
+	write_file_atomic(path, bad, strlen(bad), 0644, &err);
+	ok(config_load(&cfg, path, &err) < 0 && strstr(err.msg, ":2:20: a distcc host must be one word"),
+	   "a distcc host with a space is refused at its position");
+	error_release(&err);
+	bad = "kernel:\n  ccache: {dirr: x}\n";
+	write_file_atomic(path, bad, strlen(bad), 0644, &err);
+	ok(config_load(&cfg, path, &err) < 0 &&
+	   strstr(err.msg, ":2:12: unknown key 'dirr' in ccache (did you mean 'dir'?)"),
+	   "an unknown key under kernel: ccache: is named with the nearest one");
+	error_release(&err);
+	free(path);
+	free(want);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/mvbuild-remote-parts.XXXXXX";
@@ -201,6 +257,7 @@ int main(void)
 	test_codec(dir);
 	test_sign(dir);
 	test_config(dir);
+	test_config_kernel(dir);
 	remove_tree(dir);
 	return tap_done();
 }
