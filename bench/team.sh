@@ -10,7 +10,7 @@
 #      cache and an empty local ccache again, so only what the option
 #      changes compiles, the rest comes from the team's ccache.
 # Each build is checked to give the same bzImage as its reference.
-# Costs two cold kernel builds (1 and 2).  Usage: bench/kernel-ccache.sh
+# Costs two cold kernel builds (1 and 2).  Usage: bench/team.sh
 set -eu
 cd "$(dirname "$0")/.."
 mv=$PWD/mvbuild
