@@ -5,9 +5,13 @@
 # whiteout of a missing path and a nested whiteout) and the same image as a
 # docker-archive (skopeo).  The oracle is `umoci raw unpack --rootless` of
 # the same image: the ext4 image holds exactly its tree (debugfs rdump),
-# with no .wh. file, and e2fsck -fn is clean.  Also: tag and digest refs
-# give the same image; a changed byte in a blob or an unknown media type is
-# an error naming it and leaves no cache entry; a plain tarball still works;
+# with no .wh. file, and e2fsck -fn is clean; owners (one file and dir are
+# 1000:1001), modes and hardlink groups, which umoci --rootless and rdump
+# lose, are those of the layer tars with whiteouts applied (tests/oci/tree.py
+# against debugfs).  Also: tag and digest refs give the same image, and a
+# fresh cache a bit-identical one; a changed byte in a blob, an unknown
+# media type or a digest the layout lacks is an error naming it and leaves
+# no cache entry; a plain tarball still works;
 # a tarball of a layout given as path: is refused, naming the new keys; a
 # tar+zstd layer whose whiteout is a hardlink (removes by name, as
 # containerd does); a blob symlinked out of the layout is refused;
@@ -24,7 +28,8 @@ mkdir -p "$R" && cd "$R"
 umo() { umoci "$@" >/dev/null 2>"$T/umoci.err" || { diag "umoci $*: $(cat "$T/umoci.err")"; exit 1; }; }
 # add_layer DIR TAG ENTRY...: a gzip layer on top of the image TAG, where an
 # ENTRY is d:PATH (directory), f:PATH:TEXT (file), w:PATH (an empty file,
-# for whiteouts) or h:PATH:TARGET (a hardlink); a first ENTRY "zstd" makes
+# for whiteouts), h:PATH:TARGET (a hardlink), or D:PATH / o:PATH:TEXT (a
+# directory 0750 / file 0640 owned by 1000:1001); a first ENTRY "zstd" makes
 # it a tar+zstd layer; manifest, config diff_ids and index.json updated.
 # (umoci 0.4.7's insert leaves a file's data unterminated in the tar.)
 add_layer() {
@@ -43,10 +48,11 @@ with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
     for e in entries:
         kind, path, text = (e.split(":", 2) + [""])[:3]
         i = tarfile.TarInfo(path); i.mtime = 1700000000
-        data = text.encode() if kind == "f" else b""
-        if kind == "d": i.type, i.mode = tarfile.DIRTYPE, 0o755
+        data = text.encode() if kind in "fo" else b""
+        if kind in "dD": i.type, i.mode = tarfile.DIRTYPE, 0o750 if kind == "D" else 0o755
         elif kind == "h": i.type, i.linkname, i.mode = tarfile.LNKTYPE, text, 0o644
-        else: i.mode, i.size = 0o644 if kind == "f" else 0, len(data)
+        else: i.mode, i.size = {"f": 0o644, "o": 0o640}.get(kind, 0), len(data)
+        if kind in "Do": i.uid, i.gid = 1000, 1001
         t.addfile(i, io.BytesIO(data))
 tar = raw.getvalue()
 gz = subprocess.run(["zstd", "-q", "-c"], input=tar, stdout=subprocess.PIPE, check=True).stdout if zstd else gzip.compress(tar, mtime=0)
@@ -79,7 +85,7 @@ rm -rf "$T/b"; umo unpack --rootless --image img:v1 "$T/b"
 rm "$T/b/rootfs/etc/gone"; ln "$T/b/rootfs/etc/hello" "$T/b/rootfs/etc/hello2"
 echo over >"$T/b/rootfs/keep/k"
 umo repack --image img:v1 "$T/b"
-add_layer img v1 d:opq f:opq/new:new w:opq/.wh..wh..opq
+add_layer img v1 d:opq f:opq/new:new w:opq/.wh..wh..opq D:home o:home/note:mine
 umo insert --image img:v1 --whiteout /keep/nope
 umo insert --image img:v1 --whiteout /keep/deep/x
 umo config --image img:v1 --config.env FOO=bar --config.entrypoint /bin/sh --config.workingdir /keep --config.user 1000
@@ -124,6 +130,13 @@ e2fsck -fn "$img" >"$T/fsck.out" 2>&1
 check_eq "e2fsck -fn is clean" "$?" 0
 mkdir "$T/dump"; debugfs -R "rdump / $T/dump" "$img" >/dev/null 2>&1
 check_eq "the image holds the tree umoci raw unpack gives" "$(listing "$T/dump")" "$(listing "$T/oracle")"
+# rdump as non-root and umoci --rootless lose owners: tree.py reads them
+# from the layer tars (whiteouts applied) and from the image with debugfs
+tree_ext4=$(python3 "$TESTS_DIR/oci/tree.py" ext4 "$img")
+check_eq "owners, modes, types, sizes and hardlink groups are the layer tars' (whiteouts applied)" \
+	"$tree_ext4" "$(python3 "$TESTS_DIR/oci/tree.py" oracle img v1)"
+check_contains "a file owned by 1000:1001 keeps its owner" "$tree_ext4" "home/note file 0640 1000 1001 4 -"
+check_contains "the hardlink group is etc/hello and etc/hello2" "$tree_ext4" "etc/hello2 file 0644 0 0 6 etc/hello"
 check "no .wh. file in the image" test -z "$(grep -F .wh. "$man")"
 check_eq "the deleted file is gone, the opaque dir holds only the new file" \
 	"$(grep -cE '^/etc/gone|^/opq/(old|sub)' "$man"):$(grep -c '^/opq/new	file' "$man")" "0:1"
@@ -142,6 +155,10 @@ check_eq "tag and digest refs have one key: nothing is rebuilt" "$(grep -c '^bui
 mvb --cache "$C" path image:app
 check_eq "tag and digest refs give the same image" "$(out_of "$out" rootfs.ext4)" "$img"
 sed -i "s|app: { oci-layout: img, ref: \"$digest\" }|app: { oci-layout: img, ref: v1 }|" mvbuild.yaml
+echo "# reproducible: the same digest gives a bit-identical image in a fresh cache"
+mvb --cache "$T/cache3" build image:app
+mvb --cache "$T/cache3" path image:app
+check "a fresh cache builds a bit-identical rootfs.ext4" cmp "$(out_of "$out" rootfs.ext4)" "$img"
 mvb --cache "$C" build image:pinned
 must_succeed "a second source of the same layout builds"
 mvb --cache "$C" build image:legacy
@@ -246,6 +263,15 @@ PY
 mvb --cache "$C2" build image:weird
 check_contains "an unknown media type is named" "$errout" "layer media type 'application/vnd.example.foo' is not a tar, tar+gzip or tar+zstd layer"
 check "and is an error before anything is built" test "$rc" -ne 0
+
+echo "# a digest the layout does not hold: named, nothing published"
+nodig=sha256:$(printf '%064d' 0)
+sed -i "s/^images:\$/  nodig: { oci-layout: img, ref: \"$nodig\" }\nimages:\n  nodig: { size: 32M, layers: [nodig] }/" mvbuild.yaml
+mvb --cache "$C2" build image:nodig
+check_eq "a wrong digest in the recipe fails the build" "$rc" 1
+check_contains "the error names the digest and the index" "$errout" "img/index.json' has no manifest of digest '$nodig'"
+mvb --cache "$C2" path source:nodig
+check "no cache entry for it" test "$rc" -ne 0
 
 echo "# a blob that is a symlink out of the layout is refused"
 cp -a img esc

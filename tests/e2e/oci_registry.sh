@@ -7,7 +7,10 @@
 # gives linux/amd64 unless platform: says otherwise; basic auth (htpasswd)
 # and the token protocol (the registry's `auth: token` mode, with a token
 # service signing RS256 JWTs) with credentials from the machine config;
-# wrong credentials and a corrupted blob fail clearly and publish nothing;
+# wrong credentials, a corrupted blob, a digest the registry lacks and a
+# registry answering 401 without a challenge fail clearly and publish
+# nothing; owners, modes and hardlink groups match the layer tars
+# (tests/oci/tree.py); a fresh cache builds a bit-identical image;
 # blobs in a --mirror or imported with `cache import` are not downloaded.
 . "$(dirname "$0")/../lib.sh"
 unset http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY
@@ -156,6 +159,32 @@ listing() { (cd "$1" && find . -mindepth 1 ! -path ./lost+found ! -path './lost+
 check_eq "its tree (names, types, modes, sizes, link targets) is umoci's" \
 	"$(listing "$T/dumped/")" "$(listing "$T/unpacked")"
 check "and so is every file's content" diff -r -x lost+found "$T/dumped" "$T/unpacked"
+check_eq "owners, modes and hardlink groups are the layer tars' (debugfs; umoci --rootless loses owners)" \
+	"$(python3 "$TESTS_DIR/oci/tree.py" ext4 "$img")" "$(python3 "$TESTS_DIR/oci/tree.py" oracle "$L" base)"
+mvb --cache "$T/c1b" build image:rootfs
+check "the same digest gives a bit-identical rootfs.ext4 in a fresh cache" \
+	cmp "$("$MVBUILD" --cache "$T/c1b" path image:rootfs rootfs.ext4)" "$img"
+
+# --- a digest the registry does not hold: named, nothing published
+nodig=sha256:$(printf '%064d' 0)
+recipe "  s0: { oci: 127.0.0.1:$OPEN/team/img@$nodig }"
+mvb --cache "$T/c-nodig" build image:rootfs
+check_eq "a wrong digest in the recipe fails the build" "$rc" 1
+check_contains "naming the digest and the repository" "$errout" \
+	"cannot get manifest '$nodig' of '127.0.0.1:$OPEN/team/img'"
+check_contains "and what the registry answered" "$errout" "HTTP 404"
+check_eq "nothing was published for it" "$(find "$T/c-nodig/ac" -type f 2>/dev/null | wc -l)" 0
+
+# --- a registry that answers 401 without a challenge: named, nothing published
+python3 "$helper" deny "$T/deny.port" 2>"$T/deny.log" &
+on_exit "kill $! 2>/dev/null; wait $! 2>/dev/null"
+DENY=$(wait_port "$T/deny.port")
+recipe "  s0: { oci: 127.0.0.1:$DENY/team/img@$D_BASE }"
+mvb --cache "$T/c-deny" build image:rootfs
+check_eq "a 401 without a challenge fails the build" "$rc" 1
+check_contains "naming the registry and what it lacked" "$errout" \
+	"registry '127.0.0.1:$DENY' answered HTTP 401 without a challenge"
+check_eq "nothing was published for it" "$(find "$T/c-deny/ac" -type f 2>/dev/null | wc -l)" 0
 
 # --- tags: a recipe error; fetch --print-checksums prints the digest to pin
 recipe "  s0: { oci: 127.0.0.1:$OPEN/team/img:base }"

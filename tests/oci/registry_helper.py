@@ -9,6 +9,9 @@
   registry_helper.py corrupt PORTFILE UPSTREAM
       A proxy in front of the registry at UPSTREAM (http://127.0.0.1:PORT) that
       passes everything through but flips the last byte of every blob body.
+  registry_helper.py deny PORTFILE
+      A "registry" that answers every request 401 with no WWW-Authenticate
+      challenge (so a client cannot know how to authenticate).
   registry_helper.py bcrypt PASSWORD
       Print a bcrypt hash of PASSWORD (for the registry's htpasswd file).
 
@@ -117,6 +120,23 @@ def corrupt_proxy(portfile, upstream):
     serve(Handler, portfile)
 
 
+def deny_server(portfile):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def deny(self):
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_HEAD = deny
+
+        def log_message(self, fmt, *args):
+            sys.stderr.write("deny: " + (fmt % args) + "\n")
+
+    serve(Handler, portfile)
+
+
 def bcrypt(password):
     import warnings
     warnings.simplefilter("ignore")
@@ -130,6 +150,8 @@ if __name__ == "__main__":
         token_server(*args)
     elif cmd == "corrupt":
         corrupt_proxy(*args)
+    elif cmd == "deny":
+        deny_server(*args)
     elif cmd == "bcrypt":
         bcrypt(*args)
     else:
