@@ -87,6 +87,10 @@ static void test_manifest(void)
 		  "\"layers\":[]}"), "is not a container image's" },
 		{ "an index given as a manifest", xstrdup("{\"schemaVersion\":2,\"mediaType\":"
 		  "\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}"), "is not an OCI or Docker" },
+		{ "a manifest of an unknown media type", xstrdup("{\"schemaVersion\":2,\"mediaType\":"
+		  "\"application/vnd.example.manifest.v9+json\",\"config\":{\"mediaType\":\"" OCI_CFG
+		  "\",\"digest\":\"" D1 "\",\"size\":1},\"layers\":[]}"),
+		  "'application/vnd.example.manifest.v9+json' is not an OCI or Docker" },
 		{ "layers that are an object", xstrdup("{\"schemaVersion\":2,\"config\":{\"mediaType\":\""
 		  OCI_CFG "\",\"digest\":\"" D1 "\",\"size\":1},\"layers\":{}}"), "'layers' is not a list" },
 		{ "not JSON", xstrdup("{\"schemaVersion\":2,"), "is not JSON" },
