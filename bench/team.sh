@@ -13,11 +13,13 @@
 # Costs two cold kernel builds (1 and 2).  Usage: bench/team.sh
 set -eu
 cd "$(dirname "$0")/.."
+repo=$PWD
 mv=$PWD/mvbuild
 [ -x "$mv" ] || make -s mvbuild
 command -v ccache >/dev/null || { echo "ccache is not installed" >&2; exit 1; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/mvbuild-bench-ccache.XXXXXX")
-trap 'tests/remote/nginx.sh stop "$T/srv"; chmod -R u+w "$T"; rm -rf "$T"' EXIT
+# the trap runs after the cd into the recipe: the repo's scripts by absolute path
+trap '"$repo"/tests/remote/nginx.sh stop "$T/srv"; chmod -R u+w "$T"; rm -rf "$T"' EXIT
 token=bench-$$
 port=$(tests/remote/nginx.sh start "$T/srv" "$token")
 remote="http://127.0.0.1:$port/ccache|bearer-token=$token"
