@@ -314,16 +314,22 @@ static int copy_blob(struct build_ctx *b, const char *from, const char *name, co
 	return ret;
 }
 
+int oci_source_read_config(const char *path, struct oci_config *out, struct error *err)
+{
+	struct buf text = BUF_INIT;
+	int ret = read_file(path, OCI_CONFIG_MAX, &text, err);
+	if (ret == 0)
+		ret = oci_manifest_parse_config(out, text.data, text.len, err);
+	buf_release(&text);
+	return ret;
+}
+
 /* an image that is no index must be of the recipe's platform too */
 static int check_config(const struct source *src, const char *path, struct error *err)
 {
-	struct buf text = BUF_INIT;
 	struct oci_config c;
-	int ret = read_file(path, OCI_CONFIG_MAX, &text, err);
-	if (ret == 0)
-		ret = oci_manifest_parse_config(&c, text.data, text.len, err);
-	buf_release(&text);
-	if (ret < 0)
+	int ret = 0;
+	if (oci_source_read_config(path, &c, err) < 0)
 		return -1;
 	if ((c.os && strcmp(c.os, src->platform.os)) || (c.arch && strcmp(c.arch, src->platform.arch))) {
 		char *have = platform_text(c.os, c.arch, c.variant);

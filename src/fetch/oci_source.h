@@ -12,6 +12,7 @@
 
 struct build_ctx;
 struct mvctx;
+struct oci_config;
 struct source;
 
 /*
@@ -23,5 +24,7 @@ int oci_source_describe(struct mvctx *ctx, const struct source *src, struct reco
 			struct error *err);
 /* build an image source into b->workdir and declare its outputs; 0, or -1 with err */
 int oci_source_build(struct build_ctx *b, const struct source *src, struct error *err);
+/* read and parse the image config at path (a verified blob); 0, or -1 with err */
+int oci_source_read_config(const char *path, struct oci_config *out, struct error *err);
 
 #endif

@@ -19,6 +19,7 @@
 #include "base/json.h"
 #include "engine/builder.h"
 #include "fetch/oci_manifest.h"
+#include "fetch/oci_source.h"
 #include "recipe/recipe.h"
 
 static void add(struct image_oci_layers *l, const char *path, char *name, bool whiteouts)
@@ -52,13 +53,8 @@ static void add_strings(struct buf *b, const char *key, char **v, size_t n)
 static int write_config(struct image_oci_layers *l, const char *source, const char *path,
 			bool want_init, struct error *err)
 {
-	struct buf text = BUF_INIT;
 	struct oci_config c;
-	int ret = read_file(path, OCI_CONFIG_MAX, &text, err);
-	if (ret == 0)
-		ret = oci_manifest_parse_config(&c, text.data, text.len, err);
-	buf_release(&text);
-	if (ret < 0)
+	if (oci_source_read_config(path, &c, err) < 0)
 		return -1;
 	buf_release(&l->config);
 	buf_addc(&l->config, '{');
