@@ -63,15 +63,22 @@ build toggled "$T/newmachine" "$T/ccache-newmachine"
 
 [ "$writer_sum" = "$plain_sum" ] && [ "$reader_sum" = "$plain_sum" ] || { echo "bzImage differs" >&2; exit 1; }
 [ "$toggled_sum" = "$toggled_ref_sum" ] || { echo "the changed kernel's bzImage differs" >&2; exit 1; }
-pct() { echo "scale=0; 100 * $1 / $plain_s" | bc -l; }
+pct() { echo "scale=3; 100 * $1 / $plain_s" | bc -l; }
 printf 'load average at the end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-58s %8.1f s\n' "cold build, no ccache" "$plain_s"
-printf '%-58s %8.1f s  %3d%%  (%s misses stored)\n' "writer (CI): cold build through ccache" "$writer_s" \
+printf '%-58s %8.1f s  %5.1f%%  (%s misses stored)\n' "writer (CI): cold build through ccache" "$writer_s" \
 	"$(pct "$writer_s")" "$(stat_of "$T/ccache-writer" cache_miss)"
-printf '%-58s %8.1f s  %3d%%  (%s remote hits, %s misses)\n' \
+# hits: direct (the manifest's headers matched: no preprocessing) or preprocessed
+# (a header the manifest names changed, autoconf.h for a new option: ccache
+# preprocesses, then finds the same preprocessed text)
+hits() {
+	printf '%s remote hits (%s direct, %s preprocessed), %s misses' "$(stat_of "$1" remote_storage_hit)" \
+		"$(stat_of "$1" direct_cache_hit)" "$(stat_of "$1" preprocessed_cache_hit)" "$(stat_of "$1" cache_miss)"
+}
+printf '%-58s %8.1f s  %5.1f%%  (%s)\n' \
 	"reader: new cache, empty local ccache, warm remote" "$reader_s" "$(pct "$reader_s")" \
-	"$(stat_of "$T/ccache-reader" remote_storage_hit)" "$(stat_of "$T/ccache-reader" cache_miss)"
-printf '%-58s %8.1f s  %3d%%  (%s remote hits, %s misses)\n' \
+	"$(hits "$T/ccache-reader")"
+printf '%-58s %8.1f s  %5.1f%%  (%s)\n' \
 	"one option changed on a new machine, from the team's ccache" "$toggled_s" "$(pct "$toggled_s")" \
-	"$(stat_of "$T/ccache-newmachine" remote_storage_hit)" "$(stat_of "$T/ccache-newmachine" cache_miss)"
+	"$(hits "$T/ccache-newmachine")"
 printf '%-58s %8.1f s\n' "(the same change in place, no ccache: incremental)" "$toggled_ref_s"

@@ -81,6 +81,8 @@ void kernel_make_release(struct kmake *m)
 	m->log_fd = -1;
 	free(m->log_path);
 	m->log_path = NULL;
+	free(m->lto_plugin);
+	m->lto_plugin = NULL;
 }
 
 /* what a running make reports back */
@@ -145,6 +147,8 @@ static char **make_argv(const struct kmake *m, char *const args[], size_t n_args
 		argv[n++] = xasprintf("KCPPFLAGS=%s", cc->kcppflags);
 	if (cc && cc->cc) /* host programs keep kbuild's HOSTCC: see docs/kernel.md */
 		argv[n++] = xasprintf("CC=%s", cc->cc);
+	if (m->lto_plugin) /* nm loads gcc's plugin only, not libLLVM per object (kernel_toolchain.h) */
+		argv[n++] = xasprintf("NM=nm --plugin %s", m->lto_plugin);
 	for (size_t i = 0; i < n_args; i++)
 		argv[n++] = xstrdup(args[i]);
 	return argv;

@@ -28,6 +28,7 @@ struct kmake {
 	const char *arch;            /* ARCH= ("x86_64") */
 	int jobs;                    /* -j */
 	const struct kernel_cc *cc;  /* ccache/distcc (CC, maps, environment), or NULL: plain gcc */
+	char *lto_plugin;            /* NM=nm --plugin this (kernel_toolchain_lto_plugin), or NULL */
 	struct progress *progress;   /* where status lines go (may be NULL) */
 	const char *node_id;         /* who they are about */
 	const char *base;            /* the base's name, set by kernel_make_configure (kernel_progress) */

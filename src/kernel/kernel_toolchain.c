@@ -129,6 +129,23 @@ out:
 	return ret;
 }
 
+char *kernel_toolchain_lto_plugin(void)
+{
+	char *argv[] = { "gcc", "-print-file-name=liblto_plugin.so", NULL };
+	char *env[] = { "LC_ALL=C", "GCC_EXEC_PREFIX", "COMPILER_PATH", NULL };
+	struct error err = ERROR_INIT;
+	char *line = NULL;
+	int status = 0;
+	/* gcc prints the bare name when it has no such file */
+	if (kernel_proc_run(argv, env, -1, first_line, &line, &status, &err) < 0 || status != 0 ||
+	    !line || line[0] != '/' || access(line, R_OK) != 0) {
+		error_release(&err);
+		free(line);
+		return NULL;
+	}
+	return line;
+}
+
 void kernel_toolchain_release(struct kernel_toolchain *tc)
 {
 	free(tc->compiler);

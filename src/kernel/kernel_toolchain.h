@@ -24,6 +24,17 @@ struct kernel_toolchain {
 int kernel_toolchain_identify(const char *memo_path, struct kernel_toolchain *tc, struct error *err);
 /* the real path of the program name found in PATH (as execvp would run it), or NULL; caller frees */
 char *kernel_toolchain_find(const char *name);
+/*
+ * The plugin binutils' nm should load: gcc's own LTO plugin (`gcc
+ * -print-file-name=liblto_plugin.so`), or NULL when gcc has none.  Without
+ * --plugin, nm loads every plugin in bfd-plugins for each file it reads;
+ * where clang is installed that includes LLVM's gold plugin and with it
+ * libLLVM, about 0.1 s per run, and kbuild runs nm once per object
+ * (check-local-export): a third of a ccache reader's CPU time.  gcc's
+ * plugin alone reads every object gcc writes, so nm's output is the same.
+ * Caller frees.
+ */
+char *kernel_toolchain_lto_plugin(void);
 /* free the strings */
 void kernel_toolchain_release(struct kernel_toolchain *tc);
 

@@ -13,6 +13,7 @@
 #include "base/util.h"
 #include "kernel/kernel_relocate.h"
 #include "kernel/kernel_request.h"
+#include "kernel/kernel_toolchain.h"
 #include "kernel/kernel_tree.h"
 
 void kernel_workspace_init(struct kernel_workspace *w, const struct kernel *k, int jobs,
@@ -70,6 +71,7 @@ int kernel_workspace_open(struct kernel_workspace *w, const char *cache_dir, con
 		return -1;
 	w->make.srcdir = w->srcdir;
 	w->make.objdir = w->objdir;
+	w->make.lto_plugin = kernel_toolchain_lto_plugin();
 	return 0;
 }
 
