@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/hash.h"
 #include "base/json.h"
+#include "base/oci_ref.h"
 #include "base/util.h"
 #include "recipe/recipe.h"
 
@@ -55,7 +55,7 @@ static bool in_list(const char *s, const char *const *list, size_t n)
 
 bool oci_manifest_digest_valid(const char *s)
 {
-	return s && strncmp(s, "sha256:", 7) == 0 && strlen(s) == 71 && hash_hex_is_valid(s + 7, 64);
+	return s && oci_ref_digest_valid(s, strlen(s));
 }
 
 bool oci_manifest_is_index_type(const char *media_type)

@@ -11,7 +11,6 @@
  */
 #include "fetch/oci_registry.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 
 #include "base/util.h"
 #include "base/fileutil.h"
+#include "base/oci_ref.h"
 #include "fetch/fetch.h"
 #include "fetch/oci_auth.h"
 #include "fetch/oci_manifest.h"
@@ -48,44 +48,6 @@ struct response {
 	char content_type[HEADER_MAX]; /* Content-Type, or "" */
 };
 
-/* "HOST" or "HOST:PORT" (a bracketed IPv6 address allowed): nothing a URL would reinterpret */
-static bool host_valid(const char *h)
-{
-	if (!*h || strlen(h) > 255 || h[0] == ':')
-		return false;
-	for (const char *p = h; *p; p++)
-		if (!(isalnum((unsigned char)*p) || strchr(".-:[]", *p)))
-			return false;
-	return true;
-}
-
-/* path components of [a-z0-9._-], none empty or dot-only, at most 255 bytes in all */
-static bool repo_valid(const char *r)
-{
-	size_t len = strlen(r);
-	if (!len || len > 255 || r[0] == '/' || r[len - 1] == '/' || strstr(r, "//"))
-		return false;
-	for (const char *p = r; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("._-/", *p)))
-			return false;
-	for (const char *c = r; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL)
-		if (c[0] == '.')
-			return false;
-	return true;
-}
-
-/* a tag: [A-Za-z0-9_][A-Za-z0-9._-]{0,127} */
-static bool tag_valid(const char *t)
-{
-	size_t len = strlen(t);
-	if (!len || len > 128 || t[0] == '.' || t[0] == '-')
-		return false;
-	for (const char *p = t; *p; p++)
-		if (!(isalnum((unsigned char)*p) || strchr("._-", *p)))
-			return false;
-	return true;
-}
-
 static int load_credentials(struct oci_registry *r, const struct config_registry *reg,
 			    struct error *err)
 {
@@ -108,9 +70,9 @@ int oci_registry_open(struct oci_registry **out, const char *host, const char *r
 		      struct error *err)
 {
 	*out = NULL;
-	if (!host_valid(host))
+	if (!oci_ref_host_valid(host, strlen(host)))
 		return error_usage(err, "invalid registry '%s' (want HOST or HOST:PORT)", host);
-	if (!repo_valid(repo))
+	if (!oci_ref_repo_valid(repo, strlen(repo)))
 		return error_usage(err, "invalid repository '%s' on registry '%s' (want lowercase "
 				   "path components such as team/img)", repo, host);
 	struct oci_registry *r = xcalloc(1, sizeof(*r));
@@ -281,7 +243,7 @@ int oci_registry_manifest(struct oci_registry *r, const char *ref, struct buf *b
 {
 	bool by_digest = oci_manifest_digest_valid(ref);
 	*media_type = NULL;
-	if (!by_digest && !tag_valid(ref))
+	if (!by_digest && !oci_ref_tag_valid(ref, strlen(ref)))
 		return error_usage(err, "invalid reference '%s' for '%s' (want a tag or "
 				   "sha256:<64 hex digits>)", ref, r->name);
 	char *path = xasprintf("manifests/%s", ref);
@@ -347,28 +309,22 @@ int oci_registry_resolve(const char *reference, const struct config *cfg,
 			 struct progress *progress, char digest[OCI_REGISTRY_DIGEST_MAX],
 			 struct error *err)
 {
-	const char *slash = strchr(reference, '/');
-	if (!slash)
-		return error_usage(err, "invalid image reference '%s' (want HOST[:PORT]/REPO:TAG or "
-				   "HOST[:PORT]/REPO@sha256:HEX)", reference);
-	const char *name = slash + 1, *at = strchr(name, '@');
-	size_t name_len = at ? (size_t)(at - name) : strlen(name);
-	const char *colon = memchr(name, ':', name_len);
-	char *host = xstrndup(reference, (size_t)(slash - reference));
-	char *repo = xstrndup(name, colon ? (size_t)(colon - name) : name_len);
-	char *ref = at ? xstrdup(at + 1) : colon ? xstrndup(colon + 1, name_len - (size_t)(colon - name) - 1)
-			 : xstrdup("latest");
+	struct oci_ref parsed;
+	const char *why = NULL;
+	if (oci_ref_parse(reference, &parsed, &why) < 0)
+		return error_usage(err, "invalid image reference '%s': %s is not valid (want "
+				   "HOST[:PORT]/REPO:TAG or HOST[:PORT]/REPO@sha256:HEX)", reference, why);
+	/* a digest wins over a tag written beside it; neither means "latest" */
+	const char *ref = parsed.digest ? parsed.digest : parsed.tag ? parsed.tag : "latest";
 	struct oci_registry *r = NULL;
 	struct buf body = BUF_INIT;
 	char *type = NULL;
-	int ret = oci_registry_open(&r, host, repo, cfg, progress, reference, err);
+	int ret = oci_registry_open(&r, parsed.host, parsed.repo, cfg, progress, reference, err);
 	if (ret == 0)
 		ret = oci_registry_manifest(r, ref, &body, digest, &type, err);
 	free(type);
 	buf_release(&body);
 	oci_registry_free(r);
-	free(ref);
-	free(repo);
-	free(host);
+	oci_ref_release(&parsed);
 	return ret;
 }

@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "base/fileutil.h"
+#include "base/oci_ref.h"
 #include "recipe/recipe_yaml.h"
 #include "base/util.h"
 
@@ -340,12 +341,6 @@ static int read_registry_key(struct reader *rd, const char *key, const struct yn
 static const struct section registry_section = { "a registry", registry_keys,
 						 ARRAY_SIZE(registry_keys), read_registry_key };
 
-/* HOST or HOST:PORT, as an oci: source names it before its first '/' */
-static bool registry_host_valid(const char *h)
-{
-	return *h && strlen(h) <= 255 && !strpbrk(h, "/@ \t\r\n") && h[0] != ':';
-}
-
 /* registries: {HOST: {username, password | password_file, insecure_http}} */
 static int read_registries(struct reader *rd, const struct ynode *map, struct config *cfg,
 			   struct error *err)
@@ -355,7 +350,7 @@ static int read_registries(struct reader *rd, const struct ynode *map, struct co
 					"HOST[:PORT] to settings");
 	for (size_t i = 0; i < map->n; i++) {
 		const struct ynode *k = map->pairs[i].key, *v = map->pairs[i].value;
-		if (!registry_host_valid(k->text))
+		if (!oci_ref_host_valid(k->text, strlen(k->text)))
 			return recipe_yaml_fail(err, &k->mark, "registry '%s' must be HOST or HOST:PORT",
 						k->text);
 		cfg->registries = xrealloc(cfg->registries,

@@ -8,6 +8,9 @@
 #include "recipe/recipe_parse_source.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#include "base/oci_ref.h"
 
 #include "recipe/recipe_parse.h"
 #include "recipe/recipe_validate.h"
@@ -27,70 +30,9 @@ static const struct recipe_key source_keys[] = {
 enum { LOC_URL, LOC_URLS, LOC_PATH, LOC_OCI, LOC_OCI_LAYOUT, LOC_DOCKER_ARCHIVE, N_LOCATIONS };
 
 #define OCI_REFERENCE "a reference HOST[:PORT]/REPO@sha256:HEX"
-#define OCI_DIGEST "sha256:" /* the one digest algorithm a recipe pins images by */
-
 static bool is_lower_alnum(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* "sha256:" and 64 lowercase hex digits, the text s[0..len) */
-static bool is_oci_digest(const char *s, size_t len)
-{
-	size_t n = strlen(OCI_DIGEST);
-	if (len != n + 64 || strncmp(s, OCI_DIGEST, n) != 0)
-		return false;
-	char *hex = xstrndup(s + n, 64);
-	bool ok = hash_hex_is_valid(hex, 64);
-	free(hex);
-	return ok;
-}
-
-/* a registry host: letters, digits, '.', '-', then an optional :PORT (1-65535) */
-static bool is_registry_host(const char *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len && (is_lower_alnum(s[i]) || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '.' ||
-			   s[i] == '-'))
-		i++;
-	if (i == 0 || i == len)
-		return i == len && i > 0;
-	if (s[i] != ':' || i + 1 == len || len - i - 1 > 5)
-		return false;
-	unsigned long port = 0;
-	for (size_t j = i + 1; j < len; j++) {
-		if (s[j] < '0' || s[j] > '9')
-			return false;
-		port = port * 10 + (unsigned long)(s[j] - '0');
-	}
-	return port >= 1 && port <= 65535;
-}
-
-/* a repository: components of lowercase letters and digits, joined by '.', '_', '-' within and '/' between */
-static bool is_repository(const char *s, size_t len)
-{
-	bool start = true; /* at the start of a component */
-	for (size_t i = 0; i < len; i++) {
-		bool sep = s[i] == '.' || s[i] == '_' || s[i] == '-' || s[i] == '/';
-		if (!sep && !is_lower_alnum(s[i]))
-			return false;
-		if (sep && (start || i + 1 == len))
-			return false;
-		start = s[i] == '/';
-	}
-	return len > 0 && len <= 255;
-}
-
-/* a tag: [A-Za-z0-9_][A-Za-z0-9._-]{0,127} */
-static bool is_tag(const char *s, size_t len)
-{
-	if (len == 0 || len > 128 || s[0] == '.' || s[0] == '-')
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!is_lower_alnum(s[i]) && !(s[i] >= 'A' && s[i] <= 'Z') && s[i] != '_' &&
-		    s[i] != '.' && s[i] != '-')
-			return false;
-	return true;
 }
 
 /*
@@ -103,35 +45,28 @@ static int parse_oci_reference(struct recipe_parser *p, struct source *s, const 
 {
 	if (!recipe_parse_is_string(v))
 		return recipe_parse_want(p, v, "oci", 0, ctx, OCI_REFERENCE);
-	const char *text = v->text, *slash = strchr(text, '/');
-	const char *at = strchr(text, '@');
-	const char *name_end = at ? at : text + strlen(text);
-	if (!slash || slash > name_end || !is_registry_host(text, (size_t)(slash - text)))
-		return recipe_parse_want(p, v, "oci", 0, ctx, OCI_REFERENCE);
-	const char *repo = slash + 1, *colon = memchr(repo, ':', (size_t)(name_end - repo));
-	const char *repo_end = colon ? colon : name_end;
-	if (!is_repository(repo, (size_t)(repo_end - repo)) ||
-	    (colon && !is_tag(colon + 1, (size_t)(name_end - colon - 1))))
-		return recipe_parse_want(p, v, "oci", 0, ctx, OCI_REFERENCE);
-	if (at && !is_oci_digest(at + 1, strlen(at + 1)))
-		return recipe_parse_want(p, v, "oci", 0, ctx,
-					 OCI_REFERENCE " (a digest is sha256: and 64 lowercase hex digits)");
-	if (!at) {
+	struct oci_ref ref;
+	const char *why = NULL;
+	if (oci_ref_parse(v->text, &ref, &why) < 0)
+		return recipe_parse_want(p, v, "oci", 0, ctx, strcmp(why, "the digest") == 0
+					 ? OCI_REFERENCE " (a digest is sha256: and 64 lowercase hex digits)"
+					 : OCI_REFERENCE);
+	if (!ref.digest) {
 		char *subj = recipe_parse_subject("oci", 0, ctx);
-		char *tag = colon ? xasprintf("the tag '%s' but no digest", colon + 1)
-				  : xstrdup("no digest");
+		char *tag = ref.tag ? xasprintf("the tag '%s' but no digest", ref.tag)
+				    : xstrdup("no digest");
 		recipe_parse_fail(p, v, "%s names %s: a recipe pins an image by its digest, as "
-				  "%.*s@sha256:HEX ('mvbuild fetch --print-checksums oci:%.*s' "
-				  "prints it)", subj, tag, (int)(repo_end - text), text,
-				  (int)(name_end - text), text);
+				  "%s/%s@sha256:HEX ('mvbuild fetch --print-checksums oci:%s' "
+				  "prints it)", subj, tag, ref.host, ref.repo, v->text);
 		free(tag);
 		free(subj);
+		oci_ref_release(&ref);
 		return -1;
 	}
-	s->oci_registry = xstrndup(text, (size_t)(slash - text));
-	s->oci_repo = xstrndup(repo, (size_t)(repo_end - repo));
-	s->oci_tag = colon ? xstrndup(colon + 1, (size_t)(name_end - colon - 1)) : NULL;
-	s->oci_digest = xstrdup(at + 1);
+	s->oci_registry = ref.host;
+	s->oci_repo = ref.repo;
+	s->oci_tag = ref.tag;
+	s->oci_digest = ref.digest;
 	return 0;
 }
 
@@ -143,8 +78,8 @@ static int parse_layout_ref(struct recipe_parser *p, struct source *s, const str
 				   "lowercase hex digits";
 	if (!recipe_parse_is_string(v) || !*v->text || strlen(v->text) > 255)
 		return recipe_parse_want(p, v, "ref", 0, ctx, desc);
-	if (strncmp(v->text, OCI_DIGEST, strlen(OCI_DIGEST)) == 0) {
-		if (!is_oci_digest(v->text, strlen(v->text)))
+	if (strncmp(v->text, OCI_REF_SHA256, strlen(OCI_REF_SHA256)) == 0) {
+		if (!oci_ref_digest_valid(v->text, strlen(v->text)))
 			return recipe_parse_want(p, v, "ref", 0, ctx, desc);
 		s->oci_digest = xstrdup(v->text);
 		return 0;
