@@ -324,14 +324,18 @@ int oci_source_read_config(const char *path, struct oci_config *out, struct erro
 	return ret;
 }
 
-/* an image that is no index must be of the recipe's platform too */
+/*
+ * an image that is no index must be of the recipe's platform too: os and
+ * architecture, and the variant when both name one (as in an index)
+ */
 static int check_config(const struct source *src, const char *path, struct error *err)
 {
 	struct oci_config c;
 	int ret = 0;
 	if (oci_source_read_config(path, &c, err) < 0)
 		return -1;
-	if ((c.os && strcmp(c.os, src->platform.os)) || (c.arch && strcmp(c.arch, src->platform.arch))) {
+	if ((c.os && strcmp(c.os, src->platform.os)) || (c.arch && strcmp(c.arch, src->platform.arch)) ||
+	    (c.variant && src->platform.variant && strcmp(c.variant, src->platform.variant))) {
 		char *have = platform_text(c.os, c.arch, c.variant);
 		char *want = platform_text(src->platform.os, src->platform.arch, src->platform.variant);
 		ret = error_set(err, "the image is for %s, not the platform %s", have, want);

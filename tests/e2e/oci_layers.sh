@@ -15,7 +15,8 @@
 # a tarball of a layout given as path: is refused, naming the new keys; a
 # tar+zstd layer whose whiteout is a hardlink (removes by name, as
 # containerd does); a blob symlinked out of the layout is refused;
-# explain names the added layer; --print-checksums of a docker-archive.
+# explain names the added layer; --print-checksums of a docker-archive;
+# an image of another platform (os, arch, variant) is refused, naming both.
 . "$(dirname "$0")/../lib.sh"
 for tool in umoci skopeo debugfs e2fsck; do
 	if ! command -v "$tool" >/dev/null; then
@@ -282,4 +283,31 @@ mvb --cache "$C2" build image:esc
 check_contains "the escape is named" "$errout" "leads out of the layout"
 mvb --cache "$C2" path source:esc
 check "no cache entry for it" test "$rc" -ne 0
+echo "# an image (no index) must be of the recipe's platform: os, arch, and the variant when both name one"
+cp -a img plat
+python3 - <<'PY'
+import hashlib, json, os
+lay = "plat"; blobs = lay + "/blobs/sha256/"
+def put(b):
+    h = hashlib.sha256(b).hexdigest(); open(blobs + h, "wb").write(b); return h
+idx = json.load(open(lay + "/index.json"))
+d = [m for m in idx["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == "v1"][0]
+m = json.load(open(blobs + d["digest"][7:]))
+c = json.load(open(blobs + m["config"]["digest"][7:]))
+c["variant"] = "v2"
+cb = json.dumps(c).encode(); m["config"]["digest"] = "sha256:" + put(cb); m["config"]["size"] = len(cb)
+mb = json.dumps(m).encode(); d["digest"] = "sha256:" + put(mb); d["size"] = len(mb)
+os.chmod(lay + "/index.json", 0o644); json.dump(idx, open(lay + "/index.json", "w"))
+PY
+sed -i 's/^images:$/  plat: { oci-layout: plat, ref: v1 }\n  plat-v2: { oci-layout: plat, ref: v1, platform: linux\/amd64\/v2 }\n  plat-v3: { oci-layout: plat, ref: v1, platform: linux\/amd64\/v3 }\n  plat-arm: { oci-layout: plat, ref: v1, platform: linux\/arm64 }\nimages:\n  plat: { size: 32M, layers: [plat] }\n  plat-v2: { size: 32M, layers: [plat-v2] }\n  plat-v3: { size: 32M, layers: [plat-v3] }\n  plat-arm: { size: 32M, layers: [plat-arm] }/' mvbuild.yaml
+mvb --cache "$C2" build image:plat
+must_succeed "a recipe naming no variant takes the image of variant v2"
+mvb --cache "$C2" build image:plat-v2
+must_succeed "a recipe naming its variant takes it"
+mvb --cache "$C2" build image:plat-v3
+check_contains "another variant is refused, naming both" "$errout" "the image is for linux/amd64/v2, not the platform linux/amd64/v3"
+mvb --cache "$C2" path source:plat-v3
+check "no cache entry for it" test "$rc" -ne 0
+mvb --cache "$C2" build image:plat-arm
+check_contains "another architecture is refused, naming both" "$errout" "the image is for linux/amd64/v2, not the platform linux/arm64"
 done_testing
