@@ -26,6 +26,8 @@ struct stream_pipe {
 	atomic_bool stop;      /* the reader failed: stop decoding */
 	bool halted;           /* the thread stopped because of stop, not an error of its own */
 	bool started;          /* the thread runs */
+	bool hashing;          /* tap digests the file as the thread reads it */
+	struct hash tap;       /* the content digest of the file's own bytes, when hashing */
 	struct error err;      /* the thread's verdict */
 	pthread_t thread;
 };
@@ -57,7 +59,7 @@ static int send_block(void *arg, const void *data, size_t n, struct error *err)
 static void *pipe_main(void *arg)
 {
 	struct stream_pipe *p = arg;
-	stream_decode(p->file, p->fmt, send_block, p, &p->err);
+	stream_decode_tapped(p->file, p->fmt, p->hashing ? &p->tap : NULL, send_block, p, &p->err);
 	if (p->out >= 0) {
 		close(p->out);
 		p->out = -1;
@@ -74,17 +76,24 @@ static void pipe_free(struct stream_pipe *p)
 	if (p->out >= 0)
 		close(p->out);
 	error_release(&p->err);
+	if (p->hashing)
+		hash_release(&p->tap);
 	free(p);
 }
 
-struct stream_pipe *stream_pipe_open(const char *path, int *fd, struct error *err)
+struct stream_pipe *stream_pipe_open(const char *path, int *fd, bool hash, struct error *err)
 {
 	struct stream_pipe *p = xcalloc(1, sizeof(*p));
 	int fds[2];
 	p->out = p->reader = -1;
 	if ((p->file = open_regular(path, err)) < 0 || stream_decode_detect(p->file, &p->fmt, err) < 0)
 		goto fail;
-	if (p->fmt == STREAM_NONE) {
+	if (hash) {
+		p->hashing = true;
+		hash_init(&p->tap, HASH_CONTENT, err);
+	}
+	/* a plain file is read by the reader itself, unless the thread is to hash it meanwhile */
+	if (p->fmt == STREAM_NONE && !hash) {
 		*fd = p->file;
 		return p;
 	}
@@ -108,11 +117,13 @@ fail:
 	return NULL;
 }
 
-int stream_pipe_close(struct stream_pipe *p, bool check, struct error *err)
+int stream_pipe_close(struct stream_pipe *p, bool check, char *digest, struct error *err)
 {
 	int ret = 0;
 	if (!p)
 		return 0;
+	if (digest)
+		digest[0] = '\0';
 	if (p->started) {
 		atomic_store(&p->stop, !check);
 		close(p->reader);
@@ -123,6 +134,8 @@ int stream_pipe_close(struct stream_pipe *p, bool check, struct error *err)
 			ret = -1;
 		}
 	}
+	if (ret == 0 && check && p->hashing && digest)
+		hash_final_hex(&p->tap, digest);
 	pipe_free(p);
 	return ret;
 }

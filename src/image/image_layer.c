@@ -22,9 +22,10 @@
  * parent directories are made as for any entry.  Plain tarballs have no
  * whiteouts: a ".wh." file in one is an ordinary file.
  *
- * For compressed layers a second thread decompresses (stream_pipe) into a
- * socket pair that the tar reader consumes, so decompression overlaps with
- * writing the filesystem; the stream is read to its end with its integrity
+ * For compressed layers (and for a layer read straight from the user's file,
+ * whose digest is computed as it is read) a second thread decompresses
+ * (stream_pipe) into a socket pair that the tar reader consumes, so
+ * decompression and hashing overlap with writing the filesystem; the stream is read to its end with its integrity
  * checks (gzip CRC32 and ISIZE, xz check, zstd frame checksum, bzip2 CRCs)
  * and trailing bytes refused before the layer counts as applied.
  */
@@ -235,11 +236,11 @@ static struct archive *open_tar(const char *path, int fd)
 }
 
 int image_layer_apply(struct tree *t, const char *path, const char *name, bool allow_devices,
-		      bool whiteouts, struct error *err)
+		      bool whiteouts, char *digest, struct error *err)
 {
 	struct archive_entry *e;
 	int fd, ret = -1;
-	struct stream_pipe *in = stream_pipe_open(path, &fd, err);
+	struct stream_pipe *in = stream_pipe_open(path, &fd, digest != NULL, err);
 	if (!in)
 		return error_prefix(err, "layer '%s'", name);
 	struct archive *a = open_tar(path, fd);
@@ -267,7 +268,7 @@ out:
 	archive_read_free(a);
 	/* the tar end marker is not the end of the file: its stream is checked to the end */
 	struct error decode_err = ERROR_INIT;
-	if (stream_pipe_close(in, ret == 0, &decode_err) < 0) {
+	if (stream_pipe_close(in, ret == 0, digest, &decode_err) < 0) {
 		error_move(err, &decode_err);
 		error_prefix(err, "layer '%s'", name);
 		ret = -1;
