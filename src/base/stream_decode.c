@@ -53,7 +53,8 @@ const char *stream_decode_format_name(enum stream_format fmt)
 /* the compressed file as it is read: every byte read goes through tap too */
 struct raw_in {
 	int fd;
-	struct hash *tap;           /* NULL: none */
+	stream_sink_fn tap;         /* NULL: none */
+	void *tap_arg;
 };
 
 /* read up to n bytes; the count (0 at the end), or -1 with err */
@@ -64,8 +65,8 @@ static ssize_t read_some(const struct raw_in *fd, void *buf, size_t n, struct er
 		;
 	if (got < 0)
 		error_errno(err, errno, "cannot read");
-	else if (got > 0 && fd->tap)
-		hash_update(fd->tap, buf, (size_t)got);
+	else if (got > 0 && fd->tap && fd->tap(fd->tap_arg, buf, (size_t)got, err) < 0)
+		return -1;
 	return got;
 }
 
@@ -260,10 +261,10 @@ static int drain(const struct raw_in *fd, struct error *err)
 	return n < 0 ? -1 : 0;
 }
 
-int stream_decode_tapped(int fd, enum stream_format fmt, struct hash *tap, stream_sink_fn sink,
-			 void *arg, struct error *err)
+int stream_decode_tapped(int fd, enum stream_format fmt, stream_sink_fn tap, void *tap_arg,
+			 stream_sink_fn sink, void *arg, struct error *err)
 {
-	const struct raw_in in_fd = { fd, tap };
+	const struct raw_in in_fd = { fd, tap, tap_arg };
 	int ret;
 	if (fmt == STREAM_XZ || fmt == STREAM_ZSTD) {
 		ret = decode_archive(&in_fd, fmt, sink, arg, err);
@@ -284,5 +285,5 @@ int stream_decode_tapped(int fd, enum stream_format fmt, struct hash *tap, strea
 int stream_decode(int fd, enum stream_format fmt, stream_sink_fn sink, void *arg,
 		  struct error *err)
 {
-	return stream_decode_tapped(fd, fmt, NULL, sink, arg, err);
+	return stream_decode_tapped(fd, fmt, NULL, NULL, sink, arg, err);
 }

@@ -12,7 +12,6 @@
 #include <stddef.h>
 
 #include "base/error.h"
-#include "base/hash.h"
 
 enum stream_format { STREAM_NONE, STREAM_GZIP, STREAM_BZIP2, STREAM_XZ, STREAM_ZSTD };
 
@@ -32,10 +31,11 @@ const char *stream_decode_format_name(enum stream_format fmt);
 int stream_decode(int fd, enum stream_format fmt, stream_sink_fn sink, void *arg,
 		  struct error *err);
 /*
- * The same, feeding every byte read from fd, to the end of the file, to tap
- * as well (a digest of the file computed in the read that decodes it).
+ * The same, passing every byte read from fd, to the end of the file (also
+ * past the end of the stream, which a decoder may not need to read), to
+ * tap first: a digest of the file computed in the read that decodes it.
  */
-int stream_decode_tapped(int fd, enum stream_format fmt, struct hash *tap, stream_sink_fn sink,
-			 void *arg, struct error *err);
+int stream_decode_tapped(int fd, enum stream_format fmt, stream_sink_fn tap, void *tap_arg,
+			 stream_sink_fn sink, void *arg, struct error *err);
 
 #endif

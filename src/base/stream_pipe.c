@@ -26,8 +26,8 @@ struct stream_pipe {
 	atomic_bool stop;      /* the reader failed: stop decoding */
 	bool halted;           /* the thread stopped because of stop, not an error of its own */
 	bool started;          /* the thread runs */
-	bool hashing;          /* tap digests the file as the thread reads it */
-	struct hash tap;       /* the content digest of the file's own bytes, when hashing */
+	stream_sink_fn tap;    /* gets the file's own bytes as the thread reads them, or NULL */
+	void *tap_arg;
 	struct error err;      /* the thread's verdict */
 	pthread_t thread;
 };
@@ -59,7 +59,7 @@ static int send_block(void *arg, const void *data, size_t n, struct error *err)
 static void *pipe_main(void *arg)
 {
 	struct stream_pipe *p = arg;
-	stream_decode_tapped(p->file, p->fmt, p->hashing ? &p->tap : NULL, send_block, p, &p->err);
+	stream_decode_tapped(p->file, p->fmt, p->tap, p->tap_arg, send_block, p, &p->err);
 	if (p->out >= 0) {
 		close(p->out);
 		p->out = -1;
@@ -76,24 +76,21 @@ static void pipe_free(struct stream_pipe *p)
 	if (p->out >= 0)
 		close(p->out);
 	error_release(&p->err);
-	if (p->hashing)
-		hash_release(&p->tap);
 	free(p);
 }
 
-struct stream_pipe *stream_pipe_open(const char *path, int *fd, bool hash, struct error *err)
+struct stream_pipe *stream_pipe_open(const char *path, int *fd, stream_sink_fn tap, void *tap_arg,
+				     struct error *err)
 {
 	struct stream_pipe *p = xcalloc(1, sizeof(*p));
 	int fds[2];
 	p->out = p->reader = -1;
 	if ((p->file = open_regular(path, err)) < 0 || stream_decode_detect(p->file, &p->fmt, err) < 0)
 		goto fail;
-	if (hash) {
-		p->hashing = true;
-		hash_init(&p->tap, HASH_CONTENT, err);
-	}
-	/* a plain file is read by the reader itself, unless the thread is to hash it meanwhile */
-	if (p->fmt == STREAM_NONE && !hash) {
+	p->tap = tap;
+	p->tap_arg = tap_arg;
+	/* a plain file is read by the reader itself, unless the thread is to tap it meanwhile */
+	if (p->fmt == STREAM_NONE && !tap) {
 		*fd = p->file;
 		return p;
 	}
@@ -117,13 +114,11 @@ fail:
 	return NULL;
 }
 
-int stream_pipe_close(struct stream_pipe *p, bool check, char *digest, struct error *err)
+int stream_pipe_close(struct stream_pipe *p, bool check, struct error *err)
 {
 	int ret = 0;
 	if (!p)
 		return 0;
-	if (digest)
-		digest[0] = '\0';
 	if (p->started) {
 		atomic_store(&p->stop, !check);
 		close(p->reader);
@@ -134,8 +129,6 @@ int stream_pipe_close(struct stream_pipe *p, bool check, char *digest, struct er
 			ret = -1;
 		}
 	}
-	if (ret == 0 && check && p->hashing && digest)
-		hash_final_hex(&p->tap, digest);
 	pipe_free(p);
 	return ret;
 }

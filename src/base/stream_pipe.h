@@ -12,29 +12,30 @@
 #include <stdbool.h>
 
 #include "base/error.h"
+#include "base/stream_decode.h"
 
 struct stream_pipe;
 
 /*
  * Open path (a regular file only, without blocking on a FIFO) and detect
  * its compression.  *fd is what the reader reads: the decompressed bytes,
- * or for an uncompressed file the file itself.  With hash, the thread also
- * computes the content digest (hash.h's HASH_CONTENT) of the file's own
- * bytes, all of them, in the same read (for an uncompressed file too: the
- * thread then passes the bytes through), for stream_pipe_close().  NULL
- * with err.
+ * or for an uncompressed file the file itself.  With tap (NULL: none), the
+ * thread also passes every byte of the file, to its end, to tap(tap_arg,
+ * ...) in the read that decodes it (for an uncompressed file too: the
+ * thread then passes the bytes through), so a digest of the file names
+ * exactly what the reader was fed; a failing tap stops the thread with its
+ * error.  NULL with err.
  */
-struct stream_pipe *stream_pipe_open(const char *path, int *fd, bool hash, struct error *err);
+struct stream_pipe *stream_pipe_open(const char *path, int *fd, stream_sink_fn tap, void *tap_arg,
+				     struct error *err);
 /*
  * Close the reader's end and finish: with check, let the thread decode the
  * rest of the file; without (the reader failed), stop it early.  Returns
  * the thread's verdict: 0, or -1 with err when decoding had failed (an
  * integrity check, trailing bytes), which explains a reader's error better
- * than the reader can.  With digest (SHA256_HEX bytes) and hash given to
- * stream_pipe_open(), a checked success writes the file's content digest
- * there (else ""), which then names exactly the bytes the reader was fed.
- * Frees p (NULL is fine).
+ * than the reader can.  After a checked success the tap has seen the whole
+ * file.  Frees p (NULL is fine).
  */
-int stream_pipe_close(struct stream_pipe *p, bool check, char *digest, struct error *err);
+int stream_pipe_close(struct stream_pipe *p, bool check, struct error *err);
 
 #endif

@@ -24,7 +24,8 @@
  *
  * For compressed layers (and for a layer read straight from the user's file,
  * whose digest is computed as it is read) a second thread decompresses
- * (stream_pipe) into a socket pair that the tar reader consumes, so
+ * (stream_pipe) into a socket pair that the tar reader consumes, and copies
+ * the file's bytes into fetch_digest's ring, hashed by a third thread, so
  * decompression and hashing overlap with writing the filesystem; the stream is read to its end with its integrity
  * checks (gzip CRC32 and ISIZE, xz check, zstd frame checksum, bzip2 CRCs)
  * and trailing bytes refused before the layer counts as applied.
@@ -35,6 +36,7 @@
 
 #include "image/image_layer.h"
 #include "base/stream_pipe.h"
+#include "fetch/fetch_digest.h"
 
 #include "base/interrupt.h"
 
@@ -235,14 +237,27 @@ static struct archive *open_tar(const char *path, int fd)
 	return a;
 }
 
+/* the decoding thread's tap: the file's bytes into the hashing ring */
+static int hash_tap(void *arg, const void *data, size_t n, struct error *err)
+{
+	fetch_digest_update(arg, data, n);
+	return 0;
+}
+
 int image_layer_apply(struct tree *t, const char *path, const char *name, bool allow_devices,
 		      bool whiteouts, char *digest, struct error *err)
 {
 	struct archive_entry *e;
 	int fd, ret = -1;
-	struct stream_pipe *in = stream_pipe_open(path, &fd, digest != NULL, err);
-	if (!in)
+	/* hashed on threads of its own: the decoding thread only copies into the ring */
+	struct fetch_digest *ring = NULL;
+	if (digest && !(ring = fetch_digest_new(HASH_CONTENT, false, false, -1, err)))
 		return error_prefix(err, "layer '%s'", name);
+	struct stream_pipe *in = stream_pipe_open(path, &fd, ring ? hash_tap : NULL, ring, err);
+	if (!in) {
+		fetch_digest_free(ring);
+		return error_prefix(err, "layer '%s'", name);
+	}
 	struct archive *a = open_tar(path, fd);
 	if (whiteouts)
 		image_tree_next_layer(t);
@@ -268,12 +283,17 @@ out:
 	archive_read_free(a);
 	/* the tar end marker is not the end of the file: its stream is checked to the end */
 	struct error decode_err = ERROR_INIT;
-	if (stream_pipe_close(in, ret == 0, digest, &decode_err) < 0) {
+	if (stream_pipe_close(in, ret == 0, &decode_err) < 0) {
 		error_move(err, &decode_err);
 		error_prefix(err, "layer '%s'", name);
 		ret = -1;
 	}
 	error_release(&decode_err);
+	if (ring && ret == 0) {
+		char content[HASH_MAX_HEX], sha256[SHA256_HEX];
+		fetch_digest_final(ring, content, sha256, digest);
+	}
+	fetch_digest_free(ring);
 	return ret;
 }
 

@@ -95,7 +95,7 @@ static int unpack(const char *tarball, const char *dest, struct error *err)
 	struct archive *out = archive_write_disk_new();
 	int ret = -1;
 	int fd;
-	struct stream_pipe *stream = stream_pipe_open(tarball, &fd, false, err);
+	struct stream_pipe *stream = stream_pipe_open(tarball, &fd, NULL, NULL, err);
 	if (!stream)
 		goto out;
 	archive_read_support_format_all(in);
@@ -139,7 +139,7 @@ out:
 	archive_write_free(out);
 	/* the tar end marker is not the end of the file: its stream is checked to the end */
 	struct error decode_err = ERROR_INIT;
-	if (stream_pipe_close(stream, ret == 0, NULL, &decode_err) < 0) {
+	if (stream_pipe_close(stream, ret == 0, &decode_err) < 0) {
 		error_move(err, &decode_err);
 		ret = -1;
 	}
