@@ -261,6 +261,12 @@ static int drain(const struct raw_in *fd, struct error *err)
 	return n < 0 ? -1 : 0;
 }
 
+int stream_decode_rest(int fd, stream_sink_fn tap, void *tap_arg, struct error *err)
+{
+	const struct raw_in in_fd = { fd, tap, tap_arg };
+	return drain(&in_fd, err);
+}
+
 int stream_decode_tapped(int fd, enum stream_format fmt, stream_sink_fn tap, void *tap_arg,
 			 stream_sink_fn sink, void *arg, struct error *err)
 {

@@ -37,5 +37,7 @@ int stream_decode(int fd, enum stream_format fmt, stream_sink_fn sink, void *arg
  */
 int stream_decode_tapped(int fd, enum stream_format fmt, stream_sink_fn tap, void *tap_arg,
 			 stream_sink_fn sink, void *arg, struct error *err);
+/* pass the rest of the file open at fd, from its current offset to its end, to tap; 0 or -1 */
+int stream_decode_rest(int fd, stream_sink_fn tap, void *tap_arg, struct error *err);
 
 #endif

@@ -89,8 +89,8 @@ struct stream_pipe *stream_pipe_open(const char *path, int *fd, stream_sink_fn t
 		goto fail;
 	p->tap = tap;
 	p->tap_arg = tap_arg;
-	/* a plain file is read by the reader itself, unless the thread is to tap it meanwhile */
-	if (p->fmt == STREAM_NONE && !tap) {
+	/* a plain file is read by the reader itself, which taps what it reads (stream_pipe.h) */
+	if (p->fmt == STREAM_NONE) {
 		*fd = p->file;
 		return p;
 	}
@@ -114,6 +114,11 @@ fail:
 	return NULL;
 }
 
+bool stream_pipe_plain(const struct stream_pipe *p)
+{
+	return !p->started;
+}
+
 int stream_pipe_close(struct stream_pipe *p, bool check, struct error *err)
 {
 	int ret = 0;
@@ -128,6 +133,9 @@ int stream_pipe_close(struct stream_pipe *p, bool check, struct error *err)
 			error_move(err, &p->err);
 			ret = -1;
 		}
+	} else if (check && p->tap) {
+		/* the reader tapped what it read; the rest of the file (after the tar end) follows */
+		ret = stream_decode_rest(p->file, p->tap, p->tap_arg, err);
 	}
 	pipe_free(p);
 	return ret;

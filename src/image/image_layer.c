@@ -24,14 +24,17 @@
  *
  * For compressed layers (and for a layer read straight from the user's file,
  * whose digest is computed as it is read) a second thread decompresses
- * (stream_pipe) into a socket pair that the tar reader consumes, and copies
- * the file's bytes into fetch_digest's ring, hashed by a third thread, so
- * decompression and hashing overlap with writing the filesystem; the stream is read to its end with its integrity
+ * (stream_pipe) into a socket pair that the tar reader consumes; the file's
+ * own bytes (read by that thread, or by the tar reader for an uncompressed
+ * file) are copied into fetch_digest's ring and hashed by a thread of its
+ * own, so decompression and hashing overlap with writing the filesystem; the stream is read to its end with its integrity
  * checks (gzip CRC32 and ISIZE, xz check, zstd frame checksum, bzip2 CRCs)
  * and trailing bytes refused before the layer counts as applied.
  */
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "base/archive_lazy.h"
 
 #include "image/image_layer.h"
@@ -224,11 +227,36 @@ out:
 	return ret;
 }
 
-static struct archive *open_tar(const char *path, int fd)
+/* an uncompressed layer read by the tar reader itself, each block into the hashing ring */
+struct tapped_file {
+	int fd;
+	struct fetch_digest *ring;
+	char *buf;                 /* READ_BLOCK bytes */
+};
+
+static la_ssize_t tapped_read(struct archive *a, void *arg, const void **block)
+{
+	struct tapped_file *f = arg;
+	ssize_t n;
+	while ((n = read(f->fd, f->buf, READ_BLOCK)) < 0 && errno == EINTR)
+		;
+	if (n < 0) {
+		archive_set_error(a, errno, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	fetch_digest_update(f->ring, f->buf, (size_t)n);
+	*block = f->buf;
+	return n;
+}
+
+/* fd: what stream_pipe gives; tapped: read it through the ring instead (no seeking) */
+static struct archive *open_tar(const char *path, int fd, struct tapped_file *tapped)
 {
 	struct archive *a = archive_read_new();
 	archive_read_support_format_tar(a);
-	if (fd >= 0) {
+	if (tapped) {
+		archive_read_open(a, tapped, NULL, tapped_read, NULL);
+	} else if (fd >= 0) {
 		archive_read_open_fd(a, fd, READ_BLOCK);
 	} else {
 		archive_read_support_filter_all(a);
@@ -258,7 +286,12 @@ int image_layer_apply(struct tree *t, const char *path, const char *name, bool a
 		fetch_digest_free(ring);
 		return error_prefix(err, "layer '%s'", name);
 	}
-	struct archive *a = open_tar(path, fd);
+	/* uncompressed: the tar reader's own reads feed the ring, no second thread copies */
+	struct tapped_file tapped = { fd, ring, NULL };
+	bool tap_here = ring && stream_pipe_plain(in);
+	if (tap_here)
+		tapped.buf = xmalloc(READ_BLOCK);
+	struct archive *a = open_tar(path, fd, tap_here ? &tapped : NULL);
 	if (whiteouts)
 		image_tree_next_layer(t);
 	for (;;) {
@@ -289,6 +322,7 @@ out:
 		ret = -1;
 	}
 	error_release(&decode_err);
+	free(tapped.buf);
 	if (ring && ret == 0) {
 		char content[HASH_MAX_HEX], sha256[SHA256_HEX];
 		fetch_digest_final(ring, content, sha256, digest);
@@ -324,7 +358,7 @@ void image_layer_measure_add(struct image_measure *m, const char *path, uint32_t
 
 int image_layer_measure(const char *path, struct image_measure *m, struct error *err)
 {
-	struct archive *a = open_tar(path, -1);
+	struct archive *a = open_tar(path, -1, NULL);
 	struct archive_entry *e;
 	int ret = -1;
 	for (;;) {
