@@ -46,6 +46,10 @@ int archive_lazy_load(struct error *err);
 	  ARCHIVE_FATAL)                                                                          \
 	F(int, read_open_filename, (struct archive *a, const char *path, size_t block),           \
 	  (a, path, block), ARCHIVE_FATAL)                                                        \
+	F(int, read_open,                                                                         \
+	  (struct archive *a, void *data, archive_open_callback *open,                            \
+	   archive_read_callback *read, archive_close_callback *close),                           \
+	  (a, data, open, read, close), ARCHIVE_FATAL)                                            \
 	F(int, read_next_header, (struct archive *a, struct archive_entry **e), (a, e),           \
 	  ARCHIVE_FATAL)                                                                          \
 	F(int, read_data_block,                                                                   \
@@ -134,6 +138,7 @@ const char *archive_lazy_error(void);
 #define archive_read_support_format_tar archive_lazy_read_support_format_tar
 #define archive_read_open_fd archive_lazy_read_open_fd
 #define archive_read_open_filename archive_lazy_read_open_filename
+#define archive_read_open archive_lazy_read_open
 #define archive_read_next_header archive_lazy_read_next_header
 #define archive_read_data_block archive_lazy_read_data_block
 #define archive_write_new archive_lazy_write_new

@@ -50,18 +50,27 @@ const char *stream_decode_format_name(enum stream_format fmt)
 	return names[fmt];
 }
 
+/* the compressed file as it is read: every byte read goes through tap too */
+struct raw_in {
+	int fd;
+	stream_sink_fn tap;         /* NULL: none */
+	void *tap_arg;
+};
+
 /* read up to n bytes; the count (0 at the end), or -1 with err */
-static ssize_t read_some(int fd, void *buf, size_t n, struct error *err)
+static ssize_t read_some(const struct raw_in *fd, void *buf, size_t n, struct error *err)
 {
 	ssize_t got;
-	while ((got = read(fd, buf, n)) < 0 && errno == EINTR)
+	while ((got = read(fd->fd, buf, n)) < 0 && errno == EINTR)
 		;
 	if (got < 0)
 		error_errno(err, errno, "cannot read");
+	else if (got > 0 && fd->tap && fd->tap(fd->tap_arg, buf, (size_t)got, err) < 0)
+		return -1;
 	return got;
 }
 
-static int decode_plain(int fd, stream_sink_fn sink, void *arg, char *buf, struct error *err)
+static int decode_plain(const struct raw_in *fd, stream_sink_fn sink, void *arg, char *buf, struct error *err)
 {
 	for (;;) {
 		ssize_t n = read_some(fd, buf, CHUNK, err);
@@ -73,7 +82,7 @@ static int decode_plain(int fd, stream_sink_fn sink, void *arg, char *buf, struc
 }
 
 /* one gzip member after another until the input ends; anything else after a member is refused */
-static int decode_gzip(int fd, stream_sink_fn sink, void *arg, char *in, char *out,
+static int decode_gzip(const struct raw_in *fd, stream_sink_fn sink, void *arg, char *in, char *out,
 		       struct error *err)
 {
 	z_stream z;
@@ -131,7 +140,7 @@ static const char *bzip2_message(int r)
 }
 
 /* one bzip2 stream after another until the input ends; anything else after a stream is refused */
-static int decode_bzip2(int fd, stream_sink_fn sink, void *arg, char *in, char *out,
+static int decode_bzip2(const struct raw_in *fd, stream_sink_fn sink, void *arg, char *in, char *out,
 			struct error *err)
 {
 	bz_stream s;
@@ -181,8 +190,23 @@ out:
 	return ret;
 }
 
+/* what libarchive reads the compressed file through, so the tap sees every byte */
+struct archive_in {
+	const struct raw_in *in;
+	char *buf;
+	struct error err;           /* a read error, said instead of libarchive's */
+};
+
+static la_ssize_t archive_in_read(struct archive *a, void *arg, const void **block)
+{
+	(void)a;
+	struct archive_in *r = arg;
+	*block = r->buf;
+	return read_some(r->in, r->buf, CHUNK, &r->err);
+}
+
 /* xz and zstd: libarchive's raw format over that one filter, read to ARCHIVE_EOF */
-static int decode_archive(int fd, enum stream_format fmt, stream_sink_fn sink, void *arg,
+static int decode_archive(const struct raw_in *fd, enum stream_format fmt, stream_sink_fn sink, void *arg,
 			  struct error *err)
 {
 	struct archive *a = archive_read_new();
@@ -193,7 +217,9 @@ static int decode_archive(int fd, enum stream_format fmt, stream_sink_fn sink, v
 	else
 		archive_read_support_filter_zstd(a);
 	archive_read_support_format_raw(a);
-	if (archive_read_open_fd(a, fd, CHUNK) != ARCHIVE_OK ||
+	/* no skip callback: libarchive must read, never seek past, what the tap is to see */
+	struct archive_in raw = { fd, xmalloc(CHUNK), ERROR_INIT };
+	if (archive_read_open(a, &raw, NULL, archive_in_read, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &e) != ARCHIVE_OK)
 		goto fail;
 	for (;;) {
@@ -210,25 +236,60 @@ static int decode_archive(int fd, enum stream_format fmt, stream_sink_fn sink, v
 	}
 	ret = 0;
 	goto out;
-fail: {
-	const char *msg = archive_error_string(a);
-	error_set(err, "%s: %s", stream_decode_format_name(fmt), msg ? msg : "corrupt data");
-}
+fail:
+	if (error_is_set(&raw.err)) {
+		error_move(err, &raw.err);
+	} else {
+		const char *msg = archive_error_string(a);
+		error_set(err, "%s: %s", stream_decode_format_name(fmt), msg ? msg : "corrupt data");
+	}
 out:
 	archive_read_free(a);
+	error_release(&raw.err);
+	free(raw.buf);
+	return ret;
+}
+
+/* the bytes after what the decoder needed (none when it read to the end): into the tap */
+static int drain(const struct raw_in *fd, struct error *err)
+{
+	char *buf = xmalloc(CHUNK);
+	ssize_t n;
+	while ((n = read_some(fd, buf, CHUNK, err)) > 0)
+		;
+	free(buf);
+	return n < 0 ? -1 : 0;
+}
+
+int stream_decode_rest(int fd, stream_sink_fn tap, void *tap_arg, struct error *err)
+{
+	const struct raw_in in_fd = { fd, tap, tap_arg };
+	return drain(&in_fd, err);
+}
+
+int stream_decode_tapped(int fd, enum stream_format fmt, stream_sink_fn tap, void *tap_arg,
+			 stream_sink_fn sink, void *arg, struct error *err)
+{
+	const struct raw_in in_fd = { fd, tap, tap_arg };
+	int ret;
+	if (fmt == STREAM_XZ || fmt == STREAM_ZSTD) {
+		ret = decode_archive(&in_fd, fmt, sink, arg, err);
+	} else {
+		char *in = xmalloc(CHUNK), *out = xmalloc(CHUNK);
+		ret = fmt == STREAM_GZIP ? decode_gzip(&in_fd, sink, arg, in, out, err)
+			: fmt == STREAM_BZIP2 ? decode_bzip2(&in_fd, sink, arg, in, out, err)
+			: decode_plain(&in_fd, sink, arg, in, err);
+		free(in);
+		free(out);
+	}
+	/* libarchive may stop reading at the stream's end marker: the tap digests the whole file */
+	if (ret == 0 && tap)
+		ret = drain(&in_fd, err);
 	return ret;
 }
 
 int stream_decode(int fd, enum stream_format fmt, stream_sink_fn sink, void *arg,
 		  struct error *err)
 {
-	if (fmt == STREAM_XZ || fmt == STREAM_ZSTD)
-		return decode_archive(fd, fmt, sink, arg, err);
-	char *in = xmalloc(CHUNK), *out = xmalloc(CHUNK);
-	int ret = fmt == STREAM_GZIP ? decode_gzip(fd, sink, arg, in, out, err)
-		: fmt == STREAM_BZIP2 ? decode_bzip2(fd, sink, arg, in, out, err)
-		: decode_plain(fd, sink, arg, in, err);
-	free(in);
-	free(out);
-	return ret;
+	return stream_decode_tapped(fd, fmt, NULL, NULL, sink, arg, err);
 }

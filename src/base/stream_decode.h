@@ -30,5 +30,14 @@ const char *stream_decode_format_name(enum stream_format fmt);
  */
 int stream_decode(int fd, enum stream_format fmt, stream_sink_fn sink, void *arg,
 		  struct error *err);
+/*
+ * The same, passing every byte read from fd, to the end of the file (also
+ * past the end of the stream, which a decoder may not need to read), to
+ * tap first: a digest of the file computed in the read that decodes it.
+ */
+int stream_decode_tapped(int fd, enum stream_format fmt, stream_sink_fn tap, void *tap_arg,
+			 stream_sink_fn sink, void *arg, struct error *err);
+/* pass the rest of the file open at fd, from its current offset to its end, to tap; 0 or -1 */
+int stream_decode_rest(int fd, stream_sink_fn tap, void *tap_arg, struct error *err);
 
 #endif

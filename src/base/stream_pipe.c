@@ -26,6 +26,8 @@ struct stream_pipe {
 	atomic_bool stop;      /* the reader failed: stop decoding */
 	bool halted;           /* the thread stopped because of stop, not an error of its own */
 	bool started;          /* the thread runs */
+	stream_sink_fn tap;    /* gets the file's own bytes as the thread reads them, or NULL */
+	void *tap_arg;
 	struct error err;      /* the thread's verdict */
 	pthread_t thread;
 };
@@ -57,7 +59,7 @@ static int send_block(void *arg, const void *data, size_t n, struct error *err)
 static void *pipe_main(void *arg)
 {
 	struct stream_pipe *p = arg;
-	stream_decode(p->file, p->fmt, send_block, p, &p->err);
+	stream_decode_tapped(p->file, p->fmt, p->tap, p->tap_arg, send_block, p, &p->err);
 	if (p->out >= 0) {
 		close(p->out);
 		p->out = -1;
@@ -77,13 +79,17 @@ static void pipe_free(struct stream_pipe *p)
 	free(p);
 }
 
-struct stream_pipe *stream_pipe_open(const char *path, int *fd, struct error *err)
+struct stream_pipe *stream_pipe_open(const char *path, int *fd, stream_sink_fn tap, void *tap_arg,
+				     struct error *err)
 {
 	struct stream_pipe *p = xcalloc(1, sizeof(*p));
 	int fds[2];
 	p->out = p->reader = -1;
 	if ((p->file = open_regular(path, err)) < 0 || stream_decode_detect(p->file, &p->fmt, err) < 0)
 		goto fail;
+	p->tap = tap;
+	p->tap_arg = tap_arg;
+	/* a plain file is read by the reader itself, which taps what it reads (stream_pipe.h) */
 	if (p->fmt == STREAM_NONE) {
 		*fd = p->file;
 		return p;
@@ -108,6 +114,11 @@ fail:
 	return NULL;
 }
 
+bool stream_pipe_plain(const struct stream_pipe *p)
+{
+	return !p->started;
+}
+
 int stream_pipe_close(struct stream_pipe *p, bool check, struct error *err)
 {
 	int ret = 0;
@@ -122,6 +133,9 @@ int stream_pipe_close(struct stream_pipe *p, bool check, struct error *err)
 			error_move(err, &p->err);
 			ret = -1;
 		}
+	} else if (check && p->tap) {
+		/* the reader tapped what it read; the rest of the file (after the tar end) follows */
+		ret = stream_decode_rest(p->file, p->tap, p->tap_arg, err);
 	}
 	pipe_free(p);
 	return ret;

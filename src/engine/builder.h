@@ -14,6 +14,13 @@
  *      writes its outputs there and declares each with builder_output().  The
  *      engine then publishes the outputs into the content-addressed store
  *      and the record plus manifest under the key.
+ *
+ * One exception to "key first" (engine_direct.c): a source whose file a
+ * dependent can read itself (direct_path()), whose digest the memo does not
+ * know, stays pending: the dependent (a builder that reads_sources_directly)
+ * is built without its key from the user's file, hashing it as it reads
+ * (builder_input_hashed()); the engine then completes the key, looks it up
+ * (a hit drops the build) and publishes under the full key and record.
  */
 #ifndef MVBUILD_BUILDER_H
 #define MVBUILD_BUILDER_H
@@ -54,8 +61,11 @@ struct node {
 struct build_input {
 	const char *dep_id;         /* id of the dependency node */
 	const char *output;         /* output name ("file", "bzImage", "rootfs.ext4") */
-	const char *path;           /* read-only path of the content in the cache */
-	const char *digest;         /* content digest (hash.h's HASH_CONTENT) of the content */
+	const char *path;           /* read-only path of the content in the cache, or of the
+				       user's file when digest is NULL */
+	const char *digest;         /* content digest (hash.h's HASH_CONTENT) of the content; NULL
+				       for a pending source's file: the builder hashes what it
+				       reads and says it with builder_input_hashed() */
 };
 
 struct builder_output {
@@ -69,13 +79,21 @@ struct build_ctx {
 	struct mvctx *ctx;          /* options, recipe, cache, progress */
 	struct engine *engine;      /* for builder_blob_find() and builder_blob_store() */
 	const struct node *node;    /* the node to build */
-	const char *key;            /* its action key (sha256 hex), e.g. to seed a UUID */
-	const struct record *record; /* the record behind key: what build() reads must match its digests */
+	const char *key;            /* its action key (sha256 hex); NULL while a dependency is
+				       pending (the key is completed after build()) */
+	const char *seed;           /* what an identity derived from the inputs (an image's UUID)
+				       is seeded with: the key of the record without the
+				       content of the dependencies that may be read directly
+				       (direct_path()), so a build reading them directly and one
+				       reading the cache's copy give the same bytes; NULL: key */
+	const struct record *record; /* the record behind key (without a pending dependency's
+					line): what build() reads must match its digests */
 	const char *workdir;        /* empty scratch directory, removed after publishing */
 	const struct build_input *inputs; /* outputs of every dependency */
 	size_t n_inputs;
 	struct builder_output *outputs;     /* declared by builder_output() */
 	size_t n_outputs;
+	char (*hashed)[SHA256_HEX];  /* per input: builder_input_hashed()'s digest, or "" */
 };
 
 struct builder {
@@ -91,6 +109,14 @@ struct builder {
 			struct error *err);
 	/* build the outputs into b->workdir and declare them; 0, or -1 with err */
 	int (*build)(struct build_ctx *b, struct error *err);
+	/*
+	 * Optional: the user's file a dependent may read instead of the
+	 * node's output "file" (the same bytes: a local source without a
+	 * checksum), or NULL when there is none; caller frees.
+	 */
+	char *(*direct_path)(const struct node *node);
+	/* build() hashes an input of digest NULL as it reads it (see build_input) */
+	bool reads_sources_directly;
 };
 
 /* declare the file relpath (inside b->workdir) as the output called name */
@@ -98,6 +124,13 @@ void builder_output(struct build_ctx *b, const char *name, const char *relpath);
 /* the same, for a file whose content digest the builder computed while writing it (not rehashed) */
 void builder_output_hashed(struct build_ctx *b, const char *name, const char *relpath,
 			 const char *digest);
+/*
+ * Say the content digest of input in (one of b->inputs, of digest NULL) as
+ * build() read it.  0, or -1 with err when it was read before with another
+ * digest (the file changed during the build).
+ */
+int builder_input_hashed(struct build_ctx *b, const struct build_input *in,
+			 const char digest[SHA256_HEX], struct error *err);
 /* the path of output `output` of dependency dep_id, or NULL when there is none */
 const char *builder_input_path(const struct build_ctx *b, const char *dep_id, const char *output);
 /* the same input as a struct, or NULL */

@@ -40,6 +40,7 @@ struct memo_entry {
 	char digest[SHA256_HEX];  /* content digest (HASH_CONTENT) hex */
 	int64_t size, mtime_ns, ctime_ns, hashed_at_ns;
 	uint64_t ino;
+	bool noted;               /* digest_memo_note()d in this process: trusted racy or not */
 };
 
 struct digest_memo {
@@ -191,12 +192,76 @@ static int64_t now_ns(void)
 	return ts_ns(ts);
 }
 
+/*
+ * A noted entry is trusted in this process even when racy: it is the digest
+ * of the very bytes a build read while the file's stat stayed the same, and
+ * keying that build by it describes exactly what the build holds.  Other
+ * processes read it back without the flag, so the racy rule holds for them.
+ */
 static bool entry_trusted(const struct memo_entry *e, const struct stat *st)
 {
 	int64_t mt = ts_ns(st->st_mtim), ct = ts_ns(st->st_ctim);
 	int64_t latest = mt > ct ? mt : ct;
 	return e->size == st->st_size && e->mtime_ns == mt && e->ctime_ns == ct &&
-	       e->ino == (uint64_t)st->st_ino && latest + RACY_WINDOW_NS <= e->hashed_at_ns;
+	       e->ino == (uint64_t)st->st_ino &&
+	       (e->noted || latest + RACY_WINDOW_NS <= e->hashed_at_ns);
+}
+
+/* the same file, as far as a stat can tell */
+static bool same_stat(const struct stat *a, const struct stat *b)
+{
+	return a->st_size == b->st_size && a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
+	       ts_ns(a->st_mtim) == ts_ns(b->st_mtim) && ts_ns(a->st_ctim) == ts_ns(b->st_ctim);
+}
+
+int digest_memo_peek(struct digest_memo *m, const char *path, char hex[SHA256_HEX],
+		     struct stat *st, struct error *err)
+{
+	char *abs = path_absolute(path);
+	int ret = 0;
+	if (stat(abs, st) < 0) {
+		ret = error_errno(err, errno, "cannot stat '%s'", path);
+	} else if (m) {
+		pthread_mutex_lock(&m->lock);
+		struct memo_entry *e = memo_find(m, abs);
+		if (e && entry_trusted(e, st)) {
+			memcpy(hex, e->digest, SHA256_HEX);
+			ret = 1;
+		}
+		pthread_mutex_unlock(&m->lock);
+	}
+	free(abs);
+	return ret;
+}
+
+int digest_memo_note(struct digest_memo *m, const char *path, const struct stat *before,
+		     const struct stat *after, int64_t hashed_at_ns, const char hex[SHA256_HEX])
+{
+	if (!same_stat(before, after))
+		return -1;
+	if (!m)
+		return 0;
+	char *abs = path_absolute(path);
+	pthread_mutex_lock(&m->lock);
+	struct memo_entry *e = memo_find(m, abs);
+	if (!e)
+		e = memo_add(m, abs);
+	memcpy(e->digest, hex, SHA256_HEX);
+	e->size = before->st_size;
+	e->mtime_ns = ts_ns(before->st_mtim);
+	e->ctime_ns = ts_ns(before->st_ctim);
+	e->ino = before->st_ino;
+	e->hashed_at_ns = hashed_at_ns;
+	e->noted = true;
+	m->dirty = true;
+	pthread_mutex_unlock(&m->lock);
+	free(abs);
+	return 0;
+}
+
+int64_t digest_memo_now_ns(void)
+{
+	return now_ns();
 }
 
 int digest_memo_file(struct digest_memo *m, const char *path, char hex[SHA256_HEX], struct error *err)
@@ -240,6 +305,7 @@ int digest_memo_file(struct digest_memo *m, const char *path, char hex[SHA256_HE
 	e->ctime_ns = ts_ns(st.st_ctim);
 	e->ino = st.st_ino;
 	e->hashed_at_ns = hashed_at;
+	e->noted = false;
 	m->dirty = true;
 	pthread_mutex_unlock(&m->lock);
 	ret = 0;

@@ -128,6 +128,7 @@ static void node_state_release(struct node_state *s)
 		free(s->view_paths[i]);
 	free(s->view_paths);
 	free(s->views);
+	free(s->direct);
 	memset(s, 0, sizeof(*s));
 }
 

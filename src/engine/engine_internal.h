@@ -7,6 +7,8 @@
 #define MVBUILD_ENGINE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
 
 #include "cache/cache.h"
 #include "engine/engine.h"
@@ -28,6 +30,14 @@ struct node_state {
 	size_t n_outs;
 	struct build_input *views;   /* outs as build_inputs (paths into the CAS) */
 	char **view_paths;           /* owned paths behind views */
+	/* reading a source once (engine_direct.c) */
+	bool may_defer;              /* a source this run may leave pending */
+	bool pending;                /* keyed without its content: its one dependent reads
+					direct and hashes it; never demanded or copied */
+	bool speculative;            /* keyed without a pending dependency's line: built
+					first, its key completed after (key is "" until then) */
+	char *direct;                /* may_defer: the user's file (builder direct_path()) */
+	size_t n_described;          /* entries of rec before its inputs' */
 };
 
 struct engine {
@@ -67,5 +77,27 @@ void engine_set_views(struct engine *e, struct node *n);
 void engine_remember(struct engine *e, struct node *n);
 /* the record builder for n (kind, builder, parameters, inputs); 0 or -1 */
 int engine_describe(struct engine *e, struct node *n, struct record *rec, struct error *err);
+/* the seed key of keyed n (builder.h's build_ctx.seed) */
+void engine_seed_key(struct engine *e, const struct node *n, char seed[SHA256_HEX]);
+/* a speculative n whose pending dependencies are keyed now: its full record and key */
+void engine_key_complete(struct engine *e, struct node *n);
+
+/* engine_direct.c: reading a source once */
+/* mark the sources of the closure this run may leave pending (before keying) */
+void engine_direct_mark(struct engine *e, struct node **targets, size_t n_targets,
+			const bool *in_closure);
+/* for a may_defer source being keyed: true when it is left pending (keyed, no content) */
+bool engine_direct_pending(struct engine *e, struct node *n);
+/*
+ * After a speculative n was built into b (key unlocked): check that each
+ * pending dependency's file was read whole and unchanged, key the
+ * dependencies and n, take n's key lock (*lock) and look the key up: *hit
+ * when the cache has it already (b's outputs are dropped).  0, or -1 with err.
+ */
+int engine_direct_resolve(struct engine *e, struct node *n, struct build_ctx *b,
+			  const struct stat *before, int64_t started_ns, int *lock, int *hit,
+			  struct error *err);
+/* each pending dependency's stat before a speculative build of n reads it; 0 or -1 with err */
+int engine_direct_stat(const struct node *n, struct stat *st, struct error *err);
 
 #endif

@@ -26,17 +26,24 @@
 
 static const char *kind_label[] = { "source", "kernel", "image", "profile" };
 
-static bool dep_identity_known(const struct node *dep)
+/* a pending source is known to its one dependent, which reads it directly */
+static bool dep_identity_known(const struct engine *e, const struct node *n,
+			       const struct node *dep)
 {
 	const struct node_state *s = node_state(dep);
+	if (s->pending)
+		return e->builders[n->kind] && e->builders[n->kind]->reads_sources_directly;
 	return dep->kind == NODE_SOURCE ? s->keyed : s->done;
 }
 
+/* one entry per input; a pending source has none yet (engine_key_complete() adds it) */
 static void describe_inputs(const struct node *n, struct record *rec)
 {
 	for (size_t i = 0; i < n->n_deps; i++) {
 		const struct node *dep = n->deps[i];
 		const struct node_state *s = node_state(dep);
+		if (s->pending)
+			continue;
 		if (dep->kind == NODE_SOURCE) {
 			char *label = xasprintf("input %s", dep->id);
 			record_add(rec, label, "%s", s->key);
@@ -51,7 +58,9 @@ static void describe_inputs(const struct node *n, struct record *rec)
 	}
 }
 
-int engine_describe(struct engine *e, struct node *n, struct record *rec, struct error *err)
+/* engine_describe(), saying how many entries come before the inputs' */
+static int describe_node(struct engine *e, struct node *n, struct record *rec,
+			 size_t *n_described, struct error *err)
 {
 	const struct builder *b = e->builders[n->kind];
 	if (!b)
@@ -64,8 +73,71 @@ int engine_describe(struct engine *e, struct node *n, struct record *rec, struct
 	record_add_words(rec, "builder", NULL, builder, ARRAY_SIZE(builder));
 	if (b->describe(e->ctx, n, rec, err) < 0)
 		return error_prefix(err, "%s", n->id);
+	*n_described = rec->n;
 	describe_inputs(n, rec);
 	return 0;
+}
+
+int engine_describe(struct engine *e, struct node *n, struct record *rec, struct error *err)
+{
+	size_t n_described;
+	return describe_node(e, n, rec, &n_described, err);
+}
+
+/* a copy of the first n entries of from, wheres and all */
+static void record_copy_head(struct record *to, const struct record *from, size_t n)
+{
+	for (size_t i = 0; i < n && i < from->n; i++) {
+		const struct record_entry *en = &from->entries[i];
+		if (en->where)
+			record_add_at(to, en->label, en->where, "%s", en->value);
+		else
+			record_add(to, en->label, "%s", en->value);
+	}
+}
+
+/* whether label is the input line of a dependency of n that may be read directly */
+static bool direct_input_label(struct engine *e, const struct node *n, const char *label)
+{
+	bool direct = false;
+	for (size_t j = 0; j < n->n_deps && !direct; j++) {
+		const struct node *dep = n->deps[j];
+		const struct builder *b = e->builders[dep->kind];
+		if (!b || !b->direct_path || strncmp(label, "input ", 6) != 0 ||
+		    strcmp(label + 6, dep->id) != 0)
+			continue;
+		char *path = b->direct_path(dep);
+		direct = path != NULL;
+		free(path);
+	}
+	return direct;
+}
+
+void engine_seed_key(struct engine *e, const struct node *n, char seed[SHA256_HEX])
+{
+	const struct record *rec = &node_state(n)->rec;
+	struct record seeded = RECORD_INIT;
+	/* a pending input has no line yet; a keyed one's goes too, so both give one seed */
+	for (size_t i = 0; i < rec->n; i++)
+		if (!direct_input_label(e, n, rec->entries[i].label))
+			record_add(&seeded, rec->entries[i].label, "%s", rec->entries[i].value);
+	/* no builder writes this label: a seed is never another record's key */
+	record_add(&seeded, "seed", "%s", "without the inputs read directly");
+	record_key(&seeded, seed);
+	record_release(&seeded);
+}
+
+void engine_key_complete(struct engine *e, struct node *n)
+{
+	(void)e;
+	struct node_state *s = node_state(n);
+	struct record rec = RECORD_INIT;
+	record_copy_head(&rec, &s->rec, s->n_described);
+	describe_inputs(n, &rec);
+	record_release(&s->rec);
+	s->rec = rec;
+	record_key(&s->rec, s->key);
+	s->speculative = false;
 }
 
 void engine_set_views(struct engine *e, struct node *n)
@@ -174,14 +246,25 @@ int engine_key_node(struct engine *e, struct node *n, struct error *err)
 	struct node_state *s = node_state(n);
 	if (s->keyed)
 		return 1;
-	for (size_t i = 0; i < n->n_deps; i++)
-		if (!dep_identity_known(n->deps[i]))
+	bool speculative = false;
+	for (size_t i = 0; i < n->n_deps; i++) {
+		if (!dep_identity_known(e, n, n->deps[i]))
 			return 0;
+		speculative |= node_state(n->deps[i])->pending;
+	}
+	if (s->may_defer && engine_direct_pending(e, n))
+		return 1;
 	record_release(&s->rec);
-	if (engine_describe(e, n, &s->rec, err) < 0)
+	if (describe_node(e, n, &s->rec, &s->n_described, err) < 0)
 		return -1;
-	record_key(&s->rec, s->key);
 	s->keyed = true;
+	if (speculative) {
+		/* no key to look up before it is built (engine_direct.c) */
+		s->speculative = true;
+		s->key[0] = '\0';
+		return 1;
+	}
+	record_key(&s->rec, s->key);
 	/* the remote is asked by a worker (engine_run.c), never here under the scheduler's lock */
 	if (engine_lookup(e, n)) {
 		s->done = true;
@@ -338,7 +421,7 @@ static int explain_node(struct engine *e, struct node *n, struct explain *x, str
 	}
 	if (!s->keyed) {
 		for (size_t i = 0; i < n->n_deps; i++) {
-			if (dep_identity_known(n->deps[i]))
+			if (dep_identity_known(e, n, n->deps[i]))
 				continue;
 			explain_say(x, n, "needs_stale", "stale, because it needs %s, which is stale",
 				    n->deps[i]->id);

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "recipe/config.h"
+#include "engine/digest_memo.h"
 #include "engine/engine_internal.h"
 #include "base/fileutil.h"
 #include "base/interrupt.h"
@@ -92,6 +93,16 @@ const struct build_input *builder_input_find(const struct build_ctx *b, const ch
 	return NULL;
 }
 
+int builder_input_hashed(struct build_ctx *b, const struct build_input *in,
+			 const char digest[SHA256_HEX], struct error *err)
+{
+	char *mine = b->hashed[in - b->inputs];
+	if (mine[0] && strcmp(mine, digest) != 0)
+		return error_set(err, "'%s' changed during the build", in->path);
+	memcpy(mine, digest, SHA256_HEX);
+	return 0;
+}
+
 const char *builder_input_path(const struct build_ctx *b, const char *dep_id, const char *output)
 {
 	const struct build_input *in = builder_input_find(b, dep_id, output);
@@ -109,16 +120,21 @@ char *builder_root_from_output(void)
 	return cache_layout_root_from(CACHE_AREA_CAS);
 }
 
-/* every output of every dependency, as one array the builder can search */
+/*
+ * every output of every dependency, as one array the builder can search; a
+ * pending source as its user's file, without a digest (builder.h)
+ */
 static struct build_input *collect_inputs(const struct node *n, size_t *count)
 {
 	size_t total = 0;
 	for (size_t i = 0; i < n->n_deps; i++)
-		total += node_state(n->deps[i])->n_outs;
+		total += node_state(n->deps[i])->n_outs + 1;
 	struct build_input *in = xcalloc(total + 1, sizeof(*in));
 	*count = 0;
 	for (size_t i = 0; i < n->n_deps; i++) {
 		const struct node_state *s = node_state(n->deps[i]);
+		if (s->pending)
+			in[(*count)++] = (struct build_input){ n->deps[i]->id, "file", s->direct, NULL };
 		for (size_t j = 0; j < s->n_outs; j++)
 			in[(*count)++] = s->views[j];
 	}
@@ -186,24 +202,43 @@ static void build_ctx_release(struct build_ctx *b)
 	}
 	free(b->outputs);
 	free((void *)b->inputs);
+	free(b->hashed);
 }
 
-/* build n (its key is locked by the caller); 0, or -1 with err */
-static int build_node(struct engine *e, struct node *n, struct error *err)
+/*
+ * Build n and publish it: its key is locked by the caller (*lock), or for
+ * a speculative n, locked here once the key is complete, and *hit when the
+ * cache had it by then.  0, or -1 with err.
+ */
+static int build_node(struct engine *e, struct node *n, int *lock, int *hit, struct error *err)
 {
 	struct node_state *s = node_state(n);
 	char *workdir = NULL;
-	if (cache_mkscratch(e->ctx->cache, n->id, &workdir, err) < 0)
+	char seed[SHA256_HEX];
+	struct stat *before = xcalloc(n->n_deps + 1, sizeof(*before));
+	int64_t started = digest_memo_now_ns();
+	if ((s->speculative && engine_direct_stat(n, before, err) < 0) ||
+	    cache_mkscratch(e->ctx->cache, n->id, &workdir, err) < 0) {
+		free(before);
 		return -1;
-	struct build_ctx b = { .ctx = e->ctx, .engine = e, .node = n, .key = s->key,
+	}
+	/* after the stat: a file changed once the build is seen started is a change during it */
+	progress_event(e->ctx->progress, n->id, "started", -1, NULL);
+	engine_seed_key(e, n, seed);
+	struct build_ctx b = { .ctx = e->ctx, .engine = e, .node = n,
+			       .key = s->speculative ? NULL : s->key, .seed = seed,
 			       .record = &s->rec, .workdir = workdir };
 	b.inputs = collect_inputs(n, &b.n_inputs);
+	b.hashed = xcalloc(b.n_inputs + 1, sizeof(*b.hashed));
 	int ret = e->builders[n->kind]->build(&b, err);
 	/* a build that raced the signal may be whole, but the user asked us to stop */
 	if (ret == 0 && interrupt_pending())
 		ret = interrupt_error(err);
-	if (ret == 0)
+	if (ret == 0 && s->speculative)
+		ret = engine_direct_resolve(e, n, &b, before, started, lock, hit, err);
+	if (ret == 0 && !*hit)
 		ret = publish(e, n, &b, err);
+	free(before);
 	build_ctx_release(&b);
 	remove_tree(workdir);
 	free(workdir);
@@ -225,19 +260,21 @@ static void *build_main(void *arg)
 	struct node_state *s = node_state(n);
 	struct error err = ERROR_INIT;
 	double start = now_monotonic();
-	int ret = -1, hit = 0;
-	int lock = cache_lock_key(e->ctx->cache, s->key, &err);
-	if (lock >= 0) {
+	int ret = -1, hit = 0, lock = -1;
+	if (s->speculative) {
+		/* no key yet: built first, then keyed, locked and looked up (engine_direct.c) */
+		ret = build_node(e, n, &lock, &hit, &err);
+	} else if ((lock = cache_lock_key(e->ctx->cache, s->key, &err)) >= 0) {
 		/* another process may have built it while we waited for the lock */
 		hit = engine_lookup(e, n);
 		if (hit == 0) {
-			progress_event(e->ctx->progress, n->id, "started", -1, NULL);
-			ret = build_node(e, n, &err);
+			ret = build_node(e, n, &lock, &hit, &err);
 		} else {
 			ret = 0;
 		}
-		cache_unlock_key(lock);
 	}
+	if (lock >= 0)
+		cache_unlock_key(lock);
 	double secs = now_monotonic() - start;
 	if (ret < 0)
 		error_prefix(&err, "%s", n->id);
@@ -336,10 +373,11 @@ static void mark_closure(struct node *n, bool *in_closure, struct engine *e)
 		mark_closure(n->deps[i], in_closure, e);
 }
 
+/* a pending source is never done: its one dependent reads it directly */
 static bool deps_done(const struct node *n)
 {
 	for (size_t i = 0; i < n->n_deps; i++)
-		if (!node_state(n->deps[i])->done)
+		if (!node_state(n->deps[i])->done && !node_state(n->deps[i])->pending)
 			return false;
 	return true;
 }
@@ -445,7 +483,7 @@ static int schedule_pass(struct engine *e, const bool *in_closure, struct worker
 			continue;
 		for (size_t j = 0; j < n->n_deps; j++) {
 			struct node_state *ds = node_state(n->deps[j]);
-			if (!ds->demanded) {
+			if (!ds->demanded && !ds->pending) {
 				ds->demanded = true;
 				changes++;
 			}
@@ -557,6 +595,7 @@ int engine_build(struct engine *e, struct node **targets, size_t n, struct error
 		mark_closure(targets[i], in_closure, e);
 		node_state(targets[i])->demanded = true;
 	}
+	engine_direct_mark(e, targets, n, in_closure);
 	pthread_mutex_lock(&e->lock);
 	run_until_settled(e, in_closure, workers);
 	pthread_mutex_unlock(&e->lock);

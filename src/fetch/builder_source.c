@@ -16,6 +16,10 @@
  * same read (hash_copy_file_hexes) and compared with the key's digest: a
  * file replaced since describe() fails the node ("'FILE' changed during the
  * build") instead of publishing new bytes under the old key.
+ *
+ * direct_path(): such a path source may also stay pending during a build
+ * (engine_direct.c): its one dependent, an image, reads the user's file and
+ * hashes it in that read, and the source is never copied into the cache.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -127,10 +131,20 @@ static int source_build(struct build_ctx *b, struct error *err)
 	return ret;
 }
 
+/* a path source without a checksum: its output "file" is the user's file, byte for byte */
+static char *source_direct_path(const struct node *node)
+{
+	const struct source *src = node->u.source;
+	if (src->kind != SOURCE_PATH || src->has_checksum)
+		return NULL;
+	return fetch_source_local_path(src);
+}
+
 const struct builder source_builder = {
 	.kind = NODE_SOURCE,
 	.name = "source",
 	.version = 1,
 	.describe = source_describe,
 	.build = source_build,
+	.direct_path = source_direct_path,
 };

@@ -11,7 +11,10 @@
  * (size, fs, label, inodes).  build() writes the outputs "rootfs.ext4"
  * (or what recipe_image_output() names: "initramfs.cpio.gz", ".zst" or no
  * suffix; "rootfs.squashfs") and "manifest" (see image.h) into the scratch
- * directory; the UUID and hash seed derive from the action key.
+ * directory; the UUID and hash seed derive from the seed key (builder.h:
+ * the action key without the content of checksum-less path sources, so an
+ * image built while such a layer was still pending, reading the user's file
+ * and hashing it, is byte for byte the one built from the cache's copy).
  */
 #include <string.h>
 #include <sys/stat.h>
@@ -268,18 +271,31 @@ static int image_build(struct build_ctx *b, struct error *err)
 	struct image_oci_layers layers;
 	int ret = -1;
 
+	char (*digests)[SHA256_HEX] = NULL;
+	char **want = NULL;
+
 	if (image_oci_layers(b, img, &layers, err) < 0)
 		goto out_free;
+	/* a pending source's file is hashed in the read that applies it */
+	digests = xcalloc(layers.n + 1, sizeof(*digests));
+	want = xcalloc(layers.n + 1, sizeof(*want));
+	for (size_t i = 0; i < layers.n; i++)
+		if (layers.inputs[i] && !layers.inputs[i]->digest)
+			want[i] = digests[i];
 	struct image_write_opts o = {
 		.out_path = out, .manifest_path = manifest, .layer_paths = layers.paths,
 		.layer_names = (const char *const *)layers.names, .n_layer_paths = layers.n,
-		.layer_whiteouts = layers.whiteouts, .key = b->key, .skip_dir = cache_dir(b->ctx),
+		.layer_whiteouts = layers.whiteouts, .layer_digests = want,
+		.key = b->seed ? b->seed : b->key, .skip_dir = cache_dir(b->ctx),
 		.check = b->record ? &check : NULL,
 		.oci_init = layers.init.len ? layers.init.data : NULL,
 	};
 	/* an image of no layers at all still says so: n_layer_paths 0 means img->n_layers (0) */
 	if (image_epoch(img, &o.epoch, err) < 0 || image_write(img, &o, err) < 0)
 		goto out;
+	for (size_t i = 0; i < layers.n; i++)
+		if (want[i] && builder_input_hashed(b, layers.inputs[i], want[i], err) < 0)
+			goto out;
 	if (b->record && check_all_applied(&hc, err) < 0) {
 		error_prefix(err, "image '%s'", img->name);
 		goto out;
@@ -299,6 +315,8 @@ static int image_build(struct build_ctx *b, struct error *err)
 out:
 	image_oci_layers_release(&layers);
 out_free:
+	free(digests);
+	free(want);
 	record_release(&hc.seen);
 	free(out);
 	free(manifest);
@@ -308,9 +326,11 @@ out_free:
 const struct builder image_builder = {
 	.kind = NODE_IMAGE,
 	.name = "image",
-	.version = 3, /* 2: freed inodes reused, size: auto counts directory blocks;
+	.version = 4, /* 2: freed inodes reused, size: auto counts directory blocks;
 			3: data written in runs and write-combined I/O (the superblock's
-			lifetime writes differ), overhead recorded as mke2fs does */
+			lifetime writes differ), overhead recorded as mke2fs does;
+			4: UUID and hash seed from the seed key (builder.h), not the key */
 	.describe = image_describe,
 	.build = image_build,
+	.reads_sources_directly = true,
 };

@@ -156,7 +156,8 @@ static int populate(struct tree *t, const struct image *img, const struct image_
 		if (image_layer_apply(t, o->layer_paths[i],
 				      o->layer_names ? o->layer_names[i] : o->layer_paths[i],
 				      img->allow_devices,
-				      o->layer_whiteouts && o->layer_whiteouts[i], err) < 0)
+				      o->layer_whiteouts && o->layer_whiteouts[i],
+				      o->layer_digests ? o->layer_digests[i] : NULL, err) < 0)
 			return -1;
 	for (size_t i = 0; i < img->n_overlays; i++)
 		if (image_overlay_apply(t, &img->overlays[i], skip, img->allow_devices, o->epoch,

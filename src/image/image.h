@@ -41,7 +41,11 @@ struct image_write_opts {
 	size_t n_layer_paths;            /* count of layer_paths; 0: image->n_layers */
 	const bool *layer_whiteouts;     /* per layer path: a container image's layer, whose
 					    whiteouts apply (image_layer.h); NULL: none is */
-	const char *key;                 /* hex string seeding the UUID and hash seed */
+	char *const *layer_digests;      /* per layer path: where to write the content digest of
+					    the file as it was applied (SHA256_HEX bytes), or NULL
+					    (not hashed); NULL: none is */
+	const char *key;                 /* hex string seeding the UUID and hash seed (the
+					    builder's seed key, builder.h) */
 	int64_t epoch;                   /* timestamp for everything written (image_epoch()) */
 	const char *skip_dir;            /* a directory no overlay reads (the cache), or NULL */
 	const struct overlay_check *check; /* compares overlay files as read with the key, or NULL */

@@ -15,7 +15,9 @@
  *
  * Reproducibility: the UUID is the first 16 bytes of
  * sha256("mvbuild image uuid\n" KEY) shaped as a version 4 UUID, the hash
- * seed likewise from "mvbuild image hash seed\n" KEY, and fs->now is set
+ * seed likewise from "mvbuild image hash seed\n" KEY (the image builder's
+ * seed key, builder.h: the same whether a path layer was read directly or
+ * from the cache), and fs->now is set
  * to the epoch so every time libext2fs writes (mkfs, last write, journal,
  * resize inode) is the epoch.  The file starts as a hole, so inode tables
  * and the journal need no zeroing (as mke2fs after a discard returning

@@ -22,18 +22,24 @@
  * parent directories are made as for any entry.  Plain tarballs have no
  * whiteouts: a ".wh." file in one is an ordinary file.
  *
- * For compressed layers a second thread decompresses (stream_pipe) into a
- * socket pair that the tar reader consumes, so decompression overlaps with
- * writing the filesystem; the stream is read to its end with its integrity
+ * For compressed layers (and for a layer read straight from the user's file,
+ * whose digest is computed as it is read) a second thread decompresses
+ * (stream_pipe) into a socket pair that the tar reader consumes; the file's
+ * own bytes (read by that thread, or by the tar reader for an uncompressed
+ * file) are copied into fetch_digest's ring and hashed by a thread of its
+ * own, so decompression and hashing overlap with writing the filesystem; the stream is read to its end with its integrity
  * checks (gzip CRC32 and ISIZE, xz check, zstd frame checksum, bzip2 CRCs)
  * and trailing bytes refused before the layer counts as applied.
  */
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "base/archive_lazy.h"
 
 #include "image/image_layer.h"
 #include "base/stream_pipe.h"
+#include "fetch/fetch_digest.h"
 
 #include "base/interrupt.h"
 
@@ -221,11 +227,36 @@ out:
 	return ret;
 }
 
-static struct archive *open_tar(const char *path, int fd)
+/* an uncompressed layer read by the tar reader itself, each block into the hashing ring */
+struct tapped_file {
+	int fd;
+	struct fetch_digest *ring;
+	char *buf;                 /* READ_BLOCK bytes */
+};
+
+static la_ssize_t tapped_read(struct archive *a, void *arg, const void **block)
+{
+	struct tapped_file *f = arg;
+	ssize_t n;
+	while ((n = read(f->fd, f->buf, READ_BLOCK)) < 0 && errno == EINTR)
+		;
+	if (n < 0) {
+		archive_set_error(a, errno, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	fetch_digest_update(f->ring, f->buf, (size_t)n);
+	*block = f->buf;
+	return n;
+}
+
+/* fd: what stream_pipe gives; tapped: read it through the ring instead (no seeking) */
+static struct archive *open_tar(const char *path, int fd, struct tapped_file *tapped)
 {
 	struct archive *a = archive_read_new();
 	archive_read_support_format_tar(a);
-	if (fd >= 0) {
+	if (tapped) {
+		archive_read_open(a, tapped, NULL, tapped_read, NULL);
+	} else if (fd >= 0) {
 		archive_read_open_fd(a, fd, READ_BLOCK);
 	} else {
 		archive_read_support_filter_all(a);
@@ -234,15 +265,33 @@ static struct archive *open_tar(const char *path, int fd)
 	return a;
 }
 
+/* the decoding thread's tap: the file's bytes into the hashing ring */
+static int hash_tap(void *arg, const void *data, size_t n, struct error *err)
+{
+	fetch_digest_update(arg, data, n);
+	return 0;
+}
+
 int image_layer_apply(struct tree *t, const char *path, const char *name, bool allow_devices,
-		      bool whiteouts, struct error *err)
+		      bool whiteouts, char *digest, struct error *err)
 {
 	struct archive_entry *e;
 	int fd, ret = -1;
-	struct stream_pipe *in = stream_pipe_open(path, &fd, err);
-	if (!in)
+	/* hashed on threads of its own: the decoding thread only copies into the ring */
+	struct fetch_digest *ring = NULL;
+	if (digest && !(ring = fetch_digest_new(HASH_CONTENT, false, false, -1, err)))
 		return error_prefix(err, "layer '%s'", name);
-	struct archive *a = open_tar(path, fd);
+	struct stream_pipe *in = stream_pipe_open(path, &fd, ring ? hash_tap : NULL, ring, err);
+	if (!in) {
+		fetch_digest_free(ring);
+		return error_prefix(err, "layer '%s'", name);
+	}
+	/* uncompressed: the tar reader's own reads feed the ring, no second thread copies */
+	struct tapped_file tapped = { fd, ring, NULL };
+	bool tap_here = ring && stream_pipe_plain(in);
+	if (tap_here)
+		tapped.buf = xmalloc(READ_BLOCK);
+	struct archive *a = open_tar(path, fd, tap_here ? &tapped : NULL);
 	if (whiteouts)
 		image_tree_next_layer(t);
 	for (;;) {
@@ -273,6 +322,12 @@ out:
 		ret = -1;
 	}
 	error_release(&decode_err);
+	free(tapped.buf);
+	if (ring && ret == 0) {
+		char content[HASH_MAX_HEX], sha256[SHA256_HEX];
+		fetch_digest_final(ring, content, sha256, digest);
+	}
+	fetch_digest_free(ring);
 	return ret;
 }
 
@@ -303,7 +358,7 @@ void image_layer_measure_add(struct image_measure *m, const char *path, uint32_t
 
 int image_layer_measure(const char *path, struct image_measure *m, struct error *err)
 {
-	struct archive *a = open_tar(path, -1);
+	struct archive *a = open_tar(path, -1, NULL);
 	struct archive_entry *e;
 	int ret = -1;
 	for (;;) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "base/hash.h"
 #include "image/image_tree.h"
 
 /*
@@ -17,10 +18,13 @@
  * when allowed).  whiteouts: it is a container image's layer, whose
  * whiteout entries remove what lower layers placed (see image_layer.c);
  * otherwise it is a plain tarball, and an archive that holds a whole
- * container image is refused.  0 or -1.
+ * container image is refused.  With digest (SHA256_HEX bytes) non-NULL,
+ * the file's content digest (hash.h's HASH_CONTENT) is computed in the same
+ * read that feeds the tree, on the decoding thread, and written there: it
+ * names exactly the bytes applied.  0 or -1.
  */
 int image_layer_apply(struct tree *t, const char *path, const char *name, bool allow_devices,
-		      bool whiteouts, struct error *err);
+		      bool whiteouts, char *digest, struct error *err);
 /* what size: auto counts of its inputs (an overestimate is cheap: images are sparse) */
 struct image_measure {
 	uint64_t data_bytes;  /* regular file data, each file rounded up to 4 KiB */

@@ -22,13 +22,16 @@
 #include "fetch/oci_source.h"
 #include "recipe/recipe.h"
 
-static void add(struct image_oci_layers *l, const char *path, char *name, bool whiteouts)
+static void add(struct image_oci_layers *l, const char *path, char *name, bool whiteouts,
+		const struct build_input *in)
 {
 	l->paths = xrealloc(l->paths, (l->n + 1) * sizeof(*l->paths));
 	l->names = xrealloc(l->names, (l->n + 1) * sizeof(*l->names));
 	l->whiteouts = xrealloc(l->whiteouts, (l->n + 1) * sizeof(*l->whiteouts));
+	l->inputs = xrealloc(l->inputs, (l->n + 1) * sizeof(*l->inputs));
 	l->paths[l->n] = path;
 	l->names[l->n] = name;
+	l->inputs[l->n] = in;
 	l->whiteouts[l->n++] = whiteouts;
 }
 
@@ -94,7 +97,7 @@ static int add_image(const struct build_ctx *b, struct image_oci_layers *l, cons
 		const char *path = builder_input_path(b, dep, out);
 		if (path)
 			add(l, path, xasprintf("%s layer %zu (%s)", name, i + 1, m.layers[i].digest),
-			    true);
+			    true, NULL);
 		else
 			ret = error_set(err, "layer '%s' has no output '%s'", name, out);
 	}
@@ -115,9 +118,9 @@ int image_oci_layers(const struct build_ctx *b, const struct image *img,
 		    recipe_source_is_image(img->layer_refs[i])) {
 			ret = add_image(b, out, img->layers[i], dep, img->oci_init, err);
 		} else {
-			const char *path = builder_input_path(b, dep, "file");
-			if (path)
-				add(out, path, xstrdup(img->layers[i]), false);
+			const struct build_input *in = builder_input_find(b, dep, "file");
+			if (in)
+				add(out, in->path, xstrdup(img->layers[i]), false, in);
 			else
 				ret = error_set(err, "layer '%s' has no file", img->layers[i]);
 		}
@@ -146,6 +149,7 @@ void image_oci_layers_release(struct image_oci_layers *l)
 	free(l->paths);
 	free(l->names);
 	free(l->whiteouts);
+	free(l->inputs);
 	buf_release(&l->config);
 	buf_release(&l->init);
 	memset(l, 0, sizeof(*l));

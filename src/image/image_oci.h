@@ -14,6 +14,7 @@
 #include "base/util.h"
 
 struct build_ctx;
+struct build_input;
 struct image;
 
 /* the archives an image applies, in order */
@@ -21,6 +22,8 @@ struct image_oci_layers {
 	const char **paths;      /* archive paths (the dependencies' outputs in the cache) */
 	char **names;            /* for messages: "app" or "app layer 2" */
 	bool *whiteouts;         /* per path: a container image's layer */
+	const struct build_input **inputs; /* per path: a plain layer's input, NULL for a
+				    container image's layer */
 	size_t n;
 	struct buf config;       /* the oci-config output; empty when no layer is an image */
 	struct buf init;         /* the `init: oci` shim (image_oci_init.h) when the image

@@ -95,7 +95,7 @@ static int unpack(const char *tarball, const char *dest, struct error *err)
 	struct archive *out = archive_write_disk_new();
 	int ret = -1;
 	int fd;
-	struct stream_pipe *stream = stream_pipe_open(tarball, &fd, err);
+	struct stream_pipe *stream = stream_pipe_open(tarball, &fd, NULL, NULL, err);
 	if (!stream)
 		goto out;
 	archive_read_support_format_all(in);

@@ -63,9 +63,11 @@ for c in $cases; do
 	mvb -f "$d/mvbuild.yaml" --cache "$cache" build image:img
 	check_eq "$fmt layer ($mode damaged): build fails with exit 1" "$rc" 1
 	check_contains "$fmt layer ($mode damaged): the error names the source" "$errout" "layer 'base': $name:"
-	# only the (intact) source entry was published, no image entry
+	# at most the (intact) source's entry was published, no image entry: a layer of
+	# 1 MiB or more is read directly while the source is pending (engine_direct.c),
+	# so its source has no entry either; 'mvbuild path' below finds no image
 	n=$(find "$cache/ac" -type f | wc -l)
-	check_eq "$fmt layer ($mode damaged): no image entry published" "$n" 1
+	check "$fmt layer ($mode damaged): no image entry published ($n entries)" test "$n" -le 1
 	mvb -f "$d/mvbuild.yaml" --cache "$cache" path image:img
 	check "$fmt layer ($mode damaged): 'mvbuild path' finds nothing" test "$rc" -ne 0
 done

@@ -43,7 +43,7 @@ static int src_build(struct build_ctx *b, struct error *err)
 	return r;
 }
 
-static const struct builder test_source = { NODE_SOURCE, "test-source", 1, src_describe, src_build };
+static const struct builder test_source = { NODE_SOURCE, "test-source", 1, src_describe, src_build, NULL, false };
 
 static char *sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *sh(const char *fmt, ...)

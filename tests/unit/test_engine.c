@@ -89,11 +89,11 @@ static int k_build(struct build_ctx *b, struct error *err)
 	return 0;
 }
 
-static const struct builder test_source = { NODE_SOURCE, "test-source", 1, src_describe, src_build };
+static const struct builder test_source = { NODE_SOURCE, "test-source", 1, src_describe, src_build, NULL, false };
 static const struct builder test_other[] = {
-	{ NODE_KERNEL, "test-kernel", 1, k_describe, k_build },
-	{ NODE_IMAGE, "test-image", 1, k_describe, k_build },
-	{ NODE_LAUNCH, "test-launch", 1, launch_describe, k_build },
+	{ NODE_KERNEL, "test-kernel", 1, k_describe, k_build, NULL, false },
+	{ NODE_IMAGE, "test-image", 1, k_describe, k_build, NULL, false },
+	{ NODE_LAUNCH, "test-launch", 1, launch_describe, k_build, NULL, false },
 };
 
 static struct engine *engine_for(struct mvctx *ctx)

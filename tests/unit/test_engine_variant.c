@@ -47,10 +47,10 @@ static int any_build(struct build_ctx *b, struct error *err)
 }
 
 static const struct builder builders[] = {
-	{ NODE_SOURCE, "test-source", 1, any_describe, any_build },
-	{ NODE_KERNEL, "test-kernel", 1, any_describe, any_build },
-	{ NODE_IMAGE, "test-image", 1, any_describe, any_build },
-	{ NODE_LAUNCH, "test-launch", 1, any_describe, any_build },
+	{ NODE_SOURCE, "test-source", 1, any_describe, any_build, NULL, false },
+	{ NODE_KERNEL, "test-kernel", 1, any_describe, any_build, NULL, false },
+	{ NODE_IMAGE, "test-image", 1, any_describe, any_build, NULL, false },
+	{ NODE_LAUNCH, "test-launch", 1, any_describe, any_build, NULL, false },
 };
 
 static struct engine *engine_for(struct mvctx *ctx)

@@ -103,10 +103,10 @@ static int image_build(struct build_ctx *b, struct error *err)
 }
 
 static const struct builder builders[] = {
-	{ NODE_SOURCE, "test-source", 1, src_describe, src_build },
-	{ NODE_KERNEL, "test-kernel", 1, param_describe, text_build },
-	{ NODE_IMAGE, "test-image", 1, param_describe, image_build },
-	{ NODE_LAUNCH, "test-launch", 1, param_describe, text_build },
+	{ NODE_SOURCE, "test-source", 1, src_describe, src_build, NULL, false },
+	{ NODE_KERNEL, "test-kernel", 1, param_describe, text_build, NULL, false },
+	{ NODE_IMAGE, "test-image", 1, param_describe, image_build, NULL, false },
+	{ NODE_LAUNCH, "test-launch", 1, param_describe, text_build, NULL, false },
 };
 
 /* one machine: its cache, settings, remote and captured messages */

@@ -6,6 +6,7 @@
  * checksum, the bzip2 stream CRC), bytes appended, or the end cut off.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "kernel/kernel_tree.h"
 #include "cache/remote_codec.h"
 #include "base/stream_decode.h"
+#include "base/stream_pipe.h"
 #include "tap.h"
 
 struct fixture {
@@ -271,6 +273,96 @@ static void test_remote_blob(const char *tar)
 	free(dec);
 }
 
+/* the first line of a command's output (a tool's digest), into out */
+static void first_word(const char *cmd, char out[SHA256_HEX])
+{
+	out[0] = '\0';
+	FILE *f = popen(cmd, "r");
+	char line[256];
+	if (!f)
+		return;
+	/* read it all: the tool must not see a closed pipe */
+	for (bool first = true; fgets(line, sizeof(line), f); first = false)
+		if (first && sscanf(line, "%64s", out) != 1)
+			out[0] = '\0';
+	pclose(f);
+}
+
+static int count_sink(void *arg, const void *data, size_t n, struct error *err)
+{
+	*(size_t *)arg += n;
+	return 0;
+}
+
+/* a tap into a struct hash */
+static int hash_tap(void *arg, const void *data, size_t n, struct error *err)
+{
+	hash_update(arg, data, n);
+	return 0;
+}
+
+/*
+ * A tap sees every byte of the file, whatever its compression, to the end:
+ * the tapped sha256 equals sha256sum's and the tapped content digest the
+ * one tests/content_digest.py computes from its definition.
+ */
+static void test_tap(const char *path, const char *label)
+{
+	struct error err = ERROR_INIT;
+	char want_sha[SHA256_HEX], want_content[SHA256_HEX], sha[SHA256_HEX] = "",
+	     content[SHA256_HEX] = "";
+	char *cmd = xasprintf("sha256sum %s", path);
+	first_word(cmd, want_sha);
+	free(cmd);
+	cmd = xasprintf("python3 %s/tests/content_digest.py %s", getenv("REPO_DIR") ?
+			getenv("REPO_DIR") : ".", path);
+	first_word(cmd, want_content);
+	free(cmd);
+	enum hash_algo algos[] = { HASH_SHA256, HASH_CONTENT };
+	char *hexes[] = { sha, content };
+	for (size_t i = 0; i < 2; i++) {
+		struct hash tap;
+		size_t bytes = 0;
+		enum stream_format fmt;
+		int fd = open_regular(path, &err);
+		int r = fd >= 0 && hash_init(&tap, algos[i], &err) == 0 &&
+			stream_decode_detect(fd, &fmt, &err) == 0 &&
+			stream_decode_tapped(fd, fmt, hash_tap, &tap, count_sink, &bytes, &err) == 0;
+		if (r)
+			hash_final_hex(&tap, hexes[i]);
+		hash_release(&tap);
+		if (fd >= 0)
+			close(fd);
+	}
+	is_str(sha, want_sha, "%s: the tapped sha256 is sha256sum's %s", label,
+	       err.msg ? err.msg : "");
+	is_str(content, want_content, "%s: the tapped content digest is content_digest.py's",
+	       label);
+	error_release(&err);
+
+	/* through stream_pipe, with a reader that stops after its first block */
+	int fd;
+	char piped[SHA256_HEX] = "";
+	struct hash tap;
+	hash_init(&tap, HASH_CONTENT, &err);
+	struct stream_pipe *p = stream_pipe_open(path, &fd, hash_tap, &tap, &err);
+	char block[4096];
+	ssize_t got = p ? read(fd, block, sizeof(block)) : -1;
+	ok(got > 0, "%s: a tapped pipe opens and reads %s", label, err.msg ? err.msg : "");
+	/* an uncompressed file has no thread: its reader taps what it reads */
+	ok(p && stream_pipe_plain(p) == (strcmp(label, "none") == 0),
+	   "%s: the pipe is plain only for an uncompressed file", label);
+	if (p && stream_pipe_plain(p) && got > 0)
+		hash_tap(&tap, block, (size_t)got, &err);
+	int r = stream_pipe_close(p, true, &err);
+	hash_final_hex(&tap, piped);
+	hash_release(&tap);
+	ok(r == 0 && strcmp(piped, want_content) == 0,
+	   "%s: its tap saw the whole file though the reader stopped early %s", label,
+	   err.msg ? err.msg : "");
+	error_release(&err);
+}
+
 /* a FIFO where a file is expected is refused at once instead of blocking the reader */
 static void test_fifo(void)
 {
@@ -306,6 +398,18 @@ int main(void)
 	free(cmd);
 	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
 		test_format(&fixtures[i], tar, tar_hex);
+	/* the tar with bytes after its end marker, as a raw layer may have */
+	char *padded = path_join(root, "padded.tar");
+	cmd = xasprintf("cat %s > %s && printf 'after the end\\n' >> %s", tar, padded, padded);
+	ok(system(cmd) == 0, "made a tar with bytes after its end");
+	free(cmd);
+	test_tap(padded, "none");
+	free(padded);
+	for (size_t i = 0; i < 3; i++) {
+		char *path = xasprintf("%s/good.%s", root, fixtures[i].ext);
+		test_tap(path, fixtures[i].ext);
+		free(path);
+	}
 	test_gzip_isize();
 	test_kernel_tarball();
 	test_remote_blob(tar);
