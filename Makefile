@@ -16,12 +16,12 @@ CFLAGS   ?= -O2 -g
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -DMVBUILD_VERSION='"$(VERSION)"' -Wall -Wextra \
 	-Wno-unused-parameter -Wshadow -Wformat=2 -pthread -Isrc \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-# libcurl, libarchive and libsquashfs are compiled against but not linked:
-# src/base/curl_lazy.c, archive_lazy.c and squashfs_lazy.c load them on first
-# use, so commands that download or unpack nothing (a no-op build) don't pay
-# for their dependencies (TLS, ICU, libxml2, libstdc++, lzma, lz4, lzo, ...)
-# at start-up.
-LINK_PKGS := $(filter-out libcurl libarchive libsquashfs1,$(PKGS))
+# libcurl, libarchive, libsquashfs and libcrypto are compiled against but not
+# linked: src/base/curl_lazy.c, archive_lazy.c, squashfs_lazy.c and
+# crypto_lazy.c load them on first use, so commands that download, unpack or
+# hash no file (a no-op build) don't pay at start-up for them and their
+# dependencies (TLS, ICU, libxml2, libstdc++, lzma, lz4, lzo, ...).
+LINK_PKGS := $(filter-out libcurl libarchive libsquashfs1 libcrypto,$(PKGS))
 LIBS     := $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null) -lbz2 -ldl -pthread
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 

@@ -17,12 +17,11 @@
  * (SHA-NI, AVX2), but no provider to fetch.  EVP's first digest reads
  * openssl.cnf and builds the provider's name map of every algorithm: 2 to
  * 3 ms of CPU per process here, a fifth of a no-op build
- * (docs/performance.md).  OpenSSL 3 marks these functions deprecated (for
- * the providers' sake, irrelevant to a plain digest); OPENSSL_API_COMPAT
- * keeps its headers from warning about them.
+ * (docs/performance.md).  libcrypto itself is loaded on first use
+ * (crypto_lazy.h); short buffers never load it (hash_buffer_hex).
  */
-#define OPENSSL_API_COMPAT 10101
-#include <openssl/sha.h>
+#include "base/crypto_lazy.h"
+#include "base/sha256_builtin.h"
 
 #include "base/fileutil.h"
 #include "base/util.h"
@@ -47,20 +46,25 @@ static void state_update(union hash_state *st, enum hash_algo algo, const void *
 		SHA256_Update(&st->sha256, data, n);
 }
 
-static void state_final_hex(union hash_state *st, enum hash_algo algo, char *hex)
+void hash_hex_encode(const unsigned char *bytes, size_t n, char *hex)
 {
 	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		hex[2 * i] = digits[bytes[i] >> 4];
+		hex[2 * i + 1] = digits[bytes[i] & 15];
+	}
+	hex[2 * n] = '\0';
+}
+
+static void state_final_hex(union hash_state *st, enum hash_algo algo, char *hex)
+{
 	unsigned char md[SHA512_DIGEST_LENGTH];
 	size_t len = algo == HASH_SHA512 ? SHA512_DIGEST_LENGTH : SHA256_DIGEST_LENGTH;
 	if (algo == HASH_SHA512)
 		SHA512_Final(md, &st->sha512);
 	else
 		SHA256_Final(md, &st->sha256);
-	for (size_t i = 0; i < len; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[2 * len] = '\0';
+	hash_hex_encode(md, len, hex);
 }
 
 /* the raw 32 bytes of a chunk's SHA-256 */
@@ -221,6 +225,12 @@ const char *hash_algo_name(enum hash_algo algo)
 
 void hash_buffer_hex(enum hash_algo algo, const void *data, size_t n, char *hex)
 {
+	if (algo == HASH_SHA256 && n <= HASH_BUILTIN_MAX) {
+		unsigned char md[SHA256_BUILTIN_LEN];
+		sha256_builtin(data, n, md);
+		hash_hex_encode(md, sizeof(md), hex);
+		return;
+	}
 	struct hash h;
 	hash_init(&h, algo, NULL); /* cannot fail */
 	hash_update(&h, data, n);

@@ -62,8 +62,16 @@ void hash_release(struct hash *h);
 size_t hash_hex_len(enum hash_algo algo);
 /* "sha256", "sha512" or "content" */
 const char *hash_algo_name(enum hash_algo algo);
-/* digest of a memory buffer as hex */
+/*
+ * digest of a memory buffer as hex.  A SHA-256 of at most HASH_BUILTIN_MAX
+ * bytes (records, seals, names: all a no-op build hashes) is computed by
+ * base/sha256_builtin.c, so it does not load libcrypto; longer ones by
+ * libcrypto's faster code.  Both give the same digest.
+ */
+#define HASH_BUILTIN_MAX (64u << 10)
 void hash_buffer_hex(enum hash_algo algo, const void *data, size_t n, char *hex);
+/* n bytes as 2n lowercase hex digits and a NUL */
+void hash_hex_encode(const unsigned char *bytes, size_t n, char *hex);
 
 /*
  * Digest a whole file.  Holes (found with SEEK_DATA/SEEK_HOLE) are fed as

@@ -20,9 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
+#include "base/crypto_lazy.h"
 
 #define SIGN_MAGIC "mvbuild-signed 1\n"
 #define ED25519_SIG 64
@@ -42,16 +40,6 @@ static int ssl_error(struct error *err, const char *what, const char *subject)
 		ERR_error_string_n(e, text, sizeof(text));
 	ERR_clear_error();
 	return error_set(err, "%s '%s': %s", what, subject, text);
-}
-
-static void hex_encode(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 static int hex_decode(const char *in, size_t n, unsigned char *out)
@@ -146,7 +134,12 @@ static int write_pem(const char *path, unsigned mode, EVP_PKEY *pkey, int privat
 
 int remote_sign_key_generate(const char *prefix, char id[SHA256_HEX], struct error *err)
 {
-	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	/* (not EVP_PKEY_Q_keygen: a variadic function crypto_lazy cannot forward) */
+	EVP_PKEY *pkey = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "ED25519", NULL);
+	if (ctx && EVP_PKEY_keygen_init(ctx) == 1 && EVP_PKEY_generate(ctx, &pkey) != 1)
+		pkey = NULL;
+	EVP_PKEY_CTX_free(ctx);
 	if (!pkey)
 		return ssl_error(err, "cannot generate a key for", prefix);
 	char *priv = xasprintf("%s.key", prefix), *pub = xasprintf("%s.pub", prefix);
@@ -177,7 +170,7 @@ int remote_sign(const struct remote_key *k, const char *payload, size_t len, str
 	if (!ok)
 		return ssl_error(err, "cannot sign with key", k->id);
 	char hex[2 * ED25519_SIG + 1];
-	hex_encode(sig, siglen, hex);
+	hash_hex_encode(sig, siglen, hex);
 	buf_addf(out, "%skey %s\nsig %s\n", SIGN_MAGIC, k->id, hex);
 	buf_add(out, payload, len);
 	return 0;

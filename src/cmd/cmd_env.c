@@ -6,9 +6,9 @@
  * with a member per name.
  */
 #include "base/archive_lazy.h"
+#include "base/crypto_lazy.h"
 #include "base/curl_lazy.h"
 #include <ext2fs/ext2fs.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
