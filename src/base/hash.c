@@ -444,8 +444,10 @@ int hash_fd_hexes(int fd, const char *path, size_t n, const enum hash_algo *algo
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return error_errno(err, errno, "cannot stat '%s'", path);
+	/* by the data the file holds (st_blocks), not its size: a sparse 64 GiB image with
+	 * 7 MiB of data is hashed faster by one thread than its 16,384 slices by several */
 	if (n == 1 && algos[0] == HASH_CONTENT && st.st_size >= PARALLEL_MIN &&
-	    sysconf(_SC_NPROCESSORS_ONLN) > 1)
+	    (off_t)st.st_blocks * 512 >= PARALLEL_MIN && sysconf(_SC_NPROCESSORS_ONLN) > 1)
 		return hash_content_parallel(fd, path, st.st_size, hexes[0], err);
 	struct hash_sink none = { .out = -1 };
 	return hash_fd_pass(fd, path, st.st_size, n, algos, hexes, &none, err);

@@ -82,9 +82,10 @@ void hash_hex_encode(const unsigned char *bytes, size_t n, char *hex);
 int hash_file_hex(enum hash_algo algo, const char *path, char *hex, struct error *err);
 /*
  * same, on an open descriptor (read from offset 0; the offset is changed).
- * A content digest of a file with more than 8 MiB is computed by up to 4
- * threads (as many as there are cores), each hashing 4 MiB slices: the
- * chunks are independent and only their records are ordered.
+ * A content digest of a file holding more than 8 MiB of data (st_blocks;
+ * holes do not count) is computed by up to 4 threads (as many as there are
+ * cores), each hashing 4 MiB slices: the chunks are independent and only
+ * their records are ordered.
  */
 int hash_fd_hex(enum hash_algo algo, int fd, const char *path, char *hex, struct error *err);
 

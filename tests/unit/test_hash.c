@@ -205,9 +205,11 @@ int main(void)
 	free(pmix);
 
 	/*
-	 * Past 8 MiB the content digest of a file is computed by several threads
-	 * over 4 MiB slices: with data at slice edges, holes across slices and a
-	 * short last chunk it is still the definition.
+	 * Past 8 MiB of data the content digest of a file is computed by several
+	 * threads over 4 MiB slices: with data at slice edges, holes across slices
+	 * and a short last chunk it is still the definition.  agree() hashes the
+	 * file dense (13 MiB of data: the threads) and sparse (under 8 MiB
+	 * allocated: one thread).
 	 */
 	size_t nl = 13 * MiB + 777;
 	unsigned char *large = xcalloc(1, nl);
