@@ -1,11 +1,10 @@
 /*
  * archive_lazy: the wrappers behind archive_lazy.h, generated from its
- * ARCHIVE_LAZY_FNS list.  The library is opened once (pthread_once) and
- * every listed function resolved, by lazy_lib.
+ * ARCHIVE_LAZY_FNS list.  The library is opened once and every listed
+ * function resolved, by lazy_lib.
  */
 #include "base/archive_lazy.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -24,23 +23,16 @@ static struct lazy_lib lib = { .soname = ARCHIVE_SONAME };
 #define LAZY_LIB lib
 #define LAZY_PREFIX "archive_"
 #define LAZY_NAME(name) archive_lazy_##name
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static int loaded;
 
-static void load(void)
+static int resolve(struct lazy_lib *l)
 {
-	if (!lazy_lib_open(&lib))
-		return;
 	ARCHIVE_LAZY_FNS(LAZY_LIB_RESOLVE, LAZY_LIB_RESOLVE_VOID)
-	if (!lazy_lib_resolve(&lib, "archive_set_error", &api.set_error))
-		return;
-	loaded = 1;
+	return lazy_lib_resolve(l, "archive_set_error", &api.set_error);
 }
 
 static int ready(void)
 {
-	pthread_once(&load_once, load);
-	return loaded;
+	return lazy_lib_ready(&lib, resolve);
 }
 
 int archive_lazy_load(struct error *err)

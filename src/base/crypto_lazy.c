@@ -1,12 +1,11 @@
 /*
  * crypto_lazy: the wrappers behind crypto_lazy.h, generated from its
- * CRYPTO_LAZY_FNS list.  The library is opened once (pthread_once) and
- * every listed function resolved, by lazy_lib.
+ * CRYPTO_LAZY_FNS list.  The library is opened once and every listed
+ * function resolved, by lazy_lib.
  */
 #define CRYPTO_LAZY_IMPLEMENTATION
 #include "base/crypto_lazy.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -39,22 +38,17 @@ static struct lazy_lib lib = { .soname = CRYPTO_SONAME };
 #define LAZY_API api
 #define LAZY_LIB lib
 #define LAZY_PREFIX ""
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static int loaded;
 
-static void load(void)
+static int resolve(struct lazy_lib *l)
 {
-	if (!lazy_lib_open(&lib))
-		return;
 	CRYPTO_LAZY_FNS(RESOLVE, LAZY_LIB_RESOLVE_VOID)
-	loaded = 1;
+	return 1;
 }
 
 /* load the library once; a process that cannot load it ends here (crypto_lazy.h says why) */
 static void ready(void)
 {
-	pthread_once(&load_once, load);
-	if (!loaded) {
+	if (!lazy_lib_ready(&lib, resolve)) {
 		fprintf(stderr, "mvbuild: %s (Debian's package libssl3 provides it)\n", lib.error);
 		exit(1);
 	}

@@ -1,13 +1,12 @@
 /*
  * curl_lazy: the wrappers behind curl_lazy.h.  The library is opened once
- * (pthread_once) and every entry point resolved; if that fails, each
+ * and every entry point resolved; if that fails, each
  * wrapper answers the way libcurl answers a failure (NULL,
  * CURLE_FAILED_INIT), and curl_lazy_load() says why (base/lazy_lib.c
  * opens and resolves).
  */
 #include "base/curl_lazy.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 
 #include "base/lazy_lib.h"
@@ -29,29 +28,25 @@ static struct {
 	char *(*version)(void);
 } api;
 static struct lazy_lib lib = { .soname = CURL_SONAME };
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static int loaded;
 
-static void load(void)
+static int resolve(struct lazy_lib *l)
 {
-	loaded = lazy_lib_open(&lib) &&
-		 lazy_lib_resolve(&lib, "curl_global_init", &api.global_init) &&
-		 lazy_lib_resolve(&lib, "curl_easy_init", &api.easy_init) &&
-		 lazy_lib_resolve(&lib, "curl_easy_cleanup", &api.easy_cleanup) &&
-		 lazy_lib_resolve(&lib, "curl_easy_reset", &api.easy_reset) &&
-		 lazy_lib_resolve(&lib, "curl_easy_perform", &api.easy_perform) &&
-		 lazy_lib_resolve(&lib, "curl_easy_setopt", &api.easy_setopt) &&
-		 lazy_lib_resolve(&lib, "curl_easy_getinfo", &api.easy_getinfo) &&
-		 lazy_lib_resolve(&lib, "curl_easy_strerror", &api.easy_strerror) &&
-		 lazy_lib_resolve(&lib, "curl_slist_append", &api.slist_append) &&
-		 lazy_lib_resolve(&lib, "curl_slist_free_all", &api.slist_free_all) &&
-		 lazy_lib_resolve(&lib, "curl_version", &api.version);
+	return lazy_lib_resolve(l, "curl_global_init", &api.global_init) &&
+	       lazy_lib_resolve(l, "curl_easy_init", &api.easy_init) &&
+	       lazy_lib_resolve(l, "curl_easy_cleanup", &api.easy_cleanup) &&
+	       lazy_lib_resolve(l, "curl_easy_reset", &api.easy_reset) &&
+	       lazy_lib_resolve(l, "curl_easy_perform", &api.easy_perform) &&
+	       lazy_lib_resolve(l, "curl_easy_setopt", &api.easy_setopt) &&
+	       lazy_lib_resolve(l, "curl_easy_getinfo", &api.easy_getinfo) &&
+	       lazy_lib_resolve(l, "curl_easy_strerror", &api.easy_strerror) &&
+	       lazy_lib_resolve(l, "curl_slist_append", &api.slist_append) &&
+	       lazy_lib_resolve(l, "curl_slist_free_all", &api.slist_free_all) &&
+	       lazy_lib_resolve(l, "curl_version", &api.version);
 }
 
 static int ready(void)
 {
-	pthread_once(&load_once, load);
-	return loaded;
+	return lazy_lib_ready(&lib, resolve);
 }
 
 int curl_lazy_load(struct error *err)

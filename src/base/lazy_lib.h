@@ -13,6 +13,7 @@ struct lazy_lib {
 	const char *soname; /* e.g. "libarchive.so.13" */
 	void *handle;       /* from dlopen, or NULL */
 	char error[512];    /* why loading failed, naming the library */
+	int state;          /* 0: not tried yet, 1: loaded, -1: failed (atomic; lazy_lib_ready) */
 };
 
 /*
@@ -21,13 +22,14 @@ struct lazy_lib {
  * params, args) entries.  The file defines LAZY_API (its struct of function
  * pointers), LAZY_LIB (its struct lazy_lib), LAZY_PREFIX (the library's
  * symbol prefix, "archive_"), LAZY_NAME(name) (the wrapper's name) and a
- * ready() that loads the library once and says whether it is loaded.
+ * ready() that says whether the library is loaded: lazy_lib_ready() with a
+ * resolve function made of LAZY_LIB_RESOLVE lines that ends in "return 1".
  */
 #define LAZY_LIB_SLOT(type, name, params, args, fail) type(*name) params;
 #define LAZY_LIB_SLOT_VOID(name, params, args) void(*name) params;
 #define LAZY_LIB_RESOLVE(type, name, params, args, fail)                                         \
 	if (!lazy_lib_resolve(&LAZY_LIB, LAZY_PREFIX #name, &LAZY_API.name))                      \
-		return;
+		return 0;
 #define LAZY_LIB_RESOLVE_VOID(name, params, args) LAZY_LIB_RESOLVE(void, name, params, args, )
 /* a wrapper answers as the library answers a failure when it cannot be loaded */
 #define LAZY_LIB_WRAP(type, name, params, args, fail)                                            \
@@ -42,6 +44,13 @@ struct lazy_lib {
 			LAZY_API.name args;                                                       \
 	}
 
+/*
+ * Load lib once, whichever thread asks first: dlopen its soname, then
+ * resolve(lib) fills the wrapper's table (1, or 0 with lib->error set by
+ * lazy_lib_resolve).  1 when the library is loaded, 0 when it could not be
+ * (lib->error says why, and every later call answers the same at once).
+ */
+int lazy_lib_ready(struct lazy_lib *lib, int (*resolve)(struct lazy_lib *lib));
 /* dlopen lib->soname; its handle, or NULL with lib->error set */
 void *lazy_lib_open(struct lazy_lib *lib);
 /* look name up in the opened lib into the function pointer at slot; 1, or 0 with lib->error set */

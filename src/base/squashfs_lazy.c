@@ -1,11 +1,9 @@
 /*
  * squashfs_lazy: the wrappers behind squashfs_lazy.h, generated from its
- * SQUASHFS_LAZY_FNS list.  The library is opened once (pthread_once) and
- * every listed function resolved, by lazy_lib.
+ * SQUASHFS_LAZY_FNS list.  The library is opened once and every listed
+ * function resolved, by lazy_lib.
  */
 #include "base/squashfs_lazy.h"
-
-#include <pthread.h>
 
 #include "base/lazy_lib.h"
 
@@ -21,21 +19,16 @@ static struct lazy_lib lib = { .soname = SQUASHFS_SONAME };
 #define LAZY_LIB lib
 #define LAZY_PREFIX "sqfs_"
 #define LAZY_NAME(name) squashfs_lazy_##name
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static int loaded;
 
-static void load(void)
+static int resolve(struct lazy_lib *l)
 {
-	if (!lazy_lib_open(&lib))
-		return;
 	SQUASHFS_LAZY_FNS(LAZY_LIB_RESOLVE, LAZY_LIB_RESOLVE_VOID)
-	loaded = 1;
+	return 1;
 }
 
 static int ready(void)
 {
-	pthread_once(&load_once, load);
-	return loaded;
+	return lazy_lib_ready(&lib, resolve);
 }
 
 int squashfs_lazy_load(struct error *err)

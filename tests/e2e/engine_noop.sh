@@ -3,8 +3,10 @@
 # libarchive, libcurl and libsquashfs are not linked (`ldd`), and a build of
 # the demo recipe whose every target is cached loads none of them
 # (LD_DEBUG=files): its digests are of short texts (base/sha256_builtin.c).
+# With libcrypto hidden (a private mount namespace) the no-op still works and
+# a command that must hash a file stops with a message naming the library.
 # A build that hashes a file does load libcrypto, on first use, and its
-# digests are the ones sha256sum and the content digest's definition give.
+# digests are the ones the content digest's definition gives.
 . "$(dirname "$0")/../lib.sh"
 
 cache=$(demo_cache)
@@ -29,6 +31,23 @@ cached=$(grep -cE '^cached ' "$T/noop.log")
 check "it builds nothing: every target ($targets) cached" test "$targets" -gt 5 -a "$cached" = "$targets"
 loaded=$(grep -oE "file=$lazy[^ ]* .*dynamically loaded" "$T/noop.log" | sort -u)
 check_eq "the no-op loads none of the lazily loaded libraries" "$loaded" ""
+
+# Without libcrypto (its file hidden in a private mount namespace): the no-op
+# still works, and a command that must hash a file stops, naming the library
+crypto=$(readlink -f "$(ldconfig -p | awk '$1 == "libcrypto.so.3" && /x86-64/ {print $NF; exit}')")
+if [ -f "$crypto" ] && unshare -m true 2>/dev/null; then
+	unshare -m bash -c 'mount --bind /dev/null "$1" || exit 9
+		"$MVBUILD" -f "$2" --cache "$3" build >/dev/null 2>"$4/hidden-noop.err"; echo "noop $?"
+		"$MVBUILD" -f "$2" --cache "$3" cache verify >/dev/null 2>"$4/hidden-verify.err"; echo "verify $?"' \
+		_ "$crypto" "$recipe" "$cache" "$T" >"$T/hidden.out"
+	check_eq "libcrypto hidden: the no-op still succeeds, and cache verify fails" \
+		"$(tr '\n' ' ' <"$T/hidden.out")" "noop 0 verify 1 "
+	check_contains "cache verify names the library and its package" "$(cat "$T/hidden-verify.err")" \
+		"mvbuild: cannot load 'libcrypto.so.3'"
+else
+	skip "libcrypto hidden: the no-op still succeeds" "no mount namespace here (unshare -m needs root)"
+	skip "cache verify names the library" "no mount namespace here"
+fi
 
 # a build that hashes a file loads libcrypto on first use, and hashes right
 small_image_recipe "$T/small"
