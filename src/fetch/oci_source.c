@@ -284,20 +284,32 @@ static int write_output(struct build_ctx *b, const char *name, const struct buf 
 	return ret;
 }
 
+/* where a blob comes from: a user's file, or one only this build writes */
+enum blob_origin {
+	BLOB_USERS,   /* a recipe's layout: copied, so what is hashed is what is published */
+	BLOB_PRIVATE, /* this build's pull (links to the cache's blobs) or scratch: linked */
+};
+
 /*
- * Copy the blob at from into the output name, hashing the copy: its sha256
- * and size must be digest and size (size UINT64_MAX: not known, any).  The
- * copy's sha256 goes to sha256 when it is not NULL.
+ * The blob at from as the output name, hashed: its sha256 and size must be
+ * digest and size (size UINT64_MAX: not known, any).  Its sha256 goes to
+ * sha256_out when that is not NULL.  A user's file is copied and the copy
+ * hashed (the file may change under us); a private one is linked (nothing
+ * else writes it; a 256 MiB layer is not written twice) and still hashed,
+ * so a blob corrupted in the cache is refused here too.
  */
-static int copy_blob(struct build_ctx *b, const char *from, const char *name, const char *digest,
-		     uint64_t size, const char *what, char sha256_out[SHA256_HEX], struct error *err)
+static int copy_blob(struct build_ctx *b, enum blob_origin origin, const char *from,
+		     const char *name, const char *digest, uint64_t size, const char *what,
+		     char sha256_out[SHA256_HEX], struct error *err)
 {
 	char content[SHA256_HEX], sha[SHA256_HEX];
 	enum hash_algo algos[] = { HASH_CONTENT, HASH_SHA256 };
 	char *const hexes[] = { content, sha };
 	char *dest = path_join(b->workdir, name);
 	struct stat st;
-	int ret = hash_copy_file_hexes(from, dest, 0444, 2, algos, hexes, err);
+	int ret = origin == BLOB_PRIVATE && link(from, dest) == 0
+			  ? hash_file_hexes(dest, 2, algos, hexes, err)
+			  : hash_copy_file_hexes(from, dest, 0444, 2, algos, hexes, err);
 	if (ret == 0 && stat(dest, &st) < 0)
 		ret = error_errno(err, errno, "cannot stat '%s'", dest);
 	if (ret == 0 && size != UINT64_MAX && (uint64_t)st.st_size != size)
@@ -348,22 +360,22 @@ static int check_config(const struct source *src, const char *path, struct error
 
 /* the config and the layers of a verified manifest, from the layout at dir */
 static int publish_layout(struct build_ctx *b, const struct source *src, const char *dir,
-			  const struct resolved *r, struct error *err)
+			  enum blob_origin origin, const struct resolved *r, struct error *err)
 {
 	const struct oci_manifest *m = &r->manifest;
 	char *from;
 	int ret = blob_path(dir, m->config.digest, &from, err);
 	if (ret == 0)
-		ret = copy_blob(b, from, "config", m->config.digest, m->config.size, "config", NULL,
-				err);
+		ret = copy_blob(b, origin, from, "config", m->config.digest, m->config.size,
+				"config", NULL, err);
 	free(from);
 	for (size_t i = 0; ret == 0 && i < m->n_layers; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "layer-%zu", i + 1);
 		ret = blob_path(dir, m->layers[i].digest, &from, err);
 		if (ret == 0)
-			ret = copy_blob(b, from, name, m->layers[i].digest, m->layers[i].size, "layer",
-					NULL, err);
+			ret = copy_blob(b, origin, from, name, m->layers[i].digest,
+					m->layers[i].size, "layer", NULL, err);
 		free(from);
 	}
 	if (ret == 0) {
@@ -376,7 +388,7 @@ static int publish_layout(struct build_ctx *b, const struct source *src, const c
 
 /* the image of a layout (a recipe's, or a registry pull's) pinned to digest ref */
 static int build_layout(struct build_ctx *b, const struct source *src, const char *dir,
-			const char *ref, struct error *err)
+			enum blob_origin origin, const char *ref, struct error *err)
 {
 	struct resolved r = { 0 };
 	int ret = resolve_layout(src, dir, ref, &r, err);
@@ -386,7 +398,7 @@ static int build_layout(struct build_ctx *b, const struct source *src, const cha
 		ret = error_set(err, "'%s' changed during the build ('%s' is now '%s')", dir, ref,
 				r.pinned);
 	if (ret == 0)
-		ret = publish_layout(b, src, dir, &r, err);
+		ret = publish_layout(b, src, dir, origin, &r, err);
 	resolved_release(&r);
 	return ret;
 }
@@ -550,7 +562,7 @@ static const char *sniff_layer_type(const char *path)
 	return "application/vnd.oci.image.layer.v1.tar";
 }
 
-/* one entry of the archive copied into an output, checked against the digest its name holds */
+/* one entry of the archive as an output, checked against the digest its name holds */
 static int publish_entry(struct build_ctx *b, const struct archive_files *f, const char *entry,
 			 const char *output, const char *what, struct buf *desc, const char *type,
 			 struct error *err)
@@ -558,7 +570,8 @@ static int publish_entry(struct build_ctx *b, const struct archive_files *f, con
 	char *from = archive_entry_file(b, f, entry), *digest = named_digest(entry);
 	char sha[SHA256_HEX];
 	struct stat st;
-	int ret = from ? copy_blob(b, from, output, digest, UINT64_MAX, what, sha, err)
+	/* the entry's file was written by this build, from its own copy of the archive */
+	int ret = from ? copy_blob(b, BLOB_PRIVATE, from, output, digest, UINT64_MAX, what, sha, err)
 		       : error_set(err, "manifest.json names '%s', which the archive lacks", entry);
 	char *out = path_join(b->workdir, output);
 	if (ret == 0 && stat(out, &st) < 0)
@@ -650,14 +663,15 @@ int oci_source_build(struct build_ctx *b, const struct source *src, struct error
 		ret = build_docker_archive(b, src, err);
 	} else if (src->kind == SOURCE_OCI_LAYOUT) {
 		char *dir = fetch_source_local_path(src);
-		ret = build_layout(b, src, dir, src->oci_digest ? src->oci_digest : src->oci_tag, err);
+		ret = build_layout(b, src, dir, BLOB_USERS,
+				   src->oci_digest ? src->oci_digest : src->oci_tag, err);
 		free(dir);
 	} else {
 		char *layout = path_join(b->workdir, "pull");
 		ret = mkdir(layout, 0700) < 0 ? error_errno(err, errno, "cannot create '%s'", layout)
 		      : oci_registry_pull(b, src, layout, err);
 		if (ret == 0)
-			ret = build_layout(b, src, layout, src->oci_digest, err);
+			ret = build_layout(b, src, layout, BLOB_PRIVATE, src->oci_digest, err);
 		free(layout);
 	}
 	return ret < 0 ? error_prefix(err, "source '%s'", src->name) : 0;
