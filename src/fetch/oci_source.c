@@ -298,7 +298,7 @@ enum blob_origin {
  * else writes it; a 256 MiB layer is not written twice) and still hashed,
  * so a blob corrupted in the cache is refused here too.
  */
-static int copy_blob(struct build_ctx *b, enum blob_origin origin, const char *from,
+static int blob_as_output(struct build_ctx *b, enum blob_origin origin, const char *from,
 		     const char *name, const char *digest, uint64_t size, const char *what,
 		     char sha256_out[SHA256_HEX], struct error *err)
 {
@@ -366,7 +366,7 @@ static int publish_layout(struct build_ctx *b, const struct source *src, const c
 	char *from;
 	int ret = blob_path(dir, m->config.digest, &from, err);
 	if (ret == 0)
-		ret = copy_blob(b, origin, from, "config", m->config.digest, m->config.size,
+		ret = blob_as_output(b, origin, from, "config", m->config.digest, m->config.size,
 				"config", NULL, err);
 	free(from);
 	for (size_t i = 0; ret == 0 && i < m->n_layers; i++) {
@@ -374,7 +374,7 @@ static int publish_layout(struct build_ctx *b, const struct source *src, const c
 		snprintf(name, sizeof(name), "layer-%zu", i + 1);
 		ret = blob_path(dir, m->layers[i].digest, &from, err);
 		if (ret == 0)
-			ret = copy_blob(b, origin, from, name, m->layers[i].digest,
+			ret = blob_as_output(b, origin, from, name, m->layers[i].digest,
 					m->layers[i].size, "layer", NULL, err);
 		free(from);
 	}
@@ -571,7 +571,8 @@ static int publish_entry(struct build_ctx *b, const struct archive_files *f, con
 	char sha[SHA256_HEX];
 	struct stat st;
 	/* the entry's file was written by this build, from its own copy of the archive */
-	int ret = from ? copy_blob(b, BLOB_PRIVATE, from, output, digest, UINT64_MAX, what, sha, err)
+	int ret = from ? blob_as_output(b, BLOB_PRIVATE, from, output, digest, UINT64_MAX, what,
+					sha, err)
 		       : error_set(err, "manifest.json names '%s', which the archive lacks", entry);
 	char *out = path_join(b->workdir, output);
 	if (ret == 0 && stat(out, &st) < 0)
